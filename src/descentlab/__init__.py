@@ -1,0 +1,3 @@
+"""descentlab: gradient descent by hand."""
+
+__version__ = "0.1.0"
