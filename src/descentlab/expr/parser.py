@@ -333,5 +333,5 @@ class _Parser:
                 raise self.error("unclosed '('", op.column)
             self.reduce(op)
         # The grammar leaves exactly one operand: every binary operator was pushed between two.
-        (tree, _depth) = self.operands
+        ((tree, _depth),) = self.operands
         return tree
