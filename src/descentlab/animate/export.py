@@ -1,0 +1,408 @@
+"""Writing scenes to files: the suffix picks the format, and every write is atomic.
+
+- ``.gif``: Pillow, one shared palette for the whole clip, exact nearest-colour mapping.
+- ``.mp4``: H.264 (yuv420p) through the ffmpeg binary that imageio-ffmpeg ships.
+- ``.html``: a self-contained offline player (frames embedded as palette PNGs).
+- ``.png``: the final frame of a scene, or a still.
+
+Every writer renders into a temporary file in the target folder (same suffix) and renames it
+into place, so a failed or interrupted render leaves any existing file untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from descentlab.errors import RenderError
+
+__all__ = ["FORMATS", "Renderable", "save", "shared_palette", "to_palette"]
+
+
+class Renderable(Protocol):
+    """What the writers need: a :class:`~descentlab.animate.engine.Scene` or a ``Still``."""
+
+    n_frames: int
+    fps: float
+
+    @property
+    def size(self) -> tuple[int, int]: ...
+
+    def frame(self, i: int) -> np.ndarray: ...
+
+    def frame_rgba(self, i: int) -> np.ndarray: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Colour quantization: one palette for the clip, exact nearest-colour mapping through a table.
+
+
+def _keys(pixels: np.ndarray) -> np.ndarray:
+    """Pack colours into uint32 keys ``R | G << 8 | B << 16``.
+
+    RGBA frames (h, w, 4) are read in place as little-endian words (no copy of the pixels);
+    RGB frames (h, w, 3) are packed with three integer operations.
+    """
+    if pixels.shape[-1] == 4 and pixels.flags.c_contiguous:
+        return pixels.view("<u4")[..., 0] & np.uint32(0xFFFFFF)
+    key = pixels[..., 2].astype(np.uint32)
+    key <<= 8
+    key |= pixels[..., 1]
+    key <<= 8
+    key |= pixels[..., 0]
+    return key
+
+
+def _unpack(keys: np.ndarray) -> np.ndarray:
+    keys = keys.astype(np.int64)
+    return np.stack((keys & 255, (keys >> 8) & 255, (keys >> 16) & 255), axis=1)
+
+
+def _median_cut(colors: np.ndarray, weights: np.ndarray, n_boxes: int) -> np.ndarray:
+    """Weighted median cut: split the box of largest (weight x extent) at its weighted median."""
+    boxes = [np.arange(len(colors))]
+    while len(boxes) < n_boxes:
+        scores = []
+        for box in boxes:
+            extent = np.ptp(colors[box], axis=0).max() if len(box) > 1 else 0
+            scores.append(extent * weights[box].sum())
+        k = int(np.argmax(scores))
+        if scores[k] == 0:
+            break
+        box = boxes.pop(k)
+        channel = int(np.ptp(colors[box], axis=0).argmax())
+        box = box[np.argsort(colors[box, channel], kind="stable")]
+        cum = np.cumsum(weights[box])
+        cut = int(np.searchsorted(cum, cum[-1] / 2, side="right"))
+        cut = min(max(cut, 1), len(box) - 1)
+        boxes += [box[:cut], box[cut:]]
+    reps = [np.rint((colors[b] * weights[b, None]).sum(axis=0) / weights[b].sum()) for b in boxes]
+    return np.array(reps, dtype=np.uint8)
+
+
+def shared_palette(samples: list[np.ndarray], colors: int = 256) -> np.ndarray:
+    """One palette for a whole clip, from a few sample frames (RGB or RGBA).
+
+    If the samples hold at most ``colors`` distinct colours, those are the palette (lossless).
+    Otherwise the most frequent quarter of the palette is taken exactly (backgrounds, lines, text
+    keep their true colour) and a weighted median cut over the remaining colours fills the rest.
+
+    Returns:
+        A (m, 3) uint8 array, m <= ``colors``.
+    """
+    keys = np.concatenate([_keys(s).ravel() for s in samples])
+    unique, counts = np.unique(keys, return_counts=True)
+    if unique.size <= colors:
+        return _unpack(unique).astype(np.uint8)
+    order = np.argsort(counts, kind="stable")[::-1]
+    exact = order[: colors // 4]
+    rest = order[colors // 4 :]
+    cut = _median_cut(_unpack(unique[rest]), counts[rest].astype(float), colors - exact.size)
+    return np.concatenate((_unpack(unique[exact]).astype(np.uint8), cut))
+
+
+class _Mapper:
+    """Exact nearest-palette-colour lookup, with a lazily filled table over all 2^24 colours."""
+
+    _EMPTY = np.uint8(255)
+
+    def __init__(self, palette: np.ndarray) -> None:
+        if len(palette) > 255:
+            raise ValueError("the mapper reserves index 255: use at most 255 colours")
+        self.palette = palette
+        self._pal = palette.astype(np.int64)
+        self._table = np.full(1 << 24, self._EMPTY, dtype=np.uint8)
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        keys = _keys(pixels)
+        idx = self._table.take(keys)
+        missing = idx == self._EMPTY
+        if missing.any():
+            new = np.unique(keys[missing])
+            cols = _unpack(new)
+            for start in range(0, new.size, 2048):
+                block = cols[start : start + 2048]
+                d = ((block[:, None, :] - self._pal[None, :, :]) ** 2).sum(axis=2)
+                self._table[new[start : start + 2048]] = d.argmin(axis=1)
+            idx = self._table.take(keys)
+        return idx
+
+
+def to_palette(frames: list[np.ndarray], colors: int = 255) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Quantize frames to one shared palette, exactly as the GIF writer does.
+
+    Returns:
+        ``(palette (m, 3) uint8, [index image (h, w) uint8, ...])``.
+    """
+    step = max(1, len(frames) // 8)
+    palette = shared_palette(frames[::step] + [frames[-1]], colors)
+    mapper = _Mapper(palette)
+    return palette, [mapper(f) for f in frames]
+
+
+def _p_image(indices: np.ndarray, palette: np.ndarray):  # -> PIL.Image.Image
+    from PIL import Image
+
+    im = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
+    im.putpalette(palette.ravel().tolist())
+    return im
+
+
+# --------------------------------------------------------------------------------------------
+# Progress and frame iteration.
+
+
+def _sample_frames(scene: Renderable) -> list[np.ndarray]:
+    n = scene.n_frames
+    picks = sorted({round(k * (n - 1) / 5) for k in range(6)})
+    return [scene.frame_rgba(i).copy() for i in picks]
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, quiet: bool | None) -> Iterator[Callable[[], None]]:
+    show = (not quiet) and sys.stderr.isatty() and total >= 20
+    if not show:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def _frames(scene: Renderable, label: str, quiet: bool | None) -> Iterator[np.ndarray]:
+    with _progress(scene.n_frames, label, quiet) as tick:
+        for i in range(scene.n_frames):
+            yield scene.frame_rgba(i)
+            tick()
+
+
+# --------------------------------------------------------------------------------------------
+# Writers: each renders the scene into ``tmp`` (a path with the right suffix).
+
+
+def _write_gif(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    palette = shared_palette(_sample_frames(scene), 255)
+    mapper = _Mapper(palette)
+    images = [_p_image(mapper(f), palette) for f in _frames(scene, "GIF", quiet)]
+    duration = round(1000.0 / fps)
+    images[0].save(
+        tmp,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        optimize=True,
+        loop=0,
+        duration=duration,
+        disposal=1,
+    )
+
+
+def _ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise RenderError(
+            "writing .mp4 needs the ffmpeg binary from imageio-ffmpeg: "
+            "pip install imageio-ffmpeg (or save as .gif or .html)"
+        ) from exc
+    return exe
+
+
+def _write_mp4(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    exe = _ffmpeg_exe()
+    w, h = scene.size
+    cmd = [
+        exe, "-y", "-loglevel", "error",
+        "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
+        "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:color=white",
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "20", "-preset", "medium",
+        "-movflags", "+faststart", "-f", "mp4", str(tmp),
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
+        try:
+            assert proc.stdin is not None
+            for frame in _frames(scene, "MP4", quiet):
+                proc.stdin.write(frame.tobytes())
+            proc.stdin.close()
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        if code != 0:
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace").strip().splitlines()
+            raise RenderError(f"ffmpeg failed ({code}): {detail[-1] if detail else 'no output'}")
+
+
+_PLAYER = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>__TITLE__</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1em;color:#222}
+#frame{display:block;max-width:100%;height:auto;border:1px solid #ddd}
+.bar{display:flex;gap:.6em;align-items:center;margin-top:.5em;max-width:__W__px}
+#slider{flex:1}
+button{min-width:5em}
+input[type=number]{width:4em}
+</style></head><body>
+<img id="frame" width="__W__" height="__H__" alt="animation frame">
+<div class="bar">
+<button id="play" type="button">Pause</button>
+<input id="slider" type="range" min="0" max="__LAST__" value="0" aria-label="frame">
+<span id="counter">1 / __N__</span>
+<label>fps <input id="fps" type="number" min="1" max="60" value="__FPS__"></label>
+</div>
+<script>
+"use strict";
+const FRAMES = __FRAMES__;
+const img = document.getElementById("frame");
+const slider = document.getElementById("slider");
+const counter = document.getElementById("counter");
+const button = document.getElementById("play");
+const fpsInput = document.getElementById("fps");
+let index = 0, playing = true, timer = null;
+const cache = FRAMES.map(function (src) { const im = new Image(); im.src = src; return im; });
+function show(i) {
+  index = (i + FRAMES.length) % FRAMES.length;
+  img.src = cache[index].src;
+  slider.value = index;
+  counter.textContent = (index + 1) + " / " + FRAMES.length;
+  document.body.dataset.frame = index;
+}
+function fps() { const v = Number(fpsInput.value); return v > 0 && v <= 60 ? v : __FPS__; }
+function tick() { show(index + 1); timer = setTimeout(tick, 1000 / fps()); }
+function play() { playing = true; button.textContent = "Pause"; clearTimeout(timer);
+  timer = setTimeout(tick, 1000 / fps()); }
+function pause() { playing = false; button.textContent = "Play"; clearTimeout(timer); }
+button.addEventListener("click", function () { if (playing) { pause(); } else { play(); } });
+slider.addEventListener("input", function () { pause(); show(Number(slider.value)); });
+show(0);
+if (FRAMES.length > 1) { play(); } else { pause(); }
+</script></body></html>
+"""
+
+
+def _write_html(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    import json
+
+    palette = shared_palette(_sample_frames(scene), 255)
+    mapper = _Mapper(palette)
+    uris = []
+    for frame in _frames(scene, "HTML", quiet):
+        buf = io.BytesIO()
+        _p_image(mapper(frame), palette).save(buf, format="PNG", compress_level=6)
+        uris.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"))
+    w, h = scene.size
+    page = (
+        _PLAYER.replace("__FRAMES__", json.dumps(uris))
+        .replace("__TITLE__", f"descentlab animation ({scene.n_frames} frames)")
+        .replace("__W__", str(w))
+        .replace("__H__", str(h))
+        .replace("__LAST__", str(scene.n_frames - 1))
+        .replace("__N__", str(scene.n_frames))
+        .replace("__FPS__", f"{fps:g}")
+    )
+    tmp.write_text(page, encoding="utf-8")
+
+
+def _write_png(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    from PIL import Image
+
+    Image.fromarray(scene.frame(scene.n_frames - 1)).save(tmp, format="PNG", optimize=True)
+
+
+#: Suffix -> writer. Adding a format is one entry here.
+FORMATS: dict[str, Callable[[Renderable, Path, float, bool | None], None]] = {
+    ".gif": _write_gif,
+    ".mp4": _write_mp4,
+    ".html": _write_html,
+    ".png": _write_png,
+}
+
+
+def _check_target(
+    path: Path, *, still: bool
+) -> Callable[[Renderable, Path, float, bool | None], None]:
+    suffix = path.suffix.lower()
+    valid = [".png"] if still else list(FORMATS)
+    if suffix not in valid:
+        got = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise RenderError(f"cannot write {str(path)!r}: {got}; use one of {', '.join(valid)}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise RenderError(f"cannot write {str(path)!r}: folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RenderError(f"cannot write {str(path)!r}: folder {str(parent)!r} is not writable")
+    if path.is_dir():
+        raise RenderError(f"cannot write {str(path)!r}: it is a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise RenderError(f"cannot write {str(path)!r}: the file is read-only")
+    return FORMATS[suffix]
+
+
+def save(
+    scene: Renderable, path: str | os.PathLike[str], *, fps: float | None = None,
+    quiet: bool | None = None,
+) -> Path:  # fmt: skip
+    """Render ``scene`` to ``path``; the suffix chooses the format. The write is atomic.
+
+    Args:
+        scene: A Scene or a Still (a Still only writes ``.png``).
+        path: Output file; its folder must exist.
+        fps: Frames per second (default: the scene's).
+        quiet: ``True`` never shows a progress bar; ``None`` shows one on a terminal only.
+
+    Returns:
+        The path written.
+
+    Raises:
+        RenderError: Unknown suffix, missing or unwritable folder (checked before rendering),
+            bad fps, or an ffmpeg failure.
+    """
+    from descentlab.animate.engine import Still
+
+    path = Path(path)
+    writer = _check_target(path, still=isinstance(scene, Still))
+    rate = scene.fps if fps is None else fps
+    if isinstance(rate, bool) or not np.isfinite(rate) or rate <= 0:
+        raise RenderError(f"fps must be > 0 (got {rate!r})")
+    fd, name = tempfile.mkstemp(dir=path.parent, suffix=path.suffix, prefix=f".{path.stem}.")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(scene, tmp, float(rate), quiet)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path

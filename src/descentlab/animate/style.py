@@ -1,0 +1,90 @@
+"""The shared look of every scene: figure size in pixels, fonts, colours, quiet axes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from descentlab.errors import RenderError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "COLORS",
+    "DPI",
+    "RC",
+    "finish_layout",
+    "new_figure",
+    "quiet_axes",
+]
+
+DPI = 100
+
+#: One colour per role, the same in every scene.
+COLORS: dict[str, str] = {
+    "curve": "#3b6ea5",
+    "secant": "#2e8b57",
+    "tangent": "#d1495b",
+    "point": "#222222",
+    "moving": "#e07a1f",
+    "arrow": "#444444",
+    "step": "#d1495b",
+    "grid": "#e6e6e6",
+    "text": "#222222",
+    "muted": "#777777",
+}
+
+#: matplotlib settings applied while a scene builds its figure.
+RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.edgecolor": "#888888",
+    "axes.linewidth": 0.8,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": COLORS["grid"],
+    "grid.linewidth": 0.8,
+    "xtick.color": "#555555",
+    "ytick.color": "#555555",
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "mathtext.fontset": "dejavusans",
+    "lines.linewidth": 2.0,
+    "lines.solid_capstyle": "round",
+    "figure.facecolor": "white",
+}
+
+
+def new_figure(size: tuple[int, int]) -> Figure:
+    """A figure of exactly ``size`` = (width, height) pixels on its own Agg canvas (no pyplot).
+
+    Raises:
+        RenderError: A size that is not two positive integers.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise RenderError(f"size must be (width, height) in pixels (got {size!r})") from None
+    if w != size[0] or h != size[1] or w < 16 or h < 16 or w > 8000 or h > 8000:
+        raise RenderError(f"size must be two integers in 16..8000 pixels (got {size!r})")
+    fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def quiet_axes(ax: Axes) -> None:
+    """No top/right spines: the frame carries no information."""
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+
+
+def finish_layout(fig: Figure, **kwargs: Any) -> None:
+    """Lay the figure out once, then remove the layout engine (it would re-run on every draw)."""
+    fig.tight_layout(**kwargs)
+    fig.set_layout_engine(None)
