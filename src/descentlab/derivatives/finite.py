@@ -1,0 +1,367 @@
+"""Derivatives by their definition: finite differences for any callable.
+
+A derivative is the limit of a difference quotient. With a small but finite step ``h`` the
+quotient is only an estimate, and its error has two parts that pull in opposite directions:
+*truncation* (the step is not zero; it shrinks like ``h`` or ``h^2``) and *round-off* (two nearly
+equal values are subtracted; it grows like ``eps/h``). Each method below picks the step that
+balances them (scipy's conventions), and :func:`error_sweep` draws the whole V-shaped curve for
+the teaching picture.
+
+Convention: ``f`` is *batched*. It takes ``X`` of shape ``(m, n)`` (``m`` points of ``n``
+coordinates) and returns ``(m,)`` values. :func:`gradient` stacks every perturbed copy of every
+point into one array and calls ``f`` once, so a formula is evaluated in one vectorized pass.
+
+Methods (``x`` a coordinate, ``h`` its step, ``e_i`` the unit vector):
+
+- ``forward``: ``(f(x + h e_i) - f(x)) / h``, error ``O(h)``, ``h = sqrt(eps) max(1, |x|)``
+  with the sign of ``x`` (the original notebook's method).
+- ``backward``: ``(f(x) - f(x - h e_i)) / h``, error ``O(h)``, same step.
+- ``central``: ``(f(x + h e_i) - f(x - h e_i)) / 2h``, error ``O(h^2)``,
+  ``h = eps^(1/3) max(1, |x|)``.
+- ``complex``: ``Im f(x + i h e_i) / h``, no subtraction, so ``h = 1e-20`` is fine and the estimate
+  is exact to rounding. ``f`` must accept complex input and be analytic (no ``abs``).
+- ``richardson``: central differences at ``h, h/2, h/4`` combined to cancel the ``h^2`` and ``h^4``
+  error terms (error ``O(h^6)``), with a large base step ``h = eps^(1/7) max(1, |x|)``.
+
+In every method the divisor is the step actually taken, ``(x + h) - x``, not the ``h`` asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from descentlab.errors import ConfigError, EvaluationError
+
+__all__ = [
+    "METHODS",
+    "RICHARDSON_LEVELS",
+    "default_step",
+    "derivative",
+    "error_sweep",
+    "gradient",
+]
+
+METHODS = ("forward", "backward", "central", "complex", "richardson")
+"""The finite-difference methods, simplest first."""
+
+RICHARDSON_LEVELS = 3
+"""Central differences at h, h/2, h/4 are combined; the result has error O(h^(2 * levels))."""
+
+EPS = float(np.finfo(np.float64).eps)
+COMPLEX_STEP = 1e-20
+
+_RELATIVE_STEP = {
+    "forward": math.sqrt(EPS),
+    "backward": math.sqrt(EPS),
+    "central": EPS ** (1 / 3),
+    "richardson": EPS ** (1 / (2 * RICHARDSON_LEVELS + 1)),
+}
+
+BatchedFunction = Callable[[NDArray[np.float64]], ArrayLike]
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ConfigError(
+            f"unknown finite-difference method {method!r}; choose one of {', '.join(METHODS)}"
+        )
+    return method
+
+
+def _check_h(h: ArrayLike) -> NDArray[np.float64]:
+    try:
+        steps = np.asarray(h, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"step h must be a positive finite number (got {h!r})") from None
+    if not np.all(np.isfinite(steps)) or not np.all(steps > 0):
+        raise ConfigError(f"step h must be a positive finite number (got {h!r})")
+    return steps
+
+
+def default_step(method: str, x: ArrayLike) -> NDArray[np.float64]:
+    """The step each method takes at ``x`` when none is given (scipy's conventions).
+
+    Args:
+        method: One of :data:`METHODS`.
+        x: The point, any shape.
+
+    Returns:
+        An array shaped like ``x``. ``forward`` and ``backward`` steps carry the sign of ``x``
+        (``+`` at 0), as scipy's do; ``central`` and ``richardson`` steps are positive; the
+        ``complex`` step is ``1e-20`` everywhere.
+
+    Raises:
+        ConfigError: ``method`` is not one of :data:`METHODS`.
+
+    Examples:
+        >>> float(default_step("central", 0.0))  # eps^(1/3)
+        6.055454452393343e-06
+        >>> float(default_step("forward", -4.0))  # -sqrt(eps) * 4
+        -5.960464477539063e-08
+    """
+    _check_method(method)
+    x = np.asarray(x, dtype=np.float64)
+    if method == "complex":
+        return np.full(x.shape, COMPLEX_STEP)
+    scale = np.maximum(1.0, np.abs(x))
+    with np.errstate(invalid="ignore"):
+        step = _RELATIVE_STEP[method] * scale
+    if method in ("forward", "backward"):
+        step = np.where(x >= 0, step, -step)
+    return step
+
+
+def _call(f: BatchedFunction, P: NDArray, method: str) -> NDArray:
+    """``f(P)`` checked to return ``(m,)`` values; complex input needs complex output."""
+    m = P.shape[0]
+    try:
+        with np.errstate(all="ignore"):
+            if method == "complex":
+                with warnings.catch_warnings():
+                    # Casting complex to float silently drops the imaginary part: that is a
+                    # function which cannot take the complex step, so make it an error.
+                    warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                    out = np.asarray(f(P))
+            else:
+                out = np.asarray(f(P))
+    except (TypeError, np.exceptions.ComplexWarning) as exc:
+        if method == "complex":
+            raise EvaluationError(
+                "method 'complex' needs f to accept complex input "
+                f"(f raised {type(exc).__name__}: {exc}); use method 'central' instead"
+            ) from exc
+        raise
+    if out.shape != (m,):
+        raise EvaluationError(
+            f"f must return shape ({m},) for input of shape {P.shape}; got shape {out.shape}"
+        )
+    if method != "complex" and np.iscomplexobj(out):
+        if np.any(out.imag != 0):
+            raise EvaluationError("f returned complex values for real input; it must be real")
+        out = out.real
+    if method == "complex" and not np.iscomplexobj(out):
+        raise EvaluationError(
+            "method 'complex' needs f to return complex values for complex input "
+            f"(got dtype {out.dtype}); use method 'central' instead"
+        )
+    return out
+
+
+def _perturbed(X: NDArray, steps: NDArray, signs: Sequence[float]) -> NDArray:
+    """Copies of each row with coordinate i moved by ``sign * steps[:, i]``: ``(k, s*n, n)``."""
+    k, n = X.shape
+    s = len(signs)
+    dtype = np.complex128 if np.iscomplexobj(steps) else np.float64
+    P = np.empty((k, s * n, n), dtype=dtype)
+    P[...] = X[:, None, :]
+    idx = np.arange(n)
+    for j, sign in enumerate(signs):
+        P[:, j * n + idx, idx] += sign * steps
+    return P
+
+
+def _as_points(X: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+    try:
+        A = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"points must be real numbers (got {X!r})") from None
+    if A.ndim == 1 and A.size > 0:
+        return A[None, :], True
+    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
+        raise EvaluationError(
+            f"points must have shape (n,) or (k, n) with k, n >= 1; got shape {A.shape}"
+        )
+    return A, False
+
+
+def gradient(
+    f: BatchedFunction,
+    X: ArrayLike,
+    *,
+    method: str = "central",
+    h: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """Gradient of a batched ``f`` at each row of ``X`` by finite differences.
+
+    All the perturbed points of all rows go to ``f`` in a single call.
+
+    Args:
+        f: Batched function, ``(m, n) -> (m,)``.
+        X: Points, shape ``(k, n)`` (or ``(n,)`` for a single point).
+        method: One of :data:`METHODS`.
+        h: Absolute step, a positive number or an array broadcastable to ``X``. ``None`` takes
+            :func:`default_step` of each coordinate.
+
+    Returns:
+        The gradient estimates, shaped like ``X``.
+
+    Raises:
+        ConfigError: Unknown ``method``, or ``h`` not positive and finite.
+        EvaluationError: ``X`` of the wrong shape, ``f`` returning the wrong shape, or (for the
+            complex step) ``f`` not accepting complex input.
+
+    Examples:
+        >>> def f(X):
+        ...     return X[:, 0] ** 2 + 3 * X[:, 1]
+        >>> gradient(f, [[1.0, 2.0]]).round(8)
+        array([[2., 3.]])
+    """
+    _check_method(method)
+    A, single = _as_points(X)
+    k, n = A.shape
+    if h is None:
+        steps = default_step(method, A)
+    else:
+        given = _check_h(h)
+        try:
+            steps = np.broadcast_to(given, A.shape).copy()
+        except ValueError:
+            raise ConfigError(
+                f"step h of shape {given.shape} does not fit points of shape {A.shape}"
+            ) from None
+
+    with np.errstate(all="ignore"):
+        if method == "complex":
+            P = _perturbed(A, 1j * steps, (1.0,))
+            values = _call(f, P.reshape(-1, n), method).reshape(k, n)
+            G = values.imag / steps
+        elif method in ("forward", "backward"):
+            sign = 1.0 if method == "forward" else -1.0
+            P = _perturbed(A, steps, (sign,))
+            both = np.concatenate([P.reshape(-1, n), A])
+            values = _call(f, both, method)
+            moved, here = values[: k * n].reshape(k, n), values[k * n :]
+            taken = (A + steps) - A if method == "forward" else A - (A - steps)
+            G = (moved - here[:, None]) / taken * sign
+        elif method == "central":
+            G = _central(f, A, steps, (1.0,))[0]
+        else:
+            G = _richardson(f, A, steps)
+    return G[0] if single else G
+
+
+def _central(
+    f: BatchedFunction, A: NDArray, steps: NDArray, scales: Sequence[float]
+) -> list[NDArray]:
+    """Central differences at ``steps * s`` for each ``s`` in ``scales``, with one call of f."""
+    k, n = A.shape
+    signs = [sign * s for s in scales for sign in (1.0, -1.0)]
+    P = _perturbed(A, steps, signs)
+    values = _call(f, P.reshape(-1, n), "central").reshape(k, len(signs), n)
+    estimates = []
+    for j, s in enumerate(scales):
+        taken = (A + s * steps) - (A - s * steps)
+        estimates.append((values[:, 2 * j] - values[:, 2 * j + 1]) / taken)
+    return estimates
+
+
+def _richardson(f: BatchedFunction, A: NDArray, steps: NDArray) -> NDArray:
+    """Richardson extrapolation of central differences at h, h/2, h/4 (Neville's tableau)."""
+    scales = [0.5**j for j in range(RICHARDSON_LEVELS)]
+    row = _central(f, A, steps, scales)
+    # D(h) = f' + c1 h^2 + c2 h^4 + ...; halving h, (4^m D(h/2) - D(h)) / (4^m - 1) cancels h^(2m).
+    for m in range(1, RICHARDSON_LEVELS):
+        factor = 4.0**m
+        row = [(factor * row[j + 1] - row[j]) / (factor - 1) for j in range(len(row) - 1)]
+    return row[0]
+
+
+def derivative(
+    f: Callable[[float], float],
+    x: float,
+    *,
+    method: str = "central",
+    h: float | None = None,
+) -> float:
+    """Derivative of a scalar function of one variable at ``x`` by finite differences.
+
+    ``f`` is a plain Python function ``float -> float`` (``math.sin`` works); for the complex step
+    it must accept complex numbers (``cmath.sin``, or NumPy functions).
+
+    Args:
+        f: The function.
+        x: The point.
+        method: One of :data:`METHODS`.
+        h: Absolute step; ``None`` takes :func:`default_step`.
+
+    Returns:
+        The estimate of ``f'(x)``.
+
+    Raises:
+        ConfigError: Unknown ``method``, or ``h`` not positive and finite.
+        EvaluationError: ``f`` does not return a number, or cannot take the complex step.
+
+    Examples:
+        >>> import math
+        >>> round(derivative(math.sin, 0.0), 10)
+        1.0
+        >>> derivative(lambda x: x * x, 3.0, method="complex")
+        6.0
+    """
+
+    def batched(P: NDArray) -> NDArray:
+        out = []
+        for v in P[:, 0]:
+            y = f(complex(v) if np.iscomplexobj(v) else float(v))
+            if not isinstance(y, (int, float, complex, np.number)) or isinstance(y, bool):
+                raise EvaluationError(f"f must return a number; got {y!r}")
+            out.append(y)
+        return np.array(out)
+
+    _check_method(method)
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"x must be a real number (got {x!r})") from None
+    return float(gradient(batched, [[x]], method=method, h=h)[0, 0])
+
+
+def error_sweep(
+    f: Callable[[float], float],
+    x: float,
+    exact: float,
+    *,
+    hs: ArrayLike | None = None,
+    methods: Sequence[str] = ("forward", "central", "complex", "richardson"),
+) -> dict[str, NDArray[np.float64]]:
+    """Absolute error of each method against the exact derivative, for a range of steps.
+
+    The picture it draws (log-log, error against h) is the V of truncation error (falling with
+    h) meeting round-off error (rising as h shrinks); the complex step has no round-off arm.
+
+    Args:
+        f: A scalar function of one variable (as in :func:`derivative`).
+        x: The point.
+        exact: The exact derivative ``f'(x)``.
+        hs: The steps, positive; default ``logspace(-1, -15, 57)`` (four per decade).
+        methods: Methods to sweep, each one of :data:`METHODS`.
+
+    Returns:
+        ``{"h": hs, method: errors, ...}``: the steps, then one array of ``|estimate - exact|``
+        per method, aligned with ``hs``.
+
+    Raises:
+        ConfigError: Unknown method, or a step that is not positive and finite.
+
+    Examples:
+        >>> import cmath
+        >>> sweep = error_sweep(cmath.exp, 0.0, 1.0, methods=("forward",))
+        >>> float(sweep["forward"][0]) > float(sweep["forward"][8])  # 1e-1 vs 1e-3
+        True
+    """
+    for method in methods:
+        _check_method(method)
+    steps = np.logspace(-1, -15, 57) if hs is None else np.atleast_1d(_check_h(hs)).ravel()
+    if steps.size == 0:
+        raise ConfigError("hs must contain at least one step (got an empty list)")
+    result: dict[str, NDArray[np.float64]] = {"h": steps}
+    for method in methods:
+        estimates = np.array([derivative(f, x, method=method, h=float(h)) for h in steps])
+        with np.errstate(all="ignore"):
+            result[method] = np.abs(estimates - exact)
+    return result
