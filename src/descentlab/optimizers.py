@@ -1,0 +1,614 @@
+"""Optimizers as pure ``(init, update)`` pairs, with torch.optim's names, defaults and rules.
+
+An :class:`Optimizer` holds two functions. ``init(X)`` builds the first state record for the
+starting points ``X`` of shape (k, n); ``update(G, state, X)`` takes the gradients ``G`` at ``X``
+and returns ``(step, new_state)``. The step carries its sign, so the loop does ``X + step``.
+State records are NamedTuples that are never changed in place: each update returns a new one.
+
+Every array in a state record has the rows on its leading axis, so a loop can keep the rows that
+are still running with ``state_field[rows]``; plain Python numbers (such as Adam's step count) are
+shared by all rows. A state may carry a field ``nfev`` ((k,) ints): the value evaluations its last
+update made per row, which :func:`descentlab.descent.minimize` adds to its counts.
+
+The update rules follow PyTorch's documentation (and its operation order, so that iterates match
+``torch.optim`` to rounding in float64). Each factory checks its hyperparameters and raises
+:class:`~descentlab.errors.ConfigError` quoting the bad value.
+
+Examples:
+    >>> import numpy as np
+    >>> opt = gd(lr=0.1)
+    >>> X = np.array([[3.0]])
+    >>> state = opt.init(X)
+    >>> step, state = opt.update(2 * X, state, X)   # f = x^2, f' = 2x
+    >>> X + step
+    array([[2.4]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descentlab.errors import ConfigError
+
+__all__ = [
+    "OPTIMIZERS",
+    "AdaGradState",
+    "AdamState",
+    "EmptyState",
+    "LineSearchState",
+    "MomentumState",
+    "Optimizer",
+    "RMSPropState",
+    "adagrad",
+    "adam",
+    "gd",
+    "linesearch",
+    "momentum",
+    "nesterov",
+    "rmsprop",
+]
+
+Array = NDArray[np.float64]
+ValueFn = Callable[[Array], Array]
+
+
+class InitFn(Protocol):
+    """``init(X) -> state`` for starting points ``X`` of shape (k, n)."""
+
+    def __call__(self, X: Array, /) -> Any: ...
+
+
+class UpdateFn(Protocol):
+    """``update(G, state, X, *, value_fn=None, value=None) -> (step, new_state)``."""
+
+    def __call__(
+        self,
+        G: Array,
+        state: Any,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, Any]: ...
+
+
+class Optimizer(NamedTuple):
+    """A pair of pure functions plus the name and settings they were made with.
+
+    Attributes:
+        init: ``init(X) -> state`` for starting points ``X`` (k, n).
+        update: ``update(G, state, X, *, value_fn=None, value=None) -> (step, state)``. ``G`` is
+            the gradient at ``X``; ``value_fn`` maps (m, n) points to (m,) values and ``value`` is
+            f at ``X`` (only the line search uses them). The new point is ``X + step``.
+        name: The registry name (``"adam"``), as the CLI and reports show it.
+        hyperparameters: The settings, torch.optim names (``{"lr": 0.001, "betas": ...}``).
+    """
+
+    init: InitFn
+    update: UpdateFn
+    name: str
+    hyperparameters: dict[str, Any]
+
+
+class EmptyState(NamedTuple):
+    """State of plain gradient descent: nothing to remember."""
+
+
+class MomentumState(NamedTuple):
+    """Velocity ``v`` (k, n) of SGD with momentum and of Nesterov momentum."""
+
+    v: Array
+
+
+class AdaGradState(NamedTuple):
+    """Running sum ``s`` (k, n) of squared gradients."""
+
+    s: Array
+
+
+class RMSPropState(NamedTuple):
+    """Running average ``v`` (k, n) of squared gradients."""
+
+    v: Array
+
+
+class AdamState(NamedTuple):
+    """Adam's step count ``t`` (shared by all rows) and its moments ``m``, ``v`` (k, n)."""
+
+    t: int
+    m: Array
+    v: Array
+
+
+class LineSearchState(NamedTuple):
+    """What the backtracking line search did in its last step, row by row.
+
+    Attributes:
+        lr: (k,) the accepted step size (``nan`` before the first step).
+        trial_lrs: (k, max_backtracks + 1) the step sizes tried, in order, ``nan``-padded.
+        trial_values: (k, max_backtracks + 1) f at each trial point, ``nan``-padded.
+        n_backtracks: (k,) how many times the step was shrunk.
+        nfev: (k,) value evaluations made by the last step.
+    """
+
+    lr: Array
+    trial_lrs: Array
+    trial_values: Array
+    n_backtracks: NDArray[np.int64]
+    nfev: NDArray[np.int64]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: each check raises ConfigError quoting the value.
+
+
+def _check_lr(lr: float) -> float:
+    if not _is_real(lr) or not (math.isfinite(lr) and lr > 0):
+        raise ConfigError(f"lr must be > 0 and finite (got {lr!r})")
+    return float(lr)
+
+
+def _check_range(name: str, value: float, *, lo: float, hi: float, hi_open: bool = True) -> float:
+    ok = _is_real(value) and lo <= value and (value < hi if hi_open else value <= hi)
+    if not ok:
+        bracket = ")" if hi_open else "]"
+        raise ConfigError(f"{name} must be in [{lo:g}, {hi:g}{bracket} (got {value!r})")
+    return float(value)
+
+
+def _check_open(name: str, value: float) -> float:
+    if not _is_real(value) or not 0 < value < 1:
+        raise ConfigError(f"{name} must be in (0, 1) (got {value!r})")
+    return float(value)
+
+
+def _check_eps(eps: float) -> float:
+    if not _is_real(eps) or not (math.isfinite(eps) and eps > 0):
+        raise ConfigError(f"eps must be > 0 and finite (got {eps!r})")
+    return float(eps)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _no_state(X: Array) -> EmptyState:
+    return EmptyState()
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules.
+
+
+def gd(lr: float = 0.01) -> Optimizer:
+    r"""Plain gradient descent.
+
+    .. math::
+
+        x_{t} = x_{t-1} - \mathrm{lr}\, g_t
+
+    Args:
+        lr: Learning rate, > 0. torch.optim.SGD has no default; 0.01 suits functions whose
+            curvature is of order 1..100 (for curvature L, gd converges only when lr < 2 / L).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` is not a finite number > 0.
+
+    Note:
+        This is ``torch.optim.SGD(lr=lr)`` and optax's ``sgd(lr)``.
+
+    Examples:
+        >>> gd(lr=0.1).hyperparameters
+        {'lr': 0.1}
+    """
+    lr = _check_lr(lr)
+    neg_lr = -lr
+
+    def update(
+        G: Array,
+        state: EmptyState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, EmptyState]:
+        return G * neg_lr, state
+
+    return Optimizer(_no_state, update, "gd", {"lr": lr})
+
+
+def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+    r"""Gradient descent with (heavy-ball) momentum, PyTorch's form.
+
+    .. math::
+
+        v_t = \mu\, v_{t-1} + g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\, v_t, \qquad v_0 = 0
+
+    Args:
+        lr: Learning rate, > 0 (default 0.01, see :func:`gd`).
+        momentum: The decay ``mu`` of the velocity, >= 0 (0 gives plain gradient descent).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` is not > 0 or ``momentum`` is negative or not finite.
+
+    Note:
+        torch.optim.SGD starts its buffer at ``g_1``; that is the same as ``v_0 = 0`` here.
+        Sutskever et al. and autograd's ``sgd`` scale differently (autograd:
+        ``v = mass v - (1 - mass) g``), so the same ``lr`` gives different steps there.
+
+    Examples:
+        >>> momentum(lr=0.1, momentum=0.5).hyperparameters
+        {'lr': 0.1, 'momentum': 0.5}
+    """
+    lr = _check_lr(lr)
+    mu = _check_momentum(momentum)
+    neg_lr = -lr
+
+    def init(X: Array) -> MomentumState:
+        return MomentumState(np.zeros_like(X))
+
+    def update(
+        G: Array,
+        state: MomentumState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, MomentumState]:
+        v = state.v * mu + G
+        return v * neg_lr, MomentumState(v)
+
+    return Optimizer(init, update, "momentum", {"lr": lr, "momentum": mu})
+
+
+def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+    r"""Nesterov momentum in PyTorch's (and optax's) form, which needs no look-ahead gradient.
+
+    .. math::
+
+        v_t = \mu\, v_{t-1} + g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\,(g_t + \mu\, v_t),
+        \qquad v_0 = 0
+
+    Args:
+        lr: Learning rate, > 0 (default 0.01, see :func:`gd`).
+        momentum: The decay ``mu``, > 0 (Nesterov momentum without momentum is meaningless).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` is not > 0 or ``momentum`` is not > 0.
+
+    Note:
+        This is ``torch.optim.SGD(lr, momentum, nesterov=True)``. Sutskever's formulation takes
+        the gradient at the look-ahead point ``x + mu v``; the two agree after a change of
+        variables but their iterates differ.
+
+    Examples:
+        >>> nesterov(lr=0.1).name
+        'nesterov'
+    """
+    lr = _check_lr(lr)
+    mu = _check_momentum(momentum)
+    if mu == 0:
+        raise ConfigError(f"nesterov needs momentum > 0 (got {momentum!r})")
+    neg_lr = -lr
+
+    def init(X: Array) -> MomentumState:
+        return MomentumState(np.zeros_like(X))
+
+    def update(
+        G: Array,
+        state: MomentumState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, MomentumState]:
+        v = state.v * mu + G
+        return (G + v * mu) * neg_lr, MomentumState(v)
+
+    return Optimizer(init, update, "nesterov", {"lr": lr, "momentum": mu})
+
+
+def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
+    r"""AdaGrad: each coordinate's step shrinks with the gradients seen so far.
+
+    .. math::
+
+        s_t = s_{t-1} + g_t^2, \qquad x_t = x_{t-1} - \mathrm{lr}\,\frac{g_t}{\sqrt{s_t} +
+        \epsilon}, \qquad s_0 = 0
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.01).
+        eps: Added to the root, > 0 (torch's default 1e-10).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` or ``eps`` is not > 0.
+
+    Note:
+        This is ``torch.optim.Adagrad`` without ``lr_decay``. optax's ``adagrad`` starts the sum
+        at 0.1 and uses eps = 1e-7, so its first steps are smaller.
+
+    Examples:
+        >>> adagrad().hyperparameters
+        {'lr': 0.01, 'eps': 1e-10}
+    """
+    lr = _check_lr(lr)
+    eps = _check_eps(eps)
+    neg_lr = -lr
+
+    def init(X: Array) -> AdaGradState:
+        return AdaGradState(np.zeros_like(X))
+
+    def update(
+        G: Array,
+        state: AdaGradState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, AdaGradState]:
+        s = state.s + G * G
+        return (G / (np.sqrt(s) + eps)) * neg_lr, AdaGradState(s)
+
+    return Optimizer(init, update, "adagrad", {"lr": lr, "eps": eps})
+
+
+def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
+    r"""RMSProp: divide by a running root mean square of the gradients.
+
+    .. math::
+
+        v_t = \alpha\, v_{t-1} + (1 - \alpha)\, g_t^2, \qquad
+        x_t = x_{t-1} - \mathrm{lr}\,\frac{g_t}{\sqrt{v_t} + \epsilon}, \qquad v_0 = 0
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.01).
+        alpha: Decay of the average, in [0, 1) (torch's default 0.99).
+        eps: Added to the root, > 0 (torch's default 1e-8).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` or ``eps`` is not > 0 or ``alpha`` is outside [0, 1).
+
+    Note:
+        This is ``torch.optim.RMSprop`` (not centered, no momentum). optax's ``rmsprop`` decays
+        with 0.9 and puts eps *inside* the root; autograd's ``rmsprop`` starts the average at
+        ones instead of zeros, which makes its first steps much smaller.
+
+    Examples:
+        >>> rmsprop(alpha=0.9).hyperparameters
+        {'lr': 0.01, 'alpha': 0.9, 'eps': 1e-08}
+    """
+    lr = _check_lr(lr)
+    alpha = _check_range("alpha", alpha, lo=0.0, hi=1.0)
+    eps = _check_eps(eps)
+    neg_lr = -lr
+    one_minus_alpha = 1.0 - alpha
+
+    def init(X: Array) -> RMSPropState:
+        return RMSPropState(np.zeros_like(X))
+
+    def update(
+        G: Array,
+        state: RMSPropState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, RMSPropState]:
+        v = state.v * alpha + one_minus_alpha * G * G
+        return (G / (np.sqrt(v) + eps)) * neg_lr, RMSPropState(v)
+
+    return Optimizer(init, update, "rmsprop", {"lr": lr, "alpha": alpha, "eps": eps})
+
+
+def adam(
+    lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+) -> Optimizer:
+    r"""Adam: momentum on the gradient, RMSProp on its square, both bias-corrected.
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
+        \hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t},
+        \qquad x_t = x_{t-1} - \mathrm{lr}\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
+
+    with :math:`m_0 = v_0 = 0` and :math:`t` counting from 1.
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.001).
+        betas: Decays ``(beta1, beta2)``, each in [0, 1) (torch's default (0.9, 0.999)).
+        eps: Added to the root, > 0 (torch's default 1e-8).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If ``lr`` or ``eps`` is not > 0 or a beta is outside [0, 1).
+
+    Note:
+        This is ``torch.optim.Adam`` and optax's ``adam`` (eps outside the root). The first
+        moment is computed as PyTorch does, ``m + (1 - beta1)(g - m)`` (its ``lerp``), which is
+        the same rule rounded differently. TensorFlow's ``epsilon`` is an "eps hat" applied to
+        the uncorrected root, so its iterates differ slightly.
+
+    References:
+        Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+
+    Examples:
+        >>> adam(lr=0.1).hyperparameters
+        {'lr': 0.1, 'betas': (0.9, 0.999), 'eps': 1e-08}
+    """
+    lr = _check_lr(lr)
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ConfigError(f"betas must be a pair (beta1, beta2) (got {betas!r})")
+    beta1 = _check_range("beta1", betas[0], lo=0.0, hi=1.0)
+    beta2 = _check_range("beta2", betas[1], lo=0.0, hi=1.0)
+    eps = _check_eps(eps)
+    w1 = 1.0 - beta1
+    w2 = 1.0 - beta2
+
+    def init(X: Array) -> AdamState:
+        return AdamState(0, np.zeros_like(X), np.zeros_like(X))
+
+    def update(
+        G: Array,
+        state: AdamState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, AdamState]:
+        t = state.t + 1
+        m = state.m + w1 * (G - state.m)
+        v = state.v * beta2 + w2 * G * G
+        neg_step_size = -(lr / (1.0 - beta1**t))
+        root_bc2 = (1.0 - beta2**t) ** 0.5
+        denom = np.sqrt(v)
+        denom /= root_bc2
+        denom += eps
+        return (m / denom) * neg_step_size, AdamState(t, m, v)
+
+    return Optimizer(init, update, "adam", {"lr": lr, "betas": (beta1, beta2), "eps": eps})
+
+
+def linesearch(
+    lr: float = 1.0, c: float = 1e-4, shrink: float = 0.5, max_backtracks: int = 30
+) -> Optimizer:
+    r"""Gradient descent whose step size is found by backtracking (the Armijo rule).
+
+    Each step starts from ``a = lr`` and multiplies ``a`` by ``shrink`` until
+
+    .. math::
+
+        f(x - a\,g) \le f(x) - c\, a\, \lVert g \rVert^2,
+
+    then takes :math:`x_t = x_{t-1} - a\,g_t`. If ``max_backtracks`` shrinks do not satisfy the
+    test, the last (smallest) trial step is taken. Rows search independently. The trial step
+    sizes and values of the last step are kept in the state (:class:`LineSearchState`) so that a
+    scene can draw them.
+
+    Args:
+        lr: The first trial step size, > 0.
+        c: Sufficient-decrease constant, in (0, 1).
+        shrink: Factor applied to the step size after a failed trial, in (0, 1).
+        max_backtracks: Most shrinks per step, an int >= 0.
+
+    Returns:
+        The optimizer. Its ``update`` needs ``value_fn`` (and uses ``value`` when given).
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        PyTorch has no backtracking gradient descent (its LBFGS offers a strong Wolfe search).
+        optax's ``scale_by_backtracking_linesearch`` uses the same test with a default
+        ``decrease_factor`` of 0.8 and starts from the previous accepted step.
+
+    Examples:
+        >>> linesearch().hyperparameters
+        {'lr': 1.0, 'c': 0.0001, 'shrink': 0.5, 'max_backtracks': 30}
+    """
+    lr = _check_lr(lr)
+    c = _check_open("c", c)
+    shrink = _check_open("shrink", shrink)
+    if not isinstance(max_backtracks, int | np.integer) or isinstance(max_backtracks, bool):
+        raise ConfigError(f"max_backtracks must be an int >= 0 (got {max_backtracks!r})")
+    if max_backtracks < 0:
+        raise ConfigError(f"max_backtracks must be an int >= 0 (got {max_backtracks!r})")
+    max_backtracks = int(max_backtracks)
+    width = max_backtracks + 1
+
+    def init(X: Array) -> LineSearchState:
+        k = X.shape[0]
+        return LineSearchState(
+            lr=np.full(k, np.nan),
+            trial_lrs=np.full((k, width), np.nan),
+            trial_values=np.full((k, width), np.nan),
+            n_backtracks=np.zeros(k, dtype=np.int64),
+            nfev=np.zeros(k, dtype=np.int64),
+        )
+
+    def update(
+        G: Array,
+        state: LineSearchState,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+    ) -> tuple[Array, LineSearchState]:
+        if value_fn is None:
+            raise ConfigError("linesearch needs value_fn (got None)")
+        k = X.shape[0]
+        nfev = np.zeros(k, dtype=np.int64)
+        if value is None:
+            value = value_fn(X)
+            nfev += 1
+        g2 = (G * G).sum(axis=1)
+        accepted = np.full(k, lr)
+        trial_lrs = np.full((k, width), np.nan)
+        trial_values = np.full((k, width), np.nan)
+        n_backtracks = np.zeros(k, dtype=np.int64)
+        rows = np.arange(k)
+        a = lr
+        for j in range(width):
+            f_trial = value_fn(X[rows] - a * G[rows])
+            nfev[rows] += 1
+            trial_lrs[rows, j] = a
+            trial_values[rows, j] = f_trial
+            accepted[rows] = a
+            n_backtracks[rows] = j
+            rows = rows[~(f_trial <= value[rows] - (c * a) * g2[rows])]
+            if rows.size == 0:
+                break
+            a *= shrink
+        step = -(accepted[:, None] * G)
+        return step, LineSearchState(accepted, trial_lrs, trial_values, n_backtracks, nfev)
+
+    hyper = {"lr": lr, "c": c, "shrink": shrink, "max_backtracks": max_backtracks}
+    return Optimizer(init, update, "linesearch", hyper)
+
+
+def _check_momentum(momentum: float) -> float:
+    if not _is_real(momentum) or not (math.isfinite(momentum) and momentum >= 0):
+        raise ConfigError(f"momentum must be >= 0 and finite (got {momentum!r})")
+    return float(momentum)
+
+
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "gd": gd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+    "linesearch": linesearch,
+}
+"""The one registry of optimizer factories, by name; the CLI and the tests both use it."""

@@ -1,0 +1,265 @@
+"""What a run of :func:`descentlab.descent.minimize` returns: per-row outcomes and the path.
+
+A :class:`Result` holds one row per start. Each row says where it ended (``x``, ``fun``), why it
+stopped (``status``, a :class:`Status`) and how long it took (``nit``, ``nfev``). A row that
+diverged keeps its last finite iterate in ``x`` and ``fun`` but its status is
+:attr:`Status.DIVERGED`: it is never reported as a minimum (``success`` is False and ``best``
+skips it). The optional :class:`Trajectory` holds the recorded iterates.
+
+Examples:
+    >>> import numpy as np
+    >>> r = Result(
+    ...     x=np.array([[1.0]]), fun=np.array([2.0]), grad_norm=np.array([1e-13]),
+    ...     status=np.array([Status.CONVERGED_GRAD]), nit=np.array([4321]), nfev=np.array([4322]),
+    ...     diverged_at=np.array([-1]), detail=np.array([1e-13]),
+    ...     stop=StopRule(max_iter=100_000, grad_tol=1e-12),
+    ... )
+    >>> r.message
+    ['converged: gradient norm 1e-13 < grad_tol 1e-12 after 4,321 iterations']
+    >>> bool(r.success[0]), r.best
+    (True, 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["STATUS_MESSAGES", "Cause", "Result", "Status", "StopRule", "Trajectory"]
+
+
+class Status(IntEnum):
+    """Why a row stopped. The first three are successes."""
+
+    CONVERGED_GRAD = 0
+    CONVERGED_F = 1
+    CONVERGED_X = 2
+    MAX_ITER = 3
+    DIVERGED = 4
+    STOPPED = 5
+
+    @property
+    def label(self) -> str:
+        """The short name the CLI prints: ``converged``, ``max_iter``, ``diverged``, ``stopped``.
+
+        Examples:
+            >>> Status.CONVERGED_F.label
+            'converged'
+        """
+        return _LABELS[self]
+
+    @property
+    def converged(self) -> bool:
+        """True for the three convergence criteria."""
+        return self <= Status.CONVERGED_X
+
+
+_LABELS = {
+    Status.CONVERGED_GRAD: "converged",
+    Status.CONVERGED_F: "converged",
+    Status.CONVERGED_X: "converged",
+    Status.MAX_ITER: "max_iter",
+    Status.DIVERGED: "diverged",
+    Status.STOPPED: "stopped",
+}
+
+STATUS_MESSAGES: dict[Status, str] = {
+    Status.CONVERGED_GRAD: "converged: the gradient norm fell below grad_tol",
+    Status.CONVERGED_F: "converged: the change in f fell below f_tol",
+    Status.CONVERGED_X: "converged: the step length fell below x_tol",
+    Status.MAX_ITER: "max_iter: the iteration limit was reached",
+    Status.DIVERGED: "diverged: the iterates or values became non-finite or blew up",
+    Status.STOPPED: "stopped: the callback asked to stop",
+}
+"""One sentence per status; :attr:`Result.message` adds the numbers of each row."""
+
+
+class Cause(IntEnum):
+    """What a diverged row tripped over (NONE for rows that did not diverge)."""
+
+    NONE = 0
+    X = 1
+    F = 2
+    GRAD = 3
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """The stopping settings of a run (a tolerance of 0 turns its criterion off).
+
+    Attributes:
+        max_iter: Iteration limit per row.
+        grad_tol: Stop when the gradient's 2-norm is below this.
+        f_tol: Stop when ``|f_k - f_(k-1)|`` is below this.
+        x_tol: Stop when ``|x_k - x_(k-1)|`` (2-norm) is below this.
+        limit: Divergence threshold on ``|x_i|`` and ``|f|``.
+    """
+
+    max_iter: int = 10_000
+    grad_tol: float = 1e-8
+    f_tol: float = 0.0
+    x_tol: float = 0.0
+    limit: float = 1e150
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Recorded iterates, shared iteration numbers for all rows.
+
+    Row ``i`` of record ``j`` is the iterate of start ``i`` at iteration ``min(its[j], nit[i])``:
+    a row that has finished stays frozen at its final point, so the last record holds every
+    row's final point.
+
+    Attributes:
+        xs: (T, k, n) the points.
+        fs: (T, k) f at the points.
+        its: (T,) the iteration number of each record; 0 is the start.
+    """
+
+    xs: NDArray[np.float64]
+    fs: NDArray[np.float64]
+    its: NDArray[np.int64]
+
+    def path(self, i: int) -> NDArray[np.float64]:
+        """The (T, n) path of row ``i``."""
+        return self.xs[:, i, :]
+
+    def __len__(self) -> int:
+        return int(self.its.shape[0])
+
+
+@dataclass(frozen=True, repr=False)
+class Result:
+    """The outcome of a batched run, one row per start (a frozen record, like scipy's).
+
+    Attributes:
+        x: (k, n) where each row ended (a diverged row: its last finite iterate).
+        fun: (k,) f at ``x``.
+        grad_norm: (k,) 2-norm of the gradient at ``x``.
+        status: (k,) :class:`Status` codes.
+        nit: (k,) iterations (updates) made by each row.
+        nfev: (k,) objective evaluations made for each row (value and gradient count as one).
+        diverged_at: (k,) the iteration at which divergence was detected, -1 if none.
+        trajectory: The recorded iterates, or None if nothing was recorded.
+        detail: (k,) the number behind each status (the gradient norm, change in f or step
+            length that met its tolerance; for a diverged row the offending value), or None.
+        cause: (k,) :class:`Cause` codes of diverged rows, or None.
+        stop: The settings the run used (for the messages), or None.
+    """
+
+    x: NDArray[np.float64]
+    fun: NDArray[np.float64]
+    grad_norm: NDArray[np.float64]
+    status: NDArray[np.int64]
+    nit: NDArray[np.int64]
+    nfev: NDArray[np.int64]
+    diverged_at: NDArray[np.int64]
+    trajectory: Trajectory | None = None
+    detail: NDArray[np.float64] | None = None
+    cause: NDArray[np.int8] | None = None
+    stop: StopRule | None = None
+
+    @property
+    def k(self) -> int:
+        """Number of rows (starts)."""
+        return int(self.x.shape[0])
+
+    @property
+    def n(self) -> int:
+        """Number of variables."""
+        return int(self.x.shape[1])
+
+    @property
+    def success(self) -> NDArray[np.bool_]:
+        """(k,) True where the row converged (on the gradient, on f or on x)."""
+        return self.status <= Status.CONVERGED_X
+
+    @property
+    def message(self) -> list[str]:
+        """One sentence per row: its status label, the numbers behind it, the iterations.
+
+        Examples: ``"converged: gradient norm 3.2e-13 < grad_tol 1e-12 after 4,321
+        iterations"``, ``"diverged at iteration 37: f is inf"``.
+        """
+        return [self._message(i) for i in range(self.k)]
+
+    def _message(self, i: int) -> str:
+        status = Status(int(self.status[i]))
+        if self.stop is None or self.detail is None:
+            return STATUS_MESSAGES[status]
+        rule, value, nit = self.stop, float(self.detail[i]), int(self.nit[i])
+        after = f"after {nit:,} iteration{'' if nit == 1 else 's'}"
+        if status is Status.CONVERGED_GRAD:
+            return f"converged: gradient norm {value:.3g} < grad_tol {rule.grad_tol:g} {after}"
+        if status is Status.CONVERGED_F:
+            return f"converged: |f_k - f_(k-1)| = {value:.3g} < f_tol {rule.f_tol:g} {after}"
+        if status is Status.CONVERGED_X:
+            return f"converged: |x_k - x_(k-1)| = {value:.3g} < x_tol {rule.x_tol:g} {after}"
+        if status is Status.MAX_ITER:
+            return (
+                f"max_iter: reached max_iter {rule.max_iter:,} with gradient norm "
+                f"{float(self.grad_norm[i]):.3g}"
+            )
+        if status is Status.STOPPED:
+            return f"stopped: the callback stopped the run {after}"
+        cause = Cause(int(self.cause[i])) if self.cause is not None else Cause.NONE
+        what = {Cause.X: "|x|", Cause.F: "|f|", Cause.GRAD: "gradient norm"}.get(cause, "value")
+        name = {Cause.X: "x", Cause.F: "f", Cause.GRAD: "the gradient"}.get(cause, "a value")
+        if np.isfinite(value):
+            why = f"{what} = {value:.3g} exceeds {rule.limit:g}"
+            if cause is Cause.GRAD:
+                why = f"gradient norm {value:.3g} overflows"
+        else:
+            why = f"{name} is {value}"
+        return f"diverged at iteration {int(self.diverged_at[i]):,}: {why}"
+
+    @property
+    def best(self) -> int | None:
+        """Index of the lowest ``fun`` among rows that did not diverge (None if all did)."""
+        ok = np.flatnonzero(self.status != Status.DIVERGED)
+        if ok.size == 0:
+            return None
+        return int(ok[np.argmin(self.fun[ok])])
+
+    def row(self, i: int) -> Result:
+        """Row ``i`` as a Result of one row (with its part of the trajectory)."""
+        if not -self.k <= i < self.k:
+            raise IndexError(f"row {i!r} out of range for a Result of {self.k} rows")
+        s = slice(i, i + 1) if i != -1 else slice(-1, None)
+        traj = self.trajectory
+        if traj is not None:
+            traj = Trajectory(traj.xs[:, s], traj.fs[:, s], traj.its)
+        return Result(
+            self.x[s],
+            self.fun[s],
+            self.grad_norm[s],
+            self.status[s],
+            self.nit[s],
+            self.nfev[s],
+            self.diverged_at[s],
+            traj,
+            None if self.detail is None else self.detail[s],
+            None if self.cause is None else self.cause[s],
+            self.stop,
+        )
+
+    def __repr__(self) -> str:
+        with np.printoptions(precision=6, threshold=20, edgeitems=3):
+            labels = [Status(int(s)).label for s in self.status[:6]]
+            more = ", ..." if self.k > 6 else ""
+            recorded = "None" if self.trajectory is None else f"<{len(self.trajectory)} records>"
+            lines = [
+                f"x: {np.array2string(self.x, prefix='x: ')}",
+                f"fun: {self.fun}",
+                f"success: {self.success}",
+                f"status: [{', '.join(labels)}{more}]",
+                f"grad_norm: {self.grad_norm}",
+                f"nit: {self.nit}",
+                f"nfev: {self.nfev}",
+                f"diverged_at: {self.diverged_at}",
+                f"trajectory: {recorded}",
+            ]
+        return "Result(\n  " + "\n  ".join(lines) + "\n)"
