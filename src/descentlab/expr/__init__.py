@@ -6,6 +6,12 @@ Examples:
     '3*x^4 + 4*x^3 - 12*x^2 + 7'
 """
 
+from descentlab.expr.evaluate import ALIASES as ALIASES
+from descentlab.expr.evaluate import CONSTANTS as CONSTANTS
+from descentlab.expr.evaluate import FUNCTIONS as FUNCTIONS
+from descentlab.expr.evaluate import Program as Program
+from descentlab.expr.evaluate import evaluate as evaluate
+from descentlab.expr.evaluate import to_function as to_function
 from descentlab.expr.parser import parse as parse
 from descentlab.expr.parser import parse_with_variables as parse_with_variables
 from descentlab.expr.tree import MAX_DEPTH as MAX_DEPTH
@@ -19,6 +25,12 @@ from descentlab.expr.tree import Var as Var
 from descentlab.expr.tree import variables as variables
 
 __all__ = [
+    "ALIASES",
+    "CONSTANTS",
+    "FUNCTIONS",
+    "Program",
+    "evaluate",
+    "to_function",
     "MAX_DEPTH",
     "Binary",
     "Call",
