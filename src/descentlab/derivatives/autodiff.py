@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from descentlab.errors import ConfigError, EvaluationError
+from descentlab.errors import EvaluationError
 from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children
 
 __all__ = ["RULES", "Rule", "grad_function", "value_and_grad"]
@@ -245,9 +245,9 @@ def _check_variables(variables: Sequence[str]) -> tuple[str, ...]:
         variables = (variables,)
     names = tuple(variables)
     if len(set(names)) != len(names):
-        raise ConfigError(f"variables {list(names)} repeat a name")
+        raise EvaluationError(f"variables {list(names)} repeat a name")
     if not all(isinstance(v, str) for v in names):
-        raise ConfigError(f"variables must be names (got {list(names)!r})")
+        raise EvaluationError(f"variable names must be strings (got {list(names)!r})")
     return names
 
 
@@ -267,8 +267,8 @@ def grad_function(
         ``fn`` raises :class:`EvaluationError` for points of the wrong shape.
 
     Raises:
-        ConfigError: ``variables`` repeats a name.
-        EvaluationError: The tree uses a variable not in ``variables``, or an unknown function.
+        EvaluationError: ``variables`` repeats a name or misses one the tree uses, or the tree
+            calls an unknown function.
 
     Examples:
         >>> from descentlab.expr.tree import Binary, Var, Num
@@ -322,9 +322,8 @@ def value_and_grad(
         ``(f, G)`` with shapes ``(k,)`` and ``(k, n)`` (``()`` and ``(n,)`` for one point).
 
     Raises:
-        ConfigError: ``variables`` repeats a name.
-        EvaluationError: The tree uses a variable not in ``variables``, or ``X`` has the wrong
-            shape.
+        EvaluationError: ``variables`` repeats a name or misses one the tree uses, or ``X`` has
+            the wrong shape.
 
     Examples:
         >>> from descentlab.expr.tree import Binary, Call, Var
