@@ -12,6 +12,7 @@ from descentlab.expr.evaluate import FUNCTIONS as FUNCTIONS
 from descentlab.expr.evaluate import Program as Program
 from descentlab.expr.evaluate import evaluate as evaluate
 from descentlab.expr.evaluate import to_function as to_function
+from descentlab.expr.latex import to_latex as to_latex
 from descentlab.expr.parser import parse as parse
 from descentlab.expr.parser import parse_with_variables as parse_with_variables
 from descentlab.expr.tree import MAX_DEPTH as MAX_DEPTH
@@ -31,6 +32,7 @@ __all__ = [
     "Program",
     "evaluate",
     "to_function",
+    "to_latex",
     "MAX_DEPTH",
     "Binary",
     "Call",
