@@ -75,6 +75,11 @@ def _sign(a: Value) -> Value:
     return np.sign(a)
 
 
+def _domain(a: Value) -> Value:
+    """``a`` where a logarithm is defined (``a >= 0``), nan elsewhere: so its gradient is nan."""
+    return np.where(a < 0, np.nan, a)
+
+
 RULES: dict[str, Rule] = {
     "add": Rule(np.add, (lambda g, ans, a, b: g, lambda g, ans, a, b: g)),
     "sub": Rule(np.subtract, (lambda g, ans, a, b: g, lambda g, ans, a, b: -g)),
@@ -100,9 +105,9 @@ RULES: dict[str, Rule] = {
     "cosh": Rule(np.cosh, (lambda g, ans, a: g * np.sinh(a),)),
     "tanh": Rule(np.tanh, (lambda g, ans, a: g * (1.0 - ans * ans),)),
     "exp": Rule(np.exp, (lambda g, ans, a: g * ans,)),
-    "log": Rule(np.log, (lambda g, ans, a: g / a,)),
-    "log10": Rule(np.log10, (lambda g, ans, a: g / (a * _LN10),)),
-    "log2": Rule(np.log2, (lambda g, ans, a: g / (a * _LN2),)),
+    "log": Rule(np.log, (lambda g, ans, a: g / _domain(a),)),
+    "log10": Rule(np.log10, (lambda g, ans, a: g / (_domain(a) * _LN10),)),
+    "log2": Rule(np.log2, (lambda g, ans, a: g / (_domain(a) * _LN2),)),
     "sqrt": Rule(np.sqrt, (lambda g, ans, a: (0.5 * g) / ans,)),
     "abs": Rule(np.abs, (lambda g, ans, a: g * _sign(a),)),
 }
@@ -181,6 +186,8 @@ class _Tape:
             name = _BINARY_RULE[node.op]
             if name == "pow" and args[1] in self.constants:
                 exponent = float(self.constants[args[1]])
+                if exponent == 0:  # u^0 is 1 everywhere (as np.power has it), gradient 0
+                    return self._constant(1.0)
                 if exponent.is_integer() and abs(exponent) <= 64:
                     name = "powi"
         elif isinstance(node, Call):
