@@ -242,6 +242,8 @@ class _Parser:
                 raise self.error("unclosed '('", self.operators[-1].column)
             raise self.error(f"expected {_OPERAND} after {last.text!r}", last.column)
         elif tok.kind == RPAREN:
+            if i == 0:
+                raise self.error("unmatched ')': no '(' before it", tok.column)
             last = self.tokens[i - 1]
             if last.kind == LPAREN:
                 what = self.operators[-1].func
