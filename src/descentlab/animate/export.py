@@ -250,6 +250,8 @@ def _write_mp4(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> 
             code = proc.wait()
         except BaseException:
             proc.kill()
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
             proc.wait()
             raise
         if code != 0:
@@ -392,7 +394,10 @@ def save(
     rate = scene.fps if fps is None else fps
     if isinstance(rate, bool) or not np.isfinite(rate) or rate <= 0:
         raise RenderError(f"fps must be > 0 (got {rate!r})")
-    fd, name = tempfile.mkstemp(dir=path.parent, suffix=path.suffix, prefix=f".{path.stem}.")
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, suffix=path.suffix, prefix=f".{path.stem}.")
+    except OSError as exc:
+        raise RenderError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
     os.close(fd)
     tmp = Path(name)
     try:
