@@ -157,7 +157,9 @@ def _binary(op: str, left: _Printed, right: _Printed) -> _Printed:
     if op == "/":
         return _Printed(rf"\frac{{{left.text}}}{{{right.text}}}", PREC_ATOM)
     if op == "^":
-        base = left.wrapped() if left.prec <= PREC_POW else left.text
+        # A fraction as a base keeps parentheses: \frac{x}{y}^{2} would read as x / y^2.
+        needs = left.prec <= PREC_POW or left.text.startswith(r"\frac")
+        base = left.wrapped() if needs else left.text
         return _Printed(f"{base}^{{{right.text}}}", PREC_POW)
     if op in "+-":
         # A right operand that is itself a sum or difference, or starts with a minus, keeps its
