@@ -401,7 +401,7 @@ def _run_block(
         step, state = opt.update(G, state, X, value_fn=objective.value, value=F)
         if has_nfev:
             extra += state.nfev
-        Xn = X + step
+        Xn = step + X
 
         # Divergence in x: test before evaluating there.
         if not np.abs(Xn).max() <= limit:

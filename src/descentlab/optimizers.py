@@ -486,14 +486,21 @@ def adam(
         value: Array | None = None,
     ) -> tuple[Array, AdamState]:
         t = state.t + 1
-        m = state.m + w1 * (G - state.m)
-        v = state.v * beta2 + w2 * G * G
+        # Fresh arrays updated in place (fewer temporaries); torch's operation order.
+        m = G - state.m
+        m *= w1
+        m += state.m  # m + (1 - beta1)(g - m), torch's lerp
+        v = G * w2
+        v *= G
+        v += state.v * beta2  # beta2 v + (1 - beta2) g g
         neg_step_size = -(lr / (1.0 - beta1**t))
         root_bc2 = (1.0 - beta2**t) ** 0.5
-        denom = np.sqrt(v)
-        denom /= root_bc2
-        denom += eps
-        return (m / denom) * neg_step_size, AdamState(t, m, v)
+        step = np.sqrt(v)
+        step /= root_bc2
+        step += eps
+        np.divide(m, step, out=step)
+        step *= neg_step_size
+        return step, AdamState(t, m, v)
 
     return Optimizer(init, update, "adam", {"lr": lr, "betas": (beta1, beta2), "eps": eps})
 
