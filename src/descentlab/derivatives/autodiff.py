@@ -49,7 +49,8 @@ class Rule:
     """A primitive: its forward function and one vector-Jacobian product per argument.
 
     Attributes:
-        forward: ``forward(*args) -> ans``, elementwise on arrays.
+        forward: ``forward(*args, out=None) -> ans``, elementwise on arrays (a ufunc, or a
+            function that takes ``out=`` as ufuncs do).
         vjps: For argument ``i``, ``vjps[i](g, ans, *args)`` is the adjoint contribution
             ``g * d ans / d args[i]``; ``None`` for an argument that is never differentiated.
     """
@@ -58,17 +59,17 @@ class Rule:
     vjps: tuple[Callable[..., Value] | None, ...]
 
 
-def _powi(a: Value, n: float) -> Value:
+def _powi(a: Value, n: float, out: NDArray | None = None) -> Value:
     """``a ** n`` for an integer ``n``: small powers by multiplication (exact and fast)."""
     if n == 2:
-        return a * a
+        return np.multiply(a, a, out=out)
     if n == 3:
-        return a * a * a
+        return np.multiply(np.multiply(a, a, out=out), a, out=out)
     if n == 1:
-        return a
+        return a if out is None else np.copyto(out, a) or out
     if n == -1:
-        return 1.0 / a
-    return np.power(a, n)
+        return np.divide(1.0, a, out=out)
+    return np.power(a, n, out=out)
 
 
 def _sign(a: Value) -> Value:
@@ -135,6 +136,18 @@ class _Tape:
         self.root = self._flatten(tree)
         self.nslots = len(self._slot_of_key)
         self.root_constant = self.root in self.constants
+        self.root_is_variable = self.root in self.var_slots
+        self._k = -1
+        self._buffers: list[NDArray | None] = []
+
+    def _allocate(self, k: int) -> list[NDArray | None]:
+        """One reusable output buffer per instruction, except the root (its value is returned)."""
+        buffers: list[NDArray | None] = [None] * self.nslots
+        for _, out, _, _ in self.instructions:
+            if out != self.root:
+                buffers[out] = np.empty(k)
+        self._k, self._buffers = k, buffers
+        return buffers
 
     def _new_slot(self, key: tuple) -> int:
         slot = len(self._slot_of_key)
@@ -224,8 +237,11 @@ class _Tape:
             vals[slot] = columns[j]
         if self.root_constant:
             return np.full(k, float(vals[self.root])), np.zeros((k, self.n))
+        # Forward values go into buffers kept between calls: fresh arrays of this size would be
+        # returned to the operating system and faulted back in at every call.
+        buffers = self._buffers if k == self._k else self._allocate(k)
         for forward, out, args, _ in self.instructions:
-            vals[out] = forward(*[vals[a] for a in args])
+            vals[out] = forward(*[vals[a] for a in args], out=buffers[out])
         # Backward: seed 1, rules in reverse, accumulate. Adjoints may be plain numbers (the path
         # from the root is constant) and are shared between slots, so accumulation never writes in
         # place: it builds a new sum.
@@ -242,7 +258,7 @@ class _Tape:
         for j, slot in enumerate(self.var_slots):
             G[:, j] = 0.0 if adj[slot] is None else adj[slot]
         f = vals[self.root]
-        if np.may_share_memory(f, X):  # `x` or `x^1`: never hand out a view of the input
+        if self.root_is_variable or np.may_share_memory(f, X):  # never hand out a view of X
             f = f.copy()
         return f, G
 
