@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from .errors import ConfigError
 
@@ -34,6 +37,7 @@ __all__ = [
     "PROBLEMS",
     "Minimum",
     "Problem",
+    "check_domain",
     "get",
     "list_problems",
     "to_json",
@@ -66,6 +70,61 @@ _DIXON_SZEGO = (
     "Towards Global Optimisation 2, 1-15"
 )
 _NOTEBOOK = "The original notebook 'Implementing Gradient Descent by hand' (descentlab's origin)"
+
+
+Domain = tuple[tuple[float, float], ...]
+
+
+def check_domain(domain: Any, dim: int | None = None) -> Domain:
+    """Validate a box: one finite ``(lo, hi)`` with ``lo < hi`` per variable.
+
+    Args:
+        domain: A sequence of ``(lo, hi)`` pairs, or one pair ``(lo, hi)`` for every variable
+            (then ``dim`` must be given).
+        dim: The number of variables the box must have, if known.
+
+    Returns:
+        The box as a tuple of float pairs.
+
+    Raises:
+        ConfigError: Wrong shape or length, non-numeric or non-finite bounds, or ``lo >= hi``.
+
+    Examples:
+        >>> check_domain((-2, 2), dim=2)
+        ((-2.0, 2.0), (-2.0, 2.0))
+    """
+    if isinstance(domain, str | bytes):
+        raise ConfigError(f"a domain is a list of (lo, hi) pairs (got {domain!r})")
+    try:
+        items = list(domain)
+    except TypeError:
+        raise ConfigError(f"a domain is a list of (lo, hi) pairs (got {domain!r})") from None
+    if len(items) == 2 and all(_is_number(v) for v in items):
+        items = [tuple(items)] * (dim if dim is not None else 1)  # one (lo, hi) for every variable
+    if not items:
+        raise ConfigError("the domain is empty")
+    out = []
+    for pair in items:
+        if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ConfigError(f"domain interval {pair!r} is not a pair (lo, hi)")
+        if not all(_is_number(v) for v in pair):
+            raise ConfigError(f"domain interval {pair!r} is not a pair of numbers (lo, hi)")
+        lo, hi = float(pair[0]), float(pair[1])
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ConfigError(f"domain interval ({lo!r}, {hi!r}) is not finite")
+        if not lo < hi:
+            raise ConfigError(f"domain interval ({lo!r}, {hi!r}) needs lo < hi")
+        out.append((lo, hi))
+    if dim is not None and len(out) != dim:
+        raise ConfigError(f"the domain has {len(out)} intervals for {dim} variables ({domain!r})")
+    return tuple(out)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number: Python int or float (not bool), or a NumPy real scalar."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, int | float | np.integer | np.floating)
 
 
 @dataclass(frozen=True, slots=True)
@@ -793,8 +852,12 @@ def get(name: str) -> Problem:
     if key in PROBLEMS:
         return PROBLEMS[key]
     close = difflib.get_close_matches(key, list(PROBLEMS), n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise ConfigError(f"unknown function {name!r}{hint} (the catalogue: {', '.join(PROBLEMS)})")
+    if close:
+        raise ConfigError(
+            f"unknown function {name!r}; did you mean {' or '.join(close)}? "
+            "(descentlab functions lists the catalogue)"
+        )
+    raise ConfigError(f"unknown function {name!r} (the catalogue: {', '.join(PROBLEMS)})")
 
 
 def list_problems() -> list[Problem]:

@@ -1,0 +1,541 @@
+"""The Objective: a function to minimize, batched over points on a leading axis.
+
+``value`` maps points ``X`` of shape ``(k, n)`` to ``(k,)`` values and ``grad`` to ``(k, n)``
+gradients; a single point of shape ``(n,)`` gives a 0-d value and an ``(n,)`` gradient. An
+Objective comes from a formula (exact gradient by descentlab's reverse-mode autodiff, prepared
+once), from a catalogue problem (the same path: the catalogue stores formulas), or from any Python
+function (gradient by finite differences, forward by default as in the original notebook, unless
+a gradient function is given).
+
+Examples:
+    >>> obj = Objective.from_formula("x^2 + 3y")
+    >>> obj.variables, obj.dim
+    (('x', 'y'), 2)
+    >>> f, G = obj.value_and_grad([[1.0, 2.0], [0.0, 0.0]])
+    >>> f.tolist(), G.tolist()
+    ([7.0, 0.0], [[2.0, 3.0], [0.0, 3.0]])
+    >>> obj.nfev, obj.ngev
+    (2, 2)
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .derivatives import finite
+from .derivatives.autodiff import grad_function
+from .errors import ConfigError, EvaluationError
+from .expr import parse_with_variables, to_function, to_latex
+from .expr.tree import Node, format_number
+from .problems import PROBLEMS, Domain, Problem, check_domain, get
+
+__all__ = ["Objective", "as_objective"]
+
+Array = NDArray[np.float64]
+ValueFn = Callable[[Array], Array]
+ValueGradFn = Callable[[Array], tuple[Array, Array]]
+
+_BARE_NAME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9_-]*\s*$")
+
+
+class Objective:
+    """A function of ``dim`` variables with batched values and gradients.
+
+    Build one with :meth:`from_formula`, :meth:`from_problem`, :meth:`from_function` or
+    :func:`as_objective` rather than calling the constructor.
+
+    Attributes:
+        dim: Number of variables n.
+        variables: Their names, in coordinate order.
+        name: A short name (the catalogue name, the formula, or the function's name).
+        formula: The formula text, or None for a Python function.
+        latex: LaTeX for matplotlib's mathtext (titles, legends).
+        tree: The parsed formula, or None for a Python function.
+        domain: The usual box, one ``(lo, hi)`` per variable, or None.
+        problem: The catalogue entry, or None.
+        grad_method: How gradients are computed: ``"exact"`` (autodiff), ``"user"`` (a given
+            gradient function) or a finite-difference method (``"forward"``, ``"central"``, ...).
+        nfev: Points at which a value was asked for (``value`` and ``value_and_grad``).
+        ngev: Points at which a gradient was asked for (``grad`` and ``value_and_grad``). For a
+            finite-difference gradient, the underlying function runs about ``n + 1`` times per
+            point (forward) or ``2n`` (central); these counters count points, not those calls.
+    """
+
+    def __init__(
+        self,
+        value: ValueFn,
+        value_and_grad: ValueGradFn,
+        variables: Sequence[str],
+        *,
+        name: str,
+        latex: str,
+        grad_method: str,
+        formula: str | None = None,
+        tree: Node | None = None,
+        domain: Domain | None = None,
+        problem: Problem | None = None,
+    ) -> None:
+        self.variables = tuple(variables)
+        self.dim = len(self.variables)
+        self.name = name
+        self.formula = formula
+        self.latex = latex
+        self.tree = tree
+        self.domain = domain
+        self.problem = problem
+        self.grad_method = grad_method
+        self._value = value
+        self._value_and_grad = value_and_grad
+        self.nfev = 0
+        self.ngev = 0
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_formula(
+        cls,
+        text: str,
+        *,
+        variables: Sequence[str] | None = None,
+        name: str | None = None,
+        domain: Any = None,
+    ) -> Objective:
+        """An Objective from a formula, with its exact gradient (reverse-mode autodiff).
+
+        Args:
+            text: The formula in descentlab's syntax (``"(1 - x)^2 + 100(y - x^2)^2"``).
+            variables: The coordinate order; default ``x, y, z`` first, then alphabetically. It
+                may add names the formula does not use.
+            name: A short name; default the formula itself.
+            domain: The usual box (``[(lo, hi), ...]``, or one ``(lo, hi)`` for every variable).
+
+        Returns:
+            The Objective.
+
+        Raises:
+            ParseError: The text is not a formula, or ``variables`` misses or repeats a name.
+            ConfigError: ``text`` is not a string, the formula has no variables, or the domain
+                is malformed.
+
+        Examples:
+            >>> Objective.from_formula("a + b^2", variables=["b", "a"]).grad([1.0, 5.0]).tolist()
+            [2.0, 1.0]
+        """
+        if not isinstance(text, str):
+            raise ConfigError(f"a formula must be a string (got {text!r})")
+        tree, names = parse_with_variables(text, variables)
+        if not names:
+            raise ConfigError(f"the formula {text.strip()!r} has no variables to minimize over")
+        box = None if domain is None else check_domain(domain, len(names))
+        return cls(
+            to_function(tree, names),
+            grad_function(tree, names),
+            names,
+            name=name if name is not None else text.strip(),
+            latex=to_latex(tree),
+            grad_method="exact",
+            formula=text.strip(),
+            tree=tree,
+            domain=box,
+        )
+
+    @classmethod
+    def from_problem(cls, problem: Problem | str, *, dim: int | None = None) -> Objective:
+        """An Objective from a catalogue problem (or its name), exact gradient included.
+
+        Args:
+            problem: A :class:`~descentlab.problems.Problem` or a catalogue name.
+            dim: For the n-dimensional functions (``sphere``, ``rosenbrock``,
+                ``styblinski-tang``, ``rastrigin``), the number of variables ``x1 .. xn``.
+                ``None`` or the problem's own dim keeps the catalogue form.
+
+        Returns:
+            The Objective, with ``problem`` and ``domain`` set.
+
+        Raises:
+            ConfigError: Unknown name, or ``dim`` that the problem does not offer.
+
+        Examples:
+            >>> Objective.from_problem("rosenbrock", dim=4).variables
+            ('x1', 'x2', 'x3', 'x4')
+        """
+        if isinstance(problem, str):
+            problem = get(problem)
+        if not isinstance(problem, Problem):
+            raise ConfigError(f"expected a Problem or a catalogue name (got {problem!r})")
+        if dim is not None and dim != problem.dim:
+            problem = problem.with_dim(dim)
+        tree = problem.tree
+        return cls(
+            to_function(tree, problem.variables),
+            grad_function(tree, problem.variables),
+            problem.variables,
+            name=problem.name,
+            latex=problem.latex,
+            grad_method="exact",
+            formula=problem.formula,
+            tree=tree,
+            domain=problem.domain,
+            problem=problem,
+        )
+
+    @classmethod
+    def from_function(
+        cls,
+        f: Callable[..., Any],
+        dim: int,
+        *,
+        grad: Callable[..., Any] | None = None,
+        vectorized: bool = False,
+        fd_method: str = "forward",
+        h: float | None = None,
+        name: str | None = None,
+        latex: str | None = None,
+        domain: Any = None,
+    ) -> Objective:
+        """An Objective from a Python function; its gradient by finite differences unless given.
+
+        Args:
+            f: The function. With ``vectorized=False`` it takes one point, an ``(n,)`` array,
+                and returns a number; with ``vectorized=True`` it takes ``(k, n)`` and returns
+                ``(k,)``.
+            dim: Number of variables n.
+            grad: Optional gradient, called like ``f`` and returning ``(n,)`` (or ``(k, n)``).
+            vectorized: Whether ``f`` (and ``grad``) work on a batch of points.
+            fd_method: Finite-difference method when ``grad`` is None: ``"forward"`` (the
+                definition, the original notebook's method), ``"backward"``, ``"central"``,
+                ``"complex"`` (f must accept complex input) or ``"richardson"``.
+            h: Finite-difference step; None picks scipy's rule for the method.
+            name: A short name; default the function's ``__name__``.
+            latex: LaTeX for plot titles; default ``f(x_1, ..., x_n)``.
+            domain: The usual box, if any.
+
+        Returns:
+            The Objective.
+
+        Raises:
+            ConfigError: ``f`` or ``grad`` not callable, ``dim`` not a positive integer, unknown
+                ``fd_method``, or ``h`` not a positive finite number.
+
+        Examples:
+            >>> import math
+            >>> obj = Objective.from_function(lambda p: math.sin(p[0]), 1, fd_method="central")
+            >>> round(float(obj.grad([0.0])[0]), 9)
+            1.0
+        """
+        if not callable(f):
+            raise ConfigError(f"f must be callable (got {f!r})")
+        if grad is not None and not callable(grad):
+            raise ConfigError(f"grad must be callable or None (got {grad!r})")
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+            raise ConfigError(f"dim must be an integer >= 1 (got {dim!r})")
+        dim = int(dim)
+        if fd_method not in finite.METHODS:
+            raise ConfigError(
+                f"unknown finite-difference method {fd_method!r} "
+                f"(one of {', '.join(finite.METHODS)})"
+            )
+        if h is not None and (
+            isinstance(h, bool)
+            or not isinstance(h, int | float | np.integer | np.floating)
+            or not math.isfinite(h)
+            or h <= 0
+        ):
+            raise ConfigError(f"h must be a positive finite number (got {h!r})")
+        box = None if domain is None else check_domain(domain, dim)
+        label = name if name is not None else getattr(f, "__name__", "f")
+        if label == "<lambda>":
+            label = "f"
+        names = ("x",) if dim == 1 else tuple(f"x{i}" for i in range(1, dim + 1))
+        tex = latex if latex is not None else f"f({', '.join(_latex_name(v) for v in names)})"
+
+        batched = _batched_value(f, dim, vectorized, label)
+        if grad is not None:
+            batched_grad = _batched_grad(grad, dim, vectorized, label)
+            method = "user"
+
+            def value_and_grad(X: Array) -> tuple[Array, Array]:
+                return batched(X), batched_grad(X)
+
+        else:
+            method = fd_method
+
+            def value_and_grad(X: Array) -> tuple[Array, Array]:
+                return batched(X), finite.gradient(batched, X, method=fd_method, h=h)
+
+        return cls(
+            _single_value(batched, dim),
+            _single_point(value_and_grad, dim),
+            names,
+            name=label,
+            latex=tex,
+            grad_method=method,
+            domain=box,
+        )
+
+    # -- evaluation -----------------------------------------------------------------------------
+
+    def _points(self, X: ArrayLike) -> tuple[Array, int]:
+        """``X`` as a float64 array of shape (n,) or (k, n), with k (1 for a single point)."""
+        if not (isinstance(X, np.ndarray) and X.dtype == np.float64):
+            try:
+                X = np.asarray(X, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise EvaluationError(f"points must be real numbers (got {X!r:.80})") from None
+        if X.ndim == 2 and X.shape[1] == self.dim:
+            return X, X.shape[0]
+        if X.ndim == 1 and X.shape[0] == self.dim:
+            return X, 1
+        raise EvaluationError(
+            f"points for {self.name!r} must have shape (k, {self.dim}) or ({self.dim},) "
+            f"(variables {', '.join(self.variables)}); got shape {X.shape}"
+        )
+
+    def value(self, X: ArrayLike) -> Array:
+        """Values at the rows of ``X``: (k, n) -> (k,), or (n,) -> ().
+
+        Raises:
+            EvaluationError: ``X`` is not numeric or has the wrong shape.
+        """
+        A, k = self._points(X)
+        self.nfev += k
+        return self._value(A)
+
+    def grad(self, X: ArrayLike) -> Array:
+        """Gradients at the rows of ``X``: (k, n) -> (k, n), or (n,) -> (n,).
+
+        Raises:
+            EvaluationError: ``X`` is not numeric or has the wrong shape.
+        """
+        A, k = self._points(X)
+        self.ngev += k
+        return self._value_and_grad(A)[1]
+
+    def value_and_grad(self, X: ArrayLike) -> tuple[Array, Array]:
+        """Values and gradients together (the optimizer loop's hot path).
+
+        Args:
+            X: Points, (k, n) or (n,).
+
+        Returns:
+            ``(f, G)`` of shapes (k,) and (k, n), or () and (n,) for one point.
+
+        Raises:
+            EvaluationError: ``X`` is not numeric or has the wrong shape.
+        """
+        A, k = self._points(X)
+        self.nfev += k
+        self.ngev += k
+        return self._value_and_grad(A)
+
+    def reset_counts(self) -> None:
+        """Set ``nfev`` and ``ngev`` back to 0."""
+        self.nfev = 0
+        self.ngev = 0
+
+    def check_finite_at(self, X: ArrayLike, *, grad: bool = True) -> None:
+        """Raise if the function (or its gradient) is not a finite number at some row of ``X``.
+
+        The CLI calls this for ``derivative --at`` and for starting points, so that a start
+        where the formula is undefined is a clear error, not a run that "diverges" at once.
+
+        Args:
+            X: Points, (k, n) or (n,).
+            grad: Also require a finite gradient.
+
+        Raises:
+            EvaluationError: ``f is not defined at (-1): value is nan`` (or the gradient), naming
+                the first bad point; also for points of the wrong shape.
+
+        Examples:
+            >>> Objective.from_formula("log(x)").check_finite_at([-1.0])
+            Traceback (most recent call last):
+            ...
+            descentlab.errors.EvaluationError: f is not defined at (-1): value is nan
+        """
+        A, _ = self._points(X)
+        points = A.reshape(-1, self.dim)
+        f, G = self._value_and_grad(points)
+        f = np.asarray(f).reshape(-1)
+        G = np.asarray(G).reshape(points.shape)
+        for i, x in enumerate(points):
+            where = ", ".join(format_number(float(v)) for v in x)
+            if not np.isfinite(f[i]):
+                raise EvaluationError(f"f is not defined at ({where}): value is {f[i]}")
+            if grad and not np.all(np.isfinite(G[i])):
+                shown = ", ".join(str(g) for g in G[i])
+                raise EvaluationError(
+                    f"the gradient of f is not defined at ({where}): gradient is ({shown})"
+                )
+
+    def __repr__(self) -> str:
+        return (
+            f"Objective({self.name!r}, dim={self.dim}, variables={self.variables}, "
+            f"grad={self.grad_method!r})"
+        )
+
+
+def as_objective(
+    target: Objective | str | Callable[..., Any],
+    *,
+    variables: Sequence[str] | None = None,
+    dim: int | None = None,
+    domain: Any = None,
+) -> Objective:
+    """Turn what a user gives into an Objective.
+
+    Args:
+        target: An Objective (returned as is), a catalogue name (``"rosenbrock"``), a formula
+            (``"x^2 + y^2"``), or a Python function of one point (then ``dim`` is required).
+        variables: The variable order of a formula.
+        dim: The number of variables of a function, or of an n-dimensional catalogue problem.
+        domain: The usual box of a formula or a function (catalogue problems bring their own).
+
+    Returns:
+        The Objective.
+
+    Raises:
+        ConfigError: A bare word that is close to a catalogue name but not one (``rosenbrok``),
+            a function without ``dim``, a ``dim`` that does not match, or an unsupported type.
+        ParseError: A formula that does not parse.
+
+    Examples:
+        >>> as_objective("six-hump-camel").problem.title
+        'Six-hump camel'
+        >>> as_objective("x^2 + y^2").dim
+        2
+    """
+    if isinstance(target, Objective):
+        if dim is not None and dim != target.dim:
+            raise ConfigError(f"{target.name!r} has {target.dim} variables, not dim={dim!r}")
+        return target
+    if isinstance(target, Problem):
+        return Objective.from_problem(target, dim=dim)
+    if isinstance(target, str):
+        key = target.strip().lower().replace("_", "-").replace(" ", "-")
+        if key in PROBLEMS:
+            return Objective.from_problem(key, dim=dim)
+        if _BARE_NAME.match(target):
+            close = difflib.get_close_matches(key, list(PROBLEMS), n=3, cutoff=0.75)
+            if close:
+                get(target)  # raises the catalogue's "unknown function ... did you mean" error
+        obj = Objective.from_formula(target, variables=variables, domain=domain)
+        if dim is not None and dim != obj.dim:
+            raise ConfigError(f"the formula {obj.name!r} has {obj.dim} variables, not dim={dim!r}")
+        return obj
+    if callable(target):
+        if dim is None:
+            raise ConfigError("a Python function needs dim= (its number of variables)")
+        return Objective.from_function(target, dim, domain=domain)
+    raise ConfigError(
+        f"expected an Objective, a catalogue name, a formula or a function (got {target!r:.80})"
+    )
+
+
+# -- wrapping a user's Python function -----------------------------------------------------------
+
+
+def _latex_name(name: str) -> str:
+    return f"{name[0]}_{{{name[1:]}}}" if len(name) > 1 else name
+
+
+def _call_point(f: Callable[..., Any], x: NDArray, label: str) -> Any:
+    """``f(x)`` for one point; arithmetic trouble (``math.log(-1)``, 1/0) becomes nan."""
+    try:
+        return f(x)
+    except (ArithmeticError, ValueError) as exc:
+        if isinstance(exc, ArithmeticError) or "math domain error" in str(exc):
+            return math.nan
+        raise
+
+
+def _batched_value(f: Callable[..., Any], dim: int, vectorized: bool, label: str) -> ValueFn:
+    if vectorized:
+
+        def batched(X: Array) -> Array:
+            with np.errstate(all="ignore"):
+                out = np.asarray(f(X))
+            if out.shape != X.shape[:1]:
+                raise EvaluationError(
+                    f"{label} must return shape ({X.shape[0]},) for points of shape {X.shape}; "
+                    f"got shape {out.shape}"
+                )
+            return out if out.dtype.kind in "fc" else out.astype(np.float64)
+
+        return batched
+
+    def row_by_row(X: Array) -> Array:
+        out = np.empty(X.shape[0], dtype=np.complex128 if X.dtype.kind == "c" else np.float64)
+        with np.errstate(all="ignore"):
+            for i, x in enumerate(X):
+                value = _call_point(f, x, label)
+                try:
+                    out[i] = value
+                except (TypeError, ValueError):
+                    raise EvaluationError(
+                        f"{label} must return one number for a point (got {value!r:.60})"
+                    ) from None
+        return out
+
+    return row_by_row
+
+
+def _batched_grad(grad: Callable[..., Any], dim: int, vectorized: bool, label: str) -> ValueFn:
+    def checked(G: Any, shape: tuple[int, ...]) -> Array:
+        try:
+            A = np.asarray(G, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise EvaluationError(
+                f"the gradient of {label} must be numbers (got {G!r:.60})"
+            ) from None
+        if A.shape != shape:
+            raise EvaluationError(
+                f"the gradient of {label} must have shape {shape}; got shape {A.shape}"
+            )
+        return A
+
+    if vectorized:
+
+        def batched(X: Array) -> Array:
+            with np.errstate(all="ignore"):
+                return checked(grad(X), X.shape)
+
+        return batched
+
+    def row_by_row(X: Array) -> Array:
+        G = np.empty(X.shape, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            for i, x in enumerate(X):
+                g = _call_point(grad, x, label)
+                G[i] = math.nan if g is math.nan else checked(g, (dim,))
+        return G
+
+    return row_by_row
+
+
+def _single_value(value: ValueFn, dim: int) -> ValueFn:
+    """Let a (k, n) -> (k,) function also take one point (n,), returning ()."""
+
+    def either(X: Array) -> Array:
+        return value(X.reshape(1, dim)).reshape(()) if X.ndim == 1 else value(X)
+
+    return either
+
+
+def _single_point(value_and_grad: ValueGradFn, dim: int) -> ValueGradFn:
+    """Let a (k, n) function also take one point (n,), returning () and (n,)."""
+
+    def either(X: Array) -> tuple[Array, Array]:
+        if X.ndim == 1:
+            f, G = value_and_grad(X.reshape(1, dim))
+            return f.reshape(()), G[0]
+        return value_and_grad(X)
+
+    return either
