@@ -1,0 +1,302 @@
+"""Many starts at once: where to start, and which distinct minima the runs found.
+
+:func:`random_starts` and :func:`grid_starts` make the ``(k, n)`` starting points that
+:func:`~descentlab.descent.minimize` runs together; :func:`group_minima` clusters the end points of
+the rows that converged into distinct minima (how many starts reached each); :func:`match_known`
+labels them with the catalogue's global and local minima. Diverged runs and runs that hit the
+iteration limit are never reported as minima: :func:`summarize` counts them.
+
+Examples:
+    >>> random_starts([(-2, 2), (0, 1)], 3, seed=0).shape
+    (3, 2)
+    >>> grid_starts([(0, 1)], 4).ravel().tolist()
+    [0.125, 0.375, 0.625, 0.875]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ConfigError
+from .problems import Minimum, Problem, check_domain
+from .result import Result, Status
+
+__all__ = [
+    "FoundMinimum",
+    "Summary",
+    "grid_starts",
+    "group_minima",
+    "match_known",
+    "random_starts",
+    "summarize",
+]
+
+MAX_STARTS = 10_000_000
+"""Most starting points the helpers make in one call (80 MB of float64 per coordinate)."""
+
+
+@dataclass(frozen=True)
+class FoundMinimum:
+    """A distinct minimum reached by one or more starts.
+
+    Attributes:
+        x: (n,) the lowest end point of the group.
+        f: The value there.
+        count: How many starts ended in this group.
+        rows: Their row indices in the Result, in increasing order.
+        kind: ``"global"`` or ``"local"`` once matched with a catalogue minimum, else None.
+        known: The catalogue minimum it matched, or None.
+    """
+
+    x: NDArray[np.float64]
+    f: float
+    count: int
+    rows: tuple[int, ...]
+    kind: str | None = None
+    known: Minimum | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a multi-start run found, and how many runs did not converge.
+
+    Attributes:
+        minima: The distinct minima, lowest first.
+        converged: Rows that converged (the sum of the minima's counts).
+        max_iter: Rows that reached the iteration limit.
+        diverged: Rows that diverged.
+        stopped: Rows stopped by a callback.
+    """
+
+    minima: list[FoundMinimum]
+    converged: int
+    max_iter: int
+    diverged: int
+    stopped: int
+
+
+def _count(k: Any, what: str) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ConfigError(f"{what} must be an integer >= 1 (got {k!r})")
+    if not 1 <= k <= MAX_STARTS:
+        raise ConfigError(f"{what} must be between 1 and {MAX_STARTS:,} (got {k!r})")
+    return int(k)
+
+
+def random_starts(domain: Any, k: int, *, seed: int | np.random.Generator | None = None) -> NDArray:
+    """``k`` points drawn uniformly from the box ``domain``, reproducibly.
+
+    Args:
+        domain: One ``(lo, hi)`` per variable.
+        k: How many points.
+        seed: An integer seed (the same seed gives the same points), a NumPy Generator, or None
+            for fresh randomness.
+
+    Returns:
+        Array of shape (k, n) with ``lo <= x < hi`` in every coordinate.
+
+    Raises:
+        ConfigError: ``k`` not a positive integer, a malformed domain, or a bad seed.
+
+    Examples:
+        >>> X = random_starts([(-2, 2), (-2, 2)], 5, seed=1)
+        >>> bool(((X >= -2) & (X < 2)).all())
+        True
+    """
+    k = _count(k, "the number of random starts")
+    box = check_domain(domain)
+    if isinstance(seed, bool) or not (
+        seed is None or isinstance(seed, int | np.integer | np.random.Generator)
+    ):
+        raise ConfigError(f"seed must be an integer, a numpy Generator or None (got {seed!r})")
+    if isinstance(seed, int | np.integer) and seed < 0:
+        raise ConfigError(f"seed must be >= 0 (got {seed!r})")
+    rng = np.random.default_rng(seed)
+    lo = np.array([a for a, _ in box])
+    hi = np.array([b for _, b in box])
+    X = lo + (hi - lo) * rng.random((k, len(box)))
+    return np.minimum(X, np.nextafter(hi, lo))  # lo + (hi - lo)*u can round up to hi
+
+
+def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray:
+    """A regular grid of starts: the centres of ``per_axis`` equal cells along each axis.
+
+    Centres rather than edges keep every start strictly inside the box (a formula's domain often
+    ends where it stops being defined).
+
+    Args:
+        domain: One ``(lo, hi)`` per variable.
+        per_axis: Points along each axis: one integer for all axes, or one per axis.
+
+    Returns:
+        Array of shape (m, n), m the product of the counts, the first axis varying slowest.
+
+    Raises:
+        ConfigError: A count below 1, the wrong number of counts, too many points, or a
+            malformed domain.
+
+    Examples:
+        >>> grid_starts([(0, 2), (0, 1)], [2, 1]).tolist()
+        [[0.5, 0.5], [1.5, 0.5]]
+    """
+    box = check_domain(domain)
+    if isinstance(per_axis, int | np.integer) and not isinstance(per_axis, bool):
+        counts = [per_axis] * len(box)
+    elif isinstance(per_axis, Sequence) and not isinstance(per_axis, str):
+        counts = list(per_axis)
+        if len(counts) != len(box):
+            raise ConfigError(
+                f"per_axis has {len(counts)} counts for a {len(box)}-D domain ({per_axis!r})"
+            )
+    else:
+        raise ConfigError(f"per_axis must be an integer or one per axis (got {per_axis!r})")
+    counts = [_count(c, "points per axis") for c in counts]
+    if math.prod(counts) > MAX_STARTS:
+        raise ConfigError(f"a grid of {' x '.join(map(str, counts))} is more than {MAX_STARTS:,}")
+    axes = [
+        lo + (np.arange(c) + 0.5) * (hi - lo) / c for (lo, hi), c in zip(box, counts, strict=True)
+    ]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1)
+
+
+def _converged_rows(result: Result) -> NDArray[np.intp]:
+    ok = (result.status <= Status.CONVERGED_X) & np.isfinite(result.fun)
+    ok &= np.all(np.isfinite(result.x), axis=1)
+    return np.flatnonzero(ok)
+
+
+def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
+    """Group the end points of the converged rows into distinct minima.
+
+    The lowest ungrouped end point starts a group and takes every ungrouped end point within
+    ``tol * max(1, |x|)`` of it (Euclidean distance); repeat until every row is grouped. Rows that
+    diverged, hit the iteration limit or were stopped are left out (see :func:`summarize`).
+
+    Args:
+        result: The Result of a multi-start :func:`~descentlab.descent.minimize`.
+        tol: Distance under which two end points are the same minimum (relative for |x| > 1).
+
+    Returns:
+        The distinct minima, sorted by f (ties by the number of starts, most first).
+
+    Raises:
+        ConfigError: ``tol`` is not a positive finite number.
+
+    Examples:
+        >>> from descentlab.descent import minimize
+        >>> from descentlab.objective import Objective
+        >>> from descentlab.optimizers import gd
+        >>> r = minimize(Objective.from_problem("quartic"), [[-3.0], [0.5], [4.0]], gd(lr=0.001),
+        ...              max_iter=100_000, grad_tol=1e-10)
+        >>> [(round(float(m.x[0]), 6), m.count) for m in group_minima(r)]
+        [(-2.0, 1), (1.0, 2)]
+    """
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, int | float | np.floating)
+        or not math.isfinite(tol)
+        or tol <= 0
+    ):
+        raise ConfigError(f"tol must be a positive finite number (got {tol!r})")
+    rows = _converged_rows(result)
+    order = rows[np.argsort(result.fun[rows], kind="stable")]
+    X = result.x[order]
+    free = np.ones(order.size, dtype=bool)
+    found: list[FoundMinimum] = []
+    for i in range(order.size):
+        if not free[i]:
+            continue
+        centre = X[i]
+        radius = tol * max(1.0, float(np.linalg.norm(centre)))
+        members = free & (np.linalg.norm(X - centre, axis=1) <= radius)
+        free &= ~members
+        taken = np.sort(order[members])
+        found.append(
+            FoundMinimum(
+                x=centre.copy(),
+                f=float(result.fun[order[i]]),
+                count=int(taken.size),
+                rows=tuple(int(r) for r in taken),
+            )
+        )
+    found.sort(key=lambda m: (m.f, -m.count))
+    return found
+
+
+def summarize(result: Result, *, tol: float = 1e-4) -> Summary:
+    """The distinct minima found (see :func:`group_minima`) and how the other rows ended.
+
+    Args:
+        result: The Result of a multi-start run.
+        tol: As for :func:`group_minima`.
+
+    Returns:
+        A :class:`Summary`.
+
+    Raises:
+        ConfigError: ``tol`` is not a positive finite number.
+    """
+    minima = group_minima(result, tol=tol)
+    status = np.asarray(result.status)
+    return Summary(
+        minima=minima,
+        converged=sum(m.count for m in minima),
+        max_iter=int(np.sum(status == Status.MAX_ITER)),
+        diverged=int(np.sum(status == Status.DIVERGED)),
+        stopped=int(np.sum(status == Status.STOPPED)),
+    )
+
+
+def match_known(
+    found: Sequence[FoundMinimum], problem: Problem | None, *, tol: float = 1e-3
+) -> list[FoundMinimum]:
+    """Label found minima with the catalogue's ``"global"`` / ``"local"`` when close to one.
+
+    Args:
+        found: Minima from :func:`group_minima`.
+        problem: The catalogue problem the run was on (None: nothing to match, returned as is).
+        tol: Largest distance ``tol * max(1, |x|)`` to the catalogue point to count as a match.
+
+    Returns:
+        The same minima, in the same order, with ``kind`` and ``known`` set where one matched
+        (None where the point is not in the catalogue).
+
+    Raises:
+        ConfigError: ``tol`` is not a positive finite number, or a found point has the wrong
+            dimension for the problem.
+
+    Examples:
+        >>> from descentlab.problems import get
+        >>> m = FoundMinimum(x=np.array([1.0000001]), f=2.0, count=3, rows=(0, 1, 2))
+        >>> match_known([m], get("quartic"))[0].kind
+        'local'
+    """
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
+        raise ConfigError(f"tol must be a positive number (got {tol!r})")
+    if problem is None:
+        return list(found)
+    out = []
+    for m in found:
+        x = np.asarray(m.x, dtype=float)
+        if x.shape != (problem.dim,):
+            raise ConfigError(
+                f"a found minimum of shape {x.shape} cannot match {problem.name!r} "
+                f"({problem.dim} variables)"
+            )
+        best, best_d = None, math.inf
+        for known in problem.minima:
+            d = float(np.linalg.norm(x - np.asarray(known.x)))
+            if d < best_d:
+                best, best_d = known, d
+        if best is not None and best_d <= tol * max(1.0, float(np.linalg.norm(x))):
+            out.append(FoundMinimum(m.x, m.f, m.count, m.rows, best.kind, best))
+        else:
+            out.append(FoundMinimum(m.x, m.f, m.count, m.rows))
+    return out
