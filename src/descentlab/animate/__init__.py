@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from descentlab.animate.derivative import derivative as derivative
+from descentlab.animate.descent_1d import descent_1d as descent_1d
 from descentlab.animate.engine import Scene as Scene
 from descentlab.animate.engine import Still as Still
 from descentlab.animate.export import save as save
@@ -18,13 +20,18 @@ from descentlab.animate.frames import pad as pad
 from descentlab.animate.frames import sample_indices as sample_indices
 
 #: Scene name (as typed on the command line) -> scene function. One line per scene.
-SCENES: dict[str, Callable[..., Scene | Still]] = {}
+SCENES: dict[str, Callable[..., Scene | Still]] = {
+    "derivative": derivative,
+    "descent-1d": descent_1d,
+}
 
 __all__ = [
     "SCENES",
     "Scene",
     "Still",
     "align_ends",
+    "derivative",
+    "descent_1d",
     "pad",
     "sample_indices",
     "save",

@@ -70,22 +70,26 @@ def _unpack(keys: np.ndarray) -> np.ndarray:
 
 def _median_cut(colors: np.ndarray, weights: np.ndarray, n_boxes: int) -> np.ndarray:
     """Weighted median cut: split the box of largest (weight x extent) at its weighted median."""
+
+    def score(box: np.ndarray) -> float:
+        return float(np.ptp(colors[box], axis=0).max() * weights[box].sum()) if len(box) > 1 else 0
+
     boxes = [np.arange(len(colors))]
+    scores = [score(boxes[0])]
     while len(boxes) < n_boxes:
-        scores = []
-        for box in boxes:
-            extent = np.ptp(colors[box], axis=0).max() if len(box) > 1 else 0
-            scores.append(extent * weights[box].sum())
         k = int(np.argmax(scores))
         if scores[k] == 0:
             break
         box = boxes.pop(k)
+        scores.pop(k)
         channel = int(np.ptp(colors[box], axis=0).argmax())
         box = box[np.argsort(colors[box, channel], kind="stable")]
         cum = np.cumsum(weights[box])
         cut = int(np.searchsorted(cum, cum[-1] / 2, side="right"))
         cut = min(max(cut, 1), len(box) - 1)
-        boxes += [box[:cut], box[cut:]]
+        for half in (box[:cut], box[cut:]):
+            boxes.append(half)
+            scores.append(score(half))
     reps = [np.rint((colors[b] * weights[b, None]).sum(axis=0) / weights[b].sum()) for b in boxes]
     return np.array(reps, dtype=np.uint8)
 

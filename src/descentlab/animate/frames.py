@@ -30,8 +30,9 @@ def sample_indices(
         n_points: Length T of the trajectory.
         budget: Largest number of indices to return (>= 2 unless ``n_points`` is 1).
         mode: ``"stride"`` keeps every k-th iterate (k as small as the budget allows);
-            ``"distance"`` keeps the first iterate past each of ``budget`` equally spaced
-            distances along the path.
+            ``"distance"`` keeps the first iterate past each of m equally spaced distances
+            along the path, with m the largest count (up to 64 x budget) that yields at most
+            ``budget`` distinct iterates.
         xs: The path, shape (T,) or (T, ...), needed for ``"distance"``; trailing axes are
             flattened, so a (T, k, n) multi-start path is measured as one point moving in k*n
             dimensions.
@@ -75,11 +76,24 @@ def sample_indices(
     arc = np.concatenate(([0.0], np.cumsum(steps)))
     if arc[-1] == 0.0:
         return np.array([0, n_points - 1])
-    targets = np.linspace(0.0, arc[-1], budget)
-    idx = np.searchsorted(arc, targets, side="left")
-    idx[0], idx[-1] = 0, n_points - 1
-    # Several targets can fall inside one long step; keep each iterate once, in order.
-    return np.unique(np.clip(idx, 0, n_points - 1))
+
+    def at_distances(m: int) -> np.ndarray:
+        idx = np.searchsorted(arc, np.linspace(0.0, arc[-1], m), side="left")
+        idx[0], idx[-1] = 0, n_points - 1
+        # Several distances can fall inside one long step: keep each iterate once, in order.
+        return np.unique(np.clip(idx, 0, n_points - 1))
+
+    # Long early steps swallow several equally spaced distances; use finer spacing, as fine as
+    # the budget allows (the count of distinct iterates grows with m).
+    best, lo, hi = at_distances(budget), budget, 64 * budget
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        trial = at_distances(mid)
+        if len(trial) <= budget:
+            best, lo = trial, mid
+        else:
+            hi = mid - 1
+    return best
 
 
 def pad(indices: np.ndarray | Sequence[int], pause_frames: int) -> np.ndarray:

@@ -1,0 +1,168 @@
+"""The derivative scene: a secant through P0 and P1 that becomes the tangent as dx shrinks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descentlab.animate._target import curve
+from descentlab.animate.engine import Scene
+from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
+from descentlab.errors import ConfigError
+
+__all__ = ["derivative"]
+
+
+def _num(value: float, digits: int) -> str:
+    """A number for a readout: plain text (mathtext is slow to lay out every frame), true minus."""
+    return f"{value:.{digits}g}".replace("-", "\u2212")
+
+
+def _limits(f, x0: float, x1: float) -> tuple[tuple[float, float], tuple[float, float]]:  # noqa: ANN001
+    lo, hi = min(x0, x1), max(x0, x1)
+    span = max(hi - lo, 1.0)
+    xlim = (lo - 0.6 * span, hi + 0.12 * span)
+    grid = np.linspace(*xlim, 400)
+    ys = f(grid)
+    ys = ys[np.isfinite(ys)]
+    if ys.size == 0:
+        raise ConfigError("the target is not finite anywhere near x0")
+    y_lo = float(min(ys.min(), f(np.array([x0, x1])).min()))
+    y_hi = float(max(f(np.array([x0, x1])).max(), ys.min()))
+    pad = max(y_hi - y_lo, 1.0)
+    return xlim, (y_lo - 0.12 * pad, y_hi + 0.12 * pad)
+
+
+def derivative(
+    target: object = "1 + x^2",
+    *,
+    x0: float = -1.0,
+    x1: float = 3.0,
+    start: float = 3.5,
+    frames: int = 45,
+    tangent_frames: int = 10,
+    fps: float = 12.0,
+    size: tuple[int, int] = (1000, 500),
+) -> Scene:
+    """Secant -> tangent: the slope of the secant through x0 and x0 + h converges to f'(x0).
+
+    Left: the secant through P0 = (x0, f(x0)) and P1 = (x1, f(x1)) with the run (dx) and rise
+    (dy) drawn as arrows. Right: P1 walks from ``start`` toward x0 (h shrinks geometrically,
+    never to 0), with the slope readout; the last ``tangent_frames`` frames show the tangent with
+    the exact slope f'(x0) and the symbolic f'(x).
+
+    Args:
+        target: Formula text in one variable, or a one-variable objective.
+        x0: Where the derivative is taken.
+        x1: The second point of the static secant (left panel).
+        start: Where the moving point starts (right panel); must differ from x0.
+        frames: Total frames, the tangent frames included.
+        tangent_frames: Frames that show the tangent at the end.
+        fps: Frames per second.
+        size: (width, height) in pixels.
+
+    Returns:
+        The scene.
+
+    Raises:
+        ConfigError: Bad numbers (x1 or start equal to x0, too few frames).
+        ParseError: Formula text that cannot be read.
+    """
+    import matplotlib
+
+    for name, value in (("x0", x0), ("x1", x1), ("start", start)):
+        if isinstance(value, bool) or not np.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number (got {value!r})")
+    if x1 == x0 or start == x0:
+        raise ConfigError("x1 and start must differ from x0 (a secant needs two points)")
+    if isinstance(frames, bool) or int(frames) != frames or frames < 2:
+        raise ConfigError(f"frames must be an integer >= 2 (got {frames!r})")
+    if int(tangent_frames) != tangent_frames or not 1 <= tangent_frames < frames:
+        raise ConfigError(f"tangent_frames must be in 1..frames-1 (got {tangent_frames!r})")
+
+    c = curve(target)
+    x0, x1, start = float(x0), float(x1), float(start)
+    y0 = float(c.f(np.array([x0]))[0])
+    slope0 = float(c.df(np.array([x0]))[0])
+    if not (np.isfinite(y0) and np.isfinite(slope0)):
+        raise ConfigError(f"f or f' is not finite at x0 = {x0:g}")
+    n_walk = int(frames) - int(tangent_frames)
+    h0 = start - x0
+    hs = h0 * (1e-2 ** (np.arange(n_walk) / max(1, n_walk - 1)))  # |h| from |h0| to |h0|/100
+    xs1 = x0 + hs
+    ys1 = c.f(xs1)
+    slopes = (ys1 - y0) / hs  # h is never 0: no 0/0
+    xlim, ylim = _limits(c.f, x0, max(x1, start, key=lambda v: abs(v - x0)))
+    grid = np.linspace(*xlim, 600)
+    fname = f"$f({c.var}) = {c.latex}$" if c.latex else "f"
+
+    with matplotlib.rc_context(RC):
+        fig = new_figure(size)
+        left, right = fig.subplots(1, 2)
+        for ax in (left, right):
+            quiet_axes(ax)
+            ax.plot(grid, c.f(grid), color=COLORS["curve"], zorder=2)
+            ax.set_xlim(*xlim)
+            ax.set_ylim(*ylim)
+            ax.set_xlabel(f"${c.var}$")
+
+        # Left: the static secant through P0 and P1.
+        y1 = float(c.f(np.array([x1]))[0])
+        s = (y1 - y0) / (x1 - x0)
+        left.plot(xlim, [y0 + s * (xlim[0] - x0), y0 + s * (xlim[1] - x0)], color=COLORS["secant"])
+        left.annotate("", (x1, y0), (x0, y0), arrowprops={"arrowstyle": "<->", "color": "k"})
+        left.annotate("", (x1, y1), (x1, y0), arrowprops={"arrowstyle": "<->", "color": "k"})
+        left.annotate(
+            r"$\Delta x = x_1 - x_0$", ((x0 + x1) / 2, y0), xytext=(0, -6),
+            textcoords="offset points", ha="center", va="top",
+        )  # fmt: skip
+        left.text(x1, (y0 + y1) / 2, r" $\Delta y$", ha="left", va="center")
+        left.plot([x0, x1], [y0, y1], "o", color=COLORS["point"], zorder=4)
+        for (px, py), name in (((x0, y0), "0"), ((x1, y1), "1")):
+            left.annotate(
+                f"$P(x_{name}, f(x_{name}))$", (px, py), xytext=(-8, 6),
+                textcoords="offset points", ha="right", va="bottom",
+            )  # fmt: skip
+        left.set_title(f"Secant of {fname}\nslope $= \\Delta y / \\Delta x$")
+
+        # Right: everything that follows the moving point.
+        right.plot([x0], [y0], "o", color=COLORS["point"], zorder=4)
+        (secant,) = right.plot([], [], color=COLORS["secant"], zorder=3)
+        (tangent,) = right.plot([], [], color=COLORS["tangent"], zorder=3)
+        (moving,) = right.plot([], [], "o", color=COLORS["moving"], zorder=5)
+        arrow_style = {"arrowstyle": "<->", "color": COLORS["arrow"], "shrinkA": 0, "shrinkB": 0}
+        run = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
+        rise = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
+        dx_label = right.text(0, 0, "", ha="center", va="top", zorder=6)
+        title = right.set_title(" \n ")
+
+        def update(i: int) -> None:
+            if i >= n_walk:
+                secant.set_data([], [])
+                moving.set_data([], [])
+                for arrow in (run, rise):
+                    arrow.set_visible(False)
+                dx_label.set_text("")
+                tangent.set_data(xlim, [y0 + slope0 * (v - x0) for v in xlim])
+                title.set_text(
+                    f"Tangent at $x_0 = {x0:g}$: slope $f'({x0:g}) = {slope0:.4g}$\n"
+                    + (f"$f'({c.var}) = {c.dlatex}$" if c.dlatex else "")
+                )
+                return
+            xa, ya, sl = xs1[i], ys1[i], slopes[i]
+            tangent.set_data([], [])
+            secant.set_data(xlim, [y0 + sl * (v - x0) for v in xlim])
+            moving.set_data([xa], [ya])
+            for arrow in (run, rise):
+                arrow.set_visible(True)
+            run.xy, run.xyann = (xa, y0), (x0, y0)
+            rise.xy, rise.xyann = (xa, ya), (xa, y0)
+            dx_label.set_text(f"Δx = {_num(xa - x0, 3)}")
+            dx_label.set_position(((x0 + xa) / 2, y0 - 0.02 * (ylim[1] - ylim[0])))
+            title.set_text(
+                f"Secant slope Δy/Δx = {_num(sl, 5)}\n"
+                f"→ f′({_num(x0, 4)}) = {_num(slope0, 5)} as Δx → 0"
+            )
+
+        finish_layout(fig)
+    moving_artists = [secant, tangent, moving, run, rise, dx_label, title]
+    return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps)
