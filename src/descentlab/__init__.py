@@ -1,3 +1,88 @@
-"""descentlab: gradient descent by hand."""
+"""descentlab: gradient descent by hand.
+
+A typed formula (or a Python function, or a catalogue name) becomes an :class:`Objective`; an
+optimizer (a pure init/update pair) is driven by the one loop, :func:`minimize`, over many starts
+at once; the :class:`Result` (with its trajectory) feeds the scenes in :mod:`descentlab.animate`.
+
+Examples:
+    >>> import descentlab as dl
+    >>> f = dl.Objective.from_formula("3x^4 + 4x^3 - 12x^2 + 7")
+    >>> result = dl.minimize(f, [[3.0], [-3.0]], dl.gd(lr=0.001), grad_tol=1e-12, max_iter=100_000)
+    >>> [round(float(x), 6) for x in result.x[:, 0]]
+    [1.0, -2.0]
+
+Importing descentlab imports NumPy only; matplotlib loads when a scene is built.
+"""
+
+from descentlab.derivatives import check_grad as check_grad
+from descentlab.derivatives import diff as diff
+from descentlab.derivatives import error_sweep as error_sweep
+from descentlab.derivatives import gradient as gradient
+from descentlab.descent import minimize as minimize
+from descentlab.errors import ConfigError as ConfigError
+from descentlab.errors import DescentlabError as DescentlabError
+from descentlab.errors import DescentlabWarning as DescentlabWarning
+from descentlab.errors import EvaluationError as EvaluationError
+from descentlab.errors import ParseError as ParseError
+from descentlab.errors import RenderError as RenderError
+from descentlab.expr import evaluate as evaluate
+from descentlab.expr import parse as parse
+from descentlab.expr import to_latex as to_latex
+from descentlab.multistart import grid_starts as grid_starts
+from descentlab.multistart import group_minima as group_minima
+from descentlab.multistart import random_starts as random_starts
+from descentlab.objective import Objective as Objective
+from descentlab.objective import as_objective as as_objective
+from descentlab.optimizers import OPTIMIZERS as OPTIMIZERS
+from descentlab.optimizers import Optimizer as Optimizer
+from descentlab.optimizers import adagrad as adagrad
+from descentlab.optimizers import adam as adam
+from descentlab.optimizers import gd as gd
+from descentlab.optimizers import linesearch as linesearch
+from descentlab.optimizers import momentum as momentum
+from descentlab.optimizers import nesterov as nesterov
+from descentlab.optimizers import rmsprop as rmsprop
+from descentlab.problems import PROBLEMS as PROBLEMS
+from descentlab.problems import Problem as Problem
+from descentlab.result import Result as Result
+from descentlab.result import Status as Status
+from descentlab.result import Trajectory as Trajectory
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "OPTIMIZERS",
+    "PROBLEMS",
+    "ConfigError",
+    "DescentlabError",
+    "DescentlabWarning",
+    "EvaluationError",
+    "Objective",
+    "Optimizer",
+    "ParseError",
+    "Problem",
+    "RenderError",
+    "Result",
+    "Status",
+    "Trajectory",
+    "__version__",
+    "adagrad",
+    "adam",
+    "as_objective",
+    "check_grad",
+    "diff",
+    "error_sweep",
+    "evaluate",
+    "gd",
+    "gradient",
+    "grid_starts",
+    "group_minima",
+    "linesearch",
+    "minimize",
+    "momentum",
+    "nesterov",
+    "parse",
+    "random_starts",
+    "rmsprop",
+    "to_latex",
+]

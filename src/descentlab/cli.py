@@ -1,0 +1,642 @@
+"""The ``descentlab`` command line.
+
+One subcommand per verb (``derivative``, ``run``, ``functions``, ``animate``, ``gallery``);
+``main(argv=None) -> int`` is the whole interface, so tests call it in process.
+
+Exit status: 0 done, 2 bad input (one line on stderr that says what and where), 1 an internal
+error (one line too; set ``DESCENTLAB_DEBUG=1`` for the traceback). ``--json`` prints exactly one
+JSON document on stdout and nothing else there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from descentlab.errors import ConfigError, DescentlabError, ParseError
+
+PROG = "descentlab"
+
+# Upper limits that keep one command within memory and time on a small machine (issue 6).
+MAX_ITER_LIMIT = 10_000_000
+MAX_STARTS = 1_000_000
+MAX_TRACE_FLOATS = 50_000_000  # --trace keeps every iterate: starts * (iterations + 1) * dim
+MAX_FRAMES = 2_000
+MAX_SIDE_PX = 4_000
+MIN_SIDE_PX = 100
+MAX_FPS = 120
+MAX_GRID_STARTS = 1_000_000
+
+FD_METHODS = ("forward", "backward", "central", "complex", "richardson")
+
+# argparse takes "-1,2" or "-x^2" for an option; values that start with a minus and then a digit,
+# a dot or a formula character are values here.
+_VALUE_WITH_MINUS = re.compile(r"^-(?:[\d.(]|.*[\^*/()+, ])")
+
+
+class UsageError(DescentlabError):
+    """A command line that argparse could not read."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise instead of printing usage and exiting."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _VALUE_WITH_MINUS
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading values
+
+
+def _floats(text: str, what: str) -> list[float]:
+    """``"1,-2.5"`` -> ``[1.0, -2.5]``; anything else is a ConfigError naming ``what``."""
+    parts = [p.strip() for p in text.split(",")]
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ConfigError(
+                f"{what} must be numbers separated by commas (got {text!r})"
+            ) from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{what} must be finite numbers (got {text!r})")
+        values.append(value)
+    return values
+
+
+def _float(text: str, what: str, *, positive: bool = False, nonneg: bool = False) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a number (got {text!r})") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{what} must be a finite number (got {text!r})")
+    if positive and value <= 0:
+        raise ConfigError(f"{what} must be > 0 (got {text!r})")
+    if nonneg and value < 0:
+        raise ConfigError(f"{what} must be >= 0 (got {text!r})")
+    return value
+
+
+def _int(text: str, what: str, *, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a whole number (got {text!r})") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{what} must be between {low:,} and {high:,} (got {text!r})")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise ConfigError(f"--size must look like WIDTHxHEIGHT, e.g. 1000x500 (got {text!r})")
+    w, h = int(match[1]), int(match[2])
+    for side in (w, h):
+        if not MIN_SIDE_PX <= side <= MAX_SIDE_PX:
+            raise ConfigError(
+                f"--size sides must be between {MIN_SIDE_PX} and {MAX_SIDE_PX} pixels "
+                f"(got {text!r})"
+            )
+    return w, h
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    if not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) for n in names):
+        raise ConfigError(f"--vars must be variable names separated by commas (got {text!r})")
+    return names
+
+
+def _jsonable(value: Any) -> Any:
+    """Floats that JSON cannot carry (nan, inf) become null; arrays become lists."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return str(value)
+    return f"{value:.10g}"
+
+
+def _fmt_vec(values: Sequence[float]) -> str:
+    return "(" + ", ".join(_fmt(float(v)) for v in values) + ")"
+
+
+# ----------------------------------------------------------------------------------------------
+# Targets and optimizers shared by run and animate
+
+
+def _objective(target: str, variables: list[str] | None, dim: int | None):
+    from descentlab.objective import as_objective
+
+    return as_objective(target, variables=variables, dim=dim)
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vars", metavar="x,y", help="variable order for a formula")
+    p.add_argument("--dim", metavar="N", help="dimension for an n-dimensional catalogue function")
+
+
+def _add_optimizer_options(p: argparse.ArgumentParser, *, default: str | None = "gd") -> None:
+    from descentlab.optimizers import OPTIMIZERS
+
+    p.add_argument(
+        "--optimizer", default=default, metavar="NAME", help=f"one of: {', '.join(OPTIMIZERS)}"
+    )
+    p.add_argument("--lr", metavar="LR", help="learning rate")
+    p.add_argument("--momentum", metavar="M", help="momentum (momentum, nesterov)")
+    p.add_argument("--alpha", metavar="A", help="smoothing constant (rmsprop)")
+    p.add_argument("--betas", metavar="B1,B2", help="moment decay rates (adam)")
+    p.add_argument(
+        "--eps", metavar="E", help="term added to the denominator (adagrad, rmsprop, adam)"
+    )
+
+
+def _add_stop_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-iter", metavar="N", help=f"iteration limit (<= {MAX_ITER_LIMIT:,})")
+    p.add_argument("--grad-tol", metavar="T", help="stop when |grad f| < T (0 turns it off)")
+    p.add_argument("--f-tol", metavar="T", help="stop when |f_k - f_(k-1)| < T (0: off)")
+    p.add_argument("--x-tol", metavar="T", help="stop when |x_k - x_(k-1)| < T (0: off)")
+
+
+def _optimizer(args: argparse.Namespace, *, warn: Callable[[str], None]):
+    """Build the optimizer named on the command line from its hyperparameter options."""
+    import inspect
+
+    from descentlab.optimizers import OPTIMIZERS
+
+    name = args.optimizer
+    if name not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    factory = OPTIMIZERS[name]
+    accepted = inspect.signature(factory).parameters
+    given: dict[str, Any] = {}
+    if args.lr is not None:
+        given["lr"] = _float(args.lr, "--lr")
+    if args.momentum is not None:
+        given["momentum"] = _float(args.momentum, "--momentum")
+    if args.alpha is not None:
+        given["alpha"] = _float(args.alpha, "--alpha")
+    if args.betas is not None:
+        betas = _floats(args.betas, "--betas")
+        if len(betas) != 2:
+            raise ConfigError(f"--betas takes two numbers B1,B2 (got {args.betas!r})")
+        given["betas"] = tuple(betas)
+    if args.eps is not None:
+        given["eps"] = _float(args.eps, "--eps")
+    kwargs = {}
+    for key, value in given.items():
+        if key in accepted:
+            kwargs[key] = value
+        else:
+            warn(f"--{key} has no effect with --optimizer {name}")
+    return factory(**kwargs)
+
+
+def _stop_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if args.max_iter is not None:
+        kwargs["max_iter"] = _int(args.max_iter, "--max-iter", low=0, high=MAX_ITER_LIMIT)
+    for opt in ("grad_tol", "f_tol", "x_tol"):
+        text = getattr(args, opt)
+        if text is not None:
+            kwargs[opt] = _float(text, "--" + opt.replace("_", "-"), nonneg=True)
+    return kwargs
+
+
+def _starts(args: argparse.Namespace, objective) -> Any:
+    """The (k, n) array of starts: --start values, --random-starts, or the catalogue's."""
+    import numpy as np
+
+    rows: list[list[float]] = []
+    for text in args.start or []:
+        point = _floats(text, "--start")
+        if len(point) != objective.dim:
+            raise ConfigError(
+                f"--start {text!r} has {len(point)} coordinate(s); "
+                f"{objective.name} takes {objective.dim} ({', '.join(objective.variables)})"
+            )
+        rows.append(point)
+    if args.random_starts is not None:
+        from descentlab.multistart import random_starts
+
+        k = _int(args.random_starts, "--random-starts", low=1, high=MAX_STARTS)
+        seed = _int(args.seed, "--seed", low=0, high=2**63 - 1) if args.seed is not None else 0
+        domain = _domain(args, objective)
+        rows.extend(random_starts(domain, k, seed=seed).tolist())
+    elif args.seed is not None:
+        raise ConfigError("--seed goes with --random-starts")
+    if not rows:
+        problem = getattr(objective, "problem", None)
+        if problem is not None and problem.starts:
+            rows = [list(s) for s in problem.starts]
+        else:
+            raise ConfigError("give a start point with --start X[,Y...] or use --random-starts K")
+    if len(rows) > MAX_STARTS:
+        raise ConfigError(f"at most {MAX_STARTS:,} starts in one run (got {len(rows):,})")
+    return np.asarray(rows, dtype=float)
+
+
+def _domain(args: argparse.Namespace, objective) -> list[tuple[float, float]]:
+    if getattr(args, "domain", None) is not None:
+        lo_hi = _floats(args.domain, "--domain")
+        if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
+            raise ConfigError(f"--domain must be LO,HI with LO < HI (got {args.domain!r})")
+        return [(lo_hi[0], lo_hi[1])] * objective.dim
+    if objective.domain is not None:
+        return [tuple(b) for b in objective.domain]
+    return [(-2.0, 2.0)] * objective.dim
+
+
+# ----------------------------------------------------------------------------------------------
+# derivative
+
+
+def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    import numpy as np
+
+    from descentlab.derivatives import finite, symbolic
+    from descentlab.derivatives.autodiff import value_and_grad
+    from descentlab.expr import parse_with_variables, to_latex
+
+    order = _names(args.vars) if args.vars else None
+    tree, variables = parse_with_variables(args.formula, order)
+    point = _floats(args.at, "--at")
+    if len(point) != len(variables):
+        names = ", ".join(variables) if variables else "none: the formula is a constant"
+        raise ConfigError(
+            f"--at {args.at!r} has {len(point)} coordinate(s); the formula's variables are {names}"
+        )
+    if not variables:
+        raise ConfigError("the formula has no variables: there is nothing to differentiate")
+    if args.method is not None and args.method not in ("exact", *FD_METHODS):
+        raise ConfigError(
+            f"unknown --method {args.method!r}; choose one of: exact, {', '.join(FD_METHODS)}"
+        )
+    h = _float(args.h, "--h", positive=True) if args.h is not None else None
+    if h is not None and args.method == "exact":
+        raise ConfigError("--h applies to finite differences, not to --method exact")
+
+    X = np.asarray([point], dtype=float)
+    value, grad = value_and_grad(tree, variables, X)
+    value, grad = float(value[0]), grad[0]
+    where = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point, strict=True))
+    if not math.isfinite(value):
+        raise ConfigError(f"{args.formula!r} is not defined at {where} (its value is {value})")
+    if not np.all(np.isfinite(grad)):
+        raise ConfigError(f"{args.formula!r} has no finite derivative at {where}")
+    partials = symbolic.gradient_trees(tree, variables)
+
+    def f(Z):
+        from descentlab.expr import evaluate
+
+        return evaluate(tree, {v: Z[:, i] for i, v in enumerate(variables)})
+
+    if args.method in (None, "exact"):
+        methods = FD_METHODS if args.method is None else ()
+    else:
+        methods = (args.method,)
+    estimates = {}
+    for method in methods:
+        steps = (
+            np.full(len(variables), h)
+            if h is not None
+            else np.array([finite.default_step(method, p) for p in point], dtype=float)
+        )
+        estimate = finite.gradient(f, X, method=method, h=h)[0]
+        estimates[method] = {
+            "h": np.abs(steps),
+            "gradient": estimate,
+            "error": float(np.max(np.abs(estimate - grad))),
+        }
+
+    if args.json:
+        _print_json(
+            {
+                "formula": str(tree),
+                "variables": list(variables),
+                "point": point,
+                "value": value,
+                "gradient": grad,
+                "derivatives": [str(p) for p in partials],
+                "latex": to_latex(tree),
+                "finite_differences": estimates,
+            }
+        )
+        return 0
+    out(f"f({', '.join(variables)}) = {tree}")
+    out(f"at {where}")
+    out(f"  f = {_fmt(value)}")
+    for var, d, g in zip(variables, partials, grad, strict=True):
+        out(f"  d/d{var} = {d}  =  {_fmt(float(g))}")
+    out(f"  exact gradient (reverse-mode autodiff) = {_fmt_vec(grad)}")
+    if estimates:
+        out("finite differences (by the definition):")
+        width = max(len(m) for m in estimates)
+        for method, e in estimates.items():
+            out(
+                f"  {method:<{width}}  h = {_fmt_vec(e['h'])}  gradient = {_fmt_vec(e['gradient'])}"
+                f"  error = {e['error']:.1e}"
+            )
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# run
+
+
+def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.descent import minimize
+    from descentlab.multistart import group_minima
+    from descentlab.result import Status
+
+    order = _names(args.vars) if args.vars else None
+    dim = _int(args.dim, "--dim", low=1, high=1000) if args.dim is not None else None
+    objective = _objective(args.target, order, dim)
+    optimizer = _optimizer(args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr))
+    stop = _stop_kwargs(args)
+    X0 = _starts(args, objective)
+    objective.check_finite_at(X0)
+    if args.trace:
+        iters = stop.get("max_iter", 10_000)
+        floats = X0.shape[0] * (iters + 1) * (X0.shape[1] + 1)
+        if floats > MAX_TRACE_FLOATS:
+            raise ConfigError(
+                f"--trace would keep up to {floats:,} numbers (starts x iterations); "
+                f"the limit is {MAX_TRACE_FLOATS:,}: lower --max-iter or the number of starts"
+            )
+    result = minimize(objective, X0, optimizer, record=bool(args.trace), **stop)
+    found = group_minima(result)
+
+    runs = []
+    for i in range(result.k):
+        run = {
+            "start": X0[i],
+            "x": result.x[i],
+            "f": float(result.fun[i]),
+            "grad_norm": float(result.grad_norm[i]),
+            "iterations": int(result.nit[i]),
+            "status": Status(int(result.status[i])).label,
+            "message": result.message[i],
+        }
+        if args.trace:
+            traj = result.trajectory
+            last = int(result.nit[i])
+            keep = traj.its <= last
+            run["path"] = traj.xs[keep, i, :]
+            run["values"] = traj.fs[keep, i]
+        runs.append(run)
+    minima = [{"x": m.x, "f": float(m.f), "count": int(m.count)} for m in found]
+
+    if args.json:
+        _print_json(
+            {
+                "objective": {
+                    "name": objective.name,
+                    "formula": objective.formula,
+                    "variables": list(objective.variables),
+                    "dim": objective.dim,
+                },
+                "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
+                "runs": runs,
+                "minima_found": minima,
+            }
+        )
+        return 0
+    hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
+    out(f"{objective.name}: {optimizer.name}({hyper})")
+    _print_run_table(runs, out)
+    if minima:
+        out("minima found:")
+        for m in minima:
+            out(f"  x = {_fmt_vec(m['x'])}  f = {_fmt(m['f'])}  reached from {m['count']} start(s)")
+    return 0
+
+
+def _print_run_table(runs: list[dict[str, Any]], out: Callable[[str], None]) -> None:
+    header = ("start", "end point", "f", "|grad|", "iterations", "status")
+    rows = [
+        (
+            _fmt_vec(r["start"]),
+            _fmt_vec(r["x"]),
+            _fmt(r["f"]),
+            f"{r['grad_norm']:.2e}",
+            f"{r['iterations']:,}",
+            r["status"],
+        )
+        for r in runs[:50]
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    out("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row in rows:
+        out("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if len(runs) > 50:
+        out(f"... and {len(runs) - 50:,} more runs (use --json for all of them)")
+
+
+# ----------------------------------------------------------------------------------------------
+# functions
+
+
+def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.problems import list_problems, to_json
+
+    problems = list_problems()
+    if args.json:
+        print(json.dumps(_jsonable([to_json(p) for p in problems]), indent=2, allow_nan=False))
+        return 0
+    width = max(len(p.name) for p in problems)
+    for p in problems:
+        glob = [m for m in p.minima if m.kind == "global"]
+        best = f"min f = {_fmt(glob[0].f)}" if glob else "no minimum"
+        out(f"{p.name:<{width}}  {p.dim}D  {best:<22}  {p.formula}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# animate and gallery
+
+
+def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab import animate
+
+    scenes = animate.SCENES
+    if args.scene not in scenes:
+        raise ConfigError(f"unknown scene {args.scene!r}; choose one of: {', '.join(scenes)}")
+    path = Path(args.output)
+    animate.check_output_path(path, still=args.scene in animate.STILLS)
+    kwargs: dict[str, Any] = {}
+    if args.target is not None:
+        order = _names(args.vars) if args.vars else None
+        dim = _int(args.dim, "--dim", low=1, high=1000) if args.dim is not None else None
+        kwargs["target"] = _objective(args.target, order, dim)
+    if args.start:
+        kwargs["start"] = [_floats(s, "--start") for s in args.start]
+    if args.optimizer is not None:
+        kwargs["optimizer"] = _optimizer(
+            args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)
+        )
+    elif any(getattr(args, o) is not None for o in ("lr", "momentum", "alpha", "betas", "eps")):
+        args.optimizer = "gd"
+        kwargs["optimizer"] = _optimizer(
+            args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)
+        )
+    kwargs.update(_stop_kwargs(args))
+    if args.frames is not None:
+        kwargs["frames"] = _int(args.frames, "--frames", low=1, high=MAX_FRAMES)
+    if args.fps is not None:
+        kwargs["fps"] = _int(args.fps, "--fps", low=1, high=MAX_FPS)
+    if args.size is not None:
+        kwargs["size"] = _size(args.size)
+    scene = animate.make_scene(args.scene, **kwargs)
+    written = scene.save(path, quiet=args.quiet)
+    if not args.quiet:
+        out(f"wrote {written}")
+    return 0
+
+
+def _cmd_gallery(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.animate.gallery import render_gallery
+
+    written = render_gallery(Path(args.out), quiet=args.quiet)
+    if not args.quiet:
+        out(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# The parser and main
+
+
+def build_parser() -> _Parser:
+    """The argument parser, for ``--help`` texts and tests."""
+    parser = _Parser(
+        prog=PROG,
+        description="Gradient descent by hand: derivatives, optimizers and their animations.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("derivative", help="value, exact gradient and finite differences at a point")
+    p.add_argument("formula", help='a formula, e.g. "1 + x^2" or "sin(x)y"')
+    p.add_argument("--at", required=True, metavar="X[,Y...]", help="the point")
+    p.add_argument("--method", metavar="M", help=f"exact or one of: {', '.join(FD_METHODS)}")
+    p.add_argument("--h", metavar="H", help="finite-difference step (default: automatic)")
+    p.add_argument("--vars", metavar="x,y", help="variable order")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_derivative)
+
+    p = sub.add_parser("run", help="minimize a catalogue function or a formula")
+    p.add_argument("target", help="a catalogue name (see 'functions') or a formula")
+    p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
+    p.add_argument("--random-starts", metavar="K", help="K random starts in the domain")
+    p.add_argument("--seed", metavar="S", help="seed for --random-starts (default 0)")
+    p.add_argument("--domain", metavar="LO,HI", help="box for random starts (formulas: -2,2)")
+    _add_target_options(p)
+    _add_optimizer_options(p)
+    _add_stop_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--trace", action="store_true", help="with --json: every iterate of each run")
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("functions", help="the catalogue of test functions")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_functions)
+
+    p = sub.add_parser("animate", help="render a scene to .gif, .mp4, .html or .png")
+    p.add_argument("scene", help="scene name (derivative, descent_1d, remedies, contour, ...)")
+    p.add_argument("target", nargs="?", help="a catalogue name or a formula (default per scene)")
+    p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
+    _add_target_options(p)
+    _add_optimizer_options(p, default=None)
+    _add_stop_options(p)
+    p.add_argument("--frames", metavar="N", help=f"frame budget (<= {MAX_FRAMES})")
+    p.add_argument("--fps", metavar="F", help="frames per second")
+    p.add_argument("--size", metavar="WxH", help="picture size in pixels, e.g. 1000x500")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help=".gif .mp4 .html .png")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_animate)
+
+    p = sub.add_parser("gallery", help="render every scene and still")
+    p.add_argument("--out", default="gallery", metavar="DIR", help="folder (default: gallery/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_gallery)
+    return parser
+
+
+def _version() -> str:
+    from descentlab import __version__
+
+    return f"{PROG} {__version__}"
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, ParseError):
+        text = error.text if len(error.text) <= 60 else error.text[:57] + "..."
+        text = "".join(ch if ch.isprintable() else "?" for ch in text)
+        return f"cannot read formula {text!r}: {error.one_line()}"
+    return " ".join(str(error).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status instead of exiting."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        with _quiet_numpy():
+            return args.handler(args, print)
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except DescentlabError as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+        if os.environ.get("DESCENTLAB_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error: {type(error).__name__}: {_one_line(error)} "
+            "(set DESCENTLAB_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _quiet_numpy():
+    import numpy as np
+
+    return np.errstate(all="ignore")

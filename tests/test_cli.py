@@ -1,0 +1,257 @@
+"""The command line, in process: ``main([...])`` with captured output (typer's way)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from descentlab.cli import main
+from descentlab.problems import PROBLEMS
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str):
+    code, out, err = run_cli(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# derivative
+
+
+def test_derivative_text_shows_value_gradient_symbolic_and_estimates(capsys) -> None:
+    code, out, err = run_cli(capsys, "derivative", "1 + x^2", "--at", "-1")
+    assert code == 0 and err == ""
+    assert "f = 2" in out
+    assert "d/dx = 2*x" in out
+    for method in ("forward", "backward", "central", "complex", "richardson"):
+        assert method in out
+
+
+def test_derivative_json_document(capsys) -> None:
+    doc = run_json(capsys, "derivative", "3x^4 + 4x^3 - 12x^2 + 7", "--at", "3")
+    assert doc["variables"] == ["x"]
+    assert doc["point"] == [3.0]
+    assert doc["value"] == 3 * 81 + 4 * 27 - 12 * 9 + 7
+    assert doc["gradient"] == [12 * 27 + 12 * 9 - 24 * 3]
+    assert doc["derivatives"] == ["12*x^3 + 12*x^2 - 24*x"]
+    assert doc["latex"] == "3x^{4} + 4x^{3} - 12x^{2} + 7"
+    fd = doc["finite_differences"]
+    assert set(fd) == {"forward", "backward", "central", "complex", "richardson"}
+    for entry in fd.values():
+        assert set(entry) == {"h", "gradient", "error"}
+        assert entry["error"] == pytest.approx(abs(entry["gradient"][0] - doc["gradient"][0]))
+    # The order of accuracy of each method shows in the errors at the default steps.
+    assert fd["complex"]["error"] <= 1e-12
+    assert fd["central"]["error"] < fd["forward"]["error"]
+    assert fd["richardson"]["error"] < 1e-9
+
+
+def test_derivative_two_variables_matches_hand_gradient(capsys) -> None:
+    doc = run_json(
+        capsys, "derivative", "sin(x^2/2 - y^2/4 + 3)*cos(2x + 1 - e^y)", "--at", "0.5,-1"
+    )
+    x, y = 0.5, -1.0
+    u, v = x * x / 2 - y * y / 4 + 3, 2 * x + 1 - math.exp(y)
+    gx = math.cos(u) * x * math.cos(v) - 2 * math.sin(u) * math.sin(v)
+    gy = -math.cos(u) * (y / 2) * math.cos(v) + math.sin(u) * math.sin(v) * math.exp(y)
+    np.testing.assert_allclose(doc["gradient"], [gx, gy], rtol=1e-14)
+    assert doc["variables"] == ["x", "y"]
+
+
+def test_derivative_single_method_and_step(capsys) -> None:
+    doc = run_json(capsys, "derivative", "x^2", "--at", "1", "--method", "forward", "--h", "0.1")
+    assert list(doc["finite_differences"]) == ["forward"]
+    assert doc["finite_differences"]["forward"]["h"] == [0.1]
+    # (f(1.1) - f(1)) / 0.1 = 2.1, up to the rounding of the step actually taken.
+    assert doc["finite_differences"]["forward"]["gradient"][0] == pytest.approx(2.1, rel=1e-12)
+
+
+def test_derivative_exact_only(capsys) -> None:
+    doc = run_json(capsys, "derivative", "x*y", "--at", "2,3", "--method", "exact")
+    assert doc["gradient"] == [3.0, 2.0]
+    assert doc["finite_differences"] == {}
+
+
+def test_derivative_variable_order(capsys) -> None:
+    doc = run_json(capsys, "derivative", "x - 2y", "--at", "1,2", "--vars", "y,x")
+    assert doc["variables"] == ["y", "x"]
+    assert doc["gradient"] == [-2.0, 1.0]
+
+
+def test_negative_point_and_formula_with_leading_minus(capsys) -> None:
+    doc = run_json(capsys, "derivative", "-x^2", "--at", "-1.5")
+    assert doc["value"] == -2.25
+    assert doc["gradient"] == [3.0]
+
+
+# ------------------------------------------------------------------------------------------------
+# run and functions
+
+
+def test_run_reproduces_the_notebook_local_minimum(capsys) -> None:
+    doc = run_json(
+        capsys,
+        "run", "3x^4 + 4x^3 - 12x^2 + 7",
+        "--start", "3", "--start", "-3",
+        "--lr", "0.001", "--grad-tol", "1e-12", "--max-iter", "100000",
+    )  # fmt: skip
+    assert doc["optimizer"]["name"] == "gd"
+    assert doc["optimizer"]["lr"] == 0.001
+    ends = [run["x"][0] for run in doc["runs"]]
+    np.testing.assert_allclose(ends, [1.0, -2.0], atol=1e-10)
+    assert [run["status"] for run in doc["runs"]] == ["converged", "converged"]
+    assert sorted(round(m["f"]) for m in doc["minima_found"]) == [-25, 2]
+
+
+def test_run_table_by_default(capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "rosenbrock", "--optimizer", "adam", "--lr", "0.02",
+                             "--max-iter", "3000")  # fmt: skip
+    assert code == 0, err
+    header = out.splitlines()[1]
+    for column in ("start", "end point", "f", "|grad|", "iterations", "status"):
+        assert column in header
+
+
+def test_run_trace_has_every_iterate(capsys) -> None:
+    doc = run_json(capsys, "run", "x^2", "--start", "1", "--lr", "0.25", "--max-iter", "5",
+                   "--grad-tol", "0", "--trace")  # fmt: skip
+    run = doc["runs"][0]
+    assert run["iterations"] == 5
+    np.testing.assert_allclose([p[0] for p in run["path"]], [0.5**i for i in range(6)])
+    np.testing.assert_allclose(run["values"], [0.25**i for i in range(6)])
+    assert run["status"] == "max_iter"
+
+
+def test_run_diverged_is_reported_not_a_minimum(capsys) -> None:
+    doc = run_json(capsys, "run", "x^2", "--start", "1", "--lr", "1.5", "--max-iter", "10000")
+    assert doc["runs"][0]["status"] == "diverged"
+    assert doc["minima_found"] == []
+
+
+def test_run_random_starts_are_reproducible_and_in_the_domain(capsys) -> None:
+    args = ("run", "x^2 + y^2", "--random-starts", "5", "--seed", "7", "--domain", "-1,1",
+            "--lr", "0.1")  # fmt: skip
+    first = run_json(capsys, *args)
+    second = run_json(capsys, *args)
+    starts = np.array([r["start"] for r in first["runs"]])
+    assert starts.shape == (5, 2)
+    assert np.all((starts >= -1) & (starts <= 1))
+    assert first == second
+
+
+@pytest.mark.parametrize("name", ["adam", "momentum", "nesterov", "adagrad", "rmsprop",
+                                  "linesearch"])  # fmt: skip
+def test_run_every_optimizer(capsys, name: str) -> None:
+    doc = run_json(capsys, "run", "(x - 1)^2 + 2(y + 0.5)^2", "--start", "0,0", "--optimizer",
+                   name, "--max-iter", "20000", "--lr", "0.05")  # fmt: skip
+    assert doc["optimizer"]["name"] == name
+    np.testing.assert_allclose(doc["runs"][0]["x"], [1.0, -0.5], atol=1e-4)
+
+
+def test_functions_json_lists_the_catalogue(capsys) -> None:
+    code, out, err = run_cli(capsys, "functions", "--json")
+    assert code == 0, err
+    entries = json.loads(out)
+    assert len(entries) == len(PROBLEMS) >= 20
+    keys = {"name", "title", "formula", "latex", "dim", "domain", "minima", "starts", "smooth",
+            "source"}  # fmt: skip
+    for entry in entries:
+        assert keys <= set(entry)
+        for minimum in entry["minima"]:
+            assert minimum["kind"] in ("global", "local")
+            assert len(minimum["x"]) == entry["dim"]
+
+
+def test_functions_text(capsys) -> None:
+    code, out, _ = run_cli(capsys, "functions")
+    assert code == 0
+    assert "rosenbrock" in out
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad input: one line on stderr, exit 2, nothing on stdout
+
+
+BAD = [
+    (["derivative", "sin(", "--at", "1"], "column"),
+    (["derivative", "foo(x)", "--at", "1"], "unknown function"),
+    (["derivative", "x*y", "--at", "1"], "coordinate"),
+    (["derivative", "log(x)", "--at", "-1"], "not defined"),
+    (["derivative", "x", "--at", "abc"], "numbers"),
+    (["derivative", "x", "--at", "1", "--method", "magic"], "unknown --method"),
+    (["derivative", "x", "--at", "1", "--h", "0"], "--h must be > 0"),
+    (["derivative", "x", "--at", "1", "--h", "-1e-3"], "--h must be > 0"),
+    (["derivative", "x", "--at", "nan"], "finite"),
+    (["derivative", "x"], "--at"),
+    (["derivative", "x", "--at", "1", "--vars", "y"], "misses"),
+    (["run", "nosuchfunction(", "--start", "1"], "column"),
+    (["run", "x^2", "--start", "1", "--optimizer", "sgdx"], "unknown optimizer"),
+    (["run", "x^2", "--start", "1", "--lr", "-1"], "lr"),
+    (["run", "x^2", "--start", "1", "--lr", "0"], "lr"),
+    (["run", "x^2", "--start", "1", "--lr", "fast"], "--lr must be a number"),
+    (["run", "x^2", "--start", "1,2"], "coordinate"),
+    (["run", "x^2"], "--start"),
+    (["run", "x^2", "--start", "1", "--max-iter", "-5"], "--max-iter"),
+    (["run", "x^2", "--start", "1", "--max-iter", "1e99"], "--max-iter"),
+    (["run", "x^2", "--start", "1", "--grad-tol", "-1"], "--grad-tol"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--betas", "0.9,1.0"], "beta"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--betas", "0.9"], "--betas"),
+    (["run", "x^2", "--start", "1", "--optimizer", "nesterov", "--momentum", "0"], "momentum"),
+    (["run", "x^2", "--random-starts", "0"], "--random-starts"),
+    (["run", "x^2", "--random-starts", "2000000"], "--random-starts"),
+    (["run", "x^2", "--random-starts", "3", "--domain", "2,1"], "--domain"),
+    (["run", "x^2", "--start", "1", "--seed", "3"], "--seed"),
+    (["run", "log(x)", "--start", "-1"], "not defined"),
+    (["run", "rosenbrok", "--start", "1,1"], "rosenbrock"),
+    (["run", "x^2", "--random-starts", "10", "--trace", "--max-iter", "10000000"], "--trace"),
+    (["nosuchcommand"], "invalid choice"),
+    (["run"], "required"),
+]
+
+
+@pytest.mark.parametrize(("argv", "phrase"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv: list[str], phrase: str) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("descentlab: error: "), err
+    assert phrase.lower() in err.lower()
+    assert "Traceback" not in err
+
+
+def test_no_command_prints_help_and_exits_2(capsys) -> None:
+    code, out, _ = run_cli(capsys)
+    assert code == 2
+    assert "derivative" in out
+
+
+def test_help_exits_0(capsys) -> None:
+    code, out, _ = run_cli(capsys, "run", "--help")
+    assert code == 0
+    assert "--optimizer" in out
+
+
+def test_internal_error_is_one_line_exit_1(capsys, monkeypatch) -> None:
+    import descentlab.cli as cli
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_cmd_functions", boom)
+    monkeypatch.delenv("DESCENTLAB_DEBUG", raising=False)
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["functions"].set_defaults(handler=boom)
+    code, out, err = run_cli(capsys, "functions")
+    assert code == 1
+    assert err.count("\n") == 1 and "internal error" in err and "boom" in err

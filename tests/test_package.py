@@ -1,0 +1,71 @@
+"""Package-level promises: import hygiene, no code execution of user text, the entry points."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import descentlab
+
+SRC = Path(descentlab.__file__).parent
+
+
+def test_import_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, descentlab; "
+        "import descentlab.expr, descentlab.derivatives, descentlab.optimizers, "
+        "descentlab.descent, descentlab.objective, descentlab.problems, descentlab.cli; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL', 'sympy'));"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_names_exist() -> None:
+    for name in descentlab.__all__:
+        assert hasattr(descentlab, name), name
+
+
+BANNED_NAMES = {"eval", "exec", "compile", "sympify", "lambdify", "__import__"}
+BANNED_ATTRIBUTES = {"eval", "exec", "sympify", "lambdify", "parse_expr"}
+
+
+def test_no_code_execution_anywhere_in_the_package() -> None:
+    """No eval/exec/compile/sympify/lambdify in the library: user text is never executed."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                banned = (isinstance(func, ast.Name) and func.id in BANNED_NAMES) or (
+                    isinstance(func, ast.Attribute)
+                    and (
+                        func.attr in BANNED_ATTRIBUTES
+                        or (isinstance(func.value, ast.Name) and func.value.id == "builtins")
+                    )
+                )
+                if banned:
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(func)}")
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                mods = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(m.split(".")[0] in ("sympy", "torch") for m in mods):
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno} imports {mods}")
+    assert offenders == []
+
+
+def test_python_dash_m_help() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "descentlab", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0
+    for verb in ("derivative", "run", "functions", "animate", "gallery"):
+        assert verb in out.stdout
+    assert out.stderr == ""
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (SRC / "py.typed").exists()

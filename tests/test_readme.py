@@ -1,0 +1,38 @@
+"""The README's Quick start is the contract of set-up: two commands, the second one is CI's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quick_start_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", section, flags=re.S)
+    commands = []
+    for block in blocks:
+        commands += [
+            ln.strip() for ln in block.splitlines() if ln.strip() and not ln.startswith("#")
+        ]
+    return commands
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2, commands
+    assert "descentlab gallery" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = quick_start_commands()[1]
+    assert test_command in ci.splitlines()
+
+
+def test_ci_fails_on_no_tests() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert '"$rc" -eq 5' in ci
