@@ -425,14 +425,15 @@ QUARTIC = Problem(
     name="quartic",
     title="Quartic with two minima",
     formula="3x^4 + 4x^3 - 12x^2 + 7",
-    domain=((-3.0, 3.0),),
+    domain=((-3.0, 4.0),),
     minima=(Minimum((-2.0,), -25.0), Minimum((1.0,), 2.0, "local")),
     starts=((3.0,), (-3.0,), (0.5,), (4.0,)),
     smooth=True,
     source=_NOTEBOOK,
     notes=(
         "f'(x) = 12x(x - 1)(x + 2): local maximum at x = 0 (f = 7). Gradient descent from 3 with "
-        "lr 0.001 stops at the local minimum 1; from -3, or from 3 with lr 0.01, it reaches -2."
+        "lr 0.001 stops at the local minimum 1; from -3, or from 3 with lr 0.01, it reaches -2. "
+        "The notebook plots [-3, 3]; the domain reaches 4 to hold its multi-start from 4."
     ),
 )
 
