@@ -255,3 +255,88 @@ def test_internal_error_is_one_line_exit_1(capsys, monkeypatch) -> None:
     code, out, err = run_cli(capsys, "functions")
     assert code == 1
     assert err.count("\n") == 1 and "internal error" in err and "boom" in err
+
+
+# ------------------------------------------------------------------------------------------------
+# animate
+
+
+def test_animate_writes_a_gif_with_the_frames_asked_for(capsys, tmp_path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "d.gif"
+    code, stdout, err = run_cli(capsys, "animate", "descent-1d", "--frames", "12", "--size",
+                                "400x200", "--quiet", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    with Image.open(out) as im:
+        assert im.size == (400, 200)
+        assert 2 <= im.n_frames <= 12 + 12  # the budget plus the final pause
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_animate_custom_target_start_and_optimizer(capsys, tmp_path) -> None:
+    out = tmp_path / "d.png"
+    code, _, err = run_cli(capsys, "animate", "descent_1d", "quartic", "--start", "-3",
+                           "--optimizer", "momentum", "--lr", "0.001", "--size", "400x200",
+                           "--quiet", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+BAD_ANIMATE = [
+    (["animate", "nosuchscene", "-o", "{tmp}/a.gif"], "unknown scene"),
+    (["animate", "derivative", "-o", "{tmp}/a.txt"], ".txt"),
+    (["animate", "derivative", "-o", "{tmp}/missing/a.gif"], "does not exist"),
+    (["animate", "derivative", "-o", "{tmp}"], "suffix"),
+    (["animate", "derivative", "--lr", "0.1", "-o", "{tmp}/a.gif"], "does not apply"),
+    (["animate", "derivative", "--frames", "0", "-o", "{tmp}/a.gif"], "--frames"),
+    (["animate", "derivative", "--frames", "many", "-o", "{tmp}/a.gif"], "--frames"),
+    (["animate", "derivative", "--frames", "100000", "-o", "{tmp}/a.gif"], "--frames"),
+    (["animate", "derivative", "--size", "10x10", "-o", "{tmp}/a.gif"], "--size"),
+    (["animate", "derivative", "--size", "big", "-o", "{tmp}/a.gif"], "--size"),
+    (["animate", "derivative", "--size", "99999x500", "-o", "{tmp}/a.gif"], "--size"),
+    (["animate", "derivative", "--fps", "0", "-o", "{tmp}/a.gif"], "--fps"),
+    (["animate", "descent-1d", "--start", "1,2", "-o", "{tmp}/a.gif"], "one --start"),
+    (["animate", "descent-1d", "--lr", "-1", "-o", "{tmp}/a.gif"], "lr"),
+    (["animate", "descent-1d", "sin(", "-o", "{tmp}/a.gif"], "column"),
+    (["animate", "derivative"], "--output"),
+]
+
+
+@pytest.mark.parametrize(("argv", "phrase"), BAD_ANIMATE, ids=[" ".join(a) for a, _ in BAD_ANIMATE])
+def test_animate_bad_input_writes_nothing(capsys, tmp_path, argv: list[str], phrase: str) -> None:
+    before = sorted(tmp_path.rglob("*"))
+    code, out, err = run_cli(capsys, *(a.replace("{tmp}", str(tmp_path)) for a in argv))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("descentlab: error: "), err
+    assert phrase.lower() in err.lower()
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_animate_failure_keeps_the_old_file(capsys, tmp_path, monkeypatch) -> None:
+    from descentlab import animate
+    from descentlab.errors import RenderError
+
+    out = tmp_path / "keep.gif"
+    out.write_bytes(b"the good old file")
+
+    real = animate.SCENES["derivative"]
+
+    def broken(**_kwargs):
+        scene = real(frames=6, size=(300, 200))
+        original = scene._update
+
+        def update(i: int) -> None:
+            if i == 3:
+                raise RenderError("render failed at frame 3")
+            original(i)
+
+        scene._update = update
+        return scene
+
+    monkeypatch.setitem(animate.SCENES, "derivative", broken)
+    code, _, err = run_cli(capsys, "animate", "derivative", "--quiet", "-o", str(out))
+    assert code == 2 and "frame 3" in err
+    assert out.read_bytes() == b"the good old file"
+    assert list(tmp_path.iterdir()) == [out]

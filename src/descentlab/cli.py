@@ -485,37 +485,59 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 
 def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from descentlab import animate
+    import inspect
 
+    from descentlab import animate
+    from descentlab.animate.export import check_path
+
+    name = args.scene.replace("_", "-")
     scenes = animate.SCENES
-    if args.scene not in scenes:
+    if name not in scenes:
         raise ConfigError(f"unknown scene {args.scene!r}; choose one of: {', '.join(scenes)}")
-    path = Path(args.output)
-    animate.check_output_path(path, still=args.scene in animate.STILLS)
+    scene_fn = scenes[name]
+    accepted = inspect.signature(scene_fn).parameters
+    path = check_path(args.output, still=name in getattr(animate, "STILLS", ()))
+
     kwargs: dict[str, Any] = {}
+
+    def give(key: str, value: Any, option: str) -> None:
+        if key not in accepted:
+            raise ConfigError(f"{option} does not apply to scene {name!r}")
+        kwargs[key] = value
+
     if args.target is not None:
         order = _names(args.vars) if args.vars else None
         dim = _int(args.dim, "--dim", low=1, high=1000) if args.dim is not None else None
-        kwargs["target"] = _objective(args.target, order, dim)
+        give("target", _objective(args.target, order, dim), "a target")
     if args.start:
-        kwargs["start"] = [_floats(s, "--start") for s in args.start]
-    if args.optimizer is not None:
-        kwargs["optimizer"] = _optimizer(
-            args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)
-        )
-    elif any(getattr(args, o) is not None for o in ("lr", "momentum", "alpha", "betas", "eps")):
-        args.optimizer = "gd"
-        kwargs["optimizer"] = _optimizer(
-            args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)
-        )
-    kwargs.update(_stop_kwargs(args))
+        starts = [_floats(s, "--start") for s in args.start]
+        default = accepted["start"].default if "start" in accepted else None
+        if isinstance(default, int | float):  # a scene of one variable and one start
+            if len(starts) != 1 or len(starts[0]) != 1:
+                raise ConfigError(f"scene {name!r} takes one --start with one number")
+            give("start", starts[0][0], "--start")
+        else:
+            give("start", starts, "--start")
+    if args.at is not None:
+        at = _floats(args.at, "--at")
+        if len(at) != 1:
+            raise ConfigError(f"--at takes one number for scene {name!r} (got {args.at!r})")
+        give("x0", at[0], "--at")
+    hyper = ("lr", "momentum", "alpha", "betas", "eps")
+    if args.optimizer is not None or any(getattr(args, o) is not None for o in hyper):
+        if args.optimizer is None:
+            args.optimizer = "gd"
+        warn = lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)  # noqa: E731
+        give("optimizer", _optimizer(args, warn=warn), "--optimizer")
+    for key, value in _stop_kwargs(args).items():
+        give(key, value, "--" + key.replace("_", "-"))
     if args.frames is not None:
-        kwargs["frames"] = _int(args.frames, "--frames", low=1, high=MAX_FRAMES)
+        give("frames", _int(args.frames, "--frames", low=1, high=MAX_FRAMES), "--frames")
     if args.fps is not None:
-        kwargs["fps"] = _int(args.fps, "--fps", low=1, high=MAX_FPS)
+        give("fps", _int(args.fps, "--fps", low=1, high=MAX_FPS), "--fps")
     if args.size is not None:
-        kwargs["size"] = _size(args.size)
-    scene = animate.make_scene(args.scene, **kwargs)
+        give("size", _size(args.size), "--size")
+    scene = scene_fn(**kwargs)
     written = scene.save(path, quiet=args.quiet)
     if not args.quiet:
         out(f"wrote {written}")
@@ -574,6 +596,7 @@ def build_parser() -> _Parser:
     p.add_argument("scene", help="scene name (derivative, descent_1d, remedies, contour, ...)")
     p.add_argument("target", nargs="?", help="a catalogue name or a formula (default per scene)")
     p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
+    p.add_argument("--at", metavar="X", help="the point of the tangent (derivative scene)")
     _add_target_options(p)
     _add_optimizer_options(p, default=None)
     _add_stop_options(p)

@@ -372,6 +372,24 @@ def _check_target(
     return FORMATS[suffix]
 
 
+def check_path(path: str | os.PathLike[str], *, still: bool = False) -> Path:
+    """Check that ``path`` can be written before anything is rendered.
+
+    Args:
+        path: The output file.
+        still: The picture is a still (only ``.png`` is valid).
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        RenderError: Unknown suffix, missing or unwritable folder, a folder or read-only file.
+    """
+    path = Path(path)
+    _check_target(path, still=still)
+    return path
+
+
 def save(
     scene: Renderable, path: str | os.PathLike[str], *, fps: float | None = None,
     quiet: bool | None = None,
