@@ -324,7 +324,7 @@ def test_animate_failure_keeps_the_old_file(capsys, tmp_path, monkeypatch) -> No
     real = animate.SCENES["derivative"]
 
     def broken(**_kwargs):
-        scene = real(frames=6, size=(300, 200))
+        scene = real(frames=8, tangent_frames=2, size=(300, 200))
         original = scene._update
 
         def update(i: int) -> None:
