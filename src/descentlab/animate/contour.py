@@ -141,7 +141,7 @@ def levels(Z: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
     if zmax <= zmin:
         return np.array([zmin - 1.0, zmin + 1.0]), False
     q = float(np.nanquantile(Z, 0.5)) - zmin
-    if q > 0 and (zmax - zmin) / q > 30:
+    if q > 0 and (zmax - zmin) / q > 8:
         low = max((zmax - zmin) * 1e-5, float(np.nanquantile(Z, 0.002)) - zmin, 1e-12)
         above = np.geomspace(low, zmax - zmin, n - 1)
         return np.concatenate(([zmin], zmin + above)), True
@@ -150,7 +150,9 @@ def levels(Z: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
     return MaxNLocator(n).tick_values(zmin, zmax), False
 
 
-def draw_filled(ax: Axes, Xg: Any, Yg: Any, Z: Any, n_levels: int, cmap: str = "magma") -> Any:
+def draw_filled(
+    ax: Axes, Xg: Any, Yg: Any, Z: Any, n_levels: int, cmap: str = "magma", alpha: float = 1.0
+) -> Any:
     """Filled contours (log-spaced levels when needed); returns the ContourSet."""
     from matplotlib.colors import BoundaryNorm
 
@@ -159,8 +161,8 @@ def draw_filled(ax: Axes, Xg: Any, Yg: Any, Z: Any, n_levels: int, cmap: str = "
         import matplotlib
 
         norm = BoundaryNorm(lv, matplotlib.colormaps[cmap].N)
-        return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap, norm=norm, extend="max")
-    return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap)
+        return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap, norm=norm, alpha=alpha)
+    return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap, alpha=alpha)
 
 
 def path_frames(xs: np.ndarray, xlim: Any, ylim: Any, frames: int, pause: int) -> np.ndarray:

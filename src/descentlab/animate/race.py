@@ -1,0 +1,193 @@
+"""The race scene: several optimizers from the same start, on one contour map and a loss plot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from descentlab.animate.contour import (
+    check_frames,
+    draw_filled,
+    finite_path,
+    formula_title,
+    grid_values,
+    objective_2d,
+    path_frames,
+    run,
+    starts,
+    view,
+)
+from descentlab.animate.engine import Scene
+from descentlab.animate.frames import align_ends
+from descentlab.animate.style import RC, finish_layout, new_figure, quiet_axes
+from descentlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from descentlab.optimizers import Optimizer
+
+__all__ = ["RACERS", "race"]
+
+#: The default field on Rosenbrock from (-1.2, 1): learning rates chosen so that every runner
+#: converges or crawls (none diverges) and the differences show within 2000 iterations.
+RACERS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("gd", {"lr": 0.002}),
+    ("momentum", {"lr": 0.001, "momentum": 0.9}),
+    ("nesterov", {"lr": 0.001, "momentum": 0.9}),
+    ("adagrad", {"lr": 0.5}),
+    ("rmsprop", {"lr": 0.01}),
+    ("adam", {"lr": 0.05}),
+    ("linesearch", {"lr": 1.0}),
+)
+
+COLORS = ("#222222", "#1f77b4", "#17becf", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e")
+
+
+def _label(opt: Optimizer) -> str:
+    lr = opt.hyperparameters.get("lr")
+    return f"{opt.name} (lr {lr:g})" if lr is not None else opt.name
+
+
+def race(
+    target: object = None,
+    *,
+    start: Sequence[Sequence[float]] | None = None,
+    optimizer: Sequence[Optimizer] | Optimizer | None = None,
+    max_iter: int | None = None,
+    grad_tol: float | None = None,
+    f_tol: float | None = None,
+    x_tol: float | None = None,
+    frames: int = 60,
+    fps: float = 12.0,
+    size: tuple[int, int] = (1100, 480),
+) -> Scene:
+    """Optimizers racing from one start: paths on the contours (left), f against iteration (right).
+
+    Every runner is a real :func:`minimize` run. All panels share the clock: frame ``i`` shows
+    every runner at the same iteration (a runner that has stopped stays at its last point), and
+    frames are equally spaced in the distance all runners travel together, with a final pause.
+    The loss panel is log-scaled and shows ``f - f*`` (``f*`` the catalogue's global minimum
+    value, else the least value any runner reached).
+
+    Args:
+        target: An Objective, a catalogue name or a formula in two variables (None: Rosenbrock).
+        start: One start point ``[[x, y]]`` (default the target's first catalogue start, else
+            ``[[-1.2, 1]]``).
+        optimizer: The runners: a list of Optimizers (or one); None takes :data:`RACERS`.
+        max_iter: Iteration limit (default 2000).
+        grad_tol: Gradient-norm tolerance (default 1e-8).
+        f_tol: Tolerance on the change of f (default 0: off).
+        x_tol: Step-length tolerance (default 0: off).
+        frames: Frame budget, the final pause included.
+        fps: Frames per second.
+        size: (width, height) in pixels.
+
+    Returns:
+        The scene.
+
+    Raises:
+        ConfigError: A target that is not a function of two variables, more than one start,
+            no runners, bad frames.
+        RenderError: A bad size or fps.
+    """
+    import matplotlib
+    from matplotlib.ticker import LogLocator
+
+    from descentlab.optimizers import OPTIMIZERS, Optimizer
+
+    obj = objective_2d(target, "rosenbrock", "race")
+    frames = check_frames(frames)
+    default_start = obj.problem.starts[0] if obj.problem is not None else (-1.2, 1.0)
+    X0 = starts(start, [default_start])
+    if X0.shape[0] != 1:
+        raise ConfigError(f"race runs from one start (got {X0.shape[0]})")
+    if optimizer is None:
+        runners = [OPTIMIZERS[name](**kw) for name, kw in RACERS]
+    elif isinstance(optimizer, Optimizer):
+        runners = [optimizer]
+    else:
+        runners = list(optimizer)
+    if not runners or not all(isinstance(o, Optimizer) for o in runners):
+        raise ConfigError(f"optimizer must be an Optimizer or a list of them (got {optimizer!r})")
+    if len(runners) > len(COLORS):
+        raise ConfigError(f"race shows at most {len(COLORS)} optimizers (got {len(runners)})")
+
+    defaults = {"max_iter": 2000, "grad_tol": 1e-8, "f_tol": 0.0, "x_tol": 0.0}
+    paths, values, results = [], [], []
+    for opt in runners:
+        res = run(obj, X0, opt, opt, max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
+                  x_tol=x_tol, defaults=defaults)  # fmt: skip
+        xs, fs = finite_path(res.trajectory.xs[:, 0], res.trajectory.fs[:, 0])
+        paths.append(xs)
+        values.append(fs)
+        results.append(res)
+    # Every record is one iteration (record=True): aligning the ends shares the clock.
+    paths = align_ends(paths)
+    values = align_ends(values)
+    n_points = len(paths[0])
+    its = np.arange(n_points)
+    if obj.problem is not None and obj.problem.global_minima:
+        f_star = float(obj.problem.global_minima[0].f)
+    else:
+        f_star = float(min(np.nanmin(v) for v in values))
+    gaps = [np.maximum(v - f_star, 1e-16) for v in values]
+    xlim, ylim = view(obj, [X0] if obj.domain is not None else paths, margin=0.02)
+    Xg, Yg, Z = grid_values(obj, xlim, ylim, n=200)
+    pause = max(1, frames // 8)
+    stacked = np.stack(
+        [np.clip(p, [xlim[0], ylim[0]], [xlim[1], ylim[1]]) for p in paths], axis=1
+    )  # (T, runners, 2): runners measured together, on screen
+    idx = path_frames(stacked, xlim, ylim, frames, pause)
+    g_lo = min(float(g.min()) for g in gaps)
+    g_hi = max(float(g.max()) for g in gaps)
+
+    with matplotlib.rc_context(RC):
+        fig = new_figure(size)
+        ax, loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+        draw_filled(ax, Xg, Yg, Z, 16, cmap="Greys", alpha=0.45)
+        ax.grid(False)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_xlabel(f"${obj.variables[0]}$")
+        ax.set_ylabel(f"${obj.variables[1]}$")
+        ax.set_title(formula_title(obj), fontsize=11)
+        if obj.problem is not None:
+            for m in obj.problem.global_minima:
+                ax.plot(*m.x, "*", color="gold", mec="black", ms=14, zorder=3)
+        ax.plot(*X0[0], "o", color="white", mec="black", ms=8, zorder=3)
+        quiet_axes(loss)
+        loss.set_yscale("log")
+        loss.set_xlim(0, n_points - 1)
+        loss.set_ylim(g_lo / 3, g_hi * 3)
+        loss.yaxis.set_major_locator(LogLocator(numticks=8))
+        loss.set_xlabel("iteration")
+        loss.set_ylabel("$f - f^*$")
+        loss.set_title("loss (log scale)")
+        trails, heads, curves = [], [], []
+        for r, opt in enumerate(runners):
+            color = COLORS[r]
+            (trail,) = ax.plot([], [], color=color, lw=1.6, zorder=5, label=_label(opt))
+            (head,) = ax.plot([], [], "o", color=color, mec="white", ms=7, zorder=6)
+            (curve,) = loss.plot([], [], color=color, lw=1.6, zorder=5)
+            trails.append(trail)
+            heads.append(head)
+            curves.append(curve)
+        legend = ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
+        legend.set_zorder(7)
+        clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top",
+                          zorder=6)  # fmt: skip
+
+        def update(i: int) -> None:
+            j = idx[i]
+            for r in range(len(runners)):
+                trails[r].set_data(paths[r][: j + 1, 0], paths[r][: j + 1, 1])
+                heads[r].set_data([paths[r][j, 0]], [paths[r][j, 1]])
+                curves[r].set_data(its[: j + 1], gaps[r][: j + 1])
+            clock.set_text(f"iteration {its[j]}")
+
+        finish_layout(fig)
+    moving: list[Any] = [*trails, *heads, *curves, clock]
+    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
+    scene.results = results  # type: ignore[attr-defined]  (the runs, for tests and captions)
+    return scene
