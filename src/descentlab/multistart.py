@@ -41,9 +41,9 @@ MAX_STARTS = 10_000_000
 """Most starting points the helpers make in one call (80 MB of float64 per coordinate)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FoundMinimum:
-    """A distinct minimum reached by one or more starts.
+    """A distinct minimum reached by one or more starts (compared by identity: ``x`` is an array).
 
     Attributes:
         x: (n,) the lowest end point of the group.

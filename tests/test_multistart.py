@@ -1,0 +1,240 @@
+"""Multi-start helpers: starting points, grouping end points into minima, catalogue matching."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from descentlab.descent import minimize
+from descentlab.errors import ConfigError
+from descentlab.multistart import (
+    FoundMinimum,
+    grid_starts,
+    group_minima,
+    match_known,
+    random_starts,
+    summarize,
+)
+from descentlab.objective import Objective
+from descentlab.optimizers import gd, linesearch
+from descentlab.problems import get
+from descentlab.result import Result, Status
+
+boxes = st.lists(
+    st.tuples(st.floats(-1e3, 1e3), st.floats(1e-3, 1e3)).map(lambda t: (t[0], t[0] + t[1])),
+    min_size=1,
+    max_size=4,
+)
+
+
+def fake_result(x: np.ndarray, fun: np.ndarray, status: np.ndarray) -> Result:
+    k = len(fun)
+    return Result(
+        x=np.asarray(x, dtype=float),
+        fun=np.asarray(fun, dtype=float),
+        grad_norm=np.zeros(k),
+        status=np.asarray(status, dtype=np.int64),
+        nit=np.ones(k, dtype=np.int64),
+        nfev=np.ones(k, dtype=np.int64),
+        diverged_at=np.full(k, -1, dtype=np.int64),
+    )
+
+
+# -- starting points ------------------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(boxes, st.integers(1, 50), st.integers(0, 2**32))
+def test_random_starts_lie_in_the_box_and_are_reproducible(box, k: int, seed: int) -> None:
+    X = random_starts(box, k, seed=seed)
+    assert X.shape == (k, len(box))
+    lo, hi = np.array(box).T
+    assert np.all((lo <= X) & (hi > X))
+    np.testing.assert_array_equal(X, random_starts(box, k, seed=seed))
+
+
+def test_random_starts_differ_between_seeds_and_accept_a_generator() -> None:
+    a = random_starts([(-2, 2), (-2, 2)], 10, seed=1)
+    b = random_starts([(-2, 2), (-2, 2)], 10, seed=2)
+    assert not np.array_equal(a, b)
+    c = random_starts([(-2, 2), (-2, 2)], 10, seed=np.random.default_rng(1))
+    np.testing.assert_array_equal(a, c)
+
+
+def test_random_starts_are_uniform() -> None:
+    X = random_starts([(0, 1)], 20_000, seed=0)
+    counts, _ = np.histogram(X, bins=10, range=(0, 1))
+    assert np.all(np.abs(counts - 2000) < 200)  # ~4.7 sigma
+
+
+@settings(max_examples=30, deadline=None)
+@given(boxes, st.integers(1, 6))
+def test_grid_starts_are_cell_centres_inside_the_box(box, per_axis: int) -> None:
+    X = grid_starts(box, per_axis)
+    assert X.shape == (per_axis ** len(box), len(box))
+    lo, hi = np.array(box).T
+    assert np.all((lo < X) & (hi > X))
+    for j, (a, b) in enumerate(box):
+        expected = a + (np.arange(per_axis) + 0.5) * (b - a) / per_axis
+        np.testing.assert_allclose(np.unique(X[:, j]), np.unique(expected), rtol=1e-12)
+
+
+def test_grid_starts_per_axis_counts_and_order() -> None:
+    X = grid_starts([(0, 2), (0, 3)], [2, 3])
+    assert X.tolist() == [
+        [0.5, 0.5], [0.5, 1.5], [0.5, 2.5], [1.5, 0.5], [1.5, 1.5], [1.5, 2.5],
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5, True, "5", None, 10**8])
+def test_random_starts_rejects_bad_k(k: object) -> None:
+    with pytest.raises(ConfigError, match=repr(k).replace("(", r"\(")):
+        random_starts([(0, 1)], k)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "s", True])
+def test_random_starts_rejects_bad_seed(seed: object) -> None:
+    with pytest.raises(ConfigError, match="seed"):
+        random_starts([(0, 1)], 3, seed=seed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [[(1, 0)], [(0, 0)], [(0, math.inf)], [(math.nan, 1)], [(0, 1, 2)], [], "0,1", None],
+)
+def test_starts_reject_bad_domains(domain: object) -> None:
+    with pytest.raises(ConfigError, match="domain"):
+        random_starts(domain, 3, seed=0)
+    with pytest.raises(ConfigError, match="domain"):
+        grid_starts(domain, 3)
+
+
+@pytest.mark.parametrize(
+    ("per_axis", "match"),
+    [(0, "points per axis"), ([2], "1 counts for a 2-D"), ("3", "per_axis"), ([2, -1], "-1"),
+     (10_000, "more than"), (2.0, "per_axis")],
+)  # fmt: skip
+def test_grid_starts_rejects_bad_counts(per_axis: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        grid_starts([(0, 1), (0, 1)], per_axis)  # type: ignore[arg-type]
+
+
+# -- grouping -------------------------------------------------------------------------------------
+
+
+def test_the_notebooks_multi_start_groups_into_two_minima() -> None:
+    obj = Objective.from_problem("quartic")
+    result = minimize(obj, [[-3.0], [0.5], [4.0]], gd(lr=0.001), max_iter=100_000, grad_tol=1e-12)
+    found = group_minima(result)
+    assert [(round(float(m.x[0]), 9), m.f, m.count, m.rows) for m in found] == [
+        (-2.0, pytest.approx(-25.0), 1, (0,)),
+        (1.0, pytest.approx(2.0), 2, (1, 2)),
+    ]
+    labelled = match_known(found, get("quartic"))
+    assert [m.kind for m in labelled] == ["global", "local"]
+    assert labelled[1].known is get("quartic").minima[1]
+
+
+@pytest.mark.parametrize(
+    "name", ["himmelblau", "six-hump-camel", "three-hump-camel", "goldstein-price", "notebook-trig"]
+)
+def test_a_grid_of_descents_finds_only_catalogued_minima(name: str) -> None:
+    problem = get(name)
+    obj = Objective.from_problem(problem)
+    X0 = grid_starts(problem.domain, 20)
+    result = minimize(obj, X0, linesearch(lr=0.5), max_iter=2000, grad_tol=1e-7)
+    found = match_known(group_minima(result, tol=1e-4), problem, tol=1e-4)
+    lo, hi = np.array(problem.domain).T
+    interior = [m for m in found if np.all((m.x > lo + 1e-3) & (m.x < hi - 1e-3))]
+    assert interior, "no start converged inside the domain"
+    for m in interior:
+        # any interior end point that is a true minimum must be in the catalogue
+        H_eigs = np.linalg.eigvalsh(_hessian(obj, m.x))
+        if H_eigs.min() > 1e-6:
+            assert m.kind is not None, f"{name}: minimum {m.x} f={m.f} not in the catalogue"
+    assert any(m.kind == "global" for m in found)
+
+
+def _hessian(obj: Objective, x: np.ndarray) -> np.ndarray:
+    h = 1e-5
+    n = x.size
+    G = obj.grad(np.concatenate([x + h * np.eye(n), x - h * np.eye(n)]))
+    H = (G[:n] - G[n:]) / (2 * h)
+    return (H + H.T) / 2
+
+
+def test_non_converged_rows_are_never_minima_and_are_counted() -> None:
+    x = np.array([[0.0, 0.0], [0.0, 1e-6], [5.0, 5.0], [9.0, 9.0], [1.0, 1.0], [np.nan, 0.0]])
+    fun = np.array([1.0, 1.0, -100.0, -1e9, 3.0, np.nan])
+    status = [
+        Status.CONVERGED_GRAD, Status.CONVERGED_F, Status.MAX_ITER, Status.DIVERGED,
+        Status.STOPPED, Status.CONVERGED_X,
+    ]  # fmt: skip
+    result = fake_result(x, fun, np.array(status))
+    found = group_minima(result)
+    assert len(found) == 1 and found[0].count == 2 and found[0].rows == (0, 1)
+    summary = summarize(result)
+    assert (summary.converged, summary.max_iter, summary.diverged, summary.stopped) == (2, 1, 1, 1)
+    assert [(m.x.tolist(), m.f, m.rows) for m in summary.minima] == [
+        (m.x.tolist(), m.f, m.rows) for m in found
+    ]
+
+
+def test_grouping_uses_the_lowest_point_and_sorts_by_f() -> None:
+    x = np.array([[1.0], [1.00001], [3.0], [0.999995], [3.00002]])
+    fun = np.array([0.5, 0.4, -1.0, 0.6, -1.0])
+    found = group_minima(fake_result(x, fun, np.zeros(5)), tol=1e-4)
+    assert [m.rows for m in found] == [(2, 4), (0, 1, 3)]
+    assert found[1].x.tolist() == [1.00001] and found[1].f == 0.4
+    assert len(group_minima(fake_result(x, fun, np.zeros(5)), tol=1e-7)) == 5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-1.0, 0.0, 2.0]), st.floats(-1e-6, 1e-6), st.sampled_from(list(Status))
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_counts_sum_to_the_converged_rows(rows) -> None:
+    x = np.array([[c + d] for c, d, _ in rows])
+    fun = np.array([c**2 for c, _, _ in rows])
+    status = np.array([s for _, _, s in rows])
+    found = group_minima(fake_result(x, fun, status))
+    converged = int(np.sum(status <= Status.CONVERGED_X))
+    assert sum(m.count for m in found) == converged
+    all_rows = sorted(r for m in found for r in m.rows)
+    assert all_rows == sorted(np.flatnonzero(status <= Status.CONVERGED_X).tolist())
+    assert len(found) == len({c for c, _, s in rows if s <= Status.CONVERGED_X})
+    assert [m.f for m in found] == sorted(m.f for m in found)
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-3, math.nan, math.inf, "1e-3", True])
+def test_group_minima_rejects_bad_tol(tol: object) -> None:
+    result = fake_result(np.zeros((1, 1)), np.zeros(1), np.zeros(1))
+    with pytest.raises(ConfigError, match="tol"):
+        group_minima(result, tol=tol)  # type: ignore[arg-type]
+
+
+# -- matching -------------------------------------------------------------------------------------
+
+
+def test_match_known_leaves_unknown_points_unlabelled() -> None:
+    far = FoundMinimum(x=np.array([0.3]), f=5.0, count=1, rows=(0,))
+    assert match_known([far], get("quartic"))[0].kind is None
+    assert match_known([far], None) == [far]
+
+
+def test_match_known_rejects_bad_input() -> None:
+    m = FoundMinimum(x=np.array([0.3, 0.1]), f=5.0, count=1, rows=(0,))
+    with pytest.raises(ConfigError, match="2,"):
+        match_known([m], get("quartic"))
+    with pytest.raises(ConfigError, match="tol"):
+        match_known([m], get("booth"), tol=-1.0)
