@@ -1,0 +1,205 @@
+"""The remedies scene: three ways out of a local minimum, side by side (the original notebook's)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from descentlab.animate.contour import check_frames, num
+from descentlab.animate.engine import Scene
+from descentlab.animate.frames import align_ends, pad, sample_indices
+from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
+from descentlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from descentlab.optimizers import Optimizer
+
+__all__ = ["remedies"]
+
+#: One colour per start of the multi-start panel (the first is the single panels' colour).
+POINT_COLORS = ("#e07a1f", "#d1495b", "#6a4c93")
+
+
+def _objective_1d(target: object) -> Any:
+    from descentlab.objective import as_objective
+
+    obj = as_objective("quartic" if target is None else target)  # type: ignore[arg-type]
+    if obj.dim != 1:
+        raise ConfigError(f"remedies needs a function of one variable ({obj.name!r} has {obj.dim})")
+    return obj
+
+
+def _points(start: Sequence[Sequence[float]] | Sequence[float] | None) -> np.ndarray:
+    points = [[-3.0], [0.5], [4.0]] if start is None else start
+    try:
+        X = np.array(points, dtype=float).reshape(-1, 1)
+    except (TypeError, ValueError):
+        raise ConfigError(f"start must be a list of points [[x], ...] (got {start!r})") from None
+    if X.shape[0] == 0 or X.shape[0] > len(POINT_COLORS) or not np.all(np.isfinite(X)):
+        raise ConfigError(f"start must be 1 to 3 finite points [[x], ...] (got {start!r})")
+    return X
+
+
+def remedies(
+    target: object = None,
+    *,
+    start: Sequence[Sequence[float]] | None = None,
+    optimizer: Optimizer | None = None,
+    max_iter: int | None = None,
+    grad_tol: float | None = None,
+    f_tol: float | None = None,
+    x_tol: float | None = None,
+    frames: int = 60,
+    fps: float = 12.0,
+    size: tuple[int, int] = (1500, 400),
+) -> Scene:
+    """Three panels animated together: a new start, a larger learning rate, several starts.
+
+    On the notebook's quartic ``3x^4 + 4x^3 - 12x^2 + 7`` plain gradient descent from 3 with lr
+    0.001 stops in the local minimum at 1. The panels show three remedies:
+
+    1. *New initialization*: from -3 (lr 0.001) it reaches the global minimum -2.
+    2. *Modification of learning rate*: from 3 with lr 0.01 the first step overshoots the local
+       basin and the run ends at -2.
+    3. *Multi-start*: from -3, 0.5 and 4 (lr 0.001) the runs end at -2, 1 and 1; the best wins.
+
+    Every panel is a real run, recorded at every iteration; the panels share the clock (frame i
+    shows iteration t in each panel, a finished run resting on its last point) so they end
+    together, and each panel prints its own iteration count. Frames are equally spaced in the
+    distance all points travel on screen, then the last frame pauses.
+
+    Args:
+        target: An Objective, catalogue name or formula in one variable (None: ``quartic``).
+        start: The multi-start panel's starts ``[[x], ...]`` (1 to 3; default -3, 0.5, 4).
+        optimizer: Replaces ``gd(lr=0.001)`` in panels 1 and 3 (panel 2 is always
+            ``gd(lr=0.01)``, its point being the learning rate).
+        max_iter: Iteration limit (default 100000).
+        grad_tol: Gradient tolerance (default 1e-12).
+        f_tol: Tolerance on the change of f (default 0: off).
+        x_tol: Step-length tolerance (default 0: off).
+        frames: Frame budget, the final pause included.
+        fps: Frames per second.
+        size: (width, height) in pixels.
+
+    Returns:
+        The scene.
+
+    Raises:
+        ConfigError: A target of more than one variable, bad starts or frames.
+        RenderError: A bad size or fps.
+    """
+    import matplotlib
+
+    from descentlab.descent import minimize
+    from descentlab.optimizers import gd
+
+    obj = _objective_1d(target)
+    frames = check_frames(frames)
+    multi = _points(start)
+    slow = gd(lr=0.001) if optimizer is None else optimizer
+    settings = {"max_iter": 100_000, "grad_tol": 1e-12, "f_tol": 0.0, "x_tol": 0.0}
+    given = {"max_iter": max_iter, "grad_tol": grad_tol, "f_tol": f_tol, "x_tol": x_tol}
+    settings |= {k: v for k, v in given.items() if v is not None}
+    fast = gd(lr=0.01)
+    panels = [
+        ("New initialization", np.array([[-3.0]]), slow),
+        ("Modification of learning rate", np.array([[3.0]]), fast),
+        ("Multi-start", multi, slow),
+    ]
+    results = [minimize(obj, X0, opt, record=True, **settings) for _, X0, opt in panels]
+    # Each record is one iteration: padding the shorter runs with their last point shares the
+    # clock, so the panels end together.
+    paths = align_ends([r.trajectory.xs[:, :, 0] for r in results])
+    values = align_ends([r.trajectory.fs for r in results])
+    n_points = len(paths[0])
+    nits = [r.nit for r in results]
+
+    # Each panel's x range holds [-3, 3] and its own path; the y range is the curve's on
+    # [-3, 3] (the notebook's view), so a start far up the wall (x0 = 4) enters from the top.
+    xlims = []
+    for p in paths:
+        lo = min(-3.0, float(np.nanmin(p)))
+        hi = max(3.0, float(np.nanmax(p)))
+        xlims.append((lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)))
+    core = np.linspace(-3.0, 3.0, 601)
+    with np.errstate(all="ignore"):
+        core_f = obj.value(core[:, None])
+    y_lo, y_hi = float(np.nanmin(core_f)), float(np.nanmax(core_f))
+    ylim = (y_lo - 0.08 * (y_hi - y_lo), y_hi + 0.08 * (y_hi - y_lo))
+    span = max(hi - lo for lo, hi in xlims)
+    screen = np.concatenate(
+        [
+            np.concatenate((p / span, v / (ylim[1] - ylim[0])), axis=1)
+            for p, v in zip(paths, values, strict=True)
+        ],
+        axis=1,
+    )
+    pause = max(1, frames // 7)
+    walk = sample_indices(n_points, frames - pause, mode="distance", xs=screen)
+    idx = pad(walk, pause)
+
+    def lr_text(opt: Optimizer) -> str:
+        lr = opt.hyperparameters.get("lr")
+        return f"{opt.name}, lr = {lr:g}" if lr is not None else opt.name
+
+    var = obj.variables[0]
+    with matplotlib.rc_context(RC):
+        fig = new_figure(size)
+        axes = fig.subplots(1, 3)
+        dots, trails, readouts = [], [], []
+        for p, (ax, (name, X0, opt)) in enumerate(zip(axes, panels, strict=True)):
+            quiet_axes(ax)
+            grid = np.linspace(*xlims[p], 600)
+            with np.errstate(all="ignore"):
+                ax.plot(grid, obj.value(grid[:, None]), color=COLORS["curve"], zorder=2)
+            ax.set_xlim(*xlims[p])
+            ax.set_ylim(*ylim)
+            ax.set_xlabel(f"${var}$")
+            starts_text = ", ".join(num(v, 3) for v in X0[:, 0])
+            ax.set_title(f"{name}\n$x_0$ = {starts_text};  {lr_text(opt)}", fontsize=11)
+            k = X0.shape[0]
+            colors = POINT_COLORS[:k] if p == 2 else POINT_COLORS[:1]
+            ax.scatter(X0[:, 0], values[p][0], s=30, color=COLORS["muted"], zorder=3)
+            for x0, f0 in zip(X0[:, 0], values[p][0], strict=True):
+                if f0 > ylim[1]:  # a start above the view: say where it is
+                    ax.annotate(
+                        f"$x_0$ = {num(x0, 3)}\nf = {num(f0, 4)}", (x0, ylim[1]),
+                        xytext=(-6, -30), textcoords="offset points", ha="right", va="top",
+                        fontsize=9, arrowprops={"arrowstyle": "->", "color": COLORS["muted"]},
+                    )  # fmt: skip
+            panel_trails = []
+            for r in range(k):
+                (trail,) = ax.plot([], [], color=colors[r], lw=1.2, alpha=0.7, zorder=3)
+                panel_trails.append(trail)
+            (dot,) = ax.plot([], [], "o", color=colors[0], ms=9, mec="white", zorder=5)
+            extra = [
+                ax.plot([], [], "o", color=c, ms=9, mec="white", zorder=5)[0] for c in colors[1:]
+            ]
+            dots.append([dot, *extra])
+            trails.append(panel_trails)
+            readouts.append(
+                ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center", va="top", zorder=6)
+            )
+        axes[0].set_ylabel(f"$f({var})$")
+        fig.suptitle(f"$f({var}) = {obj.latex}$", fontsize=12)
+
+        def update(i: int) -> None:
+            j = idx[i]
+            for p in range(3):
+                xs, fs = paths[p], values[p]
+                for r, (dot, trail) in enumerate(zip(dots[p], trails[p], strict=True)):
+                    dot.set_data([xs[j, r]], [fs[j, r]])
+                    trail.set_data(xs[: j + 1, r], fs[: j + 1, r])
+                it = np.minimum(j, nits[p])
+                its = ", ".join(str(int(t)) for t in it)
+                where = ", ".join(num(v, 4) for v in xs[j])
+                label = "iterations" if len(it) > 1 else "iteration"
+                readouts[p].set_text(f"{label} {its}\n{var} = {where}")
+
+        finish_layout(fig, rect=(0.0, 0.0, 1.0, 0.95))
+    moving = [a for group in (*dots, *trails) for a in group] + readouts
+    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
+    scene.results = results  # type: ignore[attr-defined]  (the runs, for tests and captions)
+    return scene
