@@ -374,7 +374,7 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
 
 def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from descentlab.descent import minimize
-    from descentlab.multistart import group_minima
+    from descentlab.multistart import group_minima, match_known
     from descentlab.result import Status
 
     order = _names(args.vars) if args.vars else None
@@ -413,7 +413,8 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             run["path"] = traj.xs[keep, i, :]
             run["values"] = traj.fs[keep, i]
         runs.append(run)
-    minima = [{"x": m.x, "f": float(m.f), "count": int(m.count)} for m in found]
+    found = match_known(found, getattr(objective, "problem", None))
+    minima = [{"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind} for m in found]
 
     if args.json:
         _print_json(
@@ -436,7 +437,8 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     if minima:
         out("minima found:")
         for m in minima:
-            out(f"  x = {_fmt_vec(m['x'])}  f = {_fmt(m['f'])}  reached from {m['count']} start(s)")
+            kind = f"  ({m['kind']} minimum)" if m["kind"] else ""
+            out(f"  x = {_fmt_vec(m['x'])}  f = {_fmt(m['f'])}  from {m['count']} start(s){kind}")
     return 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,9 +57,9 @@ class FoundMinimum:
     x: NDArray[np.float64]
     f: float
     count: int
-    rows: tuple[int, ...]
+    rows: tuple[int, ...] = field(repr=False)
     kind: str | None = None
-    known: Minimum | None = None
+    known: Minimum | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

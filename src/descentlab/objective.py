@@ -414,7 +414,7 @@ def as_objective(
     """
     if isinstance(target, Objective):
         if dim is not None and dim != target.dim:
-            raise ConfigError(f"{target.name!r} has {target.dim} variables, not dim={dim!r}")
+            raise ConfigError(f"{target.name!r} has {_count(target.dim)}, not dim={dim!r}")
         return target
     if isinstance(target, Problem):
         return Objective.from_problem(target, dim=dim)
@@ -428,7 +428,7 @@ def as_objective(
                 get(target)  # raises the catalogue's "unknown function ... did you mean" error
         obj = Objective.from_formula(target, variables=variables, domain=domain)
         if dim is not None and dim != obj.dim:
-            raise ConfigError(f"the formula {obj.name!r} has {obj.dim} variables, not dim={dim!r}")
+            raise ConfigError(f"the formula {obj.name!r} has {_count(obj.dim)}, not dim={dim!r}")
         return obj
     if callable(target):
         if dim is None:
@@ -539,3 +539,7 @@ def _single_point(value_and_grad: ValueGradFn, dim: int) -> ValueGradFn:
         return value_and_grad(X)
 
     return either
+
+
+def _count(dim: int) -> str:
+    return "1 variable" if dim == 1 else f"{dim} variables"
