@@ -130,7 +130,7 @@ def grid_values(obj: Any, xlim: Any, ylim: Any, n: int = 160) -> tuple[Any, Any,
     return Xg, Yg, Z
 
 
-def levels(Z: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
+def levels(Z: np.ndarray, n: int, *, log: bool | None = None) -> tuple[np.ndarray, bool]:
     """Contour levels: log-spaced above the minimum when values span many decades.
 
     Returns:
@@ -141,7 +141,9 @@ def levels(Z: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
     if zmax <= zmin:
         return np.array([zmin - 1.0, zmin + 1.0]), False
     q = float(np.nanquantile(Z, 0.5)) - zmin
-    if q > 0 and (zmax - zmin) / q > 8:
+    if log is None:
+        log = q > 0 and (zmax - zmin) / q > 8
+    if log:
         low = max((zmax - zmin) * 1e-5, float(np.nanquantile(Z, 0.002)) - zmin, 1e-12)
         above = np.geomspace(low, zmax - zmin, n - 1)
         return np.concatenate(([zmin], zmin + above)), True
@@ -151,12 +153,19 @@ def levels(Z: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
 
 
 def draw_filled(
-    ax: Axes, Xg: Any, Yg: Any, Z: Any, n_levels: int, cmap: str = "magma", alpha: float = 1.0
+    ax: Axes,
+    Xg: Any,
+    Yg: Any,
+    Z: Any,
+    n_levels: int,
+    cmap: str = "magma",
+    alpha: float = 1.0,
+    log: bool | None = None,
 ) -> Any:
     """Filled contours (log-spaced levels when needed); returns the ContourSet."""
     from matplotlib.colors import BoundaryNorm
 
-    lv, log = levels(Z, n_levels)
+    lv, log = levels(Z, n_levels, log=log)
     if log:
         import matplotlib
 
