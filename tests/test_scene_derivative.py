@@ -61,3 +61,51 @@ def test_registry() -> None:
 def test_bad_input(kwargs: dict, error: type[Exception]) -> None:
     with pytest.raises(error):
         derivative(size=(200, 100), **kwargs)
+
+
+@pytest.mark.parametrize(("frames", "tangent"), [(2, 1), (6, 1), (9, 2), (45, 10), (100, 22)])
+def test_tangent_frames_follow_frames(frames: int, tangent: int) -> None:
+    scene = derivative(frames=frames, size=(300, 150))
+    assert scene.n_frames == frames
+    titles = []
+    for i in range(frames):
+        scene.frame(i)
+        titles.append(scene.fig.axes[1].get_title())
+    assert sum(t.startswith("Tangent") for t in titles) == tangent
+    assert titles[-1].startswith("Tangent") and not titles[0].startswith("Tangent")
+
+
+def test_cli_few_frames(tmp_path) -> None:  # noqa: ANN001
+    from descentlab.cli import main
+
+    out = tmp_path / "d.gif"
+    assert (
+        main(["animate", "derivative", "--frames", "6", "--size", "300x150", "-o", str(out)]) == 0
+    )
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("target", "x0", "slope", "dlatex"),
+    [
+        ("1 + x^2", -1.0, "-2", "2x"),
+        ("parabola", -1.0, "-2", "2x"),
+        ("x^3 - x", 0.5, "-0.25", "3x^{2} - 1"),
+    ],
+)
+def test_last_title_has_slope_and_symbolic_derivative(
+    target: str, x0: float, slope: str, dlatex: str
+) -> None:
+    from descentlab.objective import as_objective
+
+    for given in (target, as_objective(target)):  # the CLI hands over an Objective
+        scene = derivative(given, x0=x0, frames=6, size=(300, 150))
+        scene.frame(-1)
+        title = scene.fig.axes[1].get_title()
+        assert f"f'({x0:g}) = {slope}$" in title
+        assert f"$f'(x) = {dlatex}$" in title
+
+
+def test_two_variables_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="derivative needs a function of one variable"):
+        derivative("rosenbrock", size=(200, 100))

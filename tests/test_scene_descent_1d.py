@@ -69,3 +69,17 @@ def test_registry() -> None:
 def test_bad_input(kwargs: dict, error: type[Exception]) -> None:
     with pytest.raises(error):
         descent_1d(size=(200, 100), **kwargs)
+
+
+@pytest.mark.parametrize("target", ["x + y", "rosenbrock"])
+def test_two_variables_message(target: str) -> None:
+    with pytest.raises(ConfigError, match="descent-1d needs a function of one variable"):
+        descent_1d(target, size=(200, 100))
+
+
+def test_catalogue_name_and_objective() -> None:
+    from descentlab.objective import as_objective
+
+    for target in ("quartic", as_objective("3x^4 + 4x^3 - 12x^2 + 7")):
+        scene = descent_1d(target, frames=6, size=(300, 150), max_iter=50)
+        assert "3x^{4}" in scene.fig.axes[0].get_title()

@@ -39,7 +39,7 @@ def derivative(
     x1: float = 3.0,
     start: float = 3.5,
     frames: int = 45,
-    tangent_frames: int = 10,
+    tangent_frames: int | None = None,
     fps: float = 12.0,
     size: tuple[int, int] = (1000, 500),
 ) -> Scene:
@@ -51,12 +51,13 @@ def derivative(
     the exact slope f'(x0) and the symbolic f'(x).
 
     Args:
-        target: Formula text in one variable, or a one-variable objective.
+        target: Formula text in one variable, a catalogue name or a one-variable Objective.
         x0: Where the derivative is taken.
         x1: The second point of the static secant (left panel).
         start: Where the moving point starts (right panel); must differ from x0.
         frames: Total frames, the tangent frames included.
-        tangent_frames: Frames that show the tangent at the end.
+        tangent_frames: Frames that show the tangent at the end (default about 2/9 of
+            ``frames``, at least 1: 10 of the default 45).
         fps: Frames per second.
         size: (width, height) in pixels.
 
@@ -76,10 +77,16 @@ def derivative(
         raise ConfigError("x1 and start must differ from x0 (a secant needs two points)")
     if isinstance(frames, bool) or int(frames) != frames or frames < 2:
         raise ConfigError(f"frames must be an integer >= 2 (got {frames!r})")
-    if int(tangent_frames) != tangent_frames or not 1 <= tangent_frames < frames:
+    if tangent_frames is None:
+        tangent_frames = max(1, min(int(frames) - 1, round(int(frames) * 2 / 9)))
+    if (
+        isinstance(tangent_frames, bool)
+        or int(tangent_frames) != tangent_frames
+        or not 1 <= tangent_frames < frames
+    ):
         raise ConfigError(f"tangent_frames must be in 1..frames-1 (got {tangent_frames!r})")
 
-    c = curve(target)
+    c = curve(target, scene="derivative")
     x0, x1, start = float(x0), float(x1), float(start)
     y0 = float(c.f(np.array([x0]))[0])
     slope0 = float(c.df(np.array([x0]))[0])

@@ -38,7 +38,7 @@ def descent_1d(
     descent slows down near the minimum), followed by a pause on the final iterate.
 
     Args:
-        target: Formula text in one variable, or a one-variable objective.
+        target: Formula text in one variable, a catalogue name or a one-variable Objective.
         start: The initial guess x0.
         optimizer: An Optimizer (default ``gd(lr=0.001)``, the original notebook's).
         grad_tol: Stop when ``|f'(x)| < grad_tol``.
@@ -68,7 +68,7 @@ def descent_1d(
     pause = int(frames) // 7 if pause_frames is None else pause_frames
     if int(pause) != pause or not 0 <= pause <= frames - 2:
         raise ConfigError(f"pause_frames must be in 0..frames-2 (got {pause_frames!r})")
-    c = curve(target)
+    c = curve(target, scene="descent-1d")
     result = minimize(
         c.objective,
         np.array([[float(start)]]),
