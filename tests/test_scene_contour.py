@@ -1,0 +1,83 @@
+"""The contour scene: frames follow the real iterates, partial == full draw, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from descentlab.animate.contour import DEFAULT_START, contour, levels
+from descentlab.descent import minimize
+from descentlab.errors import ConfigError, RenderError
+from descentlab.objective import as_objective
+from descentlab.optimizers import gd
+
+SIZE = (320, 300)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return contour(frames=12, size=SIZE)
+
+
+def test_frame_count_and_size(scene) -> None:
+    assert scene.n_frames == 12
+    assert scene.size == SIZE
+    assert scene.frame(0).shape == (SIZE[1], SIZE[0], 3)
+
+
+def test_frames_are_real_iterates_in_order(scene) -> None:
+    obj = as_objective("notebook-trig")
+    ref = minimize(
+        obj, [DEFAULT_START], gd(lr=0.1), max_iter=3000, grad_tol=0.0, f_tol=1e-6, record=True
+    )
+    path = ref.trajectory.xs[:, 0]
+    point, title = scene.artists[-2], scene.artists[-1]
+    seen = []
+    for i in range(scene.n_frames):
+        scene.frame(i)
+        xy = np.array([point.get_xdata()[0], point.get_ydata()[0]])
+        hits = np.nonzero(np.all(path == xy, axis=1))[0]  # exact: never rounded
+        assert hits.size, f"frame {i} shows {xy}, not an iterate"
+        seen.append(int(hits[0]))
+        assert title.get_text().startswith(f"iteration {ref.trajectory.its[hits[0]]}:")
+    assert seen == sorted(seen)
+    assert seen[0] == 0 and seen[-1] == len(path) - 1
+    assert seen[-2] == seen[-1]  # a pause on the final iterate
+
+
+@pytest.mark.parametrize("i", [0, 5, -1])
+def test_partial_redraw_equals_full_draw(scene, i: int) -> None:
+    assert np.array_equal(scene.frame(i), scene.frame(i, full=True))
+
+
+def test_any_2d_target_and_several_starts() -> None:
+    s = contour(
+        "rosenbrock",
+        start=[[-1.2, 1.0], [1.5, -0.5]],
+        frames=6,
+        size=SIZE,
+        optimizer=gd(lr=1e-3),
+        max_iter=200,
+    )
+    assert s.n_frames == 6
+    assert np.array_equal(s.frame(3), s.frame(3, full=True))
+
+
+def test_log_levels_for_values_spanning_decades() -> None:
+    Z = np.array([[0.0, 1e-3], [1.0, 2500.0]]).repeat(50, axis=0)
+    lv, log = levels(Z, 10)
+    assert log and np.all(np.diff(lv) > 0)
+    assert not levels(np.linspace(-1, 1, 100).reshape(10, 10), 10)[1]
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ConfigError, match="two variables"):
+        contour("x^2 + 1", frames=5, size=SIZE)
+    with pytest.raises(ConfigError, match="frames"):
+        contour(frames=1, size=SIZE)
+    with pytest.raises(ConfigError, match="start"):
+        contour(start=[[1.0, 2.0, 3.0]], frames=5, size=SIZE)
+    with pytest.raises(RenderError):
+        contour(frames=5, size=(0, 10))
+    with pytest.raises(RenderError):
+        contour(frames=5, size=SIZE, fps=0)

@@ -1,0 +1,98 @@
+"""Stills: arrows downhill and perpendicular to level sets, diverged runs marked, basins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.quiver import Quiver
+
+from descentlab.animate import stills
+from descentlab.errors import ConfigError, RenderError
+from descentlab.multistart import group_minima
+from descentlab.objective import as_objective
+from descentlab.optimizers import gd
+from descentlab.result import Status
+
+
+def test_field_arrows_point_downhill_across_level_sets() -> None:
+    still = stills.field(arrows=9, size=(360, 340))
+    (q,) = [c for c in still.fig.axes[0].collections if isinstance(c, Quiver)]
+    P = np.asarray(q.get_offsets())
+    A = np.column_stack((q.U, q.V))
+    G = as_objective("himmelblau").grad(P)
+    unit = -G / np.linalg.norm(G, axis=1, keepdims=True)
+    np.testing.assert_allclose(A, unit, atol=1e-12)  # -grad / |grad|
+    tangent = np.column_stack((-G[:, 1], G[:, 0]))  # along the level set through each point
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    assert np.max(np.abs(np.sum(A * tangent, axis=1))) < 1e-12
+    # a short step along each arrow lowers f
+    f = as_objective("himmelblau").value
+    assert np.all(f(P + 1e-4 * A) < f(P))
+    assert still.frame().shape == (340, 360, 3)
+
+
+def test_lr_sweep_marks_diverged_runs_and_the_edge() -> None:
+    lrs = [0.01, 0.05, 0.09, 0.2, 0.5]
+    still = stills.lr_sweep(lrs=lrs, max_iter=2000, size=(480, 320))
+    status = [Status(r.status[0]) for r in still.runs]
+    diverged = [lr for lr, s in zip(lrs, status, strict=True) if s == Status.DIVERGED]
+    assert diverged == [0.2, 0.5]
+    ax = still.fig.axes[0]
+    by_label = {line.get_label(): line for line in ax.lines}
+    np.testing.assert_array_equal(by_label["diverged (no value)"].get_xdata(), diverged)
+    for label in ("converged", f"stopped at max_iter = {2000}"):
+        assert not set(by_label[label].get_xdata()) & set(diverged)  # never drawn as a value
+    edges = [
+        line.get_xdata()[0]
+        for line in ax.lines
+        if line.get_color() == "#d62728" and line.get_linestyle() == "-"
+    ]
+    assert edges == pytest.approx([0.1], rel=1e-6)  # 2 / L for x^2 + 10y^2
+
+
+def test_basins_colours_match_group_minima() -> None:
+    still = stills.basins(per_axis=12, size=(360, 340))
+    found = group_minima(still.result, tol=1e-3)
+    assert len(found) == 4
+    flat = still.labels.T.ravel()  # back to grid_starts order (x slowest)
+    for m, minimum in enumerate(found):
+        assert set(np.nonzero(flat == m)[0]) == set(minimum.rows)
+    assert still.labels.shape == (12, 12)
+
+
+def test_basins_grey_for_failed_runs() -> None:
+    still = stills.basins(optimizer=gd(lr=0.05), per_axis=8, max_iter=50, size=(360, 340))
+    failed = ~np.array([Status(s).converged for s in still.result.status])
+    assert failed.any()
+    assert np.all(still.labels.T.ravel()[failed] == -1)
+
+
+def test_linesearch_trials_follow_armijo() -> None:
+    still = stills.linesearch(size=(480, 320))
+    a, fa, accepted = still.trials
+    obj = as_objective("rosenbrock")
+    f0, g = obj.value_and_grad(np.array([[-1.2, 1.0]]))
+    bound = f0[0] - 1e-4 * a * float(g[0] @ g[0])
+    assert a[0] == 1.0 and np.all(a[1:] == a[:-1] / 2)
+    assert np.all(fa[:-1] > bound[:-1]) and fa[-1] <= bound[-1]
+    assert accepted == a[-1]
+
+
+def test_fd_error_renders_and_checks_input() -> None:
+    still = stills.fd_error(size=(480, 320))
+    assert still.frame().shape == (320, 480, 3)
+    with pytest.raises(ConfigError, match="one variable"):
+        stills.fd_error("x*y")
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ConfigError, match="two variables"):
+        stills.field("x^2")
+    with pytest.raises(ConfigError, match="two variables"):
+        stills.basins("x^2")
+    with pytest.raises(ConfigError, match="lrs"):
+        stills.lr_sweep(lrs=[-1.0])
+    with pytest.raises(ConfigError, match="linesearch"):
+        stills.linesearch(optimizer=gd())
+    with pytest.raises(RenderError):
+        stills.field(size=(5, 5))
