@@ -253,9 +253,16 @@ def contour(
     frames = check_frames(frames)
     X0 = starts(start, [DEFAULT_START])
     result = run(
-        obj, X0, optimizer, gd(lr=0.1), max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
-        x_tol=x_tol, defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
-    )  # fmt: skip
+        obj,
+        X0,
+        optimizer,
+        gd(lr=0.1),
+        max_iter=max_iter,
+        grad_tol=grad_tol,
+        f_tol=f_tol,
+        x_tol=x_tol,
+        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+    )
     xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
     its = result.trajectory.its
     xlim, ylim = view(obj, [xs])

@@ -116,8 +116,17 @@ def race(
     defaults = {"max_iter": 2000, "grad_tol": 1e-8, "f_tol": 0.0, "x_tol": 0.0}
     paths, values, results = [], [], []
     for opt in runners:
-        res = run(obj, X0, opt, opt, max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
-                  x_tol=x_tol, defaults=defaults)  # fmt: skip
+        res = run(
+            obj,
+            X0,
+            opt,
+            opt,
+            max_iter=max_iter,
+            grad_tol=grad_tol,
+            f_tol=f_tol,
+            x_tol=x_tol,
+            defaults=defaults,
+        )
         xs, fs = finite_path(res.trajectory.xs[:, 0], res.trajectory.fs[:, 0])
         paths.append(xs)
         values.append(fs)
@@ -175,8 +184,7 @@ def race(
             curves.append(curve)
         legend = ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
         legend.set_zorder(7)
-        clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top",
-                          zorder=6)  # fmt: skip
+        clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top", zorder=6)
 
         def update(i: int) -> None:
             j = idx[i]

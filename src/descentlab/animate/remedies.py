@@ -165,10 +165,15 @@ def remedies(
             for x0, f0 in zip(X0[:, 0], values[p][0], strict=True):
                 if f0 > ylim[1]:  # a start above the view: say where it is
                     ax.annotate(
-                        f"$x_0$ = {num(x0, 3)}\nf = {num(f0, 4)}", (x0, ylim[1]),
-                        xytext=(-6, -30), textcoords="offset points", ha="right", va="top",
-                        fontsize=9, arrowprops={"arrowstyle": "->", "color": COLORS["muted"]},
-                    )  # fmt: skip
+                        f"$x_0$ = {num(x0, 3)}\nf = {num(f0, 4)}",
+                        (x0, ylim[1]),
+                        xytext=(-6, -30),
+                        textcoords="offset points",
+                        ha="right",
+                        va="top",
+                        fontsize=9,
+                        arrowprops={"arrowstyle": "->", "color": COLORS["muted"]},
+                    )
             panel_trails = []
             for r in range(k):
                 (trail,) = ax.plot([], [], color=colors[r], lw=1.2, alpha=0.7, zorder=3)

@@ -81,9 +81,16 @@ def surface(
     frames = check_frames(frames)
     X0 = starts(start, [DEFAULT_START])
     result = run(
-        obj, X0, optimizer, gd(lr=0.1), max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
-        x_tol=x_tol, defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
-    )  # fmt: skip
+        obj,
+        X0,
+        optimizer,
+        gd(lr=0.1),
+        max_iter=max_iter,
+        grad_tol=grad_tol,
+        f_tol=f_tol,
+        x_tol=x_tol,
+        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+    )
     xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
     its = result.trajectory.its
     xlim, ylim = view(obj, [xs])
@@ -101,9 +108,16 @@ def surface(
         ax3 = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
         ax = fig.add_subplot(1, 2, 2)
         ax3.plot_surface(
-            Xs, Ys, Zs, cmap="magma", rstride=1, cstride=1, linewidth=0, antialiased=False,
+            Xs,
+            Ys,
+            Zs,
+            cmap="magma",
+            rstride=1,
+            cstride=1,
+            linewidth=0,
+            antialiased=False,
             zorder=1,
-        )  # fmt: skip
+        )
         ax3.view_init(elev=elev, azim=azim)
         ax3.set_xlim(*xlim)
         ax3.set_ylim(*ylim)
