@@ -79,7 +79,7 @@ atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 
 
 def show(scene, name):
-    '''Display a scene (as a GIF) or a still picture (as a PNG) inline.'''
+    # Display a scene (as a GIF) or a still picture (as a PNG) inline.
     suffix = ".png" if isinstance(scene, animate.Still) else ".gif"
     path = scene.save(WORK / f"{name}{suffix}", quiet=True)
     return Image(data=path.read_bytes())
@@ -146,8 +146,10 @@ print(f"{'h':>8} {'forward':>16} {'error':>10} {'central':>16} {'error':>10}")
 for h in [1e-1, 1e-2, 1e-3, 1e-4]:
     forward = (f(x0 + h) - f(x0)) / h
     central = (f(x0 + h) - f(x0 - h)) / (2 * h)
-    print(f"{h:8.0e} {forward:16.10f} {abs(forward - df(x0)):10.2e}"
-          f" {central:16.10f} {abs(central - df(x0)):10.2e}")
+    print(
+        f"{h:8.0e} {forward:16.10f} {abs(forward - df(x0)):10.2e}"
+        f" {central:16.10f} {abs(central - df(x0)):10.2e}"
+    )
 """)
 
 md(r"""
@@ -164,8 +166,10 @@ code(r"""
 quartic = dl.Objective.from_formula("3x^4 + 4x^3 - 12x^2 + 7")
 for h in [1e-1, 1e-2, 1e-3, 1e-4]:
     by_hand = (f(x0 + h) - f(x0)) / h, (f(x0 + h) - f(x0 - h)) / (2 * h)
-    library = (finite.derivative(f, x0, method="forward", h=h),
-               finite.derivative(f, x0, method="central", h=h))
+    library = (
+        finite.derivative(f, x0, method="forward", h=h),
+        finite.derivative(f, x0, method="central", h=h),
+    )
     assert np.allclose(by_hand, library, rtol=1e-9, atol=0)
 print("forward and central differences agree with descentlab's at every h")
 print("symbolic derivative:", dl.diff(quartic.tree, "x"))
@@ -210,18 +214,10 @@ $h = 10^{-15}$.
 """)
 
 code(r"""
-sweep = dl.error_sweep(f, x0, df(x0), methods=("forward", "central", "complex"))
-fig, ax = plt.subplots(figsize=(7, 4))
-for method in ("forward", "central", "complex"):
-    errors = np.maximum(sweep[method], 1e-17)  # an exact estimate would not show on a log axis
-    ax.loglog(sweep["h"], errors, "o-", ms=3, label=method)
-ax.axvline(1e-6, color="gray", ls=":")
-ax.axvline(1e-12, color="gray", ls=":")
-ax.set(xlabel="step $h$", ylabel="$|$estimate $- f'(3)|$",
-       title="Finite-difference error: truncation (right) vs round-off (left)")
-ax.invert_xaxis()
-ax.legend()
-plt.show()
+from descentlab.animate.stills import fd_error
+
+methods = ("forward", "central", "complex")
+show(fd_error(quartic.formula, at=x0, methods=methods, size=(700, 440)), "fd-error")
 """)
 
 # ---------------------------------------------------------------------------------------------
@@ -306,8 +302,13 @@ y_bar = a_bar * x  # da/dy = x
 x_bar += b_bar * np.cos(x)  # b = sin(x): db/dx = cos(x), added to x's first contribution
 
 print(f"{'node':<12} {'value':>10} {'adjoint':>10}")
-for name, value, adjoint in [("f = a + b", f_xy, f_bar), ("a = x * y", a, a_bar),
-                             ("b = sin(x)", b, b_bar), ("x", x, x_bar), ("y", y, y_bar)]:
+for name, value, adjoint in [
+    ("f = a + b", f_xy, f_bar),
+    ("a = x * y", a, a_bar),
+    ("b = sin(x)", b, b_bar),
+    ("x", x, x_bar),
+    ("y", y, y_bar),
+]:
     print(f"{name:<12} {value:10.6f} {adjoint:10.6f}")
 """)
 
@@ -337,22 +338,10 @@ $f$ does not change, so the direction of fastest change is perpendicular to it.
 """)
 
 code(r"""
-bowl = dl.Objective.from_formula("x^2 + 3y^2")
-xs = np.linspace(-2, 2, 201)
-X, Y = np.meshgrid(xs, xs)
-Z = bowl.value(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
-ax_, ay_ = np.meshgrid(np.linspace(-1.8, 1.8, 11), np.linspace(-1.8, 1.8, 11))
-arrows = np.column_stack([ax_.ravel(), ay_.ravel()])
-G = -bowl.grad(arrows)
-G /= np.linalg.norm(G, axis=1, keepdims=True) + 1e-12  # direction only
+from descentlab.animate.stills import field
 
-fig, ax = plt.subplots(figsize=(5, 5))
-ax.contour(X, Y, Z, levels=12, cmap="magma")
-ax.quiver(arrows[:, 0], arrows[:, 1], G[:, 0], G[:, 1], color="tab:blue", angles="xy",
-          scale=14, width=0.004)
-ax.set(aspect="equal", xlabel="$x$", ylabel="$y$",
-       title=r"$-\nabla f$ is perpendicular to the level sets")
-plt.show()
+bowl = dl.Objective.from_formula("x^2 + 3y^2")
+show(field(bowl, arrows=13, size=(480, 450)), "field")
 """)
 
 md(r"""
@@ -412,12 +401,11 @@ This $f$ has two valleys: the global minimum at $x = -2$ ($f = -25$) and a local
 """)
 
 code(r"""
-x, lr, tol, max_iter = 3.0, 0.001, 1e-12, 100_000
-for k in range(max_iter):
-    slope = df(x)
-    if abs(slope) < tol:
-        break
-    x = x - lr * slope
+x, lr, tol, max_iter = 3.0, 0.001, 1e-12, 100_000  # initial guess, learning rate, criteria
+k = 0
+while k < max_iter and abs(df(x)) >= tol:  # convergence criteria
+    x = x - lr * df(x)  # update rule, with the gradient
+    k += 1  # iteration
 print(f"by hand: stopped after {k} iterations at x = {x:.4f}, f(x) = {f(x):.4f}")
 """)
 
@@ -457,14 +445,19 @@ The real iteration counts:
 code(r"""
 new_start = dl.minimize(quartic, [-3.0], dl.gd(lr=0.001), grad_tol=1e-12, max_iter=100_000)
 larger_lr = dl.minimize(quartic, [3.0], dl.gd(lr=0.01), grad_tol=1e-12, max_iter=100_000)
-multi = dl.minimize(quartic, [[-3.0], [0.5], [4.0]], dl.gd(lr=0.001), grad_tol=1e-12,
-                    max_iter=100_000)
+multi = dl.minimize(
+    quartic, [[-3.0], [0.5], [4.0]], dl.gd(lr=0.001), grad_tol=1e-12, max_iter=100_000
+)
 
-print("new initial guess   x0 = -3, lr = 0.001: "
-      f"x = {new_start.x[0, 0]:.4f} after {new_start.nit[0]} iterations")
-print("larger lr           x0 = 3,  lr = 0.01:  "
-      f"x = {larger_lr.x[0, 0]:.4f} after {larger_lr.nit[0]} iterations")
-for start, end, nit in zip([-3.0, 0.5, 4.0], multi.x[:, 0], multi.nit):
+print(
+    "new initial guess   x0 = -3, lr = 0.001: "
+    f"x = {new_start.x[0, 0]:.4f} after {new_start.nit[0]} iterations"
+)
+print(
+    "larger lr           x0 = 3,  lr = 0.01:  "
+    f"x = {larger_lr.x[0, 0]:.4f} after {larger_lr.nit[0]} iterations"
+)
+for start, end, nit in zip([-3.0, 0.5, 4.0], multi.x[:, 0], multi.nit, strict=True):
     print(f"multi-start         x0 = {start:<4g} lr = 0.001: x = {end:.4f} after {nit} iterations")
 best = multi.best
 print(f"multi-start keeps the best end: x = {multi.x[best, 0]:.4f}, f = {multi.fun[best]:.4f}")
@@ -512,32 +505,27 @@ for lr in [0.05, 0.25, 0.45, 0.52]:
         xk.append(xk[-1] - lr * L * xk[-1])
     ax.plot(xk, "o-", ms=4, label=rf"$\eta$ = {lr}  (factor {1 - lr * L:+.2f})")
 ax.axhline(0, color="gray", lw=0.8)
-ax.set(xlabel="iteration $k$", ylabel="$x_k$", ylim=(-2.5, 2.5),
-       title=r"Gradient descent on $2x^2$ from $x_0 = 1$")
+ax.set(
+    xlabel="iteration $k$",
+    ylabel="$x_k$",
+    ylim=(-2.5, 2.5),
+    title=r"Gradient descent on $2x^2$ from $x_0 = 1$",
+)
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
 """)
 
 md(r"""
-Sweeping the learning rate finely shows the edge sharply: after 50 steps, the distance to the
-minimum is tiny everywhere below $2/L$, and explodes above it.
+Sweeping the learning rate finely shows the edge sharply: after 50 steps, $f$ is tiny everywhere
+below $2/L$, and explodes above it.
 """)
 
 code(r"""
+from descentlab.animate.stills import lr_sweep
+
 square = dl.Objective.from_formula("2x^2")
-lrs = np.linspace(0.01, 0.6, 60)
-final = [abs(dl.minimize(square, [1.0], dl.gd(lr=lr), max_iter=50, grad_tol=0).x[0, 0])
-         for lr in lrs]
-fig, ax = plt.subplots(figsize=(7, 3.5))
-ax.semilogy(lrs, np.maximum(final, 1e-300), "o", ms=3, label="measured")
-ax.semilogy(lrs, np.abs(1 - lrs * L) ** 50 + 1e-300, color="gray", lw=1,
-            label=r"theory $|1 - \eta L|^{50}$")
-ax.axvline(2 / L, color="tab:red", ls="--", label=r"$\eta = 2/L$")
-ax.axvline(1 / L, color="tab:green", ls=":", label=r"$\eta = 1/L$")
-ax.set(xlabel=r"learning rate $\eta$", ylabel=r"$|x_{50}|$",
-       title=r"Distance to the minimum of $2x^2$ after 50 steps")
-ax.legend()
-plt.show()
+lrs = np.geomspace(0.005, 0.6, 48)
+show(lr_sweep(square, start=[[1.0]], lrs=lrs, max_iter=50, size=(700, 420)), "lr-sweep")
 """)
 
 md(r"""
@@ -612,9 +600,10 @@ def trig_grad_fd(p, h=1e-5):
 
 
 start = np.random.default_rng(3).uniform(-2, 2, size=2)
-p, f_old = start.copy(), trig_f(start)
-for k in range(1, 3001):
+p, f_old, k = start.copy(), trig_f(start), 0
+while k < 3000:
     p = p - 0.1 * trig_grad_fd(p)
+    k += 1
     f_new = trig_f(p)
     if abs(f_new - f_old) < 1e-6:
         break
@@ -635,11 +624,14 @@ fd_run = dl.minimize(trig_fd, start, dl.gd(lr=0.1), **criteria)
 exact_run = dl.minimize(trig, start, dl.gd(lr=0.1), **criteria)
 print(f"by hand:                  end {p.round(6)} after {k} iterations")
 print(f"descentlab, differences:  end {fd_run.x[0].round(6)} after {fd_run.nit[0]} iterations")
-print(f"descentlab, exact:        end {exact_run.x[0].round(6)} after {exact_run.nit[0]} "
-      "iterations")
+print(
+    f"descentlab, exact:        end {exact_run.x[0].round(6)} after {exact_run.nit[0]} iterations"
+)
 assert np.allclose(fd_run.x[0], p, atol=1e-6)
-print(f"distance between the finite-difference and exact ends: "
-      f"{np.linalg.norm(fd_run.x[0] - exact_run.x[0]):.1e}")
+print(
+    f"distance between the finite-difference and exact ends: "
+    f"{np.linalg.norm(fd_run.x[0] - exact_run.x[0]):.1e}"
+)
 """)
 
 code(r"""
@@ -653,17 +645,21 @@ md(r"""
 
 Which valley the descent ends in depends only on where it starts. Run 200 random starts at once
 (descentlab runs them as one array, each row stopping on its own) and group the end points into
-distinct minima:
+distinct minima. One change from the original: near the top of the picture $e^y$ is large and the
+valleys are sharp, so $\eta = 0.1$ is past their $2/L$ edge (section 4) and a third of the starts
+would bounce forever; $\eta = 0.05$ lets almost all of them settle.
 """)
 
 code(r"""
 domain = [(-2.3, 2.3), (-2.3, 2.3)]
 starts = dl.random_starts(domain, 200, seed=0)
-many = dl.minimize(trig, starts, dl.gd(lr=0.1), grad_tol=1e-6, max_iter=3000, record=False)
+many = dl.minimize(trig, starts, dl.gd(lr=0.05), grad_tol=1e-6, max_iter=3000, record=False)
 count = {status: int(np.sum(many.status == status)) for status in dl.Status}
-print(f"of {many.k} starts: {int(many.success.sum())} converged, "
-      f"{count[dl.Status.MAX_ITER]} still moving after 3000 iterations, "
-      f"{count[dl.Status.DIVERGED]} diverged")
+print(
+    f"of {many.k} starts: {int(many.success.sum())} converged, "
+    f"{count[dl.Status.MAX_ITER]} still moving after 3000 iterations, "
+    f"{count[dl.Status.DIVERGED]} diverged"
+)
 for m in dl.group_minima(many, tol=1e-3):
     print(f"  minimum at ({m.x[0]:+.4f}, {m.x[1]:+.4f}), f = {m.f:+.4f}, reached by {m.count}")
 """)
@@ -671,23 +667,15 @@ for m in dl.group_minima(many, tol=1e-3):
 md(r"""
 Colour every start of a fine grid by the minimum it reaches, and the **basins of attraction**
 appear: the regions that drain into each valley. Their borders run along the ridges, where a
-small change of the start changes the outcome.
+small change of the start changes the outcome. Grey starts are the few that never settled.
 """)
 
 code(r"""
-grid = dl.grid_starts(domain, 90)
-ends = dl.minimize(trig, grid, dl.gd(lr=0.1), grad_tol=1e-6, max_iter=3000, record=False)
-minima = dl.group_minima(ends, tol=1e-3)
-label = np.full(ends.k, -1)
-for i, m in enumerate(minima):
-    label[list(m.rows)] = i
-fig, ax = plt.subplots(figsize=(5.5, 5))
-ax.scatter(grid[:, 0], grid[:, 1], c=label, cmap="tab20", s=6, marker="s", vmin=-1, vmax=19)
-for m in minima[:6]:
-    ax.plot(*m.x, "w*", ms=12, mec="k")
-ax.set(aspect="equal", xlim=domain[0], ylim=domain[1], xlabel="$x$", ylabel="$y$",
-       title=f"Basins of attraction: {len(minima)} minima from {ends.k} starts")
-plt.show()
+from descentlab.animate.stills import basins
+
+picture = basins(trig, optimizer=dl.gd(lr=0.05), per_axis=90, max_iter=3000, size=(520, 480))
+print(f"{len(picture.minima)} minima found from {90 * 90} starts")
+show(picture, "basins")
 """)
 
 # ---------------------------------------------------------------------------------------------
@@ -770,9 +758,12 @@ def reached(t, X, F):
     return bool(F[0] < 1e-6)  # stop the run once f < 1e-6
 
 
-race = {name: dl.minimize(rosenbrock, [-1.2, 1.0], opt, max_iter=5000, grad_tol=0,
-                          callback=reached, record=True)
-        for name, opt in racers.items()}
+race = {
+    name: dl.minimize(
+        rosenbrock, [-1.2, 1.0], opt, max_iter=5000, grad_tol=0, callback=reached, record=True
+    )
+    for name, opt in racers.items()
+}
 print(f"{'optimizer':<11} {'iterations to f < 1e-6':>23} {'final f':>10}")
 for name, run in race.items():
     hit = run.fun[0] < 1e-6
@@ -783,8 +774,30 @@ for name, run in race.items():
 code(r"""
 from descentlab.animate.race import race
 
-show(race(rosenbrock, start=[[-1.2, 1.0]], optimizer=list(racers.values()), max_iter=5000,
-          frames=45, size=(1000, 440)), "race")
+# The scene lets every runner go on to the default gradient tolerance (no f < 1e-6 stop).
+show(
+    race(
+        rosenbrock,
+        start=[[-1.2, 1.0]],
+        optimizer=list(racers.values()),
+        max_iter=5000,
+        frames=45,
+        size=(1000, 440),
+    ),
+    "race",
+)
+""")
+
+md(r"""
+How does the line search choose its step? Here is its very first step from $(-1.2, 1)$: $f$ along
+the downhill ray $x - a\,g$, against the step size $a$. It tries $a = 1$, then halves $a$ until
+the value falls under the Armijo line; the rejected trials are crosses, the accepted one a dot.
+""")
+
+code(r"""
+from descentlab.animate.stills import linesearch
+
+show(linesearch(rosenbrock, start=[[-1.2, 1.0]], size=(700, 440)), "linesearch")
 """)
 
 md(r"""
@@ -796,8 +809,9 @@ What the race shows:
 * **RMSProp** also takes steps of size about $\eta$, and that is its weakness here: without
   momentum's averaging, near the minimum it keeps jittering at that scale instead of settling.
 * **AdaGrad**'s steps only ever shrink (its sum $s_t$ keeps growing), so it slows to a crawl.
-* **Line search** never overshoots, but it follows the gradient, which points at the valley's
-  walls more than along its floor: many short zig-zag steps.
+* **Line search** never overshoots, but each step follows the gradient, which near the valley
+  floor points across the valley more than along it: after a long first step, it creeps on in
+  many short zig-zag steps.
 * **Plain gradient descent**, held to a small $\eta$ by the steep walls, crawls.
 
 No method wins everywhere: the learning rates above were picked for this valley, and another
@@ -825,8 +839,19 @@ print(own.message[0])
 """)
 
 code(r"""
-show(contour(mine, start=[[-1.5, 1.5]], optimizer=dl.adam(lr=0.05), grad_tol=1e-8, f_tol=0,
-             max_iter=5000, frames=30, size=(480, 480)), "own-formula")
+show(
+    contour(
+        mine,
+        start=[[-1.5, 1.5]],
+        optimizer=dl.adam(lr=0.05),
+        grad_tol=1e-8,
+        f_tol=0,
+        max_iter=5000,
+        frames=30,
+        size=(480, 480),
+    ),
+    "own-formula",
+)
 """)
 
 md(r"""
@@ -836,8 +861,7 @@ pass one with `grad=`.
 """)
 
 code(r"""
-def valley(p):
-    '''A one-dimensional function written in plain Python.'''
+def valley(p):  # a function of one variable, in plain Python
     x = p[0]
     return x**4 / 4 - x**2 + 0.3 * x
 
@@ -846,8 +870,12 @@ custom = dl.Objective.from_function(valley, 1, fd_method="central", name="valley
 custom_run = dl.minimize(custom, [2.5], dl.gd(lr=0.05), grad_tol=1e-8, max_iter=10_000)
 print(f"from x0 = 2.5: x = {custom_run.x[0, 0]:.4f}, f = {custom_run.fun[0]:.4f}")
 print(custom_run.message[0])
-show(animate.descent_1d(custom, start=2.5, optimizer=dl.gd(lr=0.05), grad_tol=1e-8,
-                        frames=30, size=(800, 320)), "own-function")
+show(
+    animate.descent_1d(
+        custom, start=2.5, optimizer=dl.gd(lr=0.05), grad_tol=1e-8, frames=30, size=(800, 320)
+    ),
+    "own-function",
+)
 """)
 
 md(r"""
