@@ -18,21 +18,27 @@ from descentlab.animate.export import save as save
 from descentlab.animate.frames import align_ends as align_ends
 from descentlab.animate.frames import pad as pad
 from descentlab.animate.frames import sample_indices as sample_indices
+from descentlab.animate.gallery import SCENE_FUNCTIONS as _MORE_SCENES
+from descentlab.animate.gallery import STILLS as STILLS
+from descentlab.animate.gallery import render_gallery as render_gallery
 
 #: Scene name (as typed on the command line) -> scene function. One line per scene.
 SCENES: dict[str, Callable[..., Scene | Still]] = {
     "derivative": derivative,
     "descent-1d": descent_1d,
+    **_MORE_SCENES,
 }
 
 __all__ = [
     "SCENES",
+    "STILLS",
     "Scene",
     "Still",
     "align_ends",
     "derivative",
     "descent_1d",
     "pad",
+    "render_gallery",
     "sample_indices",
     "save",
 ]

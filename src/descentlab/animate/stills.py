@@ -524,7 +524,9 @@ def basins(
             + f"\n{formula_title(obj)}",
             fontsize=11,
         )
-        ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.11), ncols=2, fontsize=8, frameon=False
+        )
         finish_layout(fig)
     still = Still(fig)
     still.labels = labels  # type: ignore[attr-defined]
