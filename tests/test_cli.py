@@ -340,3 +340,22 @@ def test_animate_failure_keeps_the_old_file(capsys, tmp_path, monkeypatch) -> No
     assert code == 2 and "frame 3" in err
     assert out.read_bytes() == b"the good old file"
     assert list(tmp_path.iterdir()) == [out]
+
+
+@pytest.mark.parametrize("target", ["x^3", "quartic"])
+def test_animate_fd_error_takes_a_formula_or_a_catalogue_name(capsys, tmp_path, target) -> None:
+    out = tmp_path / "fd.png"
+    code, _, err = run_cli(capsys, "animate", "fd-error", target, "--at", "2", "--quiet", "-o",
+                           str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.stat().st_size > 1000
+
+
+def test_animate_every_scene_has_a_cli_default(capsys, tmp_path) -> None:
+    from descentlab import animate
+
+    for name in ("field", "lr-sweep", "linesearch"):
+        out = tmp_path / f"{name}.png"
+        code, _, err = run_cli(capsys, "animate", name, "--quiet", "-o", str(out))
+        assert code == 0, (name, err)
+    assert set(animate.STILLS) < set(animate.SCENES)

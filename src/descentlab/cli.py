@@ -524,7 +524,7 @@ def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         at = _floats(args.at, "--at")
         if len(at) != 1:
             raise ConfigError(f"--at takes one number for scene {name!r} (got {args.at!r})")
-        give("x0", at[0], "--at")
+        give("x0" if "x0" in accepted else "at", at[0], "--at")
     hyper = ("lr", "momentum", "alpha", "betas", "eps")
     if args.optimizer is not None or any(getattr(args, o) is not None for o in hyper):
         if args.optimizer is None:

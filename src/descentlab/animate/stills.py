@@ -138,7 +138,8 @@ def fd_error(
     step each method takes by default. Errors of exactly 0 are drawn at the bottom edge.
 
     Args:
-        target: A formula in one variable (default ``sin(x)e^x``).
+        target: A formula in one variable (default ``sin(x)e^x``), a catalogue name, or an
+            Objective made from a formula.
         at: The point x.
         methods: Which methods to sweep (from ``forward, backward, central, complex,
             richardson``).
@@ -156,15 +157,19 @@ def fd_error(
     from descentlab.derivatives import finite
     from descentlab.derivatives.symbolic import diff
     from descentlab.expr import parse, to_function, to_latex, variables
+    from descentlab.objective import as_objective
 
-    if not isinstance(target, str):
-        raise ConfigError(f"fd-error needs formula text (got {type(target).__name__})")
     if isinstance(at, bool) or not np.isfinite(at):
         raise ConfigError(f"at must be a finite number (got {at!r})")
-    tree = parse(target)
+    tree = parse(target) if isinstance(target, str) else as_objective(target).tree
+    if tree is None:
+        raise ConfigError(
+            "fd-error needs a formula (its exact derivative is the reference); "
+            f"{getattr(target, 'name', target)!r} is a Python function"
+        )
     names = variables(tree)
     if len(names) > 1:
-        raise ConfigError(f"fd-error needs a function of one variable ({target!r} has {names})")
+        raise ConfigError(f"fd-error needs a function of one variable ({str(tree)!r} has {names})")
     var = names[0] if names else "x"
     fn = to_function(tree, [var])
     dfn = to_function(diff(tree, var), [var])
