@@ -203,6 +203,45 @@ def finite_path(xs: np.ndarray, fs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 # -- the scene ------------------------------------------------------------------------------------
 
 
+def notebook_descent(
+    scene: str,
+    target: object,
+    start: Sequence[Sequence[float]] | None,
+    optimizer: Any,
+    max_iter: int | None,
+    grad_tol: float | None,
+    f_tol: float | None,
+    x_tol: float | None,
+) -> tuple[Any, ...]:
+    """One descent with the original notebook's settings, ready to draw on a 2D view.
+
+    The defaults are the notebook's: the trig surface, gd with lr 0.1, stop when f changes by
+    less than 1e-6 or after 3000 iterations. Shared by the contour and surface scenes.
+
+    Returns:
+        ``(obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z))``: the objective, the Result, the
+        finite part of the path with its values and iteration numbers, the view, and the
+        objective on a grid over the view.
+    """
+    from descentlab.optimizers import gd
+
+    obj = objective_2d(target, "notebook-trig", scene)
+    result = run(
+        obj,
+        starts(start, [DEFAULT_START]),
+        optimizer,
+        gd(lr=0.1),
+        max_iter=max_iter,
+        grad_tol=grad_tol,
+        f_tol=f_tol,
+        x_tol=x_tol,
+        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+    )
+    xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
+    xlim, ylim = view(obj, [xs])
+    return obj, result, xs, fs, result.trajectory.its, xlim, ylim, grid_values(obj, xlim, ylim)
+
+
 def contour(
     target: object = None,
     *,
@@ -247,26 +286,10 @@ def contour(
     """
     import matplotlib
 
-    from descentlab.optimizers import gd
-
-    obj = objective_2d(target, "notebook-trig", "contour")
     frames = check_frames(frames)
-    X0 = starts(start, [DEFAULT_START])
-    result = run(
-        obj,
-        X0,
-        optimizer,
-        gd(lr=0.1),
-        max_iter=max_iter,
-        grad_tol=grad_tol,
-        f_tol=f_tol,
-        x_tol=x_tol,
-        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+    obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
+        "contour", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol
     )
-    xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
-    its = result.trajectory.its
-    xlim, ylim = view(obj, [xs])
-    Xg, Yg, Z = grid_values(obj, xlim, ylim)
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
     k = xs.shape[1]

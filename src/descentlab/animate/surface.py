@@ -8,18 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from descentlab.animate.contour import (
-    DEFAULT_START,
     check_frames,
     draw_filled,
-    finite_path,
     formula_title,
     grid_values,
+    notebook_descent,
     num,
-    objective_2d,
     path_frames,
-    run,
-    starts,
-    view,
 )
 from descentlab.animate.engine import Scene
 from descentlab.animate.style import RC, finish_layout, new_figure
@@ -75,26 +70,10 @@ def surface(
     """
     import matplotlib
 
-    from descentlab.optimizers import gd
-
-    obj = objective_2d(target, "notebook-trig", "surface")
     frames = check_frames(frames)
-    X0 = starts(start, [DEFAULT_START])
-    result = run(
-        obj,
-        X0,
-        optimizer,
-        gd(lr=0.1),
-        max_iter=max_iter,
-        grad_tol=grad_tol,
-        f_tol=f_tol,
-        x_tol=x_tol,
-        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+    obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
+        "surface", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol
     )
-    xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
-    its = result.trajectory.its
-    xlim, ylim = view(obj, [xs])
-    Xg, Yg, Z = grid_values(obj, xlim, ylim)
     Xs, Ys, Zs = grid_values(obj, xlim, ylim, n=60)
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
