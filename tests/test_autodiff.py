@@ -9,65 +9,15 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from strategies import SMOOTH_BOX, smooth_trees
+from sympy_oracle import symbol, to_sympy
 
 from descentlab.derivatives.autodiff import RULES, grad_function, value_and_grad
 from descentlab.errors import EvaluationError
 from descentlab.expr import parse
 from descentlab.expr.evaluate import to_function
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children
+from descentlab.expr.tree import Call, Const, Node, Var, children
 
-SYMBOLS = {name: sp.Symbol(name, real=True) for name in ("x", "y", "z")}
-_SP_FUNCS = {
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "asin": sp.asin,
-    "acos": sp.acos,
-    "atan": sp.atan,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "tanh": sp.tanh,
-    "exp": sp.exp,
-    "log": sp.log,
-    "log10": lambda a: sp.log(a) / sp.log(10),
-    "log2": lambda a: sp.log(a) / sp.log(2),
-    "sqrt": sp.sqrt,
-    "abs": sp.Abs,
-}
-_SP_OPS = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "^": lambda a, b: a**b,
-}
-
-
-def to_sympy(tree: Node) -> sp.Expr:
-    """The tree as a sympy expression, built by walking the nodes (never by parsing text)."""
-    done: dict[int, sp.Expr] = {}
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, ready = stack.pop()
-        if not ready:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children(node))
-            continue
-        args = [done[id(c)] for c in children(node)]
-        if isinstance(node, Num):
-            done[id(node)] = sp.Rational(node.value)  # the float's exact binary value
-        elif isinstance(node, Var):
-            done[id(node)] = SYMBOLS.setdefault(node.name, sp.Symbol(node.name, real=True))
-        elif isinstance(node, Const):
-            done[id(node)] = sp.pi if node.name == "pi" else sp.E
-        elif isinstance(node, Unary):
-            done[id(node)] = -args[0]
-        elif isinstance(node, Binary):
-            done[id(node)] = _SP_OPS[node.op](*args)
-        else:
-            assert isinstance(node, Call)
-            done[id(node)] = _SP_FUNCS[node.func](args[0])
-    return done[id(tree)]
+SYMBOLS = {name: symbol(name) for name in ("x", "y", "z")}
 
 
 def sympy_gradient(tree: Node, variables: tuple[str, ...], point: np.ndarray) -> np.ndarray:

@@ -17,11 +17,11 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sympy_oracle import to_sympy
 
 from descentlab.descent import minimize
 from descentlab.errors import ConfigError
 from descentlab.expr import parse, variables
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var
 from descentlab.objective import Objective
 from descentlab.optimizers import linesearch
 from descentlab.problems import (
@@ -53,39 +53,11 @@ CASE_IDS = [f"{p.name}-{p.dim}d" for p in CASES]
 MINIMA = [(p, m) for p in CASES for m in p.minima]
 MINIMA_IDS = [f"{p.name}-{p.dim}d-{i}" for p in CASES for i, _ in enumerate(p.minima)]
 
-_FUNCS = {
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "exp": sp.exp,
-    "log": sp.log,
-    "sqrt": sp.sqrt,
-    "abs": sp.Abs,
-    "atan": sp.atan,
-    "tanh": sp.tanh,
-}
-
-
-def to_sympy(node: Node, symbols: dict[str, sp.Symbol]) -> sp.Expr:
-    """A sympy expression built node by node from a parsed tree (decimals kept exact)."""
-    if isinstance(node, Num):
-        return sp.Rational(repr(node.value))
-    if isinstance(node, Var):
-        return symbols[node.name]
-    if isinstance(node, Const):
-        return {"pi": sp.pi, "e": sp.E}[node.name]
-    if isinstance(node, Unary):
-        return -to_sympy(node.operand, symbols)
-    if isinstance(node, Call):
-        return _FUNCS[node.func](to_sympy(node.arg, symbols))
-    assert isinstance(node, Binary)
-    a, b = to_sympy(node.left, symbols), to_sympy(node.right, symbols)
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[node.op]
-
 
 def exact(problem: Problem) -> tuple[sp.Expr, list[sp.Symbol]]:
     syms = [sp.Symbol(v, real=True) for v in problem.variables]
-    return to_sympy(problem.tree, dict(zip(problem.variables, syms, strict=True))), syms
+    by_name = dict(zip(problem.variables, syms, strict=True))
+    return to_sympy(problem.tree, by_name, decimal=True), syms
 
 
 def at(expr: sp.Expr, syms: list[sp.Symbol], x: tuple[float, ...]) -> mpmath.mpf:

@@ -22,55 +22,25 @@ import argparse
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import mpmath
 import numpy as np
 import sympy as sp
 
 from descentlab import problems
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var
+from descentlab.expr.tree import Node
+
+# The one tree -> sympy bridge lives with the tests (tests/sympy_oracle.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import sympy_oracle as _oracle  # noqa: E402
 
 DPS = 50
-
-_SYMPY_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "asin": sp.asin,
-    "acos": sp.acos,
-    "atan": sp.atan,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "tanh": sp.tanh,
-    "exp": sp.exp,
-    "log": sp.log,
-    "log10": lambda a: sp.log(a, 10),
-    "log2": lambda a: sp.log(a, 2),
-    "sqrt": sp.sqrt,
-    "abs": sp.Abs,
-}
 
 
 def to_sympy(node: Node, symbols: dict[str, sp.Symbol]) -> sp.Expr:
     """The sympy expression of a parsed tree, built node by node (decimals kept exact)."""
-    if isinstance(node, Num):
-        return (
-            sp.Rational(repr(node.value))
-            if node.value != int(node.value)
-            else sp.Integer(int(node.value))
-        )
-    if isinstance(node, Var):
-        return symbols[node.name]
-    if isinstance(node, Const):
-        return {"pi": sp.pi, "e": sp.E}[node.name]
-    if isinstance(node, Unary):
-        return -to_sympy(node.operand, symbols)
-    if isinstance(node, Call):
-        return _SYMPY_FUNCTIONS[node.func](to_sympy(node.arg, symbols))
-    if isinstance(node, Binary):
-        a, b = to_sympy(node.left, symbols), to_sympy(node.right, symbols)
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[node.op]
-    raise TypeError(f"unknown node {node!r}")
+    return _oracle.to_sympy(node, symbols, decimal=True)
 
 
 _NUMPY_FUNCTIONS: dict[type, Callable[[np.ndarray], np.ndarray]] = {
