@@ -128,3 +128,60 @@ def test_import_descentlab_does_not_import_matplotlib() -> None:
     code = "import sys, descentlab, descentlab.animate; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def text_scene(n_frames: int = 10) -> tuple[Scene, dict[str, object]]:
+    """A constant title piece, a changing number beside it, and a line that sweeps under a text."""
+    with matplotlib.rc_context(RC):
+        fig = new_figure((320, 200))
+        ax = fig.add_subplot()
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        (sweep,) = ax.plot([], [], color="green", lw=6)
+        still = ax.text(5, 5, "constant", ha="center", fontsize=14)
+        head = ax.text(0.5, 1.02, "slope = ", ha="right", transform=ax.transAxes)
+        value = ax.text(0.5, 1.02, "", ha="left", transform=ax.transAxes)
+        phase = ax.text(0.5, 0.1, "", transform=ax.transAxes)
+
+        def update(i: int) -> None:
+            sweep.set_data([i, i], [0, 10])  # crosses "constant" for some frames only
+            value.set_text(f"{i * 0.37:.3f}")
+            head.set_text("slope = ")  # same string: stays not stale
+            phase.set_text("first half" if i < n_frames // 2 else "second half")
+            phase.set_color("black" if i % 3 else "red")  # colour changes without new text
+
+        finish_layout(fig)
+    scene = Scene(fig, [sweep, still, head, value, phase], update, n_frames=n_frames, fps=10)
+    return scene, {"still": still, "head": head, "value": value, "phase": phase}
+
+
+def test_cached_text_is_exact_in_any_frame_order() -> None:
+    scene, _ = text_scene()
+    order = [0, 1, 2, 2, 3, 9, 8, 4, 5, 5, 6, 1, 7, 0, 9]
+    fast = [scene.frame(i) for i in order]
+    for i, frame in zip(order, fast, strict=True):
+        assert np.array_equal(frame, scene.frame(i, full=True)), i
+    assert np.array_equal(scene.frame(3), scene.frame(3, full=True))  # after full draws
+
+
+def test_unchanged_text_is_pasted_not_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene, texts = text_scene()
+    scene.frame(0)
+    drawn: list[str] = []
+    for name, text in texts.items():
+        original = text.draw  # type: ignore[attr-defined]
+
+        def counting(renderer, _name=name, _original=original) -> None:  # noqa: ANN001
+            drawn.append(_name)
+            _original(renderer)
+
+        monkeypatch.setattr(text, "draw", counting)
+    scene.frame(1)
+    assert "head" not in drawn  # same string, same place, same pixels under it
+    assert drawn.count("value") == 1  # a new number is drawn
+
+
+def test_text_cache_misses_when_pixels_under_change() -> None:
+    scene, texts = text_scene()
+    for i in range(scene.n_frames):  # the sweep passes under "constant" at x = 4..6
+        assert np.array_equal(scene.frame(i), scene.frame(i, full=True)), i

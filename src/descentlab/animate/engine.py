@@ -30,6 +30,13 @@ Rules that keep the fast path exact:
 
 ``Scene.frame(i, full=True)`` draws the whole figure instead; the tests check that both paths
 give the same pixels.
+
+Text is the slowest thing to draw (each line is shaped twice and every glyph rendered, about
+1 ms per line), so the fast path keeps the pixels of each redrawn plain ``Text``: when a text has
+not changed since its last draw (matplotlib's ``stale`` flag and its string, position, colour and
+font) and the pixels under it are the same, those pixels are pasted back instead of drawing it.
+Put the parts of a readout that stay the same in their own ``Text`` so that only the changing
+numbers are drawn each frame.
 """
 
 from __future__ import annotations
@@ -46,8 +53,69 @@ from descentlab.errors import RenderError
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 __all__ = ["Scene", "Still"]
+
+
+def _text_state(text: Text) -> tuple[object, ...]:
+    """What a plain Text's pixels depend on, besides what its ``stale`` flag already tracks."""
+    return (
+        text.get_text(),
+        text._x,  # noqa: SLF001  (get_position converts units: slower, same numbers)
+        text._y,  # noqa: SLF001
+        str(text.get_color()),
+        text.get_alpha(),
+        hash(text.get_fontproperties()),
+        text.get_horizontalalignment(),
+        text.get_verticalalignment(),
+        text.get_rotation(),
+        text.get_transform().get_matrix().tobytes(),
+    )
+
+
+class _TextCache:
+    """The pixels one plain Text produced last time, over a box padded by its font size.
+
+    Drawing text is a deterministic function of the text's state and of the pixels it lands on,
+    and it only touches pixels inside its extent (the pad covers glyph overhangs and
+    antialiasing), so when both are unchanged the saved result is exactly what a draw would give.
+    """
+
+    __slots__ = ("over", "region", "state", "under")
+
+    def __init__(self) -> None:
+        self.state: tuple[object, ...] | None = None
+        self.region: tuple[slice, slice] = (slice(0), slice(0))
+        self.under = np.empty(0, dtype=np.uint8)
+        self.over = np.empty(0, dtype=np.uint8)
+
+    def draw(self, text: Text, renderer: Any, buffer: np.ndarray) -> None:
+        if not text.get_visible() or not text.get_text():
+            text.draw(renderer)
+            return
+        state = _text_state(text)
+        if not text.stale and state == self.state:
+            pixels = buffer[self.region]
+            if np.array_equal(pixels, self.under):
+                pixels[...] = self.over
+                return
+        box = text.get_window_extent(renderer)
+        pad = 2 + int(np.ceil(text.get_fontsize() * renderer.dpi / 72))
+        height, width = buffer.shape[:2]
+        if not np.all(np.isfinite(box.extents)):
+            self.state = None
+            text.draw(renderer)
+            return
+        x0 = min(max(int(np.floor(box.x0)) - pad, 0), width)
+        x1 = min(max(int(np.ceil(box.x1)) + pad, 0), width)
+        y0 = min(max(height - int(np.ceil(box.y1)) - pad, 0), height)
+        y1 = min(max(height - int(np.floor(box.y0)) + pad, 0), height)
+        self.region = (slice(y0, y1), slice(x0, x1))
+        self.under = buffer[self.region].copy()
+        text.draw(renderer)
+        self.over = buffer[self.region].copy()
+        self.state = state
 
 
 def _draw_order(container: Any) -> list[Artist]:
@@ -104,6 +172,7 @@ class Scene:
         self.fps = float(fps)
         self._background: Any = None
         self._foreground: list[Artist] = []
+        self._text_caches: dict[int, _TextCache] = {}
 
     @property
     def size(self) -> tuple[int, int]:
@@ -132,6 +201,10 @@ class Scene:
             first = next(k for k, a in enumerate(order) if id(a) in moving)
             foreground.extend(order[first:])
         self._foreground = foreground
+        from matplotlib.text import Text
+
+        # Plain Text only: an Annotation's position (``xy``) can change without ``stale``.
+        self._text_caches = {id(a): _TextCache() for a in foreground if type(a) is Text}
         for artist in foreground:
             artist.set_animated(True)
         canvas = self.fig.canvas
@@ -176,9 +249,15 @@ class Scene:
         canvas.restore_region(self._background)
         self._update(i)
         renderer = canvas.get_renderer()
+        buffer = np.asarray(canvas.buffer_rgba())
+        caches = self._text_caches
         for artist in self._foreground:
-            artist.draw(renderer)
-        return np.asarray(canvas.buffer_rgba())
+            cache = caches.get(id(artist))
+            if cache is None:
+                artist.draw(renderer)
+            else:
+                cache.draw(artist, renderer, buffer)  # type: ignore[arg-type]
+        return buffer
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame in order (each a fresh ``(h, w, 3)`` uint8 array)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from descentlab.errors import RenderError
@@ -74,8 +75,18 @@ def new_figure(size: tuple[int, int]) -> Figure:
     if w != size[0] or h != size[1] or w < 16 or h < 16 or w > 8000 or h > 8000:
         raise RenderError(f"size must be two integers in 16..8000 pixels (got {size!r})")
     fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
+    # One mathtext parser for every figure: its parse cache (~10 ms per formula with
+    # pyparsing) then survives from scene to scene. Parsing is deterministic, pixels unchanged.
+    canvas.get_renderer().mathtext_parser = _mathtext_parser()
     return fig
+
+
+@functools.cache
+def _mathtext_parser() -> Any:
+    from matplotlib.mathtext import MathTextParser
+
+    return MathTextParser("path")
 
 
 def quiet_axes(ax: Axes) -> None:
