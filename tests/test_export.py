@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -107,6 +109,44 @@ def test_mapper_is_exact_nearest_colour() -> None:
     best = d.min(axis=2)
     chosen = np.take_along_axis(d, got[..., None].astype(int), axis=2)[..., 0]
     assert np.array_equal(chosen, best)
+    assert np.array_equal(got, d.argmin(axis=2))  # ties go to the lowest index
+
+
+def test_colour_counts_equal_a_full_count() -> None:
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 4, size=(40, 50, 4), dtype=np.uint8) * 60
+    samples = [base]
+    for k in range(5):
+        frame = base.copy()
+        frame[k * 5 : k * 5 + 9, 10:30] = rng.integers(0, 256, size=(9, 20, 4), dtype=np.uint8)
+        samples.append(frame)
+    keys = np.concatenate([export._keys(f).ravel() for f in samples])
+    unique, counts = np.unique(keys, return_counts=True)
+    got_unique, got_counts = export._colour_counts(samples)
+    assert np.array_equal(got_unique, unique) and np.array_equal(got_counts, counts)
+
+
+def test_map_frames_maps_changed_boxes_exactly() -> None:
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, size=(50, 3), dtype=np.uint8)
+    frames = [rng.integers(0, 256, size=(30, 40, 4), dtype=np.uint8)]
+    for k in range(6):
+        frame = frames[-1].copy()
+        if k != 3:  # frame 4 repeats frame 3
+            frame[k : k + 5, 2 * k : 2 * k + 7] = rng.integers(0, 256, size=(5, 7, 4))
+        frames.append(frame)
+    got = list(export._map_frames(export._Mapper(palette), frames))
+    fresh = export._Mapper(palette)
+    assert all(np.array_equal(g, fresh(f)) for g, f in zip(got, frames, strict=True))
+
+
+def test_kept_and_streamed_frames_give_the_same_gif(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_scene(n_frames=12).save(tmp_path / "kept.gif")
+    monkeypatch.setattr(export, "KEEP_BYTES", 0)  # frames no longer fit: samples drawn twice
+    small_scene(n_frames=12).save(tmp_path / "streamed.gif")
+    assert (tmp_path / "kept.gif").read_bytes() == (tmp_path / "streamed.gif").read_bytes()
 
 
 def test_mp4_read_back(tmp_path: Path) -> None:
@@ -260,6 +300,27 @@ def test_bad_fps_on_save(tmp_path: Path, fps: float) -> None:
     with pytest.raises(RenderError, match="fps"):
         small_scene().save(tmp_path / "a.gif", fps=fps)
     assert list(tmp_path.iterdir()) == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    for quiet, expect in ((None, True), (True, False)):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        small_scene(n_frames=25).save(tmp_path / "a.gif", quiet=quiet)
+        shown = terminal.getvalue()
+        assert ("GIF" in shown and "25/25" in shown) is expect, shown
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    small_scene(n_frames=5).save(tmp_path / "b.gif")  # too short to need a bar
+    assert terminal.getvalue() == ""
 
 
 def test_quiet_when_not_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

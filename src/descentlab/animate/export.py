@@ -18,7 +18,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -94,6 +95,50 @@ def _median_cut(colors: np.ndarray, weights: np.ndarray, n_boxes: int) -> np.nda
     return np.array(reps, dtype=np.uint8)
 
 
+def _colour_counts(samples: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct colour keys of the samples (sorted) and how many pixels have each.
+
+    Frames of one clip share most pixels, so the first sample is counted once (times the number
+    of samples) and each other sample only where it differs from the first: the counts are
+    exactly those of all sample pixels, for a fraction of the sorting.
+    """
+    base = _keys(samples[0]).ravel()
+    if any(s.shape[:2] != samples[0].shape[:2] for s in samples):
+        keys = np.concatenate([_keys(s).ravel() for s in samples])
+        return np.unique(keys, return_counts=True)
+    plus, minus = [], []
+    for sample in samples[1:]:
+        keys = _keys(sample).ravel()
+        changed = keys != base
+        plus.append(keys[changed])
+        minus.append(base[changed])
+    parts = [
+        (*np.unique(base, return_counts=True), len(samples)),
+        (*np.unique(np.concatenate(plus or [base[:0]]), return_counts=True), 1),
+        (*np.unique(np.concatenate(minus or [base[:0]]), return_counts=True), -1),
+    ]
+    unique = np.unique(np.concatenate([p[0] for p in parts]))
+    counts = np.zeros(unique.size, dtype=np.int64)
+    for keys, n, sign in parts:
+        counts[np.searchsorted(unique, keys)] += sign * n
+    present = counts > 0
+    return unique[present], counts[present]
+
+
+def _palette_and_colours(
+    samples: list[np.ndarray], colors: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shared_palette` plus the samples' distinct colour keys (to prefill a mapper)."""
+    unique, counts = _colour_counts(samples)
+    if unique.size <= colors:
+        return _unpack(unique).astype(np.uint8), unique
+    order = np.argsort(counts, kind="stable")[::-1]
+    exact = order[: colors // 4]
+    rest = order[colors // 4 :]
+    cut = _median_cut(_unpack(unique[rest]), counts[rest].astype(float), colors - exact.size)
+    return np.concatenate((_unpack(unique[exact]).astype(np.uint8), cut)), unique
+
+
 def shared_palette(samples: list[np.ndarray], colors: int = 256) -> np.ndarray:
     """One palette for a whole clip, from a few sample frames (RGB or RGBA).
 
@@ -104,15 +149,7 @@ def shared_palette(samples: list[np.ndarray], colors: int = 256) -> np.ndarray:
     Returns:
         A (m, 3) uint8 array, m <= ``colors``.
     """
-    keys = np.concatenate([_keys(s).ravel() for s in samples])
-    unique, counts = np.unique(keys, return_counts=True)
-    if unique.size <= colors:
-        return _unpack(unique).astype(np.uint8)
-    order = np.argsort(counts, kind="stable")[::-1]
-    exact = order[: colors // 4]
-    rest = order[colors // 4 :]
-    cut = _median_cut(_unpack(unique[rest]), counts[rest].astype(float), colors - exact.size)
-    return np.concatenate((_unpack(unique[exact]).astype(np.uint8), cut))
+    return _palette_and_colours(samples, colors)[0]
 
 
 class _Mapper:
@@ -124,22 +161,64 @@ class _Mapper:
         if len(palette) > 255:
             raise ValueError("the mapper reserves index 255: use at most 255 colours")
         self.palette = palette
-        self._pal = palette.astype(np.int64)
+        pal = palette.astype(np.float64)
+        self._pal_t = -2.0 * pal.T
+        self._pal_sq = (pal**2).sum(axis=1)
         self._table = np.full(1 << 24, self._EMPTY, dtype=np.uint8)
 
-    def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        keys = _keys(pixels)
+    def fill(self, keys: np.ndarray) -> None:
+        """Enter the nearest palette index of every colour key in ``keys`` (unique) that is new.
+
+        Squared distances ``|c|^2 - 2 c.p + |p|^2`` in float64 are exact integers (all below
+        2^20), so the nearest colour, ties to the lowest index, is exactly the brute-force one.
+        """
+        new = keys[self._table.take(keys) == self._EMPTY]
+        for start in range(0, new.size, 4096):
+            block = new[start : start + 4096]
+            cols = _unpack(block).astype(np.float64)
+            d = cols @ self._pal_t
+            d += self._pal_sq
+            self._table[block] = d.argmin(axis=1)
+
+    def map_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Palette indices for colour keys of any shape."""
         idx = self._table.take(keys)
         missing = idx == self._EMPTY
         if missing.any():
-            new = np.unique(keys[missing])
-            cols = _unpack(new)
-            for start in range(0, new.size, 2048):
-                block = cols[start : start + 2048]
-                d = ((block[:, None, :] - self._pal[None, :, :]) ** 2).sum(axis=2)
-                self._table[new[start : start + 2048]] = d.argmin(axis=1)
-            idx = self._table.take(keys)
+            new = keys[missing]
+            self.fill(np.unique(new))
+            idx[missing] = self._table.take(new)
         return idx
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        return self.map_keys(_keys(pixels))
+
+
+def _map_frames(mapper: _Mapper, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Index images of consecutive frames; each maps only the box where it differs from the last.
+
+    Uses the raw RGBA words (or packed RGB keys) for the comparison, so a frame that differs
+    from its predecessor in a small region costs little more than that region.
+    """
+    prev_keys: np.ndarray | None = None
+    prev_idx: np.ndarray | None = None
+    for frame in frames:
+        keys = _keys(frame)
+        if prev_keys is None or prev_idx is None or prev_keys.shape != keys.shape:
+            idx = mapper.map_keys(keys)
+        else:
+            diff = keys != prev_keys
+            rows = np.flatnonzero(diff.any(axis=1))
+            if rows.size == 0:
+                idx = prev_idx
+            else:
+                r0, r1 = int(rows[0]), int(rows[-1]) + 1
+                cols = np.flatnonzero(diff[r0:r1].any(axis=0))
+                c0, c1 = int(cols[0]), int(cols[-1]) + 1
+                idx = prev_idx.copy()
+                idx[r0:r1, c0:c1] = mapper.map_keys(keys[r0:r1, c0:c1])
+        prev_keys, prev_idx = keys, idx
+        yield idx
 
 
 def to_palette(frames: list[np.ndarray], colors: int = 255) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -166,10 +245,13 @@ def _p_image(indices: np.ndarray, palette: np.ndarray):  # -> PIL.Image.Image
 # Progress and frame iteration.
 
 
-def _sample_frames(scene: Renderable) -> list[np.ndarray]:
-    n = scene.n_frames
-    picks = sorted({round(k * (n - 1) / 5) for k in range(6)})
-    return [scene.frame_rgba(i).copy() for i in picks]
+#: Rendered frames kept in memory for the palette (above this, the samples are drawn twice).
+KEEP_BYTES = 256 * 2**20
+
+
+def _sample_picks(n: int) -> list[int]:
+    """The frames the palette is taken from: six, evenly spread, first and last included."""
+    return sorted({round(k * (n - 1) / 5) for k in range(6)})
 
 
 @contextlib.contextmanager
@@ -204,10 +286,35 @@ def _frames(scene: Renderable, label: str, quiet: bool | None) -> Iterator[np.nd
 # Writers: each renders the scene into ``tmp`` (a path with the right suffix).
 
 
-def _write_gif(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
-    palette = shared_palette(_sample_frames(scene), 255)
+def _quantized(
+    scene: Renderable, label: str, quiet: bool | None
+) -> tuple[np.ndarray, Iterator[np.ndarray]]:
+    """The clip's shared palette and an iterator over its index images.
+
+    When all frames fit in :data:`KEEP_BYTES` they are rendered once and kept, and the palette
+    comes from those; otherwise the sample frames are rendered first and every frame again
+    while streaming. Both give the same palette and indices.
+    """
+    n = scene.n_frames
+    w, h = scene.size
+    picks = _sample_picks(n)
+    if n * w * h * 4 <= KEEP_BYTES:
+        kept = deque(frame.copy() for frame in _frames(scene, label, quiet))
+        samples = [kept[i] for i in picks]
+        frames: Iterator[np.ndarray] = (kept.popleft() for _ in range(n))
+    else:
+        samples = [scene.frame_rgba(i).copy() for i in picks]
+        frames = _frames(scene, label, quiet)
+    palette, colours = _palette_and_colours(samples, 255)
+    del samples
     mapper = _Mapper(palette)
-    images = [_p_image(mapper(f), palette) for f in _frames(scene, "GIF", quiet)]
+    mapper.fill(colours)
+    return palette, _map_frames(mapper, frames)
+
+
+def _write_gif(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    palette, indices = _quantized(scene, "GIF", quiet)
+    images = [_p_image(idx, palette) for idx in indices]
     duration = round(1000.0 / fps)
     images[0].save(
         tmp,
@@ -317,12 +424,11 @@ if (FRAMES.length > 1) { play(); } else { pause(); }
 def _write_html(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
     import json
 
-    palette = shared_palette(_sample_frames(scene), 255)
-    mapper = _Mapper(palette)
+    palette, indices = _quantized(scene, "HTML", quiet)
     uris = []
-    for frame in _frames(scene, "HTML", quiet):
+    for idx in indices:
         buf = io.BytesIO()
-        _p_image(mapper(frame), palette).save(buf, format="PNG", compress_level=6)
+        _p_image(idx, palette).save(buf, format="PNG", compress_level=6)
         uris.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"))
     w, h = scene.size
     page = (
