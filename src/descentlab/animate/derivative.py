@@ -32,6 +32,28 @@ def _limits(f, x0: float, x1: float) -> tuple[tuple[float, float], tuple[float, 
     return xlim, (y_lo - 0.12 * pad, y_hi + 0.12 * pad)
 
 
+def _title_geometry(fig, title, head: str, value: str) -> tuple[float, float]:  # noqa: ANN001
+    """Pixels from one title line's baseline to the next, and the shift that centres head+value."""
+    renderer = fig.canvas.get_renderer()
+    probe = title.axes.text(0, 0, "lp", fontproperties=title.get_fontproperties())
+    one = probe.get_window_extent(renderer).height
+    probe.set_text("lp\nlp")
+    step = probe.get_window_extent(renderer).height - one
+    widths = []
+    for s in (head, value):
+        probe.set_text(s)
+        widths.append(probe.get_window_extent(renderer).width)
+    probe.remove()
+    return step, (widths[0] - widths[1]) / 2
+
+
+def _shifted(transform, fig, dx: float, dy: float):  # noqa: ANN001, ANN202
+    """``transform`` followed by a shift of (dx, dy) pixels at the figure's dpi."""
+    from matplotlib.transforms import ScaledTranslation
+
+    return transform + ScaledTranslation(dx / fig.dpi, dy / fig.dpi, fig.dpi_scale_trans)
+
+
 def derivative(
     target: object = "1 + x^2",
     *,
@@ -140,7 +162,27 @@ def derivative(
         run = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
         rise = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
         dx_label = right.text(0, 0, "", ha="center", va="top", zorder=6)
-        title = right.set_title(" \n ")
+
+        # The title in pieces, so that only the changing number is drawn each frame (the engine
+        # pastes unchanged text back): line 1 "Secant slope Δy/Δx = " + value, line 2 the limit.
+        # In the tangent frames line 1 is the exact slope and line 2 the symbolic f'(x).
+        walk_head = "Secant slope Δy/Δx = "
+        walk_limit = f"→ f′({_num(x0, 4)}) = {_num(slope0, 5)} as Δx → 0"
+        tangent_head = f"Tangent at $x_0 = {x0:g}$: slope $f'({x0:g}) = {slope0:.4g}$"
+        tangent_formula = f"$f'({c.var}) = {c.dlatex}$" if c.dlatex else ""
+        values = [_num(v, 5) for v in slopes]
+        title = right.set_title(walk_limit)
+        line_step, head_shift = _title_geometry(fig, title, walk_head, values[0])
+        # zorder 3.5: drawn after the title, whose pixels then stay the same under them.
+        font = {
+            "fontsize": title.get_fontsize(), "color": title.get_color(), "va": "baseline",
+            "zorder": 3.5,
+        }  # fmt: skip
+        head = right.text(0.5, 1.0, walk_head, ha="right", gid="title-head", **font)
+        value = right.text(0.5, 1.0, values[0], ha="left", gid="title-value", **font)
+        exact = right.text(0.5, 1.0, "", ha="center", gid="title-exact", **font)
+        for text, dx in ((head, head_shift), (value, head_shift), (exact, 0.0)):
+            text.set_transform(_shifted(title.get_transform(), fig, dx, line_step))
 
         def update(i: int) -> None:
             if i >= n_walk:
@@ -150,10 +192,10 @@ def derivative(
                     arrow.set_visible(False)
                 dx_label.set_text("")
                 tangent.set_data(xlim, [y0 + slope0 * (v - x0) for v in xlim])
-                title.set_text(
-                    f"Tangent at $x_0 = {x0:g}$: slope $f'({x0:g}) = {slope0:.4g}$\n"
-                    + (f"$f'({c.var}) = {c.dlatex}$" if c.dlatex else "")
-                )
+                head.set_text("")
+                value.set_text("")
+                exact.set_text(tangent_head)
+                title.set_text(tangent_formula)
                 return
             xa, ya, sl = xs1[i], ys1[i], slopes[i]
             tangent.set_data([], [])
@@ -165,11 +207,11 @@ def derivative(
             rise.xy, rise.xyann = (xa, ya), (xa, y0)
             dx_label.set_text(f"Δx = {_num(xa - x0, 3)}")
             dx_label.set_position(((x0 + xa) / 2, y0 - 0.02 * (ylim[1] - ylim[0])))
-            title.set_text(
-                f"Secant slope Δy/Δx = {_num(sl, 5)}\n"
-                f"→ f′({_num(x0, 4)}) = {_num(slope0, 5)} as Δx → 0"
-            )
+            head.set_text(walk_head)
+            value.set_text(values[i])
+            exact.set_text("")
+            title.set_text(walk_limit)
 
         finish_layout(fig)
-    moving_artists = [secant, tangent, moving, run, rise, dx_label, title]
+    moving_artists = [secant, tangent, moving, run, rise, dx_label, title, head, value, exact]
     return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps)
