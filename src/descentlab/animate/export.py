@@ -52,8 +52,11 @@ def _keys(pixels: np.ndarray) -> np.ndarray:
     """Pack colours into uint32 keys ``R | G << 8 | B << 16``.
 
     RGBA frames (h, w, 4) are read in place as little-endian words (no copy of the pixels);
-    RGB frames (h, w, 3) are packed with three integer operations.
+    RGB frames (h, w, 3) are packed with three integer operations; (h, w) uint32 arrays are
+    keys already.
     """
+    if pixels.ndim == 2 and pixels.dtype == np.uint32:
+        return pixels
     if pixels.shape[-1] == 4 and pixels.flags.c_contiguous:
         return pixels.view("<u4")[..., 0] & np.uint32(0xFFFFFF)
     key = pixels[..., 2].astype(np.uint32)
@@ -299,7 +302,7 @@ def _quantized(
     w, h = scene.size
     picks = _sample_picks(n)
     if n * w * h * 4 <= KEEP_BYTES:
-        kept = deque(frame.copy() for frame in _frames(scene, label, quiet))
+        kept = deque(_keys(frame) for frame in _frames(scene, label, quiet))  # a packed copy
         samples = [kept[i] for i in picks]
         frames: Iterator[np.ndarray] = (kept.popleft() for _ in range(n))
     else:
