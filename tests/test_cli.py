@@ -359,3 +359,15 @@ def test_animate_every_scene_has_a_cli_default(capsys, tmp_path) -> None:
         code, _, err = run_cli(capsys, "animate", name, "--quiet", "-o", str(out))
         assert code == 0, (name, err)
     assert set(animate.STILLS) < set(animate.SCENES)
+
+
+@pytest.mark.parametrize(("scene", "suffix"), [("derivative", "gif"), ("remedies", "gif"),
+                                               ("surface", "gif"), ("field", "png")])  # fmt: skip
+def test_animate_smallest_size_renders_without_warnings(capsys, tmp_path, scene, suffix) -> None:
+    # pytest turns warnings into errors here: a layout warning would be an internal error.
+    out = tmp_path / f"tiny.{suffix}"
+    frames = ["--frames", "4"] if suffix == "gif" else []
+    code, _, err = run_cli(capsys, "animate", scene, "--size", "100x100", *frames, "--quiet",
+                           "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    assert out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from descentlab.errors import RenderError
@@ -96,6 +97,12 @@ def quiet_axes(ax: Axes) -> None:
 
 
 def finish_layout(fig: Figure, **kwargs: Any) -> None:
-    """Lay the figure out once, then remove the layout engine (it would re-run on every draw)."""
-    fig.tight_layout(**kwargs)
+    """Lay the figure out once, then remove the layout engine (it would re-run on every draw).
+
+    On a figure too small for its labels, matplotlib keeps its default margins and warns; the
+    picture is still right, so the warning is not passed on to the user.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout(**kwargs)
     fig.set_layout_engine(None)
