@@ -161,7 +161,12 @@ def derivative(
         arrow_style = {"arrowstyle": "<->", "color": COLORS["arrow"], "shrinkA": 0, "shrinkB": 0}
         run = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
         rise = right.annotate("", (x0, y0), (x0, y0), arrowprops=arrow_style, zorder=4)
-        dx_label = right.text(0, 0, "", ha="center", va="top", zorder=6)
+        # The Δx readout stays at the top of the panel: beside a short arrow it would sit on the
+        # curve, the secant and the points.
+        dx_label = right.text(
+            0.5, 0.97, "", transform=right.transAxes, ha="center", va="top", zorder=6,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85},
+        )  # fmt: skip
 
         # The title in pieces, so that only the changing number is drawn each frame (the engine
         # pastes unchanged text back): line 1 "Secant slope Δy/Δx = " + value, line 2 the limit.
@@ -206,7 +211,6 @@ def derivative(
             run.xy, run.xyann = (xa, y0), (x0, y0)
             rise.xy, rise.xyann = (xa, ya), (xa, y0)
             dx_label.set_text(f"Δx = {_num(xa - x0, 3)}")
-            dx_label.set_position(((x0 + xa) / 2, y0 - 0.02 * (ylim[1] - ylim[0])))
             head.set_text(walk_head)
             value.set_text(values[i])
             exact.set_text("")
