@@ -182,7 +182,9 @@ def race(
             trails.append(trail)
             heads.append(head)
             curves.append(curve)
-        legend = ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
+        marks = [m.x for m in obj.problem.global_minima] if obj.problem is not None else []
+        corner = _emptiest_corner([*paths, X0], np.asarray(marks).reshape(-1, 2), xlim, ylim)
+        legend = ax.legend(loc=corner, fontsize=8, framealpha=0.85)
         legend.set_zorder(7)
         clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top", zorder=6)
 
@@ -199,3 +201,38 @@ def race(
     scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
     scene.results = results  # type: ignore[attr-defined]  (the runs, for tests and captions)
     return scene
+
+
+def _emptiest_corner(points: list[np.ndarray], marks: np.ndarray, xlim: Any, ylim: Any) -> str:
+    """Where the legend covers least of the paths and start, and no marked minimum if it can.
+
+    Chosen once from the whole runs, so the legend stays put while the paths grow. Corners come
+    first among equals; a minimum under the legend counts as much as a thousand path points.
+    """
+
+    def unit(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        return (xy[:, 0] - xlim[0]) / (xlim[1] - xlim[0]), (xy[:, 1] - ylim[0]) / (
+            ylim[1] - ylim[0]
+        )
+
+    boxes = {  # legend location -> (u_lo, u_hi, v_lo, v_hi) of the axes it would cover
+        "upper left": (0.0, 0.4, 0.55, 1.0),
+        "upper right": (0.6, 1.0, 0.55, 1.0),
+        "lower left": (0.0, 0.4, 0.0, 0.45),
+        "lower right": (0.6, 1.0, 0.0, 0.45),
+        "center left": (0.0, 0.4, 0.3, 0.7),
+        "center right": (0.6, 1.0, 0.3, 0.7),
+        "upper center": (0.3, 0.7, 0.55, 1.0),
+        "lower center": (0.3, 0.7, 0.0, 0.45),
+    }
+    pu, pv = unit(np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in points]))
+    mu, mv = unit(marks)
+
+    def cost(box: tuple[float, float, float, float]) -> int:
+        u0, u1, v0, v1 = box
+        inside = int(((pu >= u0) & (pu <= u1) & (pv >= v0) & (pv <= v1)).sum())
+        covered = int(((mu >= u0) & (mu <= u1) & (mv >= v0) & (mv <= v1)).sum())
+        return inside + 1000 * covered
+
+    return min(boxes, key=lambda name: cost(boxes[name]))
