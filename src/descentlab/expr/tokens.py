@@ -131,8 +131,15 @@ def _number(text: str, start: int) -> tuple[Token, int]:
         end = i + 1
         while end < n and (text[end] in _DIGITS or text[end] == "."):
             end += 1
-        raise ParseError(f"malformed number {text[start:end]!r}", text, i)
+        raise ParseError(f"malformed number {_shown(text[start:end])!r}", text, i)
     value = float(literal)
     if not math.isfinite(value):
-        raise ParseError(f"number {literal!r} is too large", text, start)
+        raise ParseError(f"number {_shown(literal)!r} is too large", text, start)
     return Token(NUMBER, literal, start, value), i
+
+
+def _shown(literal: str, limit: int = 30) -> str:
+    """A literal for an error message: a 10,000-digit number is shown by its ends."""
+    if len(literal) <= limit:
+        return literal
+    return f"{literal[:12]}...{literal[-12:]} ({len(literal):,} characters)"

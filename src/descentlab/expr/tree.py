@@ -12,18 +12,20 @@ reads back to an equal tree, with the fewest parentheses that keep the tree's sh
     Call("sin", arg)               a whitelisted one-argument function
 
 Trees are hashable and compare by structure, so they can be dictionary keys and test oracles.
-Every walker in descentlab recurses; the parser caps the depth (``MAX_DEPTH``) so none of them can
-exhaust Python's stack.
+``str``, ``repr``, ``==`` and ``hash`` walk the tree with explicit stacks rather than recursion:
+a derivative can be several times deeper than the parser's ``MAX_DEPTH`` (``d/dx`` of 140 nested
+``(x^x)`` is 560 levels deep), and none of them may exhaust Python's stack on it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 MAX_DEPTH = 150
-"""Deepest tree the parser builds. Walkers recurse, and a derivative is about 3x deeper."""
+"""Deepest tree the parser builds; derivatives of such trees are deeper (walkers are iterative)."""
 
 BINARY_OPS = ("+", "-", "*", "/", "^")
 
@@ -37,88 +39,74 @@ PREC_ATOM = 5
 _BINARY_PREC = {"+": PREC_ADD, "-": PREC_ADD, "*": PREC_MUL, "/": PREC_MUL, "^": PREC_POW}
 
 
-@dataclass(frozen=True, slots=True)
-class Num:
+class _Node:
+    """What every node shares: ``str``, ``repr``, ``==`` and ``hash``, all without recursion.
+
+    The dataclass-generated versions recurse once per level (through tuples of fields), so a
+    derivative a few hundred levels deep would raise RecursionError from ``str(tree)``.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return _fold(self, _text)
+
+    def __repr__(self) -> str:
+        return _fold(self, _repr)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Node):
+            return NotImplemented
+        return _equal(self, other)
+
+    def __hash__(self) -> int:
+        return _fold(self, _hash)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Num(_Node):
     """A number."""
 
     value: float
 
-    def __str__(self) -> str:
-        return format_number(self.value)
 
-
-@dataclass(frozen=True, slots=True)
-class Var:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Var(_Node):
     """A variable, by name."""
 
     name: str
 
-    def __str__(self) -> str:
-        return self.name
 
-
-@dataclass(frozen=True, slots=True)
-class Const:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Const(_Node):
     """A named constant (``pi`` or ``e``); its value is in ``evaluate.CONSTANTS``."""
 
     name: str
 
-    def __str__(self) -> str:
-        return self.name
 
-
-@dataclass(frozen=True, slots=True)
-class Unary:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Unary(_Node):
     """Negation: ``op`` is always ``"-"``."""
 
     op: str
     operand: Node
 
-    def __str__(self) -> str:
-        inner = str(self.operand)
-        if precedence(self.operand) < PREC_UNARY:
-            inner = f"({inner})"
-        return f"-{inner}"
 
-
-@dataclass(frozen=True, slots=True)
-class Binary:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Binary(_Node):
     """``left op right`` with ``op`` in ``+ - * / ^``."""
 
     op: str
     left: Node
     right: Node
 
-    def __str__(self) -> str:
-        prec = _BINARY_PREC[self.op]
-        left, right = str(self.left), str(self.right)
-        if self.op == "^":
-            # Right-associative: a^b^c is a^(b^c); the base needs parentheses at equal strength,
-            # and so does a unary base (-x)^2, which would otherwise read as -(x^2).
-            if precedence(self.left) <= PREC_POW:
-                left = f"({left})"
-            if precedence(self.right) < PREC_UNARY:
-                right = f"({right})"
-            return f"{left}^{right}"
-        # Left-associative: the right operand needs parentheses at equal strength (a - (b - c)).
-        if precedence(self.left) < prec:
-            left = f"({left})"
-        if precedence(self.right) <= prec:
-            right = f"({right})"
-        if self.op in "+-":
-            return f"{left} {self.op} {right}"
-        return f"{left}{self.op}{right}"
 
-
-@dataclass(frozen=True, slots=True)
-class Call:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Call(_Node):
     """``func(arg)`` for a function in ``evaluate.FUNCTIONS``."""
 
     func: str
     arg: Node
-
-    def __str__(self) -> str:
-        return f"{self.func}({self.arg})"
 
 
 Node = Num | Var | Const | Unary | Binary | Call
@@ -152,6 +140,102 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Call):
         return (node.arg,)
     return ()
+
+
+def _fields(node: Node) -> tuple:
+    """The node's own (non-tree) fields: the value, name, operator or function."""
+    if isinstance(node, Num):
+        return (node.value,)
+    if isinstance(node, Var | Const):
+        return (node.name,)
+    if isinstance(node, Unary | Binary):
+        return (node.op,)
+    return (node.func,)
+
+
+def _fold(tree: Node, combine: Callable[[Node, list[Any]], Any]) -> Any:
+    """``combine(node, [results of its children])`` for every node, children first, iteratively."""
+    done: dict[int, Any] = {}
+    stack: list[tuple[Node, bool]] = [(tree, False)]
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            done[id(node)] = combine(node, [done[id(c)] for c in children(node)])
+        elif id(node) not in done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children(node)))
+    return done[id(tree)]
+
+
+def _text(node: Node, args: list[str]) -> str:
+    """The formula for ``node`` given its children's formulas (the fewest parentheses)."""
+    if isinstance(node, Num):
+        return format_number(node.value)
+    if isinstance(node, Var | Const):
+        return node.name
+    if isinstance(node, Call):
+        return f"{node.func}({args[0]})"
+    if isinstance(node, Unary):
+        inner = args[0]
+        if precedence(node.operand) < PREC_UNARY:
+            inner = f"({inner})"
+        return f"-{inner}"
+    left, right = args
+    if node.op == "^":
+        # Right-associative: a^b^c is a^(b^c); the base needs parentheses at equal strength,
+        # and so does a unary base (-x)^2, which would otherwise read as -(x^2).
+        if precedence(node.left) <= PREC_POW:
+            left = f"({left})"
+        if precedence(node.right) < PREC_UNARY:
+            right = f"({right})"
+        return f"{left}^{right}"
+    # Left-associative: the right operand needs parentheses at equal strength (a - (b - c)).
+    prec = _BINARY_PREC[node.op]
+    if precedence(node.left) < prec:
+        left = f"({left})"
+    if precedence(node.right) <= prec:
+        right = f"({right})"
+    if node.op in "+-":
+        return f"{left} {node.op} {right}"
+    return f"{left}{node.op}{right}"
+
+
+_FIELD_NAMES = {
+    "Num": ("value",),
+    "Var": ("name",),
+    "Const": ("name",),
+    "Unary": ("op", "operand"),
+    "Binary": ("op", "left", "right"),
+    "Call": ("func", "arg"),
+}
+
+
+def _repr(node: Node, args: list[str]) -> str:
+    """``Binary(op='+', left=Var(name='x'), right=Num(value=1.0))``, as a dataclass prints."""
+    values = [repr(v) for v in _fields(node)] + args
+    cls = type(node).__name__
+    inner = ", ".join(f"{k}={v}" for k, v in zip(_FIELD_NAMES[cls], values, strict=True))
+    return f"{cls}({inner})"
+
+
+def _hash(node: Node, args: list[int]) -> int:
+    return hash((type(node).__name__, *_fields(node), *args))
+
+
+def _equal(a: Node, b: Node) -> bool:
+    """Structural equality, pair by pair with an explicit stack."""
+    stack = [(a, b)]
+    while stack:
+        p, q = stack.pop()
+        if p is q:
+            continue
+        if type(p) is not type(q):
+            return False
+        fp, fq = _fields(p), _fields(q)
+        if not all(u is v or u == v for u, v in zip(fp, fq, strict=True)):
+            return False
+        stack.extend(zip(children(p), children(q), strict=True))
+    return True
 
 
 def walk(node: Node) -> Iterator[Node]:
