@@ -33,6 +33,9 @@ MAX_SIDE_PX = 4_000
 MIN_SIDE_PX = 100
 MAX_FPS = 120
 MAX_GRID_STARTS = 1_000_000
+MAX_DIM = 1_000
+_MAX_ROWS = 50  # rows of the run table (--json has them all)
+_MAX_NOTES = 5  # "diverged at iteration ..." lines under the table
 
 FD_METHODS = ("forward", "backward", "central", "complex", "richardson")
 
@@ -286,7 +289,7 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
     from descentlab.derivatives.autodiff import value_and_grad
     from descentlab.expr import parse_with_variables, to_latex
 
-    order = _names(args.vars) if args.vars else None
+    order = _names(args.vars) if args.vars is not None else None
     tree, variables = parse_with_variables(args.formula, order)
     point = _floats(args.at, "--at")
     if len(point) != len(variables):
@@ -309,9 +312,11 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
     value, grad = float(value[0]), grad[0]
     where = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point, strict=True))
     if not math.isfinite(value):
-        raise ConfigError(f"{args.formula!r} is not defined at {where} (its value is {value})")
+        raise ConfigError(
+            f"{_short(args.formula)} is not defined at {where} (its value is {value})"
+        )
     if not np.all(np.isfinite(grad)):
-        raise ConfigError(f"{args.formula!r} has no finite derivative at {where}")
+        raise ConfigError(f"{_short(args.formula)} has no finite derivative at {where}")
     partials = symbolic.gradient_trees(tree, variables)
 
     def f(Z):
@@ -373,12 +378,14 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
 
 
 def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    import numpy as np
+
     from descentlab.descent import minimize
     from descentlab.multistart import group_minima, match_known
     from descentlab.result import Status
 
-    order = _names(args.vars) if args.vars else None
-    dim = _int(args.dim, "--dim", low=1, high=1000) if args.dim is not None else None
+    order = _names(args.vars) if args.vars is not None else None
+    dim = _int(args.dim, "--dim", low=1, high=MAX_DIM) if args.dim is not None else None
     objective = _objective(args.target, order, dim)
     optimizer = _optimizer(args, warn=lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr))
     stop = _stop_kwargs(args)
@@ -395,24 +402,14 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     result = minimize(objective, X0, optimizer, record=bool(args.trace), **stop)
     found = group_minima(result)
 
-    runs = []
-    for i in range(result.k):
-        run = {
-            "start": X0[i],
-            "x": result.x[i],
-            "f": float(result.fun[i]),
-            "grad_norm": float(result.grad_norm[i]),
-            "iterations": int(result.nit[i]),
-            "status": Status(int(result.status[i])).label,
-            "message": result.message[i],
-        }
-        if args.trace:
-            traj = result.trajectory
-            last = int(result.nit[i])
-            keep = traj.its <= last
-            run["path"] = traj.xs[keep, i, :]
-            run["values"] = traj.fs[keep, i]
-        runs.append(run)
+    # The text table shows the first rows and the first diverged ones; --json shows them all.
+    # Rows are built only where shown: a million starts must not cost a million sentences.
+    diverged_rows = np.flatnonzero(result.status == Status.DIVERGED)
+    if args.json:
+        shown = range(result.k)
+    else:
+        shown = sorted(set(range(min(result.k, _MAX_ROWS))) | set(diverged_rows[:_MAX_NOTES]))
+    runs = {i: _run_record(result, X0, i, trace=bool(args.trace)) for i in shown}
     found = match_known(found, getattr(objective, "problem", None))
     minima = [{"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind} for m in found]
 
@@ -426,14 +423,18 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                     "dim": objective.dim,
                 },
                 "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
-                "runs": runs,
+                "runs": list(runs.values()),
                 "minima_found": minima,
             }
         )
         return 0
     hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
     out(f"{objective.name}: {optimizer.name}({hyper})")
-    _print_run_table(runs, out)
+    _print_run_table([runs[i] for i in range(min(result.k, _MAX_ROWS))], result.k, out)
+    for i in diverged_rows[:_MAX_NOTES]:
+        out(f"start {_fmt_vec(runs[i]['start'])} {runs[i]['message']}")
+    if len(diverged_rows) > _MAX_NOTES:
+        out(f"... and {len(diverged_rows) - _MAX_NOTES:,} more diverged runs")
     if minima:
         out("minima found:")
         for m in minima:
@@ -442,7 +443,31 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     return 0
 
 
-def _print_run_table(runs: list[dict[str, Any]], out: Callable[[str], None]) -> None:
+def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
+    """The JSON record of row ``i`` of a run."""
+    from descentlab.result import Status
+
+    diverged_at = int(result.diverged_at[i])
+    run = {
+        "start": X0[i].tolist(),
+        "x": result.x[i].tolist(),
+        "f": float(result.fun[i]),
+        "grad_norm": float(result.grad_norm[i]),
+        "iterations": int(result.nit[i]),
+        "status": Status(int(result.status[i])).label,
+        "message": result.row_message(i),
+        "diverged_at": diverged_at if diverged_at >= 0 else None,
+    }
+    if trace:
+        traj = result.trajectory
+        keep = traj.its <= int(result.nit[i])
+        run["path"] = traj.xs[keep, i, :]
+        run["values"] = traj.fs[keep, i]
+    return run
+
+
+def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str], None]) -> None:
+    """The first rows of the run table (``runs``) and how many more there are (of ``total``)."""
     header = ("start", "end point", "f", "|grad|", "iterations", "status")
     rows = [
         (
@@ -453,14 +478,14 @@ def _print_run_table(runs: list[dict[str, Any]], out: Callable[[str], None]) -> 
             f"{r['iterations']:,}",
             r["status"],
         )
-        for r in runs[:50]
+        for r in runs
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     out("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     for row in rows:
         out("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    if len(runs) > 50:
-        out(f"... and {len(runs) - 50:,} more runs (use --json for all of them)")
+    if total > len(runs):
+        out(f"... and {total - len(runs):,} more runs (use --json for all of them)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -508,8 +533,8 @@ def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         kwargs[key] = value
 
     if args.target is not None:
-        order = _names(args.vars) if args.vars else None
-        dim = _int(args.dim, "--dim", low=1, high=1000) if args.dim is not None else None
+        order = _names(args.vars) if args.vars is not None else None
+        dim = _int(args.dim, "--dim", low=1, high=MAX_DIM) if args.dim is not None else None
         give("target", _objective(args.target, order, dim), "a target")
     if args.start:
         starts = [_floats(s, "--start") for s in args.start]
@@ -622,11 +647,15 @@ def _version() -> str:
     return f"{PROG} {__version__}"
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a one-line message: at most ``limit`` characters, printable only."""
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return repr("".join(ch if ch.isprintable() else "?" for ch in text))
+
+
 def _one_line(error: BaseException) -> str:
     if isinstance(error, ParseError):
-        text = error.text if len(error.text) <= 60 else error.text[:57] + "..."
-        text = "".join(ch if ch.isprintable() else "?" for ch in text)
-        return f"cannot read formula {text!r}: {error.one_line()}"
+        return f"cannot read formula {_short(error.text)}: {error.one_line()}"
     return " ".join(str(error).split())
 
 

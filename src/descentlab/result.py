@@ -186,6 +186,10 @@ class Result:
         """
         return [self._message(i) for i in range(self.k)]
 
+    def row_message(self, i: int) -> str:
+        """The :attr:`message` of row ``i`` alone (``message`` builds the sentence of every row)."""
+        return self._message(i)
+
     def _message(self, i: int) -> str:
         status = Status(int(self.status[i]))
         if self.stop is None or self.detail is None:
