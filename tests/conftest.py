@@ -1,0 +1,21 @@
+"""Hypothesis profiles: a bounded "ci" default and a longer "fuzz" run on demand.
+
+``HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest tests/test_fuzz.py`` runs the fuzzers with many more
+examples; without it every property test keeps to its own bounded settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile(
+    "fuzz",
+    max_examples=20_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
