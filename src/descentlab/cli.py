@@ -164,7 +164,11 @@ def _objective(target: str, variables: list[str] | None, dim: int | None):
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", metavar="x,y", help="variable order for a formula")
-    p.add_argument("--dim", metavar="N", help="dimension for an n-dimensional catalogue function")
+    p.add_argument(
+        "--dim",
+        metavar="N",
+        help=f"dimension for an n-dimensional catalogue function (<= {MAX_DIM:,})",
+    )
 
 
 def _add_optimizer_options(p: argparse.ArgumentParser, *, default: str | None = "gd") -> None:
@@ -605,14 +609,20 @@ def build_parser() -> _Parser:
     p = sub.add_parser("run", help="minimize a catalogue function or a formula")
     p.add_argument("target", help="a catalogue name (see 'functions') or a formula")
     p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
-    p.add_argument("--random-starts", metavar="K", help="K random starts in the domain")
+    p.add_argument(
+        "--random-starts", metavar="K", help=f"K random starts in the domain (<= {MAX_STARTS:,})"
+    )
     p.add_argument("--seed", metavar="S", help="seed for --random-starts (default 0)")
     p.add_argument("--domain", metavar="LO,HI", help="box for random starts (formulas: -2,2)")
     _add_target_options(p)
     _add_optimizer_options(p)
     _add_stop_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
-    p.add_argument("--trace", action="store_true", help="with --json: every iterate of each run")
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help=f"with --json: every iterate of each run (<= {MAX_TRACE_FLOATS:,} numbers in all)",
+    )
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("functions", help="the catalogue of test functions")
@@ -627,9 +637,13 @@ def build_parser() -> _Parser:
     _add_target_options(p)
     _add_optimizer_options(p, default=None)
     _add_stop_options(p)
-    p.add_argument("--frames", metavar="N", help=f"frame budget (<= {MAX_FRAMES})")
-    p.add_argument("--fps", metavar="F", help="frames per second")
-    p.add_argument("--size", metavar="WxH", help="picture size in pixels, e.g. 1000x500")
+    p.add_argument("--frames", metavar="N", help=f"frame budget (<= {MAX_FRAMES:,})")
+    p.add_argument("--fps", metavar="F", help=f"frames per second (1 to {MAX_FPS})")
+    p.add_argument(
+        "--size",
+        metavar="WxH",
+        help=f"picture size in pixels, e.g. 1000x500 (sides {MIN_SIDE_PX} to {MAX_SIDE_PX:,})",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE", help=".gif .mp4 .html .png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_animate)
