@@ -1,0 +1,195 @@
+"""Every subcommand, every bad argument: one line on stderr saying what and where, exit 2, no
+traceback, nothing written. Adds to tests/test_cli.py's BAD tables (none repeated). Also: NumPy
+warnings never leak on diverging runs, resource limits, and Ctrl-C during a render.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from descentlab import cli
+from descentlab.cli import main
+
+BAD = [
+    # derivative
+    (["derivative", "x", "--at", ""], "--at"),
+    (["derivative", "x", "--at", "1,,"], "--at"),
+    (["derivative", "x", "--at", "inf"], "finite"),
+    (["derivative", "x", "--at", "1", "--h", "nan"], "--h"),
+    (["derivative", "x", "--at", "1", "--h", "1e-400"], "--h must be > 0"),
+    (["derivative", "x", "--at", "1", "--method", "exact", "--h", "0.1"], "--h applies"),
+    (["derivative", "x", "--at", "1", "--vars", ""], "--vars"),
+    (["derivative", "x", "--at", "1", "--vars", "x,"], "--vars"),
+    (["derivative", "x", "--at", "1", "--vars", "x,x"], "repeats"),
+    (["derivative", "x", "--at", "1", "--vars", "sin"], "bad name"),
+    (["derivative", "3", "--at", ""], "--at"),
+    (["derivative", "sqrt(x)", "--at", "0"], "no finite derivative"),
+    (["derivative", "x", "--at", "1", "--bogus"], "unrecognized"),
+    # run
+    (["run", "x^2", "--start", "1", "--vars", ""], "--vars"),
+    (["run", "x^2", "--start", "1", "--dim", "0"], "--dim"),
+    (["run", "rosenbrock", "--dim", "100000"], "--dim"),
+    (["run", "rosenbrock", "--dim", "two"], "--dim"),
+    (["run", "x^2", "--start", "1", "--dim", "3"], "dim=3"),
+    (["run", "x^2", "--start", "1", "--lr", "inf"], "--lr"),
+    (["run", "x^2", "--start", "1", "--lr", ""], "--lr"),
+    (["run", "x^2", "--start", "1", "--max-iter", "1.5"], "--max-iter"),
+    (["run", "x^2", "--start", "1", "--max-iter", "10000001"], "10,000,000"),
+    (["run", "x^2", "--start", "1", "--f-tol", "-1"], "--f-tol"),
+    (["run", "x^2", "--start", "1", "--x-tol", "nan"], "--x-tol"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--eps", "0"], "eps"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--betas", "-0.1,0.9"], "beta1"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--betas", "0.9,1.5"], "beta2"),
+    (["run", "x^2", "--start", "1", "--optimizer", "adam", "--betas", "a,b"], "--betas"),
+    (["run", "x^2", "--start", "1", "--optimizer", "rmsprop", "--alpha", "1"], "alpha"),
+    (["run", "x^2", "--start", "1", "--optimizer", "momentum", "--momentum", "-1"], "momentum"),
+    (["run", "x^2", "--start", "1", "--optimizer", ""], "unknown optimizer"),
+    (["run", "x^2", "--start", ""], "--start"),
+    (["run", "x^2", "--start", "1e308"], "not defined"),
+    (["run", "x^2 + y^2", "--start", "1", "--start", "1,2"], "coordinate"),
+    (["run", "x^2", "--random-starts", "-1"], "--random-starts"),
+    (["run", "x^2", "--random-starts", "many"], "--random-starts"),
+    (["run", "x^2", "--random-starts", "3", "--seed", "-1"], "--seed"),
+    (["run", "x^2", "--random-starts", "3", "--domain", "1"], "--domain"),
+    (["run", "x^2", "--random-starts", "3", "--domain", "-inf,1"], "--domain"),
+    (["run", "x^2", "--random-starts", "1000000", "--trace", "--max-iter", "100"], "--trace"),
+    (["run", "3", "--start", "1"], "no variables"),
+    (["run", "six_hump_camel_x", "--start", "1"], "unknown function"),
+    # functions
+    (["functions", "extra"], "unrecognized arguments: extra"),
+    (["functions", "--json", "--bogus"], "unrecognized"),
+    # animate
+    (["animate", "derivative", "-o", "{tmp}/file.txt/out.gif"], "file.txt"),
+    (["animate", "derivative", "-o", "/proc/out.gif"], "/proc/out.gif"),
+    (["animate", "derivative", "-o", "{tmp}/a.gif.txt"], ".txt"),
+    (["animate", "derivative", "-o", ""], "suffix"),
+    (["animate", "derivative", "--frames", "-3", "-o", "{tmp}/a.gif"], "--frames"),
+    (["animate", "derivative", "--frames", "2001", "-o", "{tmp}/a.gif"], "2,000"),
+    (["animate", "derivative", "--fps", "121", "-o", "{tmp}/a.gif"], "--fps"),
+    (["animate", "derivative", "--fps", "1.5", "-o", "{tmp}/a.gif"], "--fps"),
+    (["animate", "derivative", "--size", "0x0", "-o", "{tmp}/a.gif"], "--size"),
+    (["animate", "derivative", "--size", "-100x100", "-o", "{tmp}/a.gif"], "--size"),
+    (["animate", "derivative", "--size", "4001x100", "-o", "{tmp}/a.gif"], "4000"),
+    (["animate", "derivative", "--at", "1,2", "-o", "{tmp}/a.gif"], "--at"),
+    (["animate", "derivative", "--at", "nan", "-o", "{tmp}/a.gif"], "--at"),
+    (["animate", "derivative", "log(x)", "--at", "-1", "-o", "{tmp}/a.gif"], "finite"),
+    (["animate", "descent-1d", "rosenbrock", "-o", "{tmp}/a.gif"], "one variable"),
+    (["animate", "descent-1d", "x^2", "--dim", "3", "-o", "{tmp}/a.gif"], "dim=3"),
+    (["animate", "descent-1d", "--max-iter", "20000000", "-o", "{tmp}/a.gif"], "--max-iter"),
+    (["animate", "descent-1d", "--optimizer", "nope", "-o", "{tmp}/a.gif"], "unknown optimizer"),
+    (["animate", "descent-1d", "--start", "abc", "-o", "{tmp}/a.gif"], "--start"),
+    (["animate", "descent-1d", "x^2", "--vars", "", "-o", "{tmp}/a.gif"], "--vars"),
+    # gallery
+    (["gallery", "--out", "{tmp}/file.txt"], "file.txt"),
+    (["gallery", "--out", "{tmp}/file.txt/sub"], "file.txt"),
+    (["gallery", "--bogus"], "unrecognized"),
+]
+
+
+@pytest.mark.parametrize(("argv", "phrase"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_argument_is_one_line_exit_2_nothing_written(capsys, tmp_path, argv, phrase) -> None:
+    (tmp_path / "file.txt").write_text("keep me")
+    before = sorted((p, p.stat().st_size) for p in tmp_path.rglob("*"))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith("descentlab: error: ") and err.count("\n") == 1, err
+    assert phrase.replace("{tmp}", str(tmp_path)) in err
+    assert "Traceback" not in err
+    assert sorted((p, p.stat().st_size) for p in tmp_path.rglob("*")) == before
+
+
+def test_limits_are_in_the_help_texts() -> None:
+    parser = cli.build_parser()
+    sub = parser._subparsers._group_actions[0].choices
+    run_help, animate_help = sub["run"].format_help(), sub["animate"].format_help()
+    for text in (f"{cli.MAX_ITER_LIMIT:,}", f"{cli.MAX_STARTS:,}", f"{cli.MAX_TRACE_FLOATS:,}"):
+        assert text in " ".join(run_help.split())
+    for text in (f"{cli.MAX_FRAMES:,}", f"{cli.MAX_SIDE_PX:,}", f"{cli.MAX_FPS}"):
+        assert text in " ".join(animate_help.split())
+
+
+def test_many_starts_print_a_bounded_table(capsys) -> None:
+    start = time.perf_counter()
+    code = main(["run", "x^2", "--random-starts", "100000", "--max-iter", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert len(out.splitlines()) < 60
+    assert "99,950 more runs" in out
+    assert time.perf_counter() - start < 20  # was quadratic: 400 s
+
+
+# ------------------------------------------------------------------------------------------------
+# Numerics: subprocesses with warnings as errors
+
+
+def _cli_process(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-m", "descentlab", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "at"),
+    [
+        (["run", "x^2", "--start", "1", "--lr", "1.5"], 250),
+        (["run", "rosenbrock", "--start", "-1.2,1", "--lr", "0.01"], 6),
+    ],
+)
+def test_diverging_runs_say_where_without_warnings(argv: list[str], at: int) -> None:
+    text = _cli_process(*argv)
+    assert text.returncode == 0 and text.stderr == "", text.stderr
+    assert "diverged" in text.stdout and f"diverged at iteration {at}:" in text.stdout
+    doc = json.loads(_cli_process(*argv, "--json", "--trace").stdout)
+    (run,) = doc["runs"]
+    assert run["status"] == "diverged" and run["diverged_at"] == at
+    assert run["message"].startswith(f"diverged at iteration {at}:")
+    assert doc["minima_found"] == []
+
+
+def test_undefined_at_the_start_is_a_clear_error() -> None:
+    done = _cli_process("run", "log(x)", "--start", "-1")
+    assert done.returncode == 2
+    assert done.stderr == "descentlab: error: f is not defined at (-1): value is nan\n"
+
+
+# ------------------------------------------------------------------------------------------------
+# Ctrl-C during a render
+
+
+def test_ctrl_c_during_a_render_keeps_the_old_file(tmp_path: Path) -> None:
+    out = tmp_path / "keep.gif"
+    out.write_bytes(b"the good old file")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "descentlab", "animate", "descent-1d", "--frames", "2000",
+         "--size", "400x300", "--quiet", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if [p for p in tmp_path.iterdir() if p != out]:  # the temporary file: rendering
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert stderr == "descentlab: interrupted\n"
+    assert out.read_bytes() == b"the good old file"
+    assert list(tmp_path.iterdir()) == [out]
