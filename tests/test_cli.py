@@ -371,3 +371,30 @@ def test_animate_smallest_size_renders_without_warnings(capsys, tmp_path, scene,
                            "-o", str(out))  # fmt: skip
     assert code == 0, err
     assert out.exists()
+
+
+UNDEFINED_STARTS = [
+    ("descent-1d", "log(x)", "-1", "gif"),
+    ("contour", "log(x) + y", "-1,0", "gif"),
+    ("race", "log(x) + y^2", "-1,1", "gif"),
+    ("remedies", "log(x + 4)", "-5", "gif"),
+    ("lr-sweep", "log(x) + y^2", "-1,0", "png"),
+    ("linesearch", "log(x) + y^2", "-1,1", "png"),
+]
+
+
+@pytest.mark.parametrize(("scene", "target", "start", "suffix"), UNDEFINED_STARTS)
+def test_animate_start_where_f_is_undefined(capsys, tmp_path, scene, target, start, suffix):
+    code, out, err = run_cli(capsys, "animate", scene, target, "--start", start, "--quiet", "-o",
+                             str(tmp_path / f"a.{suffix}"))  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "not defined at" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_under_a_file_says_so(capsys, tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("keep")
+    code, _, err = run_cli(
+        capsys, "animate", "derivative", "-o", str(tmp_path / "notes.txt" / "a.gif")
+    )
+    assert code == 2 and "is a file, not a folder" in err

@@ -227,7 +227,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 def test_parent_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
-    with pytest.raises(RenderError, match="does not exist"):
+    with pytest.raises(RenderError, match="is a file, not a folder"):
         small_scene().save(tmp_path / "f" / "a.gif")
 
 

@@ -365,15 +365,19 @@ class Objective:
         f, G = self._value_and_grad(points)
         f = np.asarray(f).reshape(-1)
         G = np.asarray(G).reshape(points.shape)
-        for i, x in enumerate(points):
-            where = ", ".join(format_number(float(v)) for v in x)
-            if not np.isfinite(f[i]):
-                raise EvaluationError(f"f is not defined at ({where}): value is {f[i]}")
-            if grad and not np.all(np.isfinite(G[i])):
-                shown = ", ".join(str(g) for g in G[i])
-                raise EvaluationError(
-                    f"the gradient of f is not defined at ({where}): gradient is ({shown})"
-                )
+        bad = ~np.isfinite(f)
+        if grad:
+            bad |= ~np.all(np.isfinite(G), axis=1)
+        if not bad.any():  # one vectorized test: a million starts cost one evaluation
+            return
+        i = int(np.argmax(bad))
+        where = ", ".join(format_number(float(v)) for v in points[i])
+        if not np.isfinite(f[i]):
+            raise EvaluationError(f"f is not defined at ({where}): value is {f[i]}")
+        shown = ", ".join(str(g) for g in G[i])
+        raise EvaluationError(
+            f"the gradient of f is not defined at ({where}): gradient is ({shown})"
+        )
 
     def __repr__(self) -> str:
         return (

@@ -97,6 +97,7 @@ def run(
     settings = {"max_iter": max_iter, "grad_tol": grad_tol, "f_tol": f_tol, "x_tol": x_tol}
     chosen = {k: (defaults.get(k) if v is None else v) for k, v in settings.items()}
     chosen = {k: v for k, v in chosen.items() if v is not None}
+    obj.check_finite_at(X0)  # a start where f is undefined is bad input, not a divergence
     return minimize(obj, X0, default if optimizer is None else optimizer, record=True, **chosen)
 
 

@@ -69,9 +69,11 @@ def descent_1d(
     if int(pause) != pause or not 0 <= pause <= frames - 2:
         raise ConfigError(f"pause_frames must be in 0..frames-2 (got {pause_frames!r})")
     c = curve(target, scene="descent-1d")
+    X0 = np.array([[float(start)]])
+    c.objective.check_finite_at(X0)  # a start where f is undefined is bad input
     result = minimize(
         c.objective,
-        np.array([[float(start)]]),
+        X0,
         gd(lr=0.001) if optimizer is None else optimizer,
         max_iter=max_iter,
         grad_tol=grad_tol,

@@ -470,6 +470,8 @@ def _check_target(
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
         raise RenderError(f"cannot write {str(path)!r}: {got}; use one of {', '.join(valid)}")
     parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise RenderError(f"cannot write {str(path)!r}: {str(parent)!r} is a file, not a folder")
     if not parent.is_dir():
         raise RenderError(f"cannot write {str(path)!r}: folder {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):

@@ -108,6 +108,8 @@ def remedies(
         ("Modification of learning rate", np.array([[3.0]]), fast),
         ("Multi-start", multi, slow),
     ]
+    for _, X0, _ in panels:
+        obj.check_finite_at(X0)  # a start where f is undefined is bad input
     results = [minimize(obj, X0, opt, record=True, **settings) for _, X0, opt in panels]
     # Each record is one iteration: padding the shorter runs with their last point shares the
     # clock, so the panels end together.

@@ -295,6 +295,7 @@ def lr_sweep(
         "max_iter": 300 if max_iter is None else max_iter,
         "grad_tol": 1e-8 if grad_tol is None else grad_tol,
     }
+    obj.check_finite_at(x0)  # a start where f is undefined is bad input
     runs = [minimize(obj, x0, gd(lr=float(lr)), record=False, **settings) for lr in rates]
     status = np.array([int(r.status[0]) for r in runs])
     final = np.array([float(r.fun[0]) for r in runs])
@@ -596,6 +597,7 @@ def linesearch(
             raise ConfigError(
                 f"start must be one finite point of {obj.dim} numbers (got {start!r})"
             )
+    obj.check_finite_at(x)  # a start where f is undefined is bad input
     if iteration:
         x = minimize(obj, x, opt, max_iter=iteration, grad_tol=0.0, record=False).x[0]
     X = x[None, :]
