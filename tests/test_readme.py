@@ -36,3 +36,21 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def test_ci_fails_on_no_tests() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert '"$rc" -eq 5' in ci
+
+
+def test_python_example_runs(tmp_path) -> None:
+    """The README's Python example runs as printed and does what its comments say."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## The same from Python\n\n```python\n(.*?)```", text, flags=re.S)[1]
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("[ 1. -2.  1.  1.]") and first.count("converged") == 4
+    assert "converged" in out.stdout.splitlines()[-1]
+    assert (tmp_path / "contour.gif").stat().st_size > 10_000
