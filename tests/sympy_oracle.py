@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children
+from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children, post_order
 
 SYMBOLS: dict[str, sp.Symbol] = {}
 """Real symbols by name, made on first use (``to_sympy`` without ``symbols`` uses these)."""
@@ -59,13 +59,7 @@ def to_sympy(
             by default as the exact binary value of the float the tree holds.
     """
     done: dict[int, sp.Expr] = {}
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, ready = stack.pop()
-        if not ready:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children(node))
-            continue
+    for node in post_order(tree):
         args = [done[id(c)] for c in children(node)]
         if isinstance(node, Num):
             value = sp.Rational(repr(node.value)) if decimal else sp.Rational(node.value)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from descentlab.errors import ConfigError, EvaluationError
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children
+from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children, post_order
 
 __all__ = ["DERIVATIVES", "diff", "gradient_trees", "simplify"]
 
@@ -228,24 +228,6 @@ Note: ``abs`` gives ``u/abs(u)``, undefined (nan) at 0, where the autodiff gradi
 """
 
 
-def _post_order(tree: Node) -> list[Node]:
-    """Every distinct node object, children before parents, without recursion."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, ready = stack.pop()
-        if ready:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children(node)))
-    return order
-
-
 def _rebuild(node: Node, args: list[Node]) -> Node:
     if isinstance(node, Unary):
         return neg(args[0])
@@ -274,7 +256,7 @@ def simplify(tree: Node) -> Node:
         'y + z + 6'
     """
     done: dict[int, Node] = {}
-    for node in _post_order(tree):
+    for node in post_order(tree):
         done[id(node)] = _rebuild(node, [done[id(c)] for c in children(node)])
     return done[id(tree)]
 
@@ -336,7 +318,7 @@ def diff(tree: Node, var: str) -> Node:
         raise ConfigError(f"variable must be a name (got {var!r})")
     simplified: dict[int, Node] = {}
     derivative: dict[int, Node] = {}
-    for node in _post_order(tree):
+    for node in post_order(tree):
         kids = children(node)
         s = [simplified[id(c)] for c in kids]
         d = [derivative[id(c)] for c in kids]

@@ -24,7 +24,18 @@ from numpy.typing import ArrayLike
 
 from descentlab.errors import EvaluationError
 from descentlab.expr.parser import FUNCTION_ALIASES
-from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var, children, names
+from descentlab.expr.tree import (
+    Binary,
+    Call,
+    Const,
+    Node,
+    Num,
+    Unary,
+    Var,
+    children,
+    names,
+    post_order,
+)
 
 FUNCTIONS: dict[str, np.ufunc] = {
     "abs": np.absolute,
@@ -237,18 +248,9 @@ def _binary(node: Binary, constants: dict[int, Any]) -> list[Node | Instruction]
 
 def _fold_constants(tree: Node) -> dict[int, Any]:
     """Values of the sub-trees without variables, by ``id``; validates every node on the way."""
-    post_order: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, seen = stack.pop()
-        if seen:
-            post_order.append(node)
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children(node)))
     values: dict[int, Any] = {}
     with np.errstate(all="ignore"):
-        for node in post_order:
+        for node in post_order(tree):
             _check(node)
             if isinstance(node, Var):
                 continue

@@ -31,6 +31,7 @@ from descentlab.expr.tree import (
     Var,
     children,
     format_number,
+    post_order,
 )
 
 _GREEK = frozenset(
@@ -84,17 +85,8 @@ def to_latex(tree: Node) -> str:
         >>> to_latex(parse("sin(x^2/2)*sqrt(abs(y))"))
         '\\sin\\left(\\frac{x^{2}}{2}\\right) \\sqrt{\\left|y\\right|}'
     """
-    post_order: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(tree, False)]
-    while stack:
-        node, seen = stack.pop()
-        if seen:
-            post_order.append(node)
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children(node)))
     printed: dict[int, _Printed] = {}
-    for node in post_order:
+    for node in post_order(tree):
         printed[id(node)] = _print(node, [printed[id(c)] for c in children(node)])
     return printed[id(tree)].text
 

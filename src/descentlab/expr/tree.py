@@ -153,17 +153,34 @@ def _fields(node: Node) -> tuple:
     return (node.func,)
 
 
-def _fold(tree: Node, combine: Callable[[Node, list[Any]], Any]) -> Any:
-    """``combine(node, [results of its children])`` for every node, children first, iteratively."""
-    done: dict[int, Any] = {}
+def post_order(tree: Node) -> list[Node]:
+    """Every distinct node (by identity) once, children before parents, left to right.
+
+    Iterative, so it works on trees of any depth; every walker in descentlab is built on it.
+
+    Examples:
+        >>> [str(n) for n in post_order(Binary("+", Var("x"), Num(1.0)))]
+        ['x', '1', 'x + 1']
+    """
+    order: list[Node] = []
+    seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(tree, False)]
     while stack:
         node, ready = stack.pop()
         if ready:
-            done[id(node)] = combine(node, [done[id(c)] for c in children(node)])
-        elif id(node) not in done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(children(node)))
+    return order
+
+
+def _fold(tree: Node, combine: Callable[[Node, list[Any]], Any]) -> Any:
+    """``combine(node, [results of its children])`` for every node, children first, iteratively."""
+    done: dict[int, Any] = {}
+    for node in post_order(tree):
+        done[id(node)] = combine(node, [done[id(c)] for c in children(node)])
     return done[id(tree)]
 
 
