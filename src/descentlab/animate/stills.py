@@ -31,6 +31,25 @@ def _check_count(name: str, value: int, least: int) -> int:
     return int(value)
 
 
+def _one_start(obj: Any, start: Any) -> np.ndarray:
+    """The single start of a still: the catalogue's first, else ones; f must be defined there.
+
+    Raises:
+        ConfigError: Not one finite point of the objective's dimension.
+        EvaluationError: f (or its gradient) is not defined at the start.
+    """
+    if start is None:
+        x = np.array(obj.problem.starts[0], dtype=float) if obj.problem else np.ones(obj.dim)
+    else:
+        x = np.array(start, dtype=float).reshape(-1)
+        if x.size != obj.dim or not np.all(np.isfinite(x)):
+            raise ConfigError(
+                f"start must be one finite point of {obj.dim} numbers (got {start!r})"
+            )
+    obj.check_finite_at(x)  # a start where f is undefined is bad input, not a divergence
+    return x
+
+
 def _mark_minima(ax: Any, obj: Any) -> None:
     if obj.problem is None:
         return
@@ -280,14 +299,7 @@ def lr_sweep(
     from descentlab.result import Status
 
     obj = as_objective(target)  # type: ignore[arg-type]
-    if start is None:
-        x0 = np.array(obj.problem.starts[0], dtype=float) if obj.problem else np.ones(obj.dim)
-    else:
-        x0 = np.array(start, dtype=float).reshape(-1)
-        if x0.size != obj.dim or not np.all(np.isfinite(x0)):
-            raise ConfigError(
-                f"start must be one finite point of {obj.dim} numbers (got {start!r})"
-            )
+    x0 = _one_start(obj, start)
     rates = np.geomspace(1e-3, 0.3, 48) if lrs is None else np.asarray(lrs, dtype=float)
     if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates) & (rates > 0)):
         raise ConfigError(f"lrs must be positive numbers (got {lrs!r})")
@@ -295,7 +307,6 @@ def lr_sweep(
         "max_iter": 300 if max_iter is None else max_iter,
         "grad_tol": 1e-8 if grad_tol is None else grad_tol,
     }
-    obj.check_finite_at(x0)  # a start where f is undefined is bad input
     runs = [minimize(obj, x0, gd(lr=float(lr)), record=False, **settings) for lr in rates]
     status = np.array([int(r.status[0]) for r in runs])
     final = np.array([float(r.fun[0]) for r in runs])
@@ -589,15 +600,7 @@ def linesearch(
     if getattr(opt, "name", None) != "linesearch":
         raise ConfigError(f"the linesearch still needs the linesearch optimizer (got {opt!r})")
     iteration = _check_count("iteration", iteration, 0)
-    if start is None:
-        x = np.array(obj.problem.starts[0], dtype=float) if obj.problem else np.ones(obj.dim)
-    else:
-        x = np.array(start, dtype=float).reshape(-1)
-        if x.size != obj.dim or not np.all(np.isfinite(x)):
-            raise ConfigError(
-                f"start must be one finite point of {obj.dim} numbers (got {start!r})"
-            )
-    obj.check_finite_at(x)  # a start where f is undefined is bad input
+    x = _one_start(obj, start)
     if iteration:
         x = minimize(obj, x, opt, max_iter=iteration, grad_tol=0.0, record=False).x[0]
     X = x[None, :]
