@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from hand_objectives import Quartic, Rosenbrock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,39 +15,6 @@ from descentlab.descent import SupportsObjective, minimize
 from descentlab.errors import ConfigError
 from descentlab.optimizers import OPTIMIZERS, adam, gd, linesearch, momentum
 from descentlab.result import Cause, Status
-
-
-class Quartic:
-    """The notebook's f = 3x^4 + 4x^3 - 12x^2 + 7, f' = 12x^3 + 12x^2 - 24x."""
-
-    dim = 1
-
-    def value(self, X):
-        x = X[:, 0]
-        return 3.0 * x**4 + 4.0 * x**3 - 12.0 * x**2 + 7.0
-
-    def grad(self, X):
-        x = X[:, 0]
-        return (12.0 * x * x * x + 12.0 * x * x - 24.0 * x)[:, None]
-
-    def value_and_grad(self, X):
-        return self.value(X), self.grad(X)
-
-
-class Rosenbrock:
-    dim = 2
-
-    def value(self, X):
-        x, y = X[:, 0], X[:, 1]
-        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
-
-    def grad(self, X):
-        x, y = X[:, 0], X[:, 1]
-        r = y - x * x
-        return np.stack((-2.0 * (1.0 - x) - 400.0 * x * r, 200.0 * r), axis=1)
-
-    def value_and_grad(self, X):
-        return self.value(X), self.grad(X)
 
 
 class Quadratic:

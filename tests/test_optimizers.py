@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hand_objectives import Quartic, Rosenbrock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,37 +50,6 @@ def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
 
 def quartic_grad(x: float) -> tuple[float]:
     return (12.0 * x * x * x + 12.0 * x * x - 24.0 * x,)
-
-
-class Rosenbrock:
-    dim = 2
-
-    def value(self, X):
-        x, y = X[:, 0], X[:, 1]
-        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
-
-    def grad(self, X):
-        x, y = X[:, 0], X[:, 1]
-        r = y - x * x
-        return np.stack((-2.0 * (1.0 - x) - 400.0 * x * r, 200.0 * r), axis=1)
-
-    def value_and_grad(self, X):
-        return self.value(X), self.grad(X)
-
-
-class Quartic:
-    dim = 1
-
-    def value(self, X):
-        x = X[:, 0]
-        return 3.0 * x**4 + 4.0 * x**3 - 12.0 * x**2 + 7.0
-
-    def grad(self, X):
-        x = X[:, 0]
-        return (12.0 * x * x * x + 12.0 * x * x - 24.0 * x)[:, None]
-
-    def value_and_grad(self, X):
-        return self.value(X), self.grad(X)
 
 
 FUNCTIONS = {"rosenbrock": (Rosenbrock(), rosenbrock_grad), "quartic": (Quartic(), quartic_grad)}
