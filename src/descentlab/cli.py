@@ -277,9 +277,9 @@ def _domain(args: argparse.Namespace, objective) -> list[tuple[float, float]]:
         if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
             raise ConfigError(f"--domain must be LO,HI with LO < HI (got {args.domain!r})")
         return [(lo_hi[0], lo_hi[1])] * objective.dim
-    if objective.domain is not None:
-        return [tuple(b) for b in objective.domain]
-    return [(-2.0, 2.0)] * objective.dim
+    from descentlab.multistart import start_domain
+
+    return start_domain(objective)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -585,6 +585,108 @@ def _cmd_gallery(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# compare
+
+
+def _cmd_compare(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.compare import (
+        FIGURE_FORMATS,
+        MAX_BUDGET,
+        MAX_GRID,
+        MAX_STARTS,
+        compare,
+        compare_catalogue,
+    )
+
+    if args.catalogue == (args.target is not None):
+        raise ConfigError("give a TARGET or --catalogue (one of the two)")
+    settings: dict[str, Any] = {}
+    if args.optimizers is not None:
+        settings["optimizers"] = [n.strip() for n in args.optimizers.split(",")]
+    if args.starts is not None:
+        settings["starts"] = _int(args.starts, "--starts", low=1, high=MAX_STARTS)
+    if args.seed is not None:
+        settings["seed"] = _int(args.seed, "--seed", low=0, high=2**63 - 1)
+    if args.budget is not None:
+        settings["budget"] = _int(args.budget, "--budget", low=1, high=MAX_BUDGET)
+    if args.success_tol is not None:
+        settings["success_tol"] = _float(args.success_tol, "--success-tol", positive=True)
+    if args.lr_grid is not None:
+        parts = args.lr_grid.split(",")
+        if len(parts) != 3:
+            raise ConfigError(f"--lr-grid takes LO,HI,COUNT (got {args.lr_grid!r})")
+        lo = _float(parts[0], "--lr-grid LO", positive=True)
+        hi = _float(parts[1], "--lr-grid HI", positive=True)
+        count = _int(parts[2], "--lr-grid COUNT", low=1, high=MAX_GRID)
+        settings["lr_grid"] = (lo, hi, count)
+    hyper = _compare_hyperparameters(args, settings.get("optimizers"))
+    if hyper:
+        settings["hyperparameters"] = hyper
+    if args.output is not None:
+        path = Path(args.output)
+        if path.suffix.lower() not in FIGURE_FORMATS:
+            got = f"'{path.suffix}'" if path.suffix else "no suffix"
+            raise ConfigError(
+                f"cannot write {args.output!r}: {got}; a comparison is a still figure, "
+                f"so use one of {', '.join(FIGURE_FORMATS)}"
+            )
+        if not path.parent.is_dir():
+            raise ConfigError(f"cannot write {args.output!r}: its folder does not exist")
+    progress = None if not args.quiet else False
+    if args.catalogue:
+        if args.dim is not None:
+            raise ConfigError("--dim goes with a TARGET; --catalogue runs n = 2 and 10")
+        record: Any = compare_catalogue(progress=progress, **settings)
+    else:
+        dim = _int(args.dim, "--dim", low=1, high=MAX_DIM) if args.dim is not None else None
+        record = compare(args.target, dim=dim, progress=progress, **settings)
+    if args.output is not None:
+        record.save(args.output)
+    if args.json:
+        _print_json(record.to_json())
+    else:
+        out(record.table())
+        if args.output is not None:
+            out(f"wrote {args.output}")
+    return 0
+
+
+def _compare_hyperparameters(
+    args: argparse.Namespace, names: list[str] | None
+) -> dict[str, dict[str, Any]]:
+    """``--momentum`` and friends, given to every compared optimizer that takes them."""
+    import inspect
+
+    from descentlab.compare import DEFAULT_OPTIMIZERS
+    from descentlab.optimizers import OPTIMIZERS
+
+    given: dict[str, Any] = {}
+    if args.momentum is not None:
+        given["momentum"] = _float(args.momentum, "--momentum")
+    if args.alpha is not None:
+        given["alpha"] = _float(args.alpha, "--alpha")
+    if args.betas is not None:
+        betas = _floats(args.betas, "--betas")
+        if len(betas) != 2:
+            raise ConfigError(f"--betas takes two numbers B1,B2 (got {args.betas!r})")
+        given["betas"] = tuple(betas)
+    if args.eps is not None:
+        given["eps"] = _float(args.eps, "--eps")
+    out: dict[str, dict[str, Any]] = {}
+    for name in names if names is not None else DEFAULT_OPTIMIZERS:
+        if name not in OPTIMIZERS:
+            continue  # compare() names the unknown optimizer
+        accepted = inspect.signature(OPTIMIZERS[name]).parameters
+        mine = {key: value for key, value in given.items() if key in accepted}
+        if mine:
+            out[name] = mine
+    for key in given:
+        if not any(key in settings for settings in out.values()):
+            raise ConfigError(f"--{key} applies to none of the compared optimizers")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
 # The parser and main
 
 
@@ -652,6 +754,35 @@ def build_parser() -> _Parser:
     p.add_argument("--out", default="gallery", metavar="DIR", help="folder (default: gallery/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_gallery)
+
+    p = sub.add_parser(
+        "compare", help="success rates of optimizers over many starts, equal budgets, an lr grid"
+    )
+    p.add_argument("target", nargs="?", help="a catalogue name or a formula")
+    p.add_argument(
+        "--catalogue", action="store_true", help="every 1-D and 2-D function, n-D ones at n=2, 10"
+    )
+    p.add_argument("--optimizers", metavar="A,B", help="optimizers (default: the seven basic)")
+    p.add_argument("--starts", metavar="K", help="random starts per cell (default 1,000)")
+    p.add_argument("--seed", metavar="S", help="seed of the starts (default 0)")
+    p.add_argument("--budget", metavar="N", help="iterations per run (default 1,000)")
+    p.add_argument(
+        "--lr-grid", metavar="LO,HI,COUNT", help="log grid of learning rates (default 1e-4,1,13)"
+    )
+    p.add_argument(
+        "--success-tol", metavar="T", help="success: |f - f*| <= T, not diverged (default 1e-4)"
+    )
+    p.add_argument("--momentum", metavar="M", help="momentum (momentum, nesterov)")
+    p.add_argument("--alpha", metavar="A", help="smoothing constant (rmsprop)")
+    p.add_argument("--betas", metavar="B1,B2", help="moment decay rates (adam)")
+    p.add_argument("--eps", metavar="E", help="term added to the denominator")
+    p.add_argument(
+        "--dim", metavar="N", help=f"dimension of an n-dimensional function (<= {MAX_DIM:,})"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("-o", "--output", metavar="FIGURE", help="write the figure (.png or .svg)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_compare)
     return parser
 
 

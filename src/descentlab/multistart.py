@@ -34,11 +34,32 @@ __all__ = [
     "group_minima",
     "match_known",
     "random_starts",
+    "start_domain",
     "summarize",
 ]
 
 MAX_STARTS = 10_000_000
 """Most starting points the helpers make in one call (80 MB of float64 per coordinate)."""
+
+DEFAULT_BOX = (-2.0, 2.0)
+"""Where random starts are drawn, per variable, for an objective without a domain."""
+
+
+def start_domain(objective: Any) -> list[tuple[float, float]]:
+    """The box random starts come from: the objective's domain, else :data:`DEFAULT_BOX`.
+
+    ``run --random-starts`` and :func:`descentlab.compare.compare` both use it, so a comparison's
+    starts are exactly the ones ``run`` draws with the same seed.
+
+    Examples:
+        >>> class F:
+        ...     dim, domain = 2, None
+        >>> start_domain(F())
+        [(-2.0, 2.0), (-2.0, 2.0)]
+    """
+    if objective.domain is not None:
+        return [(float(lo), float(hi)) for lo, hi in objective.domain]
+    return [DEFAULT_BOX] * objective.dim
 
 
 @dataclass(frozen=True, eq=False)

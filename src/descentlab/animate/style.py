@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLORS",
     "DPI",
+    "OPTIMIZER_COLORS",
     "RC",
     "finish_layout",
     "new_figure",
@@ -35,6 +36,18 @@ COLORS: dict[str, str] = {
     "grid": "#e6e6e6",
     "text": "#222222",
     "muted": "#777777",
+}
+
+#: One colour per optimizer, the same in every scene and figure (distinct in hue and lightness;
+#: the race scene and the comparison figure both use it).
+OPTIMIZER_COLORS: dict[str, str] = {
+    "gd": "#222222",
+    "momentum": "#1f77b4",
+    "nesterov": "#17becf",
+    "adagrad": "#2ca02c",
+    "rmsprop": "#9467bd",
+    "adam": "#d62728",
+    "linesearch": "#ff7f0e",
 }
 
 #: matplotlib settings applied while a scene builds its figure.
