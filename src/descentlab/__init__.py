@@ -14,6 +14,7 @@ Examples:
 Importing descentlab imports NumPy only; matplotlib loads when a scene is built.
 """
 
+from descentlab.comparison import compare as compare
 from descentlab.derivatives import check_grad as check_grad
 from descentlab.derivatives import diff as diff
 from descentlab.derivatives import error_sweep as error_sweep
@@ -70,6 +71,7 @@ __all__ = [
     "adam",
     "as_objective",
     "check_grad",
+    "compare",
     "diff",
     "error_sweep",
     "evaluate",

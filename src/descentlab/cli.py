@@ -589,7 +589,7 @@ def _cmd_gallery(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from descentlab.compare import (
+    from descentlab.comparison import (
         FIGURE_FORMATS,
         MAX_BUDGET,
         MAX_GRID,
@@ -657,7 +657,7 @@ def _compare_hyperparameters(
     """``--momentum`` and friends, given to every compared optimizer that takes them."""
     import inspect
 
-    from descentlab.compare import DEFAULT_OPTIMIZERS
+    from descentlab.comparison import DEFAULT_OPTIMIZERS
     from descentlab.optimizers import OPTIMIZERS
 
     given: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from descentlab.cli import main
-from descentlab.compare import (
+from descentlab.comparison import (
     Cell,
     _best,
     compare,
