@@ -300,6 +300,7 @@ BAD_ANIMATE = [
     (["animate", "descent-1d", "--lr", "-1", "-o", "{tmp}/a.gif"], "lr"),
     (["animate", "descent-1d", "sin(", "-o", "{tmp}/a.gif"], "column"),
     (["animate", "derivative"], "--output"),
+    (["animate", "basins", "-o", "{tmp}/b.html"], "a still is one picture, saved as .png"),
 ]
 
 
@@ -398,3 +399,21 @@ def test_output_under_a_file_says_so(capsys, tmp_path) -> None:
         capsys, "animate", "derivative", "-o", str(tmp_path / "notes.txt" / "a.gif")
     )
     assert code == 2 and "is a file, not a folder" in err
+
+
+def test_gallery_refuses_an_empty_folder(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "gallery", "--out", "", "--quiet")
+    assert code == 2 and out == ""
+    assert err.startswith("descentlab: error: ") and "empty" in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_help_lists_every_scene_in_one_spelling(capsys) -> None:
+    from descentlab.animate.registry import SCENES
+
+    code, out, _ = run_cli(capsys, "animate", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert f"one of: {', '.join(SCENES)}" in flat
+    assert "descent_1d" not in flat

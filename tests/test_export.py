@@ -328,3 +328,63 @@ def test_quiet_when_not_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture
     small_scene(n_frames=25).save(tmp_path / "b.gif", quiet=False)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_leave_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A signal whose default action ends the process at once still removes the temp file."""
+    import signal
+
+    number = getattr(signal, name)
+    assert signal.getsignal(number) == signal.SIG_DFL  # else save() leaves the handler alone
+    target = tmp_path / "a.gif"
+    target.write_bytes(b"the old file")
+
+    def signalled(scene: object, tmp: Path, fps: float, quiet: object) -> None:
+        tmp.write_bytes(b"half a gif")
+        os.kill(os.getpid(), number)
+
+    monkeypatch.setitem(export.FORMATS, ".gif", signalled)
+    with pytest.raises(SystemExit) as caught:
+        small_scene().save(target)
+    assert caught.value.code == 128 + number
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+    assert target.read_bytes() == b"the old file"
+    assert signal.getsignal(number) == signal.SIG_DFL  # restored after the write
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    target = real / "movie.gif"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.gif"
+    link.symlink_to(target)
+    assert small_scene(n_frames=3).save(link) == link
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    with Image.open(target) as im:
+        assert im.format == "GIF" and im.n_frames >= 2
+    assert sorted(p.name for p in real.iterdir()) == ["movie.gif"]  # no temp file left
+    dangling = tmp_path / "new.png"
+    dangling.symlink_to(real / "made.png")
+    small_scene(n_frames=2).save(dangling)
+    assert dangling.is_symlink() and (real / "made.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_symlink_to_a_missing_folder_says_so(tmp_path: Path) -> None:
+    link = tmp_path / "link.gif"
+    link.symlink_to(tmp_path / "gone" / "a.gif")
+    with pytest.raises(RenderError, match="gone.*does not exist"):
+        small_scene().save(link)
+    assert [p.name for p in tmp_path.iterdir()] == ["link.gif"]
+
+
+@pytest.mark.parametrize("suffix", [".html", ".gif", ".mp4"])
+def test_a_still_as_an_animation_format_says_why_not(tmp_path: Path, suffix: str) -> None:
+    fig = new_figure((90, 60))
+    fig.add_subplot().plot([0, 1])
+    with pytest.raises(RenderError, match=r"a still is one picture, saved as \.png.*animations"):
+        Still(fig).save(tmp_path / f"s{suffix}")
+    assert list(tmp_path.iterdir()) == []

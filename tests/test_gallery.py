@@ -1,34 +1,54 @@
-"""The gallery: every scene and still renders, GIFs stay under 500 KB, quiet when asked."""
+"""The gallery and the registry: every scene and still renders, one spelling of the names."""
 
 from __future__ import annotations
 
 import inspect
 
+import pytest
 from PIL import Image
 
+from descentlab import animate
 from descentlab.animate.engine import Scene, Still
-from descentlab.animate.gallery import GALLERY, SCENE_FUNCTIONS, STILLS, Entry, render_gallery
+from descentlab.animate.gallery import GALLERY, Entry, render_gallery
+from descentlab.animate.registry import SCENES, STILLS, scene_name
+from descentlab.errors import ConfigError
 
 
 def test_registry_covers_every_scene_and_still() -> None:
-    assert set(SCENE_FUNCTIONS) == {
-        "remedies",
-        "contour",
-        "surface",
-        "race",
-        "field",
-        "fd-error",
-        "lr-sweep",
-        "basins",
-        "linesearch",
-    }
-    assert STILLS.issubset(SCENE_FUNCTIONS)
-    in_gallery = {e.function for e in GALLERY}
-    assert set(SCENE_FUNCTIONS.values()) <= in_gallery
+    assert set(SCENES) >= STILLS
+    assert {e.name for e in GALLERY} == set(SCENES)  # the gallery shows every scene once
     names = [e.filename for e in GALLERY]
     assert len(set(names)) == len(names)
     for e in GALLERY:
-        assert set(e.kwargs) <= set(inspect.signature(e.function).parameters)
+        assert set(e.kwargs) <= set(inspect.signature(SCENES[e.name]).parameters)
+        assert e.filename == e.name + (".png" if e.name in STILLS else ".gif")
+    for name in SCENES:  # one spelling: lowercase words joined by hyphens
+        assert name == name.lower() and "_" not in name and " " not in name
+
+
+def test_every_scene_is_a_function_of_animate_with_one_shape() -> None:
+    """animate.<scene> is the scene's function (not its module), listed in __all__."""
+    for name, function in SCENES.items():
+        attr = name.replace("-", "_")
+        assert attr in animate.__all__
+        assert getattr(animate, attr) is function
+        params = list(inspect.signature(function).parameters.values())
+        assert params[0].name == "target" and params[0].kind is params[0].POSITIONAL_OR_KEYWORD
+        assert all(p.kind is p.KEYWORD_ONLY for p in params[1:]), name
+        assert "size" in inspect.signature(function).parameters
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("descent_1d", "descent-1d"), ("descent-1d", "descent-1d"), ("FD_error", "fd-error")],
+)
+def test_both_spellings_are_accepted(typed: str, name: str) -> None:
+    assert scene_name(typed) == name
+
+
+def test_an_unknown_scene_lists_the_names() -> None:
+    with pytest.raises(ConfigError, match="descent-1d, remedies"):
+        scene_name("bounce")
 
 
 def test_the_gallery_renders_small_gifs(tmp_path, capsys) -> None:
@@ -45,16 +65,38 @@ def test_the_gallery_renders_small_gifs(tmp_path, capsys) -> None:
     assert capsys.readouterr().err == ""
 
 
-def test_overrides_and_entries(tmp_path) -> None:
-    from descentlab.animate import contour, stills
+def test_an_empty_folder_name_is_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", "  "):
+        with pytest.raises(ConfigError, match="empty"):
+            render_gallery(empty, quiet=True)
+    assert list(tmp_path.iterdir()) == []
 
-    entries = [Entry("c.gif", contour.contour, {}), Entry("f.png", stills.field, {})]
+
+def test_overrides_and_entries(tmp_path) -> None:
+    entries = [Entry("contour", {}), Entry("field", {})]
     paths = render_gallery(
         tmp_path / "sub", quiet=True, entries=entries, overrides={"frames": 4, "size": (300, 280)}
     )
+    assert [p.name for p in paths] == ["contour.gif", "field.png"]
     with Image.open(paths[0]) as im:
         assert 2 <= im.n_frames <= 4 and im.size == (300, 280)  # equal frames may merge
     with Image.open(paths[1]) as im:
         assert im.size == (300, 280)
-    assert isinstance(contour.contour(frames=3, size=(200, 200)), Scene)
-    assert isinstance(stills.field(size=(200, 200)), Still)
+    assert isinstance(animate.contour(frames=3, size=(200, 200)), Scene)
+    assert isinstance(animate.field(size=(200, 200)), Still)
+
+
+def test_scenes_and_stills_show_themselves_in_jupyter() -> None:
+    """The rich repr Jupyter calls: a GIF in an <img> for a scene, PNG bytes for a still."""
+    import base64
+    import io
+
+    html = animate.contour(frames=3, size=(200, 180))._repr_html_()
+    assert html.startswith('<img src="data:image/gif;base64,')
+    data = base64.b64decode(html.split(",", 1)[1].split('"', 1)[0])
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "GIF" and im.size == (200, 180) and im.n_frames >= 2
+    png = animate.field(size=(200, 180))._repr_png_()
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.format == "PNG" and im.size == (200, 180)

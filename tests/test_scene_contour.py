@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from descentlab.animate.contour import DEFAULT_START, contour, levels
+from descentlab.animate.common import DEFAULT_START, levels
+from descentlab.animate.contour import contour
 from descentlab.descent import minimize
 from descentlab.errors import ConfigError, RenderError
 from descentlab.objective import as_objective

@@ -19,8 +19,8 @@ def scene():
 
 
 def test_default_field_races_without_diverging(scene) -> None:
-    assert len(scene.results) == len(RACERS)
-    for res in scene.results:
+    assert len(scene.info["results"]) == len(RACERS)
+    for res in scene.info["results"]:
         assert Status(res.status[0]) != Status.DIVERGED
         assert res.fun[0] < 0.05  # everybody gets well into the valley in 2000 iterations
 
@@ -32,7 +32,7 @@ def test_shared_clock_and_real_iterates(scene) -> None:
     for i in (0, 4, scene.n_frames - 1):
         scene.frame(i)
         t = int(clock.get_text().split()[-1])
-        for head, res in zip(heads, scene.results, strict=True):
+        for head, res in zip(heads, scene.info["results"], strict=True):
             j = min(t, int(res.nit[0]))
             shown = (head.get_xdata()[0], head.get_ydata()[0])
             assert shown == tuple(res.trajectory.xs[j, 0])
@@ -53,7 +53,7 @@ def test_custom_runners_and_bad_input() -> None:
         size=SIZE,
         max_iter=100,
     )
-    assert s.n_frames == 5 and len(s.results) == 2
+    assert s.n_frames == 5 and len(s.info["results"]) == 2
     with pytest.raises(ConfigError, match="two variables"):
         race("x^2", frames=5, size=SIZE)
     with pytest.raises(ConfigError, match="one start"):

@@ -17,7 +17,7 @@ def scene():
 
 
 def test_notebook_outcomes(scene) -> None:
-    ends = [r.x[:, 0] for r in scene.results]
+    ends = [r.x[:, 0] for r in scene.info["results"]]
     np.testing.assert_allclose(ends[0], [-2.0], atol=1e-9)
     np.testing.assert_allclose(ends[1], [-2.0], atol=1e-9)
     np.testing.assert_allclose(ends[2], [-2.0, 1.0, 1.0], atol=1e-9)
@@ -27,16 +27,16 @@ def test_panels_end_together_with_their_own_counts(scene) -> None:
     assert scene.n_frames == 14
     scene.frame(-1)
     readouts = scene.artists[-3:]
-    for text, res in zip(readouts, scene.results, strict=True):
+    for text, res in zip(readouts, scene.info["results"], strict=True):
         counts = ", ".join(str(int(n)) for n in res.nit)
         assert text.get_text().split("\n")[0].endswith(counts)
     dots = scene.artists[:5]  # 1 + 1 + 3 points
-    finals = np.concatenate([r.x[:, 0] for r in scene.results])
+    finals = np.concatenate([r.x[:, 0] for r in scene.info["results"]])
     assert [d.get_xdata()[0] for d in dots] == finals.tolist()
 
 
 def test_frames_show_real_iterates(scene) -> None:
-    path = scene.results[1].trajectory.xs[:, 0, 0]
+    path = scene.info["results"][1].trajectory.xs[:, 0, 0]
     dot = scene.artists[1]
     for i in range(scene.n_frames):
         scene.frame(i)

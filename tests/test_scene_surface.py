@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from descentlab.animate.contour import DEFAULT_START
+from descentlab.animate.common import DEFAULT_START
 from descentlab.animate.surface import surface
 from descentlab.descent import minimize
 from descentlab.errors import ConfigError

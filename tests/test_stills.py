@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.quiver import Quiver
 
-from descentlab.animate import stills
+from descentlab import animate as stills
 from descentlab.errors import ConfigError, RenderError
 from descentlab.multistart import group_minima
 from descentlab.objective import as_objective
@@ -34,7 +34,7 @@ def test_field_arrows_point_downhill_across_level_sets() -> None:
 def test_lr_sweep_marks_diverged_runs_and_the_edge() -> None:
     lrs = [0.01, 0.05, 0.09, 0.2, 0.5]
     still = stills.lr_sweep(lrs=lrs, max_iter=2000, size=(480, 320))
-    status = [Status(r.status[0]) for r in still.runs]
+    status = [Status(r.status[0]) for r in still.info["runs"]]
     diverged = [lr for lr, s in zip(lrs, status, strict=True) if s == Status.DIVERGED]
     assert diverged == [0.2, 0.5]
     ax = still.fig.axes[0]
@@ -52,24 +52,24 @@ def test_lr_sweep_marks_diverged_runs_and_the_edge() -> None:
 
 def test_basins_colours_match_group_minima() -> None:
     still = stills.basins(per_axis=12, size=(360, 340))
-    found = group_minima(still.result, tol=1e-3)
+    found = group_minima(still.info["result"], tol=1e-3)
     assert len(found) == 4
-    flat = still.labels.T.ravel()  # back to grid_starts order (x slowest)
+    flat = still.info["labels"].T.ravel()  # back to grid_starts order (x slowest)
     for m, minimum in enumerate(found):
         assert set(np.nonzero(flat == m)[0]) == set(minimum.rows)
-    assert still.labels.shape == (12, 12)
+    assert still.info["labels"].shape == (12, 12)
 
 
 def test_basins_grey_for_failed_runs() -> None:
     still = stills.basins(optimizer=gd(lr=0.05), per_axis=8, max_iter=50, size=(360, 340))
-    failed = ~np.array([Status(s).converged for s in still.result.status])
+    failed = ~np.array([Status(s).converged for s in still.info["result"].status])
     assert failed.any()
-    assert np.all(still.labels.T.ravel()[failed] == -1)
+    assert np.all(still.info["labels"].T.ravel()[failed] == -1)
 
 
 def test_linesearch_trials_follow_armijo() -> None:
     still = stills.linesearch(size=(480, 320))
-    a, fa, accepted = still.trials
+    a, fa, accepted = still.info["trials"]
     obj = as_objective("rosenbrock")
     f0, g = obj.value_and_grad(np.array([[-1.2, 1.0]]))
     bound = f0[0] - 1e-4 * a * float(g[0] @ g[0])

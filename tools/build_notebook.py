@@ -214,7 +214,7 @@ $h = 10^{-15}$.
 """)
 
 code(r"""
-from descentlab.animate.stills import fd_error
+from descentlab.animate import fd_error
 
 methods = ("forward", "central", "complex")
 show(fd_error(quartic.formula, at=x0, methods=methods, size=(700, 440)), "fd-error")
@@ -338,7 +338,7 @@ $f$ does not change, so the direction of fastest change is perpendicular to it.
 """)
 
 code(r"""
-from descentlab.animate.stills import field
+from descentlab.animate import field
 
 bowl = dl.Objective.from_formula("x^2 + 3y^2")
 show(field(bowl, arrows=13, size=(480, 450)), "field")
@@ -521,7 +521,7 @@ below $2/L$, and explodes above it.
 """)
 
 code(r"""
-from descentlab.animate.stills import lr_sweep
+from descentlab.animate import lr_sweep
 
 square = dl.Objective.from_formula("2x^2")
 lrs = np.geomspace(0.005, 0.6, 48)
@@ -671,10 +671,10 @@ small change of the start changes the outcome. Grey starts are the few that neve
 """)
 
 code(r"""
-from descentlab.animate.stills import basins
+from descentlab.animate import basins
 
 picture = basins(trig, optimizer=dl.gd(lr=0.05), per_axis=90, max_iter=3000, size=(520, 480))
-print(f"{len(picture.minima)} minima found from {90 * 90} starts")
+print(f"{len(picture.info['minima'])} minima found from {90 * 90} starts")
 show(picture, "basins")
 """)
 
@@ -795,7 +795,7 @@ the value falls under the Armijo line; the rejected trials are crosses, the acce
 """)
 
 code(r"""
-from descentlab.animate.stills import linesearch
+from descentlab.animate import linesearch
 
 show(linesearch(rosenbrock, start=[[-1.2, 1.0]], size=(700, 440)), "linesearch")
 """)

@@ -17,7 +17,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from descentlab.errors import ConfigError, DescentlabError, ParseError
@@ -518,16 +517,13 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     import inspect
 
-    from descentlab import animate
     from descentlab.animate.export import check_path
+    from descentlab.animate.registry import SCENES, STILLS, scene_name
 
-    name = args.scene.replace("_", "-")
-    scenes = animate.SCENES
-    if name not in scenes:
-        raise ConfigError(f"unknown scene {args.scene!r}; choose one of: {', '.join(scenes)}")
-    scene_fn = scenes[name]
+    name = scene_name(args.scene)
+    scene_fn = SCENES[name]
     accepted = inspect.signature(scene_fn).parameters
-    path = check_path(args.output, still=name in getattr(animate, "STILLS", ()))
+    path = check_path(args.output, still=name in STILLS)
 
     kwargs: dict[str, Any] = {}
 
@@ -575,10 +571,17 @@ def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     return 0
 
 
+def _scene_names() -> list[str]:
+    """The scene names of the registry (importing it loads no matplotlib)."""
+    from descentlab.animate.registry import SCENES
+
+    return list(SCENES)
+
+
 def _cmd_gallery(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from descentlab.animate.gallery import render_gallery
 
-    written = render_gallery(Path(args.out), quiet=args.quiet)
+    written = render_gallery(args.out, quiet=args.quiet)
     if not args.quiet:
         out(f"wrote {len(written)} files to {args.out}")
     return 0
@@ -732,7 +735,7 @@ def build_parser() -> _Parser:
     p.set_defaults(handler=_cmd_functions)
 
     p = sub.add_parser("animate", help="render a scene to .gif, .mp4, .html or .png")
-    p.add_argument("scene", help="scene name (derivative, descent_1d, remedies, contour, ...)")
+    p.add_argument("scene", help=f"one of: {', '.join(_scene_names())}")
     p.add_argument("target", nargs="?", help="a catalogue name or a formula (default per scene)")
     p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
     p.add_argument("--at", metavar="X", help="the point of the tangent (derivative scene)")

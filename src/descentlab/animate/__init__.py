@@ -1,33 +1,37 @@
 """Scenes (animations and stills), frame sampling, the shared style and export.
 
-Every scene is a function with keyword-only options that returns a
-:class:`~descentlab.animate.engine.Scene` (or a :class:`~descentlab.animate.engine.Still`);
-``scene.save("out.gif")`` writes it. :data:`SCENES` maps the names the CLI uses to these functions.
-matplotlib is imported only when a scene is built, never by ``import descentlab``.
+Every scene and still is a function with keyword-only options (the target first) that returns a
+:class:`~descentlab.animate.engine.Scene` or a :class:`~descentlab.animate.engine.Still`;
+``picture.save("out.gif")`` writes it, and in Jupyter it shows itself inline. :data:`SCENES`
+maps the names the CLI uses to these functions, :data:`STILLS` names the stills. Data flows one
+way: a scene module builds a figure (``common``, ``style``) -> ``engine`` renders frames ->
+``export`` writes them. matplotlib is imported only when a scene is built, never by
+``import descentlab``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from descentlab.animate.basins import basins as basins
+from descentlab.animate.contour import contour as contour
 from descentlab.animate.derivative import derivative as derivative
 from descentlab.animate.descent_1d import descent_1d as descent_1d
 from descentlab.animate.engine import Scene as Scene
 from descentlab.animate.engine import Still as Still
 from descentlab.animate.export import save as save
+from descentlab.animate.fd_error import fd_error as fd_error
+from descentlab.animate.field import field as field
 from descentlab.animate.frames import align_ends as align_ends
 from descentlab.animate.frames import pad as pad
 from descentlab.animate.frames import sample_indices as sample_indices
-from descentlab.animate.gallery import SCENE_FUNCTIONS as _MORE_SCENES
-from descentlab.animate.gallery import STILLS as STILLS
 from descentlab.animate.gallery import render_gallery as render_gallery
-
-#: Scene name (as typed on the command line) -> scene function. One line per scene.
-SCENES: dict[str, Callable[..., Scene | Still]] = {
-    "derivative": derivative,
-    "descent-1d": descent_1d,
-    **_MORE_SCENES,
-}
+from descentlab.animate.linesearch import linesearch as linesearch
+from descentlab.animate.lr_sweep import lr_sweep as lr_sweep
+from descentlab.animate.race import race as race
+from descentlab.animate.registry import SCENES as SCENES
+from descentlab.animate.registry import STILLS as STILLS
+from descentlab.animate.registry import scene_name as scene_name
+from descentlab.animate.remedies import remedies as remedies
+from descentlab.animate.surface import surface as surface
 
 __all__ = [
     "SCENES",
@@ -35,10 +39,20 @@ __all__ = [
     "Scene",
     "Still",
     "align_ends",
+    "basins",
+    "contour",
     "derivative",
     "descent_1d",
+    "fd_error",
+    "field",
+    "linesearch",
+    "lr_sweep",
     "pad",
+    "race",
+    "remedies",
     "render_gallery",
     "sample_indices",
     "save",
+    "scene_name",
+    "surface",
 ]

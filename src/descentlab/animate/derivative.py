@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from descentlab.animate._target import curve
+from descentlab.animate.common import curve, num
 from descentlab.animate.engine import Scene
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
 
 __all__ = ["derivative"]
-
-
-def _num(value: float, digits: int) -> str:
-    """A number for a readout: plain text (mathtext is slow to lay out every frame), true minus."""
-    return f"{value:.{digits}g}".replace("-", "\u2212")
 
 
 def _limits(f, x0: float, x1: float) -> tuple[tuple[float, float], tuple[float, float]]:  # noqa: ANN001
@@ -172,10 +167,10 @@ def derivative(
         # pastes unchanged text back): line 1 "Secant slope Δy/Δx = " + value, line 2 the limit.
         # In the tangent frames line 1 is the exact slope and line 2 the symbolic f'(x).
         walk_head = "Secant slope Δy/Δx = "
-        walk_limit = f"→ f′({_num(x0, 4)}) = {_num(slope0, 5)} as Δx → 0"
+        walk_limit = f"→ f′({num(x0, 4)}) = {num(slope0, 5)} as Δx → 0"
         tangent_head = f"Tangent at $x_0 = {x0:g}$: slope $f'({x0:g}) = {slope0:.4g}$"
         tangent_formula = f"$f'({c.var}) = {c.dlatex}$" if c.dlatex else ""
-        values = [_num(v, 5) for v in slopes]
+        values = [num(v, 5) for v in slopes]
         title = right.set_title(walk_limit)
         line_step, head_shift = _title_geometry(fig, title, walk_head, values[0])
         # zorder 3.5: drawn after the title, whose pixels then stay the same under them.
@@ -210,7 +205,7 @@ def derivative(
                 arrow.set_visible(True)
             run.xy, run.xyann = (xa, y0), (x0, y0)
             rise.xy, rise.xyann = (xa, ya), (xa, y0)
-            dx_label.set_text(f"Δx = {_num(xa - x0, 3)}")
+            dx_label.set_text(f"Δx = {num(xa - x0, 3)}")
             head.set_text(walk_head)
             value.set_text(values[i])
             exact.set_text("")

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from descentlab.animate._target import curve
+from descentlab.animate.common import curve, num
 from descentlab.animate.engine import Scene
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
 
 __all__ = ["descent_1d"]
-
-
-def _num(value: float, digits: int) -> str:
-    return f"{value:.{digits}g}".replace("-", "\u2212")
 
 
 def descent_1d(
@@ -144,7 +140,7 @@ def descent_1d(
             step.xy, step.xyann = (xs[k_next], fs[k_next]), (x, f)
             title.set_text(
                 f"Gradient descent: iteration {its[k]}\n"
-                f"x = {_num(x, 6)}   f(x) = {_num(f, 6)}   f′(x) = {_num(g, 3)}"
+                f"x = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}"
             )
 
     return Scene(fig, [trail, tangent, step, point, title], update, n_frames=len(idx), fps=fps)

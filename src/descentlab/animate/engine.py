@@ -41,6 +41,7 @@ numbers are drawn each frame.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from descentlab.animate.export import save, to_bytes
 from descentlab.errors import RenderError
 
 if TYPE_CHECKING:
@@ -62,8 +64,7 @@ def _text_state(text: Text) -> tuple[object, ...]:
     """What a plain Text's pixels depend on, besides what its ``stale`` flag already tracks."""
     return (
         text.get_text(),
-        text._x,  # noqa: SLF001  (get_position converts units: slower, same numbers)
-        text._y,  # noqa: SLF001
+        text.get_unitless_position(),
         str(text.get_color()),
         text.get_alpha(),
         hash(text.get_fontproperties()),
@@ -121,14 +122,15 @@ class _TextCache:
 def _draw_order(container: Any) -> list[Artist]:
     """The children of an Axes or Figure in the order its ``draw`` paints them."""
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
 
     if isinstance(container, Axes):
         children = container.get_children()
         children.remove(container.patch)
-        if not (container.axison and container._frameon):
+        if not (container.axison and container.get_frame_on()):
             children = [c for c in children if c not in container.spines.values()]
         if not container.axison:
-            children = [c for c in children if c not in container._axis_map.values()]
+            children = [c for c in children if not isinstance(c, Axis)]
     else:
         children = [c for c in container.get_children() if c is not container.patch]
     children = [c for c in children if c.get_visible()]
@@ -144,10 +146,15 @@ class Scene:
         update: ``update(i)`` sets the moving artists' data for frame ``i``.
         n_frames: Number of frames.
         fps: Frames per second of the saved clip.
+        info: What the scene was drawn from (its runs, for instance), for captions and tests;
+            each scene's docstring lists its keys.
 
     Raises:
         RenderError: ``n_frames`` < 1, ``fps`` <= 0, or an artist that is not in ``fig``.
     """
+
+    #: A scene is an animation (every format); a :class:`Still` is one picture (PNG).
+    still = False
 
     def __init__(
         self,
@@ -157,6 +164,7 @@ class Scene:
         *,
         n_frames: int,
         fps: float = 15.0,
+        info: dict[str, Any] | None = None,
     ) -> None:
         if int(n_frames) != n_frames or n_frames < 1:
             raise RenderError(f"n_frames must be a positive integer (got {n_frames!r})")
@@ -166,6 +174,7 @@ class Scene:
             if artist.get_figure(root=True) is not fig:
                 raise RenderError(f"artist {artist!r} does not belong to the scene's figure")
         self.fig = fig
+        self.info: dict[str, Any] = dict(info or {})
         self.artists = list(artists)
         self._update = update
         self.n_frames = int(n_frames)
@@ -280,9 +289,13 @@ class Scene:
         Raises:
             RenderError: Unknown suffix, missing or unwritable folder, missing ffmpeg.
         """
-        from descentlab.animate.export import save
-
         return save(self, path, fps=fps, quiet=quiet)
+
+    def _repr_html_(self) -> str:
+        """The animation as an inline GIF, so that a scene shows itself in Jupyter."""
+        data = base64.b64encode(to_bytes(self, ".gif")).decode("ascii")
+        w, h = self.size
+        return f'<img src="data:image/gif;base64,{data}" width="{w}" height="{h}">'
 
 
 class Still:
@@ -290,10 +303,15 @@ class Still:
 
     Args:
         fig: The figure, built with :func:`descentlab.animate.style.new_figure`.
+        info: What the picture was drawn from, for captions and tests (see each still's
+            docstring).
     """
 
-    def __init__(self, fig: Figure) -> None:
+    still = True
+
+    def __init__(self, fig: Figure, *, info: dict[str, Any] | None = None) -> None:
         self.fig = fig
+        self.info: dict[str, Any] = dict(info or {})
         self.n_frames = 1
         self.fps = 1.0
 
@@ -324,6 +342,8 @@ class Still:
         Raises:
             RenderError: A suffix other than ``.png``, or a missing or unwritable folder.
         """
-        from descentlab.animate.export import save
-
         return save(self, path, quiet=quiet)
+
+    def _repr_png_(self) -> bytes:
+        """The picture as PNG bytes, so that a still shows itself in Jupyter."""
+        return to_bytes(self, ".png")

@@ -27,7 +27,7 @@ import numpy as np
 
 from descentlab.errors import RenderError
 
-__all__ = ["FORMATS", "Renderable", "save", "shared_palette", "to_palette"]
+__all__ = ["FORMATS", "Renderable", "save", "shared_palette", "to_bytes", "to_palette"]
 
 
 class Renderable(Protocol):
@@ -35,6 +35,7 @@ class Renderable(Protocol):
 
     n_frames: int
     fps: float
+    still: bool  # one picture: only .png
 
     @property
     def size(self) -> tuple[int, int]: ...
@@ -465,6 +466,12 @@ def _check_target(
     path: Path, *, still: bool
 ) -> Callable[[Renderable, Path, float, bool | None], None]:
     suffix = path.suffix.lower()
+    if still and suffix in FORMATS and suffix != ".png":
+        raise RenderError(
+            f"cannot write {str(path)!r}: a still is one picture, saved as .png "
+            f"({', '.join(s for s in FORMATS if s != '.png')} are for animations, which have "
+            "frames)"
+        )
     valid = [".png"] if still else list(FORMATS)
     if suffix not in valid:
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
@@ -498,7 +505,55 @@ def check_path(path: str | os.PathLike[str], *, still: bool = False) -> Path:
     """
     path = Path(path)
     _check_target(path, still=still)
+    target = _through_links(path)
+    if target != path:
+        _check_target(target, still=still)
     return path
+
+
+def _through_links(path: Path) -> Path:
+    """The file a write to ``path`` must replace: a symbolic link's final target, else ``path``.
+
+    Renaming onto a link would replace the link itself and leave its target unchanged.
+    """
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
+
+
+class _Signalled(SystemExit):
+    """SIGTERM or SIGHUP arrived while a file was being written (exit status 128 + signal)."""
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception while writing, so the temp file is removed.
+
+    Python turns only SIGINT into an exception (KeyboardInterrupt); the default action of the
+    others ends the process at once, skipping every ``finally``. Handlers set by the program
+    (not the default action) are left alone, and nothing changes outside the main thread.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.getsignal(n) for n in numbers}
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Signalled(128 + signum)
+
+    for n, old in previous.items():
+        if old == signal.SIG_DFL:
+            signal.signal(n, handler)
+    try:
+        yield
+    finally:
+        for n, old in previous.items():
+            if old == signal.SIG_DFL:
+                signal.signal(n, old)
 
 
 def save(
@@ -507,6 +562,10 @@ def save(
 ) -> Path:  # fmt: skip
     """Render ``scene`` to ``path``; the suffix chooses the format. The write is atomic.
 
+    A symbolic link is written through: its target gets the new file and the link stays. On an
+    error, Ctrl-C, SIGTERM or SIGHUP the temporary file is removed and an existing file is left
+    as it was.
+
     Args:
         scene: A Scene or a Still (a Still only writes ``.png``).
         path: Output file; its folder must exist.
@@ -514,33 +573,48 @@ def save(
         quiet: ``True`` never shows a progress bar; ``None`` shows one on a terminal only.
 
     Returns:
-        The path written.
+        The path written (as given, a link included).
 
     Raises:
         RenderError: Unknown suffix, missing or unwritable folder (checked before rendering),
             bad fps, or an ffmpeg failure.
     """
-    from descentlab.animate.engine import Still
-
     path = Path(path)
-    writer = _check_target(path, still=isinstance(scene, Still))
+    target = _through_links(path)
+    writer = _check_target(path, still=scene.still)
+    if target != path:
+        _check_target(target, still=scene.still)
     rate = scene.fps if fps is None else fps
     if isinstance(rate, bool) or not np.isfinite(rate) or rate <= 0:
         raise RenderError(f"fps must be > 0 (got {rate!r})")
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, suffix=path.suffix, prefix=f".{path.stem}.")
-    except OSError as exc:
-        raise RenderError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        writer(scene, tmp, float(rate), quiet)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with _signals_raise():
+        try:
+            fd, name = tempfile.mkstemp(
+                dir=target.parent, suffix=target.suffix, prefix=f".{target.stem}."
+            )
+        except OSError as exc:
+            raise RenderError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            writer(scene, tmp, float(rate), quiet)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
     return path
+
+
+def to_bytes(scene: Renderable, suffix: str = ".gif", *, fps: float | None = None) -> bytes:
+    """The file :func:`save` would write for ``suffix``, as bytes (for inline display).
+
+    Raises:
+        RenderError: As :func:`save`.
+    """
+    with tempfile.TemporaryDirectory(prefix="descentlab-") as folder:
+        path = save(scene, Path(folder) / f"picture{suffix}", fps=fps, quiet=True)
+        return path.read_bytes()

@@ -3,75 +3,42 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from descentlab.animate import contour as _contour
-from descentlab.animate import race as _race
-from descentlab.animate import remedies as _remedies
-from descentlab.animate import stills as _stills
-from descentlab.animate import surface as _surface
-from descentlab.errors import RenderError
+from descentlab.animate.registry import SCENES, STILLS
+from descentlab.errors import ConfigError, RenderError
 
-__all__ = ["GALLERY", "SCENE_FUNCTIONS", "STILLS", "Entry", "render_gallery"]
+__all__ = ["GALLERY", "Entry", "render_gallery"]
 
 
 class Entry(NamedTuple):
-    """One picture of the gallery: the file it goes to, the function and its options."""
+    """One picture of the gallery: a scene of :data:`~descentlab.animate.registry.SCENES` and
+    its options; it is written to ``<name>.gif`` (``<name>.png`` for a still)."""
 
-    filename: str
-    function: Callable[..., Any]
+    name: str
     kwargs: dict[str, Any]
 
-
-#: The scenes and stills of this module set, by the name the CLI uses.
-SCENE_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "remedies": _remedies.remedies,
-    "contour": _contour.contour,
-    "surface": _surface.surface,
-    "race": _race.race,
-    "field": _stills.field,
-    "fd-error": _stills.fd_error,
-    "lr-sweep": _stills.lr_sweep,
-    "basins": _stills.basins,
-    "linesearch": _stills.linesearch,
-}
-
-#: The names in :data:`SCENE_FUNCTIONS` that make a single picture (PNG only).
-STILLS: frozenset[str] = frozenset({"field", "fd-error", "lr-sweep", "basins", "linesearch"})
-
-
-def _other_scenes() -> list[Entry]:
-    """The derivative and one-variable descent scenes, when their modules are present."""
-    entries = []
-    try:
-        from descentlab.animate.derivative import derivative
-    except ImportError:  # pragma: no cover - the module lands separately
-        pass
-    else:
-        entries.append(Entry("derivative.gif", derivative, {"size": (800, 400)}))
-    try:
-        from descentlab.animate.descent_1d import descent_1d
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        entries.append(Entry("descent_1d.gif", descent_1d, {"size": (900, 360), "frames": 60}))
-    return entries
+    @property
+    def filename(self) -> str:
+        """The file the entry is written to, named like the scene."""
+        return self.name + (".png" if self.name in STILLS else ".gif")
 
 
 #: Everything the gallery renders, in order. Sizes and frame counts keep every GIF < 500 KB.
 GALLERY: list[Entry] = [
-    *_other_scenes(),
-    Entry("remedies.gif", _remedies.remedies, {"size": (1200, 340), "frames": 60}),
-    Entry("contour.gif", _contour.contour, {"size": (520, 520), "frames": 50}),
-    Entry("surface.gif", _surface.surface, {"size": (900, 420), "frames": 50}),
-    Entry("race.gif", _race.race, {"size": (1000, 440), "frames": 60}),
-    Entry("field.png", _stills.field, {}),
-    Entry("fd-error.png", _stills.fd_error, {}),
-    Entry("lr-sweep.png", _stills.lr_sweep, {}),
-    Entry("basins.png", _stills.basins, {}),
-    Entry("linesearch.png", _stills.linesearch, {}),
+    Entry("derivative", {"size": (800, 400)}),
+    Entry("descent-1d", {"size": (900, 360), "frames": 60}),
+    Entry("remedies", {"size": (1200, 340), "frames": 60}),
+    Entry("contour", {"size": (520, 520), "frames": 50}),
+    Entry("surface", {"size": (900, 420), "frames": 50}),
+    Entry("race", {"size": (1000, 440), "frames": 60}),
+    Entry("field", {}),
+    Entry("fd-error", {}),
+    Entry("lr-sweep", {}),
+    Entry("basins", {}),
+    Entry("linesearch", {}),
 ]
 
 
@@ -91,7 +58,7 @@ def render_gallery(
     """Render every gallery entry into ``out_dir`` (created if missing).
 
     Args:
-        out_dir: The folder to write to.
+        out_dir: The folder to write to (not empty text).
         quiet: ``True`` never shows progress; ``None`` shows a bar on a terminal only.
         entries: What to render (default :data:`GALLERY`).
         overrides: Options merged into every entry's options whose function accepts them
@@ -101,10 +68,13 @@ def render_gallery(
         The files written, in gallery order.
 
     Raises:
+        ConfigError: An empty folder name.
         RenderError: The folder cannot be created or written.
     """
     import inspect
 
+    if not str(out_dir).strip():
+        raise ConfigError("the gallery folder is empty text; give a folder name, e.g. gallery")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -114,11 +84,12 @@ def render_gallery(
     written: list[Path] = []
 
     def render(entry: Entry) -> Path:
+        function = SCENES[entry.name]
         kwargs = dict(entry.kwargs)
         if overrides:
-            accepted = inspect.signature(entry.function).parameters
+            accepted = inspect.signature(function).parameters
             kwargs |= {k: v for k, v in overrides.items() if k in accepted}
-        picture = entry.function(**kwargs)
+        picture = function(**kwargs)
         return picture.save(out / entry.filename, quiet=True)
 
     if not _show_progress(quiet):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.contour import (
+from descentlab.animate.common import (
     check_frames,
     draw_filled,
     finite_path,
@@ -84,7 +84,7 @@ def race(
         size: (width, height) in pixels.
 
     Returns:
-        The scene.
+        The scene; ``scene.info["results"]`` holds each runner's Result.
 
     Raises:
         ConfigError: A target that is not a function of two variables, more than one start,
@@ -198,9 +198,7 @@ def race(
 
         finish_layout(fig)
     moving: list[Any] = [*trails, *heads, *curves, clock]
-    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
-    scene.results = results  # type: ignore[attr-defined]  (the runs, for tests and captions)
-    return scene
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"results": results})
 
 
 def _emptiest_corner(points: list[np.ndarray], marks: np.ndarray, xlim: Any, ylim: Any) -> str:

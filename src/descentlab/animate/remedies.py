@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.contour import check_frames, num
+from descentlab.animate.common import check_frames, num
 from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends, pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
@@ -84,7 +84,7 @@ def remedies(
         size: (width, height) in pixels.
 
     Returns:
-        The scene.
+        The scene; ``scene.info["results"]`` holds the three panels' Results.
 
     Raises:
         ConfigError: A target of more than one variable, bad starts or frames.
@@ -207,6 +207,4 @@ def remedies(
 
         finish_layout(fig, rect=(0.0, 0.0, 1.0, 0.95))
     moving = [a for group in (*dots, *trails) for a in group] + readouts
-    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
-    scene.results = results  # type: ignore[attr-defined]  (the runs, for tests and captions)
-    return scene
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"results": results})

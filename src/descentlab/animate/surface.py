@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from descentlab.animate.contour import (
+from descentlab.animate.common import (
     check_frames,
     draw_filled,
     formula_title,

@@ -1,0 +1,120 @@
+"""The fd-error still: finite-difference error against the step h, truncation against round-off."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from descentlab.animate.engine import Still
+from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
+from descentlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["fd_error"]
+
+
+def fd_error(
+    target: object = "sin(x)e^x",
+    *,
+    at: float = 0.7,
+    methods: Sequence[str] = ("forward", "central", "complex", "richardson"),
+    size: tuple[int, int] = (760, 520),
+) -> Still:
+    """Error of finite-difference derivatives against the step h, log-log.
+
+    Each curve is ``|estimate - f'(x)|`` (the exact derivative from the formula). Large h:
+    truncation error (slope 1 for forward, 2 for central); small h: round-off, growing like
+    ``eps / h``. The complex step has no subtraction, hence no round-off arm. A ring marks the
+    step each method takes by default. Errors of exactly 0 are drawn at the bottom edge.
+
+    Args:
+        target: A formula in one variable (default ``sin(x)e^x``), a catalogue name, or an
+            Objective made from a formula.
+        at: The point x.
+        methods: Which methods to sweep (from ``forward, backward, central, complex,
+            richardson``).
+        size: (width, height) in pixels.
+
+    Returns:
+        The still.
+
+    Raises:
+        ConfigError: A formula of more than one variable, a bad point or method.
+        ParseError: Formula text that cannot be read.
+    """
+    import matplotlib
+
+    from descentlab.derivatives import finite
+    from descentlab.derivatives.symbolic import diff
+    from descentlab.expr import parse, to_function, to_latex, variables
+    from descentlab.objective import as_objective
+
+    if isinstance(at, bool) or not np.isfinite(at):
+        raise ConfigError(f"at must be a finite number (got {at!r})")
+    tree = parse(target) if isinstance(target, str) else as_objective(target).tree
+    if tree is None:
+        raise ConfigError(
+            "fd-error needs a formula (its exact derivative is the reference); "
+            f"{getattr(target, 'name', target)!r} is a Python function"
+        )
+    names = variables(tree)
+    if len(names) > 1:
+        raise ConfigError(f"fd-error needs a function of one variable ({str(tree)!r} has {names})")
+    var = names[0] if names else "x"
+    fn = to_function(tree, [var])
+    dfn = to_function(diff(tree, var), [var])
+
+    def f(x: complex) -> Any:
+        return fn(np.array([[x]]))[0]
+
+    exact = float(dfn(np.array([[float(at)]]))[0])
+    if not np.isfinite(exact):
+        raise ConfigError(f"f' is not finite at {var} = {at:g}")
+    sweep = finite.error_sweep(f, float(at), exact, hs=np.logspace(0, -16, 129), methods=methods)
+    floor = 1e-17
+    eps = np.finfo(float).eps
+    colors = {
+        "forward": "#d1495b",
+        "backward": "#e07a1f",
+        "central": "#3b6ea5",
+        "complex": "#2e8b57",
+        "richardson": "#6a4c93",
+    }
+
+    with matplotlib.rc_context(RC):
+        fig = new_figure(size)
+        ax = fig.add_subplot()
+        quiet_axes(ax)
+        hs = sweep["h"]
+        ax.loglog(
+            hs,
+            np.maximum(eps * abs(float(f(at))) / hs, floor),
+            ":",
+            color=COLORS["muted"],
+            lw=1.2,
+            label=r"round-off $\sim \varepsilon\,|f| / h$",
+        )
+        for method in methods:
+            err = np.maximum(sweep[method], floor)
+            ax.loglog(hs, err, color=colors[method], lw=1.8, label=method)
+            h0 = abs(float(finite.default_step(method, at)))
+            e0 = abs(finite.derivative(f, float(at), method=method) - exact)
+            ax.loglog([h0], [max(e0, floor)], "o", mfc="none", mec=colors[method], mew=2, ms=10)
+        ax.loglog([], [], "o", mfc="none", mec=COLORS["text"], mew=2, label="default step")
+        ax.set_ylim(floor / 2, 10)
+        ax.set_xlim(hs.min(), hs.max())
+        ax.invert_xaxis()
+        ax.set_xlabel("step $h$ (shrinking to the right)")
+        ax.set_ylabel(r"$|$estimate $- f'(x)|$")
+        ax.set_title(
+            f"Finite differences of $f({var}) = {to_latex(tree)}$ at ${var} = {at:g}$\n"
+            "truncation error falls with h, round-off grows as h shrinks",
+            fontsize=11,
+        )
+        ax.legend(loc="upper center", fontsize=9, ncols=3)
+        finish_layout(fig)
+    return Still(fig)
