@@ -298,8 +298,19 @@ def test_cli_json_is_one_document(capsys) -> None:
 # Figures and the catalogue.
 
 
+def test_the_compare_still_is_registered_and_in_the_gallery() -> None:
+    from descentlab.animate import SCENES, STILLS
+    from descentlab.animate.gallery import GALLERY
+
+    assert "compare" in STILLS and "compare" in {e.name for e in GALLERY}
+    still = SCENES["compare"](
+        "booth", optimizers=["gd"], starts=5, budget=20, lr_grid=(0.01, 0.1, 2)
+    )
+    assert still.info["comparison"].starts == 5
+
+
 def test_the_figure_draws_each_optimizers_rates(booth) -> None:
-    fig = booth.figure()
+    fig = booth.figure().fig
     ax_rate, ax_gap = fig.axes[:2]
     lines = [line for line in ax_rate.get_lines() if line.get_label() in booth.optimizers]
     assert [line.get_label() for line in lines] == list(booth.optimizers)
@@ -314,7 +325,7 @@ def test_the_figure_draws_each_optimizers_rates(booth) -> None:
 
 
 def test_save_is_atomic_and_refuses_animation_formats(booth, tmp_path) -> None:
-    with pytest.raises(RenderError, match="still figure"):
+    with pytest.raises(RenderError, match="still is one picture"):
         booth.save(tmp_path / "c.mp4")
     booth.save(tmp_path / "c.svg")
     assert (tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
@@ -333,8 +344,9 @@ def test_catalogue_runs_nd_forms_at_two_and_ten(tmp_path) -> None:
     assert "sphere (n=10)" in text
     doc = cc.to_json()
     assert doc["optimizers"] == ["gd", "adam"] and len(doc["functions"]) == 3
-    fig = cc.figure()
-    image = fig.axes[0].get_images()[0]
+    still = cc.figure()
+    assert still.info["catalogue"] is cc
+    image = still.fig.axes[0].get_images()[0]
     np.testing.assert_allclose(image.get_array(), 100 * cc.rates())
     cc.save(tmp_path / "heat.png")
     assert (tmp_path / "heat.png").exists()

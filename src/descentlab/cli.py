@@ -17,7 +17,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from descentlab.errors import ConfigError, DescentlabError, ParseError
@@ -594,7 +593,6 @@ def _cmd_gallery(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 def _cmd_compare(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from descentlab.comparison import (
-        FIGURE_FORMATS,
         MAX_BUDGET,
         MAX_GRID,
         MAX_STARTS,
@@ -627,15 +625,9 @@ def _cmd_compare(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     if hyper:
         settings["hyperparameters"] = hyper
     if args.output is not None:
-        path = Path(args.output)
-        if path.suffix.lower() not in FIGURE_FORMATS:
-            got = f"'{path.suffix}'" if path.suffix else "no suffix"
-            raise ConfigError(
-                f"cannot write {args.output!r}: {got}; a comparison is a still figure, "
-                f"so use one of {', '.join(FIGURE_FORMATS)}"
-            )
-        if not path.parent.is_dir():
-            raise ConfigError(f"cannot write {args.output!r}: its folder does not exist")
+        from descentlab.animate.export import check_path
+
+        check_path(args.output, still=True)  # before hours of work, not after
     progress = None if not args.quiet else False
     if args.catalogue:
         if args.dim is not None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from descentlab.errors import ConfigError, RenderError
+from descentlab.errors import ConfigError
 
 __all__ = [
     "DEFAULT_OPTIMIZERS",
@@ -207,15 +206,16 @@ class Comparison:
 
     def figure(self, size: tuple[int, int] = (1200, 520)) -> Any:
         """Success rate against lr (with 95% intervals) and the median gap, one line per
-        optimizer: a matplotlib Figure."""
+        optimizer: a :class:`~descentlab.animate.engine.Still` (``.fig`` is the matplotlib
+        figure; ``.save(path)`` writes ``.png`` or ``.svg``; it shows itself in Jupyter)."""
         return _comparison_figure(self, size)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`figure` to ``path`` (``.png`` or ``.svg``) atomically."""
-        return _save_figure(lambda: self.figure(), path)
+        """Write :meth:`figure` to ``path`` (``.png`` or ``.svg``), atomically."""
+        return self.figure().save(path, quiet=True)
 
     def _repr_png_(self) -> bytes:
-        return _png_bytes(self.figure())
+        return self.figure()._repr_png_()
 
 
 @dataclass(frozen=True)
@@ -264,15 +264,16 @@ class CatalogueComparison:
         return head + "\n" + _columns(rows)
 
     def figure(self) -> Any:
-        """A heatmap of :meth:`rates`, annotated with the percentages."""
+        """A heatmap of :meth:`rates`, annotated with the percentages (a Still, as
+        :meth:`Comparison.figure`)."""
         return _heatmap_figure(self)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`figure` to ``path`` (``.png`` or ``.svg``) atomically."""
-        return _save_figure(self.figure, path)
+        """Write :meth:`figure` to ``path`` (``.png`` or ``.svg``), atomically."""
+        return self.figure().save(path, quiet=True)
 
     def _repr_png_(self) -> bytes:
-        return _png_bytes(self.figure())
+        return self.figure()._repr_png_()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,6 +748,7 @@ GAP_FLOOR = 1e-16
 def _comparison_figure(c: Comparison, size: tuple[int, int]) -> Any:
     import matplotlib as mpl
 
+    from descentlab.animate.engine import Still
     from descentlab.animate.style import OPTIMIZER_COLORS, RC, new_figure
 
     with mpl.rc_context(RC):
@@ -789,12 +791,13 @@ def _comparison_figure(c: Comparison, size: tuple[int, int]) -> Any:
             color="#555555",
         )
         fig.tight_layout()
-    return fig
+    return Still(fig, info={"comparison": c})
 
 
 def _heatmap_figure(cc: CatalogueComparison) -> Any:
     import matplotlib as mpl
 
+    from descentlab.animate.engine import Still
     from descentlab.animate.style import RC, new_figure
 
     rates = cc.rates()
@@ -825,47 +828,4 @@ def _heatmap_figure(cc: CatalogueComparison) -> Any:
         )
         fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="success (%)")
         fig.tight_layout()
-    return fig
-
-
-def _png_bytes(fig: Any) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-FIGURE_FORMATS = (".png", ".svg")
-"""What a comparison figure can be saved as (a still picture: no animation formats)."""
-
-
-def _save_figure(make: Callable[[], Any], path: str | os.PathLike[str]) -> Path:
-    """Write the figure ``make()`` returns to ``path``, through a temporary name."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FIGURE_FORMATS:
-        got = f"'{path.suffix}'" if path.suffix else "no suffix"
-        raise RenderError(
-            f"cannot write {str(path)!r}: {got}; a comparison is a still figure, "
-            f"so use one of {', '.join(FIGURE_FORMATS)}"
-        )
-    if not path.parent.is_dir():
-        raise RenderError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
-    fig = make()
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, suffix=suffix, prefix=f".{path.stem}.")
-    except OSError as exc:
-        raise RenderError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        fig.savefig(tmp, format=suffix[1:])
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return Still(fig, info={"catalogue": cc})

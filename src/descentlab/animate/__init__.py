@@ -12,6 +12,7 @@ way: a scene module builds a figure (``common``, ``style``) -> ``engine`` render
 from __future__ import annotations
 
 from descentlab.animate.basins import basins as basins
+from descentlab.animate.compare import compare as compare
 from descentlab.animate.contour import contour as contour
 from descentlab.animate.derivative import derivative as derivative
 from descentlab.animate.descent_1d import descent_1d as descent_1d
@@ -40,6 +41,7 @@ __all__ = [
     "Still",
     "align_ends",
     "basins",
+    "compare",
     "contour",
     "derivative",
     "descent_1d",

@@ -337,10 +337,11 @@ class Still:
         yield self.frame()
 
     def save(self, path: str | Path, *, quiet: bool | None = None) -> Path:
-        """Write the picture as PNG.
+        """Write the picture as PNG (or SVG, a vector picture).
 
         Raises:
-            RenderError: A suffix other than ``.png``, or a missing or unwritable folder.
+            RenderError: A suffix other than ``.png`` or ``.svg``, or a missing or unwritable
+                folder.
         """
         return save(self, path, quiet=quiet)
 

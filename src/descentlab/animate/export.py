@@ -35,7 +35,7 @@ class Renderable(Protocol):
 
     n_frames: int
     fps: float
-    still: bool  # one picture: only .png
+    still: bool  # one picture: .png or .svg
 
     @property
     def size(self) -> tuple[int, int]: ...
@@ -453,26 +453,42 @@ def _write_png(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> 
     Image.fromarray(scene.frame(scene.n_frames - 1)).save(tmp, format="PNG", optimize=True)
 
 
+def _write_svg(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
+    scene.fig.savefig(tmp, format="svg")  # type: ignore[attr-defined]  # stills only
+
+
 #: Suffix -> writer. Adding a format is one entry here.
 FORMATS: dict[str, Callable[[Renderable, Path, float, bool | None], None]] = {
     ".gif": _write_gif,
     ".mp4": _write_mp4,
     ".html": _write_html,
     ".png": _write_png,
+    ".svg": _write_svg,
 }
+
+#: What a still (one picture, a matplotlib figure) can be saved as; the rest need frames.
+STILL_FORMATS = (".png", ".svg")
+
+#: What an animation can be saved as (SVG holds one vector picture, not frames).
+SCENE_FORMATS = (".gif", ".mp4", ".html", ".png")
 
 
 def _check_target(
     path: Path, *, still: bool
 ) -> Callable[[Renderable, Path, float, bool | None], None]:
     suffix = path.suffix.lower()
-    if still and suffix in FORMATS and suffix != ".png":
+    if still and suffix in SCENE_FORMATS and suffix not in STILL_FORMATS:
         raise RenderError(
-            f"cannot write {str(path)!r}: a still is one picture, saved as .png "
-            f"({', '.join(s for s in FORMATS if s != '.png')} are for animations, which have "
-            "frames)"
+            f"cannot write {str(path)!r}: a still is one picture, saved as "
+            f"{' or '.join(STILL_FORMATS)} ({', '.join(s for s in SCENE_FORMATS if s != '.png')}"
+            " are for animations, which have frames)"
         )
-    valid = [".png"] if still else list(FORMATS)
+    if not still and suffix == ".svg":
+        raise RenderError(
+            f"cannot write {str(path)!r}: an animation has frames, and SVG holds one picture; "
+            f"use one of {', '.join(SCENE_FORMATS)}"
+        )
+    valid = list(STILL_FORMATS) if still else list(SCENE_FORMATS)
     if suffix not in valid:
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
         raise RenderError(f"cannot write {str(path)!r}: {got}; use one of {', '.join(valid)}")
@@ -495,7 +511,7 @@ def check_path(path: str | os.PathLike[str], *, still: bool = False) -> Path:
 
     Args:
         path: The output file.
-        still: The picture is a still (only ``.png`` is valid).
+        still: The picture is a still (``.png`` or ``.svg``).
 
     Returns:
         ``path`` as a Path.
@@ -567,7 +583,7 @@ def save(
     as it was.
 
     Args:
-        scene: A Scene or a Still (a Still only writes ``.png``).
+        scene: A Scene or a Still (a Still writes ``.png`` or ``.svg``).
         path: Output file; its folder must exist.
         fps: Frames per second (default: the scene's).
         quiet: ``True`` never shows a progress bar; ``None`` shows one on a terminal only.

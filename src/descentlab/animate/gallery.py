@@ -39,6 +39,7 @@ GALLERY: list[Entry] = [
     Entry("lr-sweep", {}),
     Entry("basins", {}),
     Entry("linesearch", {}),
+    Entry("compare", {"starts": 200, "budget": 500}),
 ]
 
 

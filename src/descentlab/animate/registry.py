@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from descentlab.animate.basins import basins
+from descentlab.animate.compare import compare
 from descentlab.animate.contour import contour
 from descentlab.animate.derivative import derivative
 from descentlab.animate.descent_1d import descent_1d
@@ -39,10 +40,13 @@ SCENES: dict[str, Callable[..., Scene | Still]] = {
     "lr-sweep": lr_sweep,
     "basins": basins,
     "linesearch": linesearch,
+    "compare": compare,
 }
 
 #: The names in :data:`SCENES` that make a single picture (a :class:`Still`, saved as PNG).
-STILLS: frozenset[str] = frozenset({"field", "fd-error", "lr-sweep", "basins", "linesearch"})
+STILLS: frozenset[str] = frozenset(
+    {"field", "fd-error", "lr-sweep", "basins", "linesearch", "compare"}
+)
 
 
 def scene_name(name: str) -> str:
