@@ -48,6 +48,8 @@ from descentlab.problems import Problem as Problem
 from descentlab.result import Result as Result
 from descentlab.result import Status as Status
 from descentlab.result import Trajectory as Trajectory
+from descentlab.training import FitResult as FitResult
+from descentlab.training import fit as fit
 
 __version__ = "0.1.0"
 
@@ -58,6 +60,7 @@ __all__ = [
     "DescentlabError",
     "DescentlabWarning",
     "EvaluationError",
+    "FitResult",
     "Objective",
     "Optimizer",
     "ParseError",
@@ -75,6 +78,7 @@ __all__ = [
     "diff",
     "error_sweep",
     "evaluate",
+    "fit",
     "gd",
     "gradient",
     "grid_starts",
