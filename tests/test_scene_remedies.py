@@ -55,3 +55,14 @@ def test_bad_input() -> None:
         remedies(start=[[1.0]] * 4, frames=5, size=SIZE)
     with pytest.raises(ConfigError, match="frames"):
         remedies(frames=0, size=SIZE)
+
+
+def test_a_run_that_ends_on_a_maximum_says_so() -> None:
+    # the quartic's local maximum is x = 0 (f = 7): a start there converges at once
+    scene = remedies(start=[[0.0], [3.0]], frames=6, size=SIZE)
+    assert [r.stationary.tolist() for r in scene.info["results"]][2] == [2, 1]  # maximum, minimum
+    scene.frame(-1)
+    where = scene.artists[-1].get_text().split("\n")[1]
+    assert where == "x = 0 (maximum), 1"
+    scene.frame(0)
+    assert "maximum" not in scene.artists[-2].get_text()

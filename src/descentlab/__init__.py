@@ -46,6 +46,7 @@ from descentlab.optimizers import rmsprop as rmsprop
 from descentlab.problems import PROBLEMS as PROBLEMS
 from descentlab.problems import Problem as Problem
 from descentlab.result import Result as Result
+from descentlab.result import Stationary as Stationary
 from descentlab.result import Status as Status
 from descentlab.result import Trajectory as Trajectory
 from descentlab.training import FitResult as FitResult
@@ -67,6 +68,7 @@ __all__ = [
     "Problem",
     "RenderError",
     "Result",
+    "Stationary",
     "Status",
     "Trajectory",
     "__version__",

@@ -440,15 +440,45 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         out(f"... and {len(diverged_rows) - _MAX_NOTES:,} more diverged runs")
     if minima:
         out("minima found:")
-        for m in minima:
+        for m in minima[:_MAX_ROWS]:
             kind = f"  ({m['kind']} minimum)" if m["kind"] else ""
             out(f"  x = {_fmt_vec(m['x'])}  f = {_fmt(m['f'])}  from {m['count']} start(s){kind}")
+        if len(minima) > _MAX_ROWS:
+            rest = sum(m["count"] for m in minima[_MAX_ROWS:])
+            out(
+                f"... and {len(minima) - _MAX_ROWS:,} more minima, found from {rest:,} start(s) "
+                "(use --json for all of them)"
+            )
+    others = _not_minima(result)
+    if others:
+        out(f"converged but not minima: {others}")
     return 0
+
+
+def _not_minima(result: Any) -> str:
+    """``"2 saddle points, 1 maximum"``: the converged rows that did not end at a minimum."""
+    import numpy as np
+
+    from descentlab.result import Stationary
+
+    if result.stationary is None:
+        return ""
+    names = {
+        Stationary.SADDLE: ("saddle point", "saddle points"),
+        Stationary.MAXIMUM: ("maximum", "maxima"),
+        Stationary.DEGENERATE: ("degenerate point", "degenerate points"),
+    }
+    parts = []
+    for kind, (one, many) in names.items():
+        count = int(np.sum(result.stationary == kind))
+        if count:
+            parts.append(f"{count:,} {one if count == 1 else many}")
+    return ", ".join(parts)
 
 
 def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
     """The JSON record of row ``i`` of a run."""
-    from descentlab.result import Status
+    from descentlab.result import Stationary, Status
 
     diverged_at = int(result.diverged_at[i])
     run = {
@@ -458,6 +488,9 @@ def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
         "grad_norm": float(result.grad_norm[i]),
         "iterations": int(result.nit[i]),
         "status": Status(int(result.status[i])).label,
+        "stationary": (
+            None if result.stationary is None else Stationary(int(result.stationary[i])).label
+        ),
         "message": result.row_message(i),
         "diverged_at": diverged_at if diverged_at >= 0 else None,
     }
@@ -471,7 +504,7 @@ def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
 
 def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str], None]) -> None:
     """The first rows of the run table (``runs``) and how many more there are (of ``total``)."""
-    header = ("start", "end point", "f", "|grad|", "iterations", "status")
+    header = ("start", "end point", "f", "|grad|", "iterations", "status", "stationary")
     rows = [
         (
             _fmt_vec(r["start"]),
@@ -480,6 +513,7 @@ def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str]
             f"{r['grad_norm']:.2e}",
             f"{r['iterations']:,}",
             r["status"],
+            r["stationary"] or "",
         )
         for r in runs
     ]

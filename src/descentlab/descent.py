@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from descentlab.errors import ConfigError
 from descentlab.optimizers import Optimizer
 from descentlab.result import Cause, Result, Status, StopRule, Trajectory
+from descentlab.stationary import classify_rows
 
 __all__ = ["BLOCK_ROWS", "RECORD_BUDGET", "SupportsObjective", "minimize"]
 
@@ -170,7 +171,7 @@ def minimize(
         ]
     joined = {name: np.concatenate([getattr(b, name) for b in runs]) for name in _FIELDS}
     trajectory = None if mode == "off" else _merge_records(runs)
-    return Result(**joined, trajectory=trajectory, stop=rule)
+    return classify_rows(objective, Result(**joined, trajectory=trajectory, stop=rule))
 
 
 # ---------------------------------------------------------------------------------------------

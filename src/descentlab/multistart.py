@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from .errors import ConfigError
 from .problems import Minimum, Problem, check_domain
-from .result import Result, Status
+from .result import Result, Stationary, Status
 
 __all__ = [
     "FoundMinimum",
@@ -89,10 +89,13 @@ class Summary:
 
     Attributes:
         minima: The distinct minima, lowest first.
-        converged: Rows that converged (the sum of the minima's counts).
+        converged: Rows that converged (to a minimum or to another stationary point).
         max_iter: Rows that reached the iteration limit.
         diverged: Rows that diverged.
         stopped: Rows stopped by a callback.
+        saddles: Converged rows that ended at a saddle point (not minima).
+        maxima: Converged rows that ended at a maximum.
+        degenerate: Converged rows where the second-derivative test is inconclusive.
     """
 
     minima: list[FoundMinimum]
@@ -100,6 +103,9 @@ class Summary:
     max_iter: int
     diverged: int
     stopped: int
+    saddles: int = 0
+    maxima: int = 0
+    degenerate: int = 0
 
 
 def _count(k: Any, what: str) -> int:
@@ -187,18 +193,35 @@ def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray:
     return np.stack([m.ravel() for m in mesh], axis=1)
 
 
-def _converged_rows(result: Result) -> NDArray[np.intp]:
-    ok = (result.status <= Status.CONVERGED_X) & np.isfinite(result.fun)
-    ok &= np.all(np.isfinite(result.x), axis=1)
+def _converged(result: Result) -> NDArray[np.bool_]:
+    """(k,) True where a row converged to a finite point."""
+    return result.success & np.isfinite(result.fun) & np.all(np.isfinite(result.x), axis=1)
+
+
+def _minimum_rows(result: Result) -> NDArray[np.intp]:
+    """Rows that converged to a finite point classified as a minimum (or not classified)."""
+    ok = _converged(result)
+    if result.stationary is not None:
+        ok &= result.stationary == Stationary.MINIMUM
     return np.flatnonzero(ok)
 
 
+_PROJECTION_SEED = 20240601
+
+
 def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
-    """Group the end points of the converged rows into distinct minima.
+    """Group the end points of the rows that converged to a minimum into distinct minima.
 
     The lowest ungrouped end point starts a group and takes every ungrouped end point within
-    ``tol * max(1, |x|)`` of it (Euclidean distance); repeat until every row is grouped. Rows that
-    diverged, hit the iteration limit or were stopped are left out (see :func:`summarize`).
+    ``tol * max(1, |x|)`` of it (Euclidean distance); repeat until every row is grouped. Rows
+    that converged to a saddle, a maximum or a degenerate point (see
+    :mod:`descentlab.stationary`), and rows that diverged, hit the iteration limit or were
+    stopped are left out (see :func:`summarize`).
+
+    Candidates are found through one sorted projection on a fixed random direction (two points
+    within ``r`` of each other project within ``r``): the cost is ``O(N log N)`` for the sort
+    plus, per group, the points whose projections fall within its radius; points that no
+    radius can reach are single groups at once, without a Python loop.
 
     Args:
         result: The Result of a multi-start :func:`~descentlab.descent.minimize`.
@@ -226,28 +249,49 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
         or tol <= 0
     ):
         raise ConfigError(f"tol must be a positive finite number (got {tol!r})")
-    rows = _converged_rows(result)
-    order = rows[np.argsort(result.fun[rows], kind="stable")]
+    rows = _minimum_rows(result)
+    if rows.size == 0:
+        return []
+    order = rows[np.argsort(result.fun[rows], kind="stable")]  # lowest f first
     X = result.x[order]
-    free = np.ones(order.size, dtype=bool)
-    found: list[FoundMinimum] = []
-    for i in range(order.size):
-        if not free[i]:
+    m, n = X.shape
+    radius = tol * np.maximum(1.0, np.linalg.norm(X, axis=1))
+    u = np.random.default_rng(_PROJECTION_SEED).standard_normal(n)
+    u /= np.linalg.norm(u)
+    p = X @ u
+    by_p = np.argsort(p, kind="stable")
+    p_sorted = p[by_p]
+    reach = float(radius.max())
+    lo = np.searchsorted(p_sorted, p - reach, side="left")
+    hi = np.searchsorted(p_sorted, p + reach, side="right")
+    alone = (hi - lo) == 1  # no other point within any group's radius
+
+    group = np.full(m, -1, dtype=np.intp)  # index (in f order) of each point's group centre
+    group[alone] = np.flatnonzero(alone)
+    for i in np.flatnonzero(~alone):
+        if group[i] >= 0:
             continue
-        centre = X[i]
-        radius = tol * max(1.0, float(np.linalg.norm(centre)))
-        members = free & (np.linalg.norm(X - centre, axis=1) <= radius)
-        free &= ~members
-        taken = np.sort(order[members])
-        found.append(
-            FoundMinimum(
-                x=centre.copy(),
-                f=float(result.fun[order[i]]),
-                count=int(taken.size),
-                rows=tuple(int(r) for r in taken),
-            )
+        a = np.searchsorted(p_sorted, p[i] - radius[i], side="left")
+        b = np.searchsorted(p_sorted, p[i] + radius[i], side="right")
+        cand = by_p[a:b]
+        cand = cand[group[cand] < 0]
+        near = cand[np.linalg.norm(X[cand] - X[i], axis=1) <= radius[i]]
+        group[near] = i
+        group[i] = i
+
+    centres, counts = np.unique(group, return_counts=True)
+    members = np.argsort(group, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    found = [
+        FoundMinimum(
+            x=X[c].copy(),
+            f=float(result.fun[order[c]]),
+            count=int(counts[j]),
+            rows=tuple(int(r) for r in np.sort(order[members[bounds[j] : bounds[j + 1]]])),
         )
-    found.sort(key=lambda m: (m.f, -m.count))
+        for j, c in enumerate(centres)
+    ]
+    found.sort(key=lambda f: (f.f, -f.count))
     return found
 
 
@@ -266,12 +310,16 @@ def summarize(result: Result, *, tol: float = 1e-4) -> Summary:
     """
     minima = group_minima(result, tol=tol)
     status = np.asarray(result.status)
+    kinds = result.stationary if result.stationary is not None else np.zeros(result.k, np.int8)
     return Summary(
         minima=minima,
-        converged=sum(m.count for m in minima),
+        converged=int(np.sum(_converged(result))),
         max_iter=int(np.sum(status == Status.MAX_ITER)),
         diverged=int(np.sum(status == Status.DIVERGED)),
         stopped=int(np.sum(status == Status.STOPPED)),
+        saddles=int(np.sum(kinds == Stationary.SADDLE)),
+        maxima=int(np.sum(kinds == Stationary.MAXIMUM)),
+        degenerate=int(np.sum(kinds == Stationary.DEGENERATE)),
     )
 
 

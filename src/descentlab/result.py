@@ -28,7 +28,15 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["STATUS_MESSAGES", "Cause", "Result", "Status", "StopRule", "Trajectory"]
+__all__ = [
+    "STATUS_MESSAGES",
+    "Cause",
+    "Result",
+    "Stationary",
+    "Status",
+    "StopRule",
+    "Trajectory",
+]
 
 
 class Status(IntEnum):
@@ -84,6 +92,29 @@ class Cause(IntEnum):
     X = 1
     F = 2
     GRAD = 3
+
+
+class Stationary(IntEnum):
+    """What kind of stationary point a converged row ended at (see :mod:`descentlab.stationary`).
+
+    NONE marks rows that were not classified: they did not converge.
+    """
+
+    NONE = 0
+    MINIMUM = 1
+    MAXIMUM = 2
+    SADDLE = 3
+    DEGENERATE = 4
+
+    @property
+    def label(self) -> str | None:
+        """``minimum``, ``maximum``, ``saddle``, ``degenerate``, or None for NONE.
+
+        Examples:
+            >>> Stationary.SADDLE.label
+            'saddle'
+        """
+        return None if self is Stationary.NONE else self.name.lower()
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,9 @@ class Result:
             length that met its tolerance; for a diverged row the offending value), or None.
         cause: (k,) :class:`Cause` codes of diverged rows, or None.
         stop: The settings the run used (for the messages), or None.
+        stationary: (k,) :class:`Stationary` codes: what each converged row ended at (minimum,
+            maximum, saddle or degenerate, from the Hessian's eigenvalues); NONE for the rows
+            that did not converge. None when not classified.
     """
 
     x: NDArray[np.float64]
@@ -161,6 +195,7 @@ class Result:
     detail: NDArray[np.float64] | None = None
     cause: NDArray[np.int8] | None = None
     stop: StopRule | None = None
+    stationary: NDArray[np.int8] | None = None
 
     @property
     def k(self) -> int:
@@ -248,6 +283,7 @@ class Result:
             None if self.detail is None else self.detail[s],
             None if self.cause is None else self.cause[s],
             self.stop,
+            None if self.stationary is None else self.stationary[s],
         )
 
     def __repr__(self) -> str:

@@ -50,8 +50,9 @@ def basins(
     """Basins of attraction: every start of a grid coloured by the minimum its run ends at.
 
     The grid's runs go through :func:`minimize` as one batch; their end points are grouped
-    with :func:`descentlab.multistart.group_minima`. Starts whose run diverged or hit the
-    iteration limit are grey. Each minimum found is a star in its basin's colour.
+    with :func:`descentlab.multistart.group_minima`. Starts whose run diverged, hit the
+    iteration limit or converged to a saddle or a maximum are grey. Each minimum found is a
+    star in its basin's colour.
 
     Args:
         target: An Objective, catalogue name or formula in two variables (None: Himmelblau).
@@ -122,7 +123,7 @@ def basins(
                 ax.plot([], [], "s", color=palette[m], ms=10, label=f"{where}: {minimum.count}")
         failed = int((flat < 0).sum())
         if failed:
-            ax.plot([], [], "s", color=FAILED, ms=10, label=f"diverged or max_iter: {failed}")
+            ax.plot([], [], "s", color=FAILED, ms=10, label=f"no minimum reached: {failed}")
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
         ax.set_xlabel(f"${obj.variables[0]}$")

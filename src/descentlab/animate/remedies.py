@@ -117,6 +117,8 @@ def remedies(
     values = align_ends([r.trajectory.fs for r in results])
     n_points = len(paths[0])
     nits = [r.nit for r in results]
+    # a run that converged to a maximum or a saddle says so once it has arrived
+    kinds = [[_not_minimum(code) for code in r.stationary] for r in results]
 
     # Each panel's x range holds [-3, 3] and its own path; the y range is the curve's on
     # [-3, 3] (the notebook's view), so a start far up the wall (x0 = 4) enters from the top.
@@ -201,10 +203,21 @@ def remedies(
                     trail.set_data(xs[: j + 1, r], fs[: j + 1, r])
                 it = np.minimum(j, nits[p])
                 its = ", ".join(str(int(t)) for t in it)
-                where = ", ".join(num(v, 4) for v in xs[j])
+                where = ", ".join(
+                    num(v, 4) + (kinds[p][r] if j >= nits[p][r] else "")
+                    for r, v in enumerate(xs[j])
+                )
                 label = "iterations" if len(it) > 1 else "iteration"
                 readouts[p].set_text(f"{label} {its}\n{var} = {where}")
 
         finish_layout(fig, rect=(0.0, 0.0, 1.0, 0.95))
     moving = [a for group in (*dots, *trails) for a in group] + readouts
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"results": results})
+
+
+def _not_minimum(code: int) -> str:
+    """`` (maximum)`` or `` (saddle)`` etc. for a run that converged elsewhere than a minimum."""
+    from descentlab.result import Stationary
+
+    label = Stationary(int(code)).label
+    return "" if label in (None, "minimum") else f" ({label})"

@@ -44,6 +44,7 @@ __all__ = [
     "derivative",
     "error_sweep",
     "gradient",
+    "hessian",
 ]
 
 METHODS = ("forward", "backward", "central", "complex", "richardson")
@@ -269,6 +270,52 @@ def _richardson(f: BatchedFunction, A: NDArray, steps: NDArray) -> NDArray:
         factor = 4.0**m
         row = [(factor * row[j + 1] - row[j]) / (factor - 1) for j in range(len(row) - 1)]
     return row[0]
+
+
+HESSIAN_RELATIVE_STEP = EPS ** (1 / 3)
+"""Relative step of :func:`hessian` (central differences of the gradient: error O(h^2))."""
+
+
+def hessian(grad: Callable[[NDArray[np.float64]], ArrayLike], X: ArrayLike) -> NDArray[np.float64]:
+    """Hessians at the rows of ``X`` by central differences of a batched gradient.
+
+    Column ``j`` of each Hessian is ``(g(x + h e_j) - g(x - h e_j)) / ((x + h) - (x - h))`` with
+    ``h = eps^(1/3) max(1, |x_j|)``; the result is symmetrized, ``(H + H^T) / 2``. All ``2n``
+    shifted copies of all rows go to ``grad`` in one call. With an exact gradient the error is
+    about ``1e-10`` relative; with a finite-difference gradient it is much larger (see
+    :mod:`descentlab.stationary` for the tolerance that takes this into account).
+
+    Args:
+        grad: Batched gradient, ``(m, n) -> (m, n)``.
+        X: Points, ``(k, n)``.
+
+    Returns:
+        ``(k, n, n)`` symmetric matrices.
+
+    Raises:
+        EvaluationError: ``X`` of the wrong shape, or ``grad`` returning the wrong shape.
+
+    Examples:
+        >>> def g(X):
+        ...     return np.stack([2 * X[:, 0] * X[:, 1], X[:, 0] ** 2], axis=1)  # of x^2 y
+        >>> hessian(g, [[1.0, 3.0]]).round(6).tolist()
+        [[[6.0, 2.0], [2.0, 0.0]]]
+    """
+    A, _ = _as_points(X)
+    k, n = A.shape
+    steps = HESSIAN_RELATIVE_STEP * np.maximum(1.0, np.abs(A))
+    P = _perturbed(A, steps, (1.0, -1.0))  # (k, 2n, n): rows +h e_j then -h e_j
+    with np.errstate(all="ignore"):
+        G = np.asarray(grad(P.reshape(-1, n)), dtype=np.float64)
+        if G.shape != (2 * k * n, n):
+            raise EvaluationError(
+                f"the gradient must return shape ({2 * k * n}, {n}) for points of shape "
+                f"({2 * k * n}, {n}); got shape {G.shape}"
+            )
+        G = G.reshape(k, 2, n, n)  # [row, sign, j (moved coordinate), i (component)]
+        taken = (A + steps) - (A - steps)  # (k, n), per moved coordinate j
+        H = (G[:, 0] - G[:, 1]) / taken[:, :, None]  # H[j, i] = d g_i / d x_j
+    return 0.5 * (H + np.swapaxes(H, 1, 2))
 
 
 def derivative(

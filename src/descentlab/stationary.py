@@ -1,0 +1,132 @@
+"""What a converged run found: a minimum, a maximum, a saddle, or a point the test cannot tell.
+
+A small gradient says only that a point is *stationary*. The second-derivative test tells the
+kinds apart: at a stationary point the Hessian's eigenvalues are all positive at a minimum, all
+negative at a maximum, of both signs at a saddle; when one is zero (within the tolerance below)
+and the others share a sign, the test is inconclusive and the point is called *degenerate*
+(``x^4`` at 0, a valley floor of minima, a constant function).
+
+The Hessian comes from ``objective.hessian(X)`` when the objective has one (exact for formulas),
+else from central differences of ``objective.grad`` (:func:`descentlab.derivatives.finite.hessian`).
+
+Tolerance: an eigenvalue ``lam`` counts as zero when ``|lam| <= rtol * max(1, max_i |lam_i|)``
+(relative to the largest curvature, absolute below curvature 1), with ``rtol`` = :data:`RTOL`
+for an exact gradient and :data:`RTOL_APPROX` when the gradient itself is a finite-difference
+estimate (its Hessian is then only good to a few digits). A Hessian that is not finite is
+degenerate.
+
+Examples:
+    >>> import numpy as np
+    >>> labels(classify(np.array([[[2.0, 0.0], [0.0, -2.0]], [[2.0, 0.0], [0.0, 1e-9]]])))
+    ['saddle', 'degenerate']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descentlab.derivatives import finite
+from descentlab.result import Result, Stationary
+
+__all__ = ["CHUNK_FLOATS", "RTOL", "RTOL_APPROX", "classify", "classify_rows", "hessians", "labels"]
+
+RTOL = 1e-6
+"""Eigenvalues below ``RTOL * max(1, max |lam|)`` in size count as zero (exact gradients)."""
+
+RTOL_APPROX = 1e-5
+"""The same for objectives whose gradient is a finite-difference estimate."""
+
+CHUNK_FLOATS = 4_000_000
+"""Hessian entries computed at once (about 32 MB); rows are classified in chunks of this size."""
+
+_EXACT_GRADIENTS = ("exact", "user")
+
+
+def classify(H: NDArray[np.float64], *, rtol: float = RTOL) -> NDArray[np.int8]:
+    """The :class:`~descentlab.result.Stationary` kind of each Hessian, from its eigenvalues.
+
+    Args:
+        H: ``(k, n, n)`` symmetric matrices.
+        rtol: Relative tolerance under which an eigenvalue counts as zero (see the module).
+
+    Returns:
+        ``(k,)`` Stationary codes (MINIMUM, MAXIMUM, SADDLE or DEGENERATE).
+
+    Examples:
+        >>> labels(classify(np.array([[[1.0]], [[-3.0]], [[0.0]]])))
+        ['minimum', 'maximum', 'degenerate']
+    """
+    H = np.asarray(H, dtype=np.float64)
+    k = H.shape[0]
+    out = np.full(k, Stationary.DEGENERATE, dtype=np.int8)
+    finite_rows = np.all(np.isfinite(H.reshape(k, -1)), axis=1)
+    if not finite_rows.any():
+        return out
+    w = np.linalg.eigvalsh(H[finite_rows])  # (m, n), ascending
+    tol = rtol * np.maximum(1.0, np.max(np.abs(w), axis=1))
+    positive = w > tol[:, None]
+    negative = w < -tol[:, None]
+    kind = np.full(w.shape[0], Stationary.DEGENERATE, dtype=np.int8)
+    kind[positive.all(axis=1)] = Stationary.MINIMUM
+    kind[negative.all(axis=1)] = Stationary.MAXIMUM
+    kind[positive.any(axis=1) & negative.any(axis=1)] = Stationary.SADDLE
+    out[finite_rows] = kind
+    return out
+
+
+def labels(codes: NDArray[np.int8]) -> list[str | None]:
+    """The labels of Stationary codes (None for rows not classified)."""
+    return [Stationary(int(c)).label for c in codes]
+
+
+def hessians(objective: Any, X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(k, n, n)`` Hessians of ``objective`` at the rows of ``X`` (see the module).
+
+    Examples:
+        >>> from descentlab.objective import Objective
+        >>> hessians(Objective.from_formula("x^2 y"), np.array([[1.0, 3.0]])).round(6).tolist()
+        [[[6.0, 2.0], [2.0, 0.0]]]
+    """
+    exact = getattr(objective, "hessian", None)
+    if callable(exact):
+        return np.asarray(exact(X), dtype=np.float64).reshape(X.shape[0], X.shape[1], X.shape[1])
+    return finite.hessian(objective.grad, X)
+
+
+def classify_rows(objective: Any, result: Result) -> Result:
+    """``result`` with ``stationary`` set: the kind of point each converged row ended at.
+
+    Rows that did not converge get ``Stationary.NONE``. The Hessians are computed in chunks of
+    at most :data:`CHUNK_FLOATS` entries, so memory stays bounded for many rows or many
+    variables.
+
+    Args:
+        objective: What the run minimized (``grad``, optionally ``hessian`` and ``grad_method``).
+        result: The run's Result.
+
+    Returns:
+        A copy of ``result`` with ``stationary`` filled in.
+
+    Examples:
+        >>> from descentlab.descent import minimize
+        >>> from descentlab.objective import Objective
+        >>> from descentlab.optimizers import gd
+        >>> r = minimize(Objective.from_formula("x^2 - y^2"), [[0.0, 0.0], [1.0, 0.0]], gd(lr=0.1))
+        >>> labels(r.stationary)
+        ['saddle', 'minimum']
+    """
+    k, n = result.x.shape
+    codes = np.zeros(k, dtype=np.int8)
+    rows = np.flatnonzero(result.success & np.all(np.isfinite(result.x), axis=1))
+    approx = getattr(objective, "grad_method", "exact") not in _EXACT_GRADIENTS
+    rtol = RTOL_APPROX if approx else RTOL
+    chunk = max(1, CHUNK_FLOATS // (2 * n * n))
+    with np.errstate(all="ignore"):
+        for start in range(0, rows.size, chunk):
+            part = rows[start : start + chunk]
+            codes[part] = classify(hessians(objective, result.x[part]), rtol=rtol)
+    return dataclasses.replace(result, stationary=codes)
