@@ -10,6 +10,7 @@ nan and the CLI says so (not defined at the start).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -275,3 +276,46 @@ def test_every_error_is_a_descentlab_error() -> None:
     for text, _column, _phrase in HOSTILE:
         with pytest.raises(DescentlabError):
             parse(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# Names that would silently become variables (issue #10, section 4)
+
+
+@pytest.mark.parametrize(
+    ("target", "phrase"),
+    [
+        ("nosuchfunction_zz", "unknown function 'nosuchfunction_zz'"),
+        ("rosenbrok", "did you mean rosenbrock?"),
+        ("himmelblu", "did you mean himmelblau?"),
+        ("theta", "--vars theta"),
+        ("sinx", "did you mean sin(x)?"),
+        ("cosy", "did you mean cos(y)?"),
+        ("expx", "did you mean exp(x)?"),
+        ("x + sinx", "did you mean sin(x)?"),
+    ],
+)
+def test_unknown_words_are_refused_not_made_variables(capsys, target: str, phrase: str) -> None:
+    _check_cli_error(capsys, ["run", target, "--start", "1"], phrase)
+    with pytest.raises(DescentlabError, match=re.escape(phrase)):
+        as_objective(target)
+
+
+def test_declared_multi_letter_variables_work(capsys) -> None:
+    assert as_objective("theta", variables=["theta"]).variables == ("theta",)
+    assert as_objective("sinx^2", variables=["sinx"]).variables == ("sinx",)
+    code, out, err = _cli(capsys, "run", "(theta - 2)^2", "--start", "1")
+    assert code == 0 and "converged" in out, err
+    code, out, err = _cli(capsys, "run", "theta^2", "--vars", "theta", "--start", "1")
+    assert code == 0 and "converged" in out, err
+    code, out, err = _cli(capsys, "run", "x1", "--start", "1", "--max-iter", "2")
+    assert code == 2 and "unbounded below" in err  # x1 is a variable, and f = x1 is linear
+
+
+@pytest.mark.parametrize(("formula", "gradient"), [("x", "(1)"), ("2x - 3y + 1", "(2, -3)"),
+                                                    ("x/2 + 0*y", "(0.5, 0)")])  # fmt: skip
+def test_a_linear_objective_is_reported_unbounded_below(capsys, formula, gradient) -> None:
+    _check_cli_error(capsys, ["run", formula, "--random-starts", "3"], "unbounded below")
+    _check_cli_error(capsys, ["run", formula, "--random-starts", "3"], gradient)
+    code, out, err = _cli(capsys, "run", "0*x + 3", "--start", "1")  # constant: not unbounded
+    assert code == 0 and "degenerate" in out, err

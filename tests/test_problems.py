@@ -354,3 +354,46 @@ def test_problem_rejects_inconsistent_data() -> None:
         Problem("p", "P", "x^2 + y^2", ((0, 1), (0, 1)), (Minimum((0.0,), 0.0),), (), True, "s")
     with pytest.raises(ConfigError, match="bad domain"):
         Problem("p", "P", "x^2", ((1, 0),), (), (), True, "s")
+
+
+@pytest.mark.parametrize("name", sorted(ND_DIMS))
+def test_an_n_dimensional_copy_can_be_resized_again(name: str) -> None:
+    from descentlab.objective import Objective
+
+    p3 = get(name).with_dim(3)
+    assert p3.nd and p3.with_dim(4) == get(name).with_dim(4)
+    assert p3.with_dim(4).with_dim(2).formula == get(name).with_dim(2).formula
+    obj = Objective.from_problem(p3, dim=4)
+    assert obj.variables == ("x1", "x2", "x3", "x4") and obj.problem == get(name).with_dim(4)
+
+
+def _independent(name: str, X: np.ndarray) -> np.ndarray:
+    """The n-dimensional forms written directly in NumPy (their textbook definitions)."""
+    if name == "sphere":
+        return np.sum(X**2, axis=1)
+    if name == "rosenbrock":
+        return np.sum(100 * (X[:, 1:] - X[:, :-1] ** 2) ** 2 + (1 - X[:, :-1]) ** 2, axis=1)
+    if name == "rastrigin":
+        return 10 * X.shape[1] + np.sum(X**2 - 10 * np.cos(2 * np.pi * X), axis=1)
+    assert name == "styblinski-tang"
+    return np.sum(X**4 - 16 * X**2 + 5 * X, axis=1) / 2
+
+
+@pytest.mark.parametrize(
+    ("name", "n"),
+    [
+        ("sphere", 1000),
+        ("rosenbrock", 300),
+        ("rastrigin", 300),
+        ("styblinski-tang", 300),
+    ],  # fmt: skip
+)
+def test_long_n_dimensional_forms_parse_and_evaluate(name: str, n: int) -> None:
+    from descentlab.objective import Objective
+
+    # these failed with "formula too deeply nested" from n = 50 (styblinski-tang) to 150 (sphere)
+    obj = Objective.from_problem(name, dim=n)
+    X = np.random.default_rng(n).uniform(-2, 2, size=(3, n))
+    np.testing.assert_allclose(obj.value(X), _independent(name, X), rtol=1e-12)
+    if name == "sphere":
+        np.testing.assert_allclose(obj.grad(X), 2 * X, rtol=1e-15)

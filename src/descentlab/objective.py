@@ -430,6 +430,7 @@ def as_objective(
             close = difflib.get_close_matches(key, list(PROBLEMS), n=3, cutoff=0.75)
             if close:
                 get(target)  # raises the catalogue's "unknown function ... did you mean" error
+            _refuse_unknown_word(target.strip(), variables)
         obj = Objective.from_formula(target, variables=variables, domain=domain)
         if dim is not None and dim != obj.dim:
             raise ConfigError(f"the formula {obj.name!r} has {_count(obj.dim)}, not dim={dim!r}")
@@ -440,6 +441,30 @@ def as_objective(
         return Objective.from_function(target, dim, domain=domain)
     raise ConfigError(
         f"expected an Objective, a catalogue name, a formula or a function (got {target!r:.80})"
+    )
+
+
+_ONE_VARIABLE = re.compile(r"[A-Za-z][0-9]*")
+
+
+def _refuse_unknown_word(word: str, variables: Sequence[str] | None) -> None:
+    """A bare word that is neither a catalogue name nor a declared variable is a typo, not f(w)=w.
+
+    ``x``, ``x1`` and declared names (``variables=["theta"]``, ``--vars theta``) stay formulas.
+    """
+    if not _BARE_NAME.match(word) or "-" in word or _ONE_VARIABLE.fullmatch(word):
+        return
+    if variables is not None and not isinstance(variables, str) and word in variables:
+        return
+    parse_with_variables(word, variables)  # "sinx": did you mean sin(x)?; "sin": needs (...)
+    from .expr.parser import FUNCTION_NAMES
+
+    names = [*PROBLEMS, *FUNCTION_NAMES]
+    close = difflib.get_close_matches(word.lower().replace("_", "-"), names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ConfigError(
+        f"unknown function {word!r}{hint} (descentlab functions lists the catalogue; "
+        f"a variable of several letters must be declared: --vars {word})"
     )
 
 

@@ -208,8 +208,10 @@ class Problem:
     def tree(self) -> Node:
         """The parsed formula."""
         from .expr import parse
+        from .expr.parser import DEFAULT_MAX_LENGTH
 
-        return parse(self.formula)
+        # the catalogue's own text (n-dimensional forms grow past a typed formula's length limit)
+        return parse(self.formula, max_length=max(DEFAULT_MAX_LENGTH, len(self.formula)))
 
     @cached_property
     def latex(self) -> str:
@@ -245,7 +247,8 @@ class Problem:
             raise ConfigError(
                 f"{self.name} needs {self._min_dim} <= dim <= {MAX_ND_DIM} (got {n!r})"
             )
-        return self._builder(n)
+        # the n-variable copy keeps the builder, so it can be resized again
+        return replace(self._builder(n), _builder=self._builder, _min_dim=self._min_dim)
 
 
 def _xs(n: int) -> tuple[str, ...]:

@@ -32,7 +32,16 @@ from numpy.typing import NDArray
 from descentlab.derivatives import finite
 from descentlab.result import Result, Stationary
 
-__all__ = ["CHUNK_FLOATS", "RTOL", "RTOL_APPROX", "classify", "classify_rows", "hessians", "labels"]
+__all__ = [
+    "CHUNK_FLOATS",
+    "RTOL",
+    "RTOL_APPROX",
+    "classify",
+    "classify_rows",
+    "hessians",
+    "labels",
+    "linear_gradient",
+]
 
 RTOL = 1e-6
 """Eigenvalues below ``RTOL * max(1, max |lam|)`` in size count as zero (exact gradients)."""
@@ -130,3 +139,34 @@ def classify_rows(objective: Any, result: Result) -> Result:
             part = rows[start : start + chunk]
             codes[part] = classify(hessians(objective, result.x[part]), rtol=rtol)
     return dataclasses.replace(result, stationary=codes)
+
+
+def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
+    """The constant gradient of a formula that is linear and not constant, else None.
+
+    Such a function (``x``, ``2x - 3y + 1``) is unbounded below: it has no minimum and no
+    stationary point, and gradient descent walks away forever. Decided from the formula: every
+    partial derivative (simplified symbolically) contains no variable. Python functions and
+    formulas that are not linear give None.
+
+    Examples:
+        >>> from descentlab.objective import Objective
+        >>> linear_gradient(Objective.from_formula("2x - 3y + 1")).tolist()
+        [2.0, -3.0]
+        >>> linear_gradient(Objective.from_formula("x^2 + y")) is None
+        True
+    """
+    from descentlab.derivatives.symbolic import gradient_trees
+    from descentlab.expr.tree import names
+
+    tree = getattr(objective, "tree", None)
+    if tree is None:
+        return None
+    partials = gradient_trees(tree, objective.variables)
+    if any(names(p) for p in partials):
+        return None
+    with np.errstate(all="ignore"):
+        g = np.asarray(objective.grad(np.zeros((1, objective.dim))), dtype=np.float64)[0]
+    if not np.all(np.isfinite(g)) or not np.any(g != 0):
+        return None
+    return g

@@ -19,9 +19,16 @@ Functions take one argument; ``arcsin``, ``arccos``, ``arctan`` and ``ln`` are r
 multiplies only if it looks like a variable (one letter, or a letter and digits such as ``x1``);
 any longer name followed by ``(`` must be a known function.
 
+A function name glued to a variable (``sinx``, ``cosy``, ``expx2``) is not taken for a variable
+of several letters: :func:`parse_with_variables` refuses it with "did you mean sin(x)?" unless the
+name is declared in ``order`` (``--vars``).
+
 The parser is iterative (an operator-precedence parser with explicit stacks), so no input can
-exhaust Python's stack; it refuses texts longer than ``max_length`` and trees deeper than
-:data:`~descentlab.expr.tree.MAX_DEPTH`, since every other walker over trees recurses.
+exhaust Python's stack; it refuses texts longer than ``max_length`` and formulas nested deeper
+than :data:`~descentlab.expr.tree.MAX_DEPTH` levels. A level is a parenthesis, a function call, a
+power, a sign, or a change of operator: a flat chain of one operator (``x1^2 + x2^2 + ... +
+x1000^2``, ``a*b*c*...``) is one level however long it is, so every long flat formula parses (the
+tree's walkers are iterative).
 """
 
 from __future__ import annotations
@@ -147,6 +154,7 @@ def parse_with_variables(
         ('x', 'y', 'a', 'b')
     """
     tree = parse(text, max_length=max_length)
+    _refuse_glued_functions(text, tree, order)
     if order is not None:
         if isinstance(order, str):
             raise ParseError(f"variable order must be a sequence of names, not {order!r}", text, 0)
@@ -157,6 +165,29 @@ def parse_with_variables(
         return tree, variables(tree, order)
     except ValueError as exc:
         raise ParseError(str(exc), text, 0) from None
+
+
+_GLUED = re.compile(
+    r"(?P<func>" + "|".join(sorted(map(re.escape, _FUNCTIONS), key=len, reverse=True)) + r")"
+    r"(?P<arg>[A-Za-z][0-9]*)"
+)
+
+
+def _refuse_glued_functions(text: str, tree: Node, order: Sequence[str] | None) -> None:
+    """Refuse a variable such as ``sinx``: a function name glued to a variable name."""
+    declared = set(order) if order is not None and not isinstance(order, str) else set()
+    for name in variables(tree):
+        match = _GLUED.fullmatch(name)
+        if match is None or name in declared:
+            continue
+        column = next(t.column for t in tokenize(text) if t.kind == NAME and t.text == name)
+        func, arg = match["func"], match["arg"]
+        raise ParseError(
+            f"unknown name {name!r}: did you mean {func}({arg})? "
+            f"(a variable named {name} must be declared, e.g. --vars {name})",
+            text,
+            column,
+        )
 
 
 def _is_name(name: str) -> bool:
@@ -178,7 +209,8 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens: list[Token] = tokenize(text)
-        # Operands carry their tree depth so that the depth limit is checked while building.
+        # Operands carry their nesting depth so that the depth limit is checked while building;
+        # a chain of one associative operator (a + b + c, a*b*c) counts as one level.
         self.operands: list[tuple[Node, int]] = []
         self.operators: list[_Operator] = []
         self.open_parens = 0
@@ -300,7 +332,9 @@ class _Parser:
         else:
             right, dr = self.operands.pop()
             left, dl = self.operands.pop()
-            self.push_node(Binary(op.kind, left, right), max(dl, dr) + 1, op.column)
+            chained = op.kind != "^" and isinstance(left, Binary) and _PREC[left.op] == op.prec
+            depth = max(dl, dr + 1) if chained else max(dl, dr) + 1
+            self.push_node(Binary(op.kind, left, right), depth, op.column)
 
     def push_node(self, node: Node, depth: int, column: int) -> None:
         if depth > MAX_DEPTH:
