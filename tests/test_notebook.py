@@ -1,4 +1,7 @@
-"""The tutorial notebook: committed clean, equal to its build script's output, and it runs.
+"""The tutorial notebook: committed clean, equal to its plain-text source, and it runs.
+
+The notebook is edited as `notebooks/gradient-descent-by-hand.py` (jupytext's percent format,
+paired by `jupytext.toml`); the committed .ipynb must hold exactly the same cells.
 
 The notebook is executed fresh with nbclient in a temporary working directory, on a kernel that
 runs this interpreter (a kernelspec written to a temporary JUPYTER_PATH, so that whatever other
@@ -9,7 +12,6 @@ fails too.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -17,22 +19,16 @@ from pathlib import Path
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
+jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "gradient-descent-by-hand.ipynb"
+SOURCE = NOTEBOOK.with_suffix(".py")
+SYNC = "run: .venv/bin/jupytext --sync notebooks/gradient-descent-by-hand.py"
 KERNEL = "descentlab-test"
 TIMEOUT = 300  # seconds per cell; the whole notebook takes well under a minute
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location(
-        "build_notebook", ROOT / "tools" / "build_notebook.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_committed_notebook_is_clean():
@@ -44,11 +40,24 @@ def test_committed_notebook_is_clean():
             assert cell.execution_count is None, f"cell {cell.id} has an execution count"
 
 
-def test_committed_notebook_equals_build_script_output():
-    assert NOTEBOOK.read_text(encoding="utf-8") == _build_module().render(), (
-        "notebooks/gradient-descent-by-hand.ipynb is out of date: "
-        "run python tools/build_notebook.py"
-    )
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def test_notebook_holds_the_cells_of_its_source():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    source = jupytext.read(SOURCE)
+    assert _cells(source), "the source has no cells"
+    assert _cells(notebook) == _cells(source), f"the .ipynb and its .py source differ: {SYNC}"
+
+
+def test_source_is_what_jupytext_writes_for_the_notebook():
+    """The .py is exactly jupytext's rendering of the .ipynb under the repository's config."""
+    config = jupytext.config.load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
+    assert "py:percent" in str(config.formats)
+    notebook = jupytext.read(NOTEBOOK)
+    text = jupytext.writes(notebook, fmt="py:percent", config=config)
+    assert text == SOURCE.read_text(encoding="utf-8"), f"the .py source is out of date: {SYNC}"
 
 
 @pytest.fixture
