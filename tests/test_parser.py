@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
+from bounded import bounded
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import smooth_trees, trees
@@ -255,19 +255,22 @@ def test_too_long() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "(" * 100_000,
-        "(" * 100_000 + "x" + ")" * 100_000,
-        "-" * 100_000 + "x",
-        "x" + "^x" * 50_000,
-        "(x+" * 50_000 + "x" + ")" * 50_000,
-        "sin(" * 50_000 + "x" + ")" * 50_000,
-        "1/(" * 50_000 + "2" + ")" * 50_000,
-        "2" + "^-2" * 30_000,
+        "(" * 20_000,
+        "(" * 20_000 + "x" + ")" * 20_000,
+        "-" * 20_000 + "x",
+        "x" + "^x" * 10_000,
+        "(x+" * 10_000 + "x" + ")" * 10_000,
+        "sin(" * 10_000 + "x" + ")" * 10_000,
+        "1/(" * 10_000 + "2" + ")" * 10_000,
+        "2" + "^-2" * 6_000,
     ],
     ids=["open", "balanced", "minus", "power", "sum", "sin", "divide", "power-minus"],
 )
-def test_deep_nesting_is_refused_without_recursion_error(text: str) -> None:
-    with pytest.raises(ParseError, match=rf"too deeply nested \(more than {MAX_DEPTH} levels\)"):
+def test_deep_nesting_is_refused_in_linear_work_without_recursion(text: str) -> None:
+    with (
+        pytest.raises(ParseError, match=rf"too deeply nested \(more than {MAX_DEPTH} levels\)"),
+        bounded(calls=5 * len(text) + 1_000, frames=MAX_DEPTH // 2),
+    ):
         parse(text, max_length=len(text))
 
 
@@ -285,11 +288,9 @@ def test_depth_limit_is_exact() -> None:
     assert parse(nested) == x
 
 
-def test_one_megabyte_is_refused_quickly() -> None:
-    start = time.perf_counter()
-    with pytest.raises(ParseError, match="too long"):
+def test_one_megabyte_is_refused_before_reading_it() -> None:
+    with pytest.raises(ParseError, match="too long"), bounded(calls=100):
         parse("(x+1)*" * 200_000)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_not_text() -> None:
