@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from descentlab import checks
 from descentlab.errors import ConfigError
 
 __all__ = [
@@ -323,13 +324,9 @@ def lr_grid(lo: float, hi: float, count: int) -> NDArray[np.float64]:
         >>> lr_grid(1e-3, 1e-1, 3).tolist()
         [0.001, 0.01, 0.1]
     """
-    for name, value in (("lo", lo), ("hi", hi)):
-        if not _is_number(value) or not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"the lr grid's {name} must be a finite number > 0 (got {value!r})")
-    if isinstance(count, bool) or not isinstance(count, int | np.integer):
-        raise ConfigError(f"the lr grid's count must be an integer (got {count!r})")
-    if not 1 <= count <= MAX_GRID:
-        raise ConfigError(f"the lr grid needs 1 to {MAX_GRID} values (got {count})")
+    lo = checks.positive("the lr grid's lo", lo)
+    hi = checks.positive("the lr grid's hi", hi)
+    count = checks.integer("the lr grid's count", count, lo=1, hi=MAX_GRID)
     if hi < lo:
         raise ConfigError(f"the lr grid is empty: hi {hi:g} < lo {lo:g}")
     if count == 1:
@@ -389,10 +386,10 @@ def compare(
     from descentlab.objective import as_objective
 
     names = _check_optimizers(optimizers)
-    k = _check_int("starts", starts, 1, MAX_STARTS)
-    n_iter = _check_int("budget", budget, 1, MAX_BUDGET)
-    seed = _check_int("seed", seed, 0, 2**63 - 1)
-    tol = _check_positive("success_tol", success_tol)
+    k = checks.integer("starts", starts, lo=1, hi=MAX_STARTS)
+    n_iter = checks.integer("budget", budget, lo=1, hi=MAX_BUDGET)
+    seed = checks.integer("seed", seed, lo=0, hi=2**63 - 1)
+    tol = checks.positive("success_tol", success_tol)
     lrs = _grid(lr_grid)
     extra = _check_hyperparameters(hyperparameters, names)
     factories = _factories(names, extra, lrs)
@@ -582,24 +579,6 @@ def _renamed(comparison: Comparison, target: str) -> Comparison:
 
 # ---------------------------------------------------------------------------------------------
 # Validation.
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(f"{name} must be an integer (got {value!r})")
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be between {lo:,} and {hi:,} (got {value!r})")
-    return int(value)
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if not _is_number(value) or not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a finite number > 0 (got {value!r})")
-    return float(value)
 
 
 def _check_optimizers(optimizers: Sequence[str] | None) -> list[str]:

@@ -31,7 +31,6 @@ Examples:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -39,6 +38,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from descentlab import checks
 from descentlab.errors import ConfigError
 from descentlab.optimizers import Optimizer
 from descentlab.result import Cause, Result, Status, StopRule, Trajectory
@@ -144,10 +144,10 @@ def minimize(
     """
     X = _check_starts(objective, X0)
     rule = StopRule(
-        max_iter=_check_max_iter(max_iter),
-        grad_tol=_check_tol("grad_tol", grad_tol),
-        f_tol=_check_tol("f_tol", f_tol),
-        x_tol=_check_tol("x_tol", x_tol),
+        max_iter=checks.integer("max_iter", max_iter, lo=0),
+        grad_tol=checks.non_negative("grad_tol", grad_tol),
+        f_tol=checks.non_negative("f_tol", f_tol),
+        x_tol=checks.non_negative("x_tol", x_tol),
     )
     if not isinstance(optimizer, Optimizer):
         raise ConfigError(f"optimizer must be an Optimizer (got {optimizer!r})")
@@ -179,9 +179,7 @@ def minimize(
 
 
 def _check_starts(objective: SupportsObjective, X0: ArrayLike) -> Array:
-    dim = getattr(objective, "dim", None)
-    if not isinstance(dim, int | np.integer) or dim < 1:
-        raise ConfigError(f"objective.dim must be an int >= 1 (got {dim!r})")
+    dim = checks.integer("objective.dim", getattr(objective, "dim", None), lo=1)
     try:
         X = np.array(X0, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -197,25 +195,12 @@ def _check_starts(objective: SupportsObjective, X0: ArrayLike) -> Array:
     return X
 
 
-def _check_max_iter(max_iter: int) -> int:
-    if not isinstance(max_iter, int | np.integer) or isinstance(max_iter, bool) or max_iter < 0:
-        raise ConfigError(f"max_iter must be an int >= 0 (got {max_iter!r})")
-    return int(max_iter)
-
-
-def _check_tol(name: str, tol: float) -> float:
-    ok = isinstance(tol, int | float | np.integer | np.floating) and not isinstance(tol, bool)
-    if not ok or not (math.isfinite(tol) and tol >= 0):
-        raise ConfigError(f"{name} must be >= 0 and finite (got {tol!r})")
-    return float(tol)
-
-
 def _check_record(record: object) -> tuple[str, int]:
     if record is False:
         return "off", 1
     if record is True:
         return "stride", 1
-    if record == "auto" and isinstance(record, str):
+    if isinstance(record, str) and record == "auto":  # the type first: an array's == is an array
         return "auto", 1
     if isinstance(record, int | np.integer) and not isinstance(record, bool) and record >= 1:
         return "stride", int(record)

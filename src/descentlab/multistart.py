@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import checks
 from .errors import ConfigError
 from .problems import Minimum, Problem, check_domain
 from .result import Result, Stationary, Status
@@ -108,14 +109,6 @@ class Summary:
     degenerate: int = 0
 
 
-def _count(k: Any, what: str) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise ConfigError(f"{what} must be an integer >= 1 (got {k!r})")
-    if not 1 <= k <= MAX_STARTS:
-        raise ConfigError(f"{what} must be between 1 and {MAX_STARTS:,} (got {k!r})")
-    return int(k)
-
-
 def random_starts(domain: Any, k: int, *, seed: int | np.random.Generator | None = None) -> NDArray:
     """``k`` points drawn uniformly from the box ``domain``, reproducibly.
 
@@ -136,7 +129,7 @@ def random_starts(domain: Any, k: int, *, seed: int | np.random.Generator | None
         >>> bool(((X >= -2) & (X < 2)).all())
         True
     """
-    k = _count(k, "the number of random starts")
+    k = checks.integer("the number of random starts", k, lo=1, hi=MAX_STARTS)
     box = check_domain(domain)
     if isinstance(seed, bool) or not (
         seed is None or isinstance(seed, int | np.integer | np.random.Generator)
@@ -183,7 +176,7 @@ def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray:
             )
     else:
         raise ConfigError(f"per_axis must be an integer or one per axis (got {per_axis!r})")
-    counts = [_count(c, "points per axis") for c in counts]
+    counts = [checks.integer("points per axis", c, lo=1, hi=MAX_STARTS) for c in counts]
     if math.prod(counts) > MAX_STARTS:
         raise ConfigError(f"a grid of {' x '.join(map(str, counts))} is more than {MAX_STARTS:,}")
     axes = [
@@ -242,13 +235,7 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
         >>> [(round(float(m.x[0]), 6), m.count) for m in group_minima(r)]
         [(-2.0, 1), (1.0, 2)]
     """
-    if (
-        isinstance(tol, bool)
-        or not isinstance(tol, int | float | np.floating)
-        or not math.isfinite(tol)
-        or tol <= 0
-    ):
-        raise ConfigError(f"tol must be a positive finite number (got {tol!r})")
+    tol = checks.positive("tol", tol)
     rows = _minimum_rows(result)
     if rows.size == 0:
         return []
@@ -347,8 +334,7 @@ def match_known(
         >>> match_known([m], get("quartic"))[0].kind
         'local'
     """
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
-        raise ConfigError(f"tol must be a positive number (got {tol!r})")
+    tol = checks.positive("tol", tol)
     if problem is None:
         return list(found)
     out = []

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import checks
 from .derivatives import finite
 from .derivatives.autodiff import grad_function
 from .errors import ConfigError, EvaluationError
@@ -234,21 +235,14 @@ class Objective:
             raise ConfigError(f"f must be callable (got {f!r})")
         if grad is not None and not callable(grad):
             raise ConfigError(f"grad must be callable or None (got {grad!r})")
-        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
-            raise ConfigError(f"dim must be an integer >= 1 (got {dim!r})")
-        dim = int(dim)
+        dim = checks.integer("dim", dim, lo=1)
         if fd_method not in finite.METHODS:
             raise ConfigError(
                 f"unknown finite-difference method {fd_method!r} "
                 f"(one of {', '.join(finite.METHODS)})"
             )
-        if h is not None and (
-            isinstance(h, bool)
-            or not isinstance(h, int | float | np.integer | np.floating)
-            or not math.isfinite(h)
-            or h <= 0
-        ):
-            raise ConfigError(f"h must be a positive finite number (got {h!r})")
+        if h is not None:
+            h = checks.positive("h", h)
         box = None if domain is None else check_domain(domain, dim)
         label = name if name is not None else getattr(f, "__name__", "f")
         if label == "<lambda>":

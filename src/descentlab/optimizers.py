@@ -26,13 +26,13 @@ Examples:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from descentlab import checks
 from descentlab.errors import ConfigError
 
 __all__ = [
@@ -144,40 +144,6 @@ class LineSearchState(NamedTuple):
     nfev: NDArray[np.int64]
 
 
-# ---------------------------------------------------------------------------------------------
-# Validation: each check raises ConfigError quoting the value.
-
-
-def _check_lr(lr: float) -> float:
-    if not _is_real(lr) or not (math.isfinite(lr) and lr > 0):
-        raise ConfigError(f"lr must be > 0 and finite (got {lr!r})")
-    return float(lr)
-
-
-def _check_range(name: str, value: float, *, lo: float, hi: float, hi_open: bool = True) -> float:
-    ok = _is_real(value) and lo <= value and (value < hi if hi_open else value <= hi)
-    if not ok:
-        bracket = ")" if hi_open else "]"
-        raise ConfigError(f"{name} must be in [{lo:g}, {hi:g}{bracket} (got {value!r})")
-    return float(value)
-
-
-def _check_open(name: str, value: float) -> float:
-    if not _is_real(value) or not 0 < value < 1:
-        raise ConfigError(f"{name} must be in (0, 1) (got {value!r})")
-    return float(value)
-
-
-def _check_eps(eps: float) -> float:
-    if not _is_real(eps) or not (math.isfinite(eps) and eps > 0):
-        raise ConfigError(f"eps must be > 0 and finite (got {eps!r})")
-    return float(eps)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
 def _no_state(X: Array) -> EmptyState:
     return EmptyState()
 
@@ -210,7 +176,7 @@ def gd(lr: float = 0.01) -> Optimizer:
         >>> gd(lr=0.1).hyperparameters
         {'lr': 0.1}
     """
-    lr = _check_lr(lr)
+    lr = checks.positive("lr", lr)
     neg_lr = -lr
 
     def update(
@@ -253,8 +219,8 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
         >>> momentum(lr=0.1, momentum=0.5).hyperparameters
         {'lr': 0.1, 'momentum': 0.5}
     """
-    lr = _check_lr(lr)
-    mu = _check_momentum(momentum)
+    lr = checks.positive("lr", lr)
+    mu = checks.non_negative("momentum", momentum)
     neg_lr = -lr
 
     def init(X: Array) -> MomentumState:
@@ -302,8 +268,8 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
         >>> nesterov(lr=0.1).name
         'nesterov'
     """
-    lr = _check_lr(lr)
-    mu = _check_momentum(momentum)
+    lr = checks.positive("lr", lr)
+    mu = checks.non_negative("momentum", momentum)
     if mu == 0:
         raise ConfigError(f"nesterov needs momentum > 0 (got {momentum!r})")
     neg_lr = -lr
@@ -352,8 +318,8 @@ def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
         >>> adagrad().hyperparameters
         {'lr': 0.01, 'eps': 1e-10}
     """
-    lr = _check_lr(lr)
-    eps = _check_eps(eps)
+    lr = checks.positive("lr", lr)
+    eps = checks.positive("eps", eps)
     neg_lr = -lr
 
     def init(X: Array) -> AdaGradState:
@@ -402,9 +368,9 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
         >>> rmsprop(alpha=0.9).hyperparameters
         {'lr': 0.01, 'alpha': 0.9, 'eps': 1e-08}
     """
-    lr = _check_lr(lr)
-    alpha = _check_range("alpha", alpha, lo=0.0, hi=1.0)
-    eps = _check_eps(eps)
+    lr = checks.positive("lr", lr)
+    alpha = checks.in_range("alpha", alpha, 0, 1, hi_open=True)
+    eps = checks.positive("eps", eps)
     neg_lr = -lr
     one_minus_alpha = 1.0 - alpha
 
@@ -464,12 +430,12 @@ def adam(
         >>> adam(lr=0.1).hyperparameters
         {'lr': 0.1, 'betas': (0.9, 0.999), 'eps': 1e-08}
     """
-    lr = _check_lr(lr)
+    lr = checks.positive("lr", lr)
     if not isinstance(betas, tuple | list) or len(betas) != 2:
         raise ConfigError(f"betas must be a pair (beta1, beta2) (got {betas!r})")
-    beta1 = _check_range("beta1", betas[0], lo=0.0, hi=1.0)
-    beta2 = _check_range("beta2", betas[1], lo=0.0, hi=1.0)
-    eps = _check_eps(eps)
+    beta1 = checks.in_range("beta1", betas[0], 0, 1, hi_open=True)
+    beta2 = checks.in_range("beta2", betas[1], 0, 1, hi_open=True)
+    eps = checks.positive("eps", eps)
     w1 = 1.0 - beta1
     w2 = 1.0 - beta2
 
@@ -542,14 +508,10 @@ def linesearch(
         >>> linesearch().hyperparameters
         {'lr': 1.0, 'c': 0.0001, 'shrink': 0.5, 'max_backtracks': 30}
     """
-    lr = _check_lr(lr)
-    c = _check_open("c", c)
-    shrink = _check_open("shrink", shrink)
-    if not isinstance(max_backtracks, int | np.integer) or isinstance(max_backtracks, bool):
-        raise ConfigError(f"max_backtracks must be an int >= 0 (got {max_backtracks!r})")
-    if max_backtracks < 0:
-        raise ConfigError(f"max_backtracks must be an int >= 0 (got {max_backtracks!r})")
-    max_backtracks = int(max_backtracks)
+    lr = checks.positive("lr", lr)
+    c = checks.in_range("c", c, 0, 1, lo_open=True, hi_open=True)
+    shrink = checks.in_range("shrink", shrink, 0, 1, lo_open=True, hi_open=True)
+    max_backtracks = checks.integer("max_backtracks", max_backtracks, lo=0)
     width = max_backtracks + 1
 
     def init(X: Array) -> LineSearchState:
@@ -601,12 +563,6 @@ def linesearch(
 
     hyper = {"lr": lr, "c": c, "shrink": shrink, "max_backtracks": max_backtracks}
     return Optimizer(init, update, "linesearch", hyper)
-
-
-def _check_momentum(momentum: float) -> float:
-    if not _is_real(momentum) or not (math.isfinite(momentum) and momentum >= 0):
-        raise ConfigError(f"momentum must be >= 0 and finite (got {momentum!r})")
-    return float(momentum)
 
 
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {

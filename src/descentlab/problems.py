@@ -26,8 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
+from .checks import integer, is_real
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ def check_domain(domain: Any, dim: int | None = None) -> Domain:
         items = list(domain)
     except TypeError:
         raise ConfigError(f"a domain is a list of (lo, hi) pairs (got {domain!r})") from None
-    if len(items) == 2 and all(_is_number(v) for v in items):
+    if len(items) == 2 and all(is_real(v) for v in items):
         items = [tuple(items)] * (dim if dim is not None else 1)  # one (lo, hi) for every variable
     if not items:
         raise ConfigError("the domain is empty")
@@ -107,7 +106,7 @@ def check_domain(domain: Any, dim: int | None = None) -> Domain:
     for pair in items:
         if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
             raise ConfigError(f"domain interval {pair!r} is not a pair (lo, hi)")
-        if not all(_is_number(v) for v in pair):
+        if not all(is_real(v) for v in pair):
             raise ConfigError(f"domain interval {pair!r} is not a pair of numbers (lo, hi)")
         lo, hi = float(pair[0]), float(pair[1])
         if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -118,13 +117,6 @@ def check_domain(domain: Any, dim: int | None = None) -> Domain:
     if dim is not None and len(out) != dim:
         raise ConfigError(f"the domain has {len(out)} intervals for {dim} variables ({domain!r})")
     return tuple(out)
-
-
-def _is_number(value: Any) -> bool:
-    """A real number: Python int or float (not bool), or a NumPy real scalar."""
-    if isinstance(value, bool | np.bool_):
-        return False
-    return isinstance(value, int | float | np.integer | np.floating)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +233,7 @@ class Problem:
                 f"{self.name!r} has no n-dimensional form (those that do: "
                 f"{', '.join(p.name for p in PROBLEMS.values() if p.nd)})"
             )
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise ConfigError(f"dim must be an integer (got {n!r})")
+        n = integer("dim", n)
         if not self._min_dim <= n <= MAX_ND_DIM:
             raise ConfigError(
                 f"{self.name} needs {self._min_dim} <= dim <= {MAX_ND_DIM} (got {n!r})"
