@@ -256,6 +256,7 @@ def test_bad_settings_are_refused_before_any_run(kwargs: dict, match: str) -> No
         ["compare", "booth", "--success-tol", "-1"],
         ["compare", "booth", "--momentum", "0.5", "--optimizers", "adam"],
         ["compare", "rosenbrok"],
+        ["compare", "nosuchfunction_zz"],
         ["compare", "booth", "-o", "figure.gif"],
         ["compare", "booth", "-o", "no/such/folder/figure.png"],
     ],
