@@ -743,6 +743,15 @@ def _compare_hyperparameters(
 # The parser and main
 
 
+def _cmd_explore(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.explore import explore
+
+    page = explore(args.target)
+    path = page.save(args.output)
+    out(f"wrote {path} ({len(page.html.encode()):,} bytes): open it in a browser, no server needed")
+    return 0
+
+
 def build_parser() -> _Parser:
     """The argument parser, for ``--help`` texts and tests."""
     parser = _Parser(
@@ -802,6 +811,13 @@ def build_parser() -> _Parser:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help=".gif .mp4 .html .png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_animate)
+
+    p = sub.add_parser("explore", help="write the offline explorer page (one HTML file)")
+    p.add_argument(
+        "target", nargs="?", help="a 1-D or 2-D catalogue name or a formula (default: quartic)"
+    )
+    p.add_argument("-o", "--output", default="explore.html", metavar="FILE", help="the page")
+    p.set_defaults(handler=_cmd_explore)
 
     p = sub.add_parser("gallery", help="render every scene and still")
     p.add_argument("--out", default="gallery", metavar="DIR", help="folder (default: gallery/)")

@@ -1,0 +1,523 @@
+"""The explorer page: built offline, and in real Chromium it agrees with the library.
+
+The page carries its own parser, autodiff, update rules and stop tests (JavaScript); these tests
+compare them with descentlab's Python ones: refusals (same message and column), gradients, and
+whole paths of ``minimize`` for every optimizer on catalogue functions and random formulas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+import test_hostile as hostile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import SMOOTH_BOX, smooth_trees, trees
+from test_parser import BAD
+
+from descentlab.cli import main
+from descentlab.errors import ConfigError, ParseError, RenderError
+from descentlab.explore import (
+    EXPLORER_OPTIMIZERS,
+    MAX_BYTES,
+    Explorer,
+    _script_json,
+    config,
+    explore,
+)
+from descentlab.expr import parse
+from descentlab.objective import Objective
+from descentlab.optimizers import OPTIMIZERS
+from descentlab.problems import PROBLEMS
+from descentlab.result import Status
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+STEPS = 500
+
+
+# ------------------------------------------------------------------------------------------------
+# The page in Chromium (one browser for the module).
+
+
+def _browser_path() -> str:
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return path
+
+
+class Browser:
+    """A Chromium page on a saved explorer file, recording network requests and errors."""
+
+    def __init__(self, playwright, executable: str) -> None:
+        self.browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+
+    def open(self, url: str, *, viewport: tuple[int, int] = (1280, 720)):
+        page = self.browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.goto(url)
+        page.wait_for_function("() => window.descentlab && window.descentlab.ui")
+        return page
+
+    def external(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith("file:")]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    executable = _browser_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, executable)
+        try:
+            yield b
+        finally:
+            b.browser.close()
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory) -> str:
+    return explore().save(tmp_path_factory.mktemp("explore") / "explore.html").as_uri()
+
+
+@pytest.fixture(scope="module")
+def page(browser, page_url):
+    p = browser.open(page_url)
+    yield p
+    p.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Paths: the page's run() against minimize().
+
+# Catalogue functions with a start and learning rates at which no path is chaotic: a chaotic path
+# (gd bouncing across a valley with lr > 2/L) amplifies a one-ulp difference between the C
+# library's sin/exp and the browser's, which no port can promise to reproduce.
+CATALOGUE_RUNS = {
+    "quartic": ((3.0,), {"gd": 0.01, "linesearch": 1.0}),
+    "notebook-trig": (None, {}),
+    "rosenbrock": ((-1.2, 1.0), {"gd": 1e-3, "momentum": 1e-4, "nesterov": 1e-4, "adagrad": 0.1,
+                                 "rmsprop": 1e-3, "adam": 0.02}),
+    "himmelblau": ((0.5, -1.5), {}),
+    "beale": ((1.0, 1.0), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
+    "booth": ((-5.0, 7.0), {}),
+    "matyas": ((8.0, -6.0), {}),
+    "three-hump-camel": ((1.5, 1.5), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
+    "six-hump-camel": ((1.0, 0.5), {}),
+    "ackley": ((2.5, 2.5), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
+    "easom": ((2.0, 2.0), {}),
+    "saddle": ((1.5, 1e-3), {}),
+    "forrester": ((0.5,), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
+    "gramacy-lee": ((1.0,), {"gd": 1e-3, "momentum": 1e-4, "nesterov": 1e-4}),
+    "sphere": ((1.5, 1.5), {}),
+}  # fmt: skip
+POLYNOMIALS = {"quartic", "rosenbrock", "himmelblau", "beale", "booth", "matyas",
+               "three-hump-camel", "six-hump-camel", "saddle", "sphere"}  # fmt: skip
+
+
+def _python_path(formula: str, start, name: str, hyper: dict, steps: int = STEPS):
+    objective = Objective.from_formula(formula)
+    result = minimize_row(objective, start, OPTIMIZERS[name](**hyper), steps)
+    return result
+
+
+def minimize_row(objective, start, optimizer, steps):
+    from descentlab.descent import minimize
+
+    r = minimize(objective, np.array(start, dtype=float), optimizer, max_iter=steps, record=True)
+    return r.trajectory.xs[:, 0, :], Status(r.status[0]).label
+
+
+def _page_runs(page, specs: list[dict]) -> list[dict]:
+    return page.evaluate(
+        """specs => specs.map(s => {
+            const r = window.descentlab.run(s);
+            return {xs: r.xs, status: r.status};
+        })""",
+        specs,
+    )
+
+
+def _compare(specs: list[dict], got: list[dict], rtol: float) -> list[str]:
+    bad = []
+    for spec, js in zip(specs, got, strict=True):
+        xs, status = _python_path(
+            spec["formula"], spec["start"], spec["optimizer"], spec["hyperparameters"]
+        )
+        jxs = np.array(js["xs"], dtype=float).reshape(-1, xs.shape[1])
+        where = f"{spec['optimizer']} {spec['hyperparameters']} on {spec['formula']!r}"
+        if js["status"] != status or jxs.shape != xs.shape:
+            bad.append(f"{where}: {js['status']} after {len(jxs) - 1} vs {status} {len(xs) - 1}")
+            continue
+        err = np.abs(jxs - xs) / np.maximum(1.0, np.abs(xs))
+        if not err.max() <= rtol:
+            bad.append(f"{where}: relative difference {err.max():.2e} at step {err.argmax()}")
+    return bad
+
+
+def _specs(formula: str, start, lrs: dict) -> list[dict]:
+    return [
+        {"formula": formula, "start": list(start), "optimizer": name, "steps": STEPS,
+         "hyperparameters": {"lr": lrs[name]} if name in lrs else {}}
+        for name in EXPLORER_OPTIMIZERS
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_paths_equal_minimize_on_catalogue_functions(page) -> None:
+    assert len(CATALOGUE_RUNS) >= 10
+    specs, tolerances = [], []
+    for name, (start, lrs) in CATALOGUE_RUNS.items():
+        problem = PROBLEMS[name]
+        s = problem.starts[0] if start is None else start
+        for spec in _specs(problem.formula, s, lrs):
+            specs.append(spec)
+            tolerances.append(1e-13 if name in POLYNOMIALS else 1e-10)
+    got = _page_runs(page, specs)
+    bad = []
+    for spec, js, tol in zip(specs, got, tolerances, strict=True):
+        bad += _compare([spec], [js], tol)
+    assert bad == []
+    statuses = {js["status"] for js in got}
+    assert {"converged", "max_iter"} <= statuses  # the table exercises more than one outcome
+
+
+@pytest.mark.slow
+def test_paths_equal_minimize_where_they_diverge(page) -> None:
+    specs = _specs("x^2 + 3y^2", (1.0, -1.0), {"gd": 0.5, "momentum": 0.5, "nesterov": 0.5})
+    specs += _specs("3x^4 + 4x^3 - 12x^2 + 7", (3.0,), {"gd": 0.2})
+    got = _page_runs(page, specs)
+    assert _compare(specs, got, 1e-13) == []
+    assert sum(js["status"] == "diverged" for js in got) >= 3
+
+
+@pytest.mark.slow
+def test_paths_equal_minimize_on_random_formulas(page) -> None:
+    collected: list[tuple[str, list[float]]] = []
+
+    @settings(max_examples=50, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(
+        smooth_trees(max_leaves=8),
+        st.tuples(st.floats(*SMOOTH_BOX), st.floats(*SMOOTH_BOX)),
+    )
+    def collect(tree, start) -> None:
+        collected.append((str(tree), list(start)))
+
+    collect()
+    assert len(collected) >= 50
+    specs = []
+    for formula, start in collected:
+        n = len(_python_check(formula)["variables"])
+        if n == 0:  # a constant: nothing to minimize
+            continue
+        specs += _specs(formula, start[:n], {})
+    got = _page_runs(page, specs)
+    assert _compare(specs, got, 1e-10) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Gradients and refusals.
+
+
+@pytest.mark.slow
+def test_gradient_equals_autodiff(page) -> None:
+    cases = []
+    for p in PROBLEMS.values():
+        if p.dim <= 2:
+            lo = [a for a, _ in p.domain]
+            hi = [b for _, b in p.domain]
+            rng = np.random.default_rng(len(p.name))
+            for point in rng.uniform(lo, hi, size=(5, p.dim)):
+                cases.append((p.formula, point.tolist()))
+
+    @settings(max_examples=60, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(smooth_trees(max_leaves=10, variables=("x", "y")),
+           st.tuples(st.floats(*SMOOTH_BOX), st.floats(*SMOOTH_BOX)))  # fmt: skip
+    def collect(tree, point) -> None:
+        if _python_check(str(tree))["variables"]:  # constants are not objectives
+            cases.append((str(tree), list(point)))
+
+    collect()
+    got = page.evaluate(
+        "cases => cases.map(([f, x]) => window.descentlab.grad(f, x.slice(0, "
+        "window.descentlab._internal.objective(f).dim)))",
+        cases,
+    )
+    for (formula, point), g in zip(cases, got, strict=True):
+        objective = Objective.from_formula(formula)
+        x = np.array(point[: objective.dim])
+        expected = objective.grad(x)
+        g = np.array(g, dtype=float)
+        scale = np.maximum(1.0, np.abs(expected))
+        assert np.all(np.abs(g - expected) <= 1e-12 * scale), (formula, point, g, expected)
+
+
+def _codepoints(text: str) -> list[int]:
+    return [ord(c) for c in text]
+
+
+def _page_check(page, texts: list[str]) -> list[dict]:
+    """The page's verdict on each text (sent as code points: lone surrogates survive)."""
+    return page.evaluate(
+        """texts => texts.map(cps => {
+            let s = "";
+            for (let i = 0; i < cps.length; i += 4096)
+                s += String.fromCodePoint(...cps.slice(i, i + 4096));
+            return window.descentlab.check(s);
+        })""",
+        [_codepoints(t) for t in texts],
+    )
+
+
+def _python_check(text: str) -> dict:
+    try:
+        tree = parse(text)
+    except ParseError as error:
+        return {"ok": False, "message": error.message, "column": error.column}
+    from descentlab.expr.tree import variables
+
+    return {"ok": True, "variables": list(variables(tree))}
+
+
+@pytest.mark.slow
+def test_refusals_match_the_parser(page) -> None:
+    texts = [t for t, *_ in BAD] + [t for t, *_ in hostile.HOSTILE] + [t for t, _ in hostile.HUGE]
+    texts += hostile.HARMLESS + hostile.VALID_BUT_HUGE
+    texts += [
+        "2x^2 - 3(x + 1)",
+        "-x^2",
+        "2^-x",
+        "1/2x",
+        "x ln(x)",
+        "arcsin(x)",
+        "\u03c0x",
+        "2e^x",
+        "2e-3x",
+        "x**2**y",
+        "(x-1)^2(y+1)",
+        "e",
+        "1e5.5",
+        "x1 x2",
+        "x 2",
+        "sin(x)(y)",
+    ]
+    assert len(texts) > 150
+    got = _page_check(page, texts)
+    for text, verdict in zip(texts, got, strict=True):
+        assert verdict == _python_check(text), text[:80]
+
+
+@pytest.mark.slow
+def test_random_texts_are_read_alike(page) -> None:
+    texts: list[str] = []
+
+    @settings(max_examples=300, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(st.one_of(st.text(alphabet=st.sampled_from(list("xy2.5e^*+-/() ,_sinlog\u03c0")),
+                             max_size=14),
+                     st.text(max_size=6), trees().map(str)))  # fmt: skip
+    def collect(text: str) -> None:
+        texts.append(text)
+
+    collect()
+    got = _page_check(page, texts)
+    for text, verdict in zip(texts, got, strict=True):
+        assert verdict == _python_check(text), repr(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# The page itself.
+
+
+@pytest.mark.slow
+def test_page_is_offline_small_and_quiet(browser, page, page_url) -> None:
+    assert Path(page_url.removeprefix("file://")).stat().st_size <= MAX_BYTES
+    page.wait_for_timeout(100)
+    assert browser.external() == []
+    assert browser.errors == []
+    state = page.evaluate("() => window.descentlab.ui.state()")
+    assert state["problem"] == "quartic" and len(state["start"]) == 1
+    results = page.evaluate("() => window.descentlab.ui.results()")
+    assert sorted(results) == sorted(EXPLORER_OPTIMIZERS)
+
+
+@pytest.mark.slow
+def test_click_slider_formula_and_fragment(browser, page_url) -> None:
+    page = browser.open(page_url)
+    try:
+        page.select_option("#fn", "himmelblau")
+        before = page.evaluate("() => window.descentlab.ui.results()")
+        box = page.locator("#plot").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7)
+        after = page.evaluate("() => window.descentlab.ui.results()")
+        state = page.evaluate("() => window.descentlab.ui.state()")
+        # the click put the start where it landed (domain [-5, 5]^2), and every path moved
+        assert state["start"][0] == pytest.approx(-2.0, abs=0.1)
+        assert state["start"][1] == pytest.approx(-2.0, abs=0.1)
+        assert all(before[k]["last"] != after[k]["last"] for k in after)
+
+        # a learning-rate slider recomputes at once
+        n = page.evaluate("() => window.descentlab.ui.stats().recomputes")
+        page.fill("#lr-gd", "-1")  # fires "input"
+        assert page.evaluate("() => window.descentlab.ui.stats().recomputes") == n + 1
+        assert page.evaluate("() => window.descentlab.ui.state().lr.gd") == 0.1
+
+        # a typed formula draws; a bad one shows its error with the column, and the page lives on
+        page.fill("#formula", "x^2 + 3y^2 + x*y")
+        page.press("#formula", "Enter")
+        assert page.evaluate("() => window.descentlab.ui.state().formula") == "x^2 + 3y^2 + x*y"
+        assert page.is_hidden("#formula-error")
+        page.fill("#formula", "x^2 + * y")
+        page.press("#formula", "Enter")
+        error = page.text_content("#formula-error")
+        assert "found '*' at column 7" in error and error.endswith("      ^")
+        assert page.evaluate("() => window.descentlab.ui.state().formula") == "x^2 + 3y^2 + x*y"
+
+        # the fragment holds the set-up; a new page opened on it restores it
+        page.fill("#momentum", "0.5")
+        page.click("#on-adam")
+        url = page.url
+        state = page.evaluate("() => window.descentlab.ui.state()")
+        again = browser.open(url)
+        try:
+            assert again.evaluate("() => window.descentlab.ui.state()") == state
+            assert again.evaluate("() => window.descentlab.ui.results()") == page.evaluate(
+                "() => window.descentlab.ui.results()"
+            )
+        finally:
+            again.close()
+        assert "adam" not in page.evaluate("() => window.descentlab.ui.results()")
+        assert browser.external() == [] and browser.errors == []
+    finally:
+        page.close()
+
+
+HOSTILE_TEXT = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+@pytest.mark.slow
+def test_hostile_text_is_shown_as_text(browser, page_url) -> None:
+    page = browser.open(page_url)
+    try:
+        page.fill("#formula", HOSTILE_TEXT)
+        page.press("#formula", "Enter")
+        assert page.text_content("#formula-error").startswith(
+            "unexpected character '<' at column 1\n" + HOSTILE_TEXT[:40]
+        )
+        scripts = page.locator("script").count()
+        page.goto(page_url + "#formula=" + quote(HOSTILE_TEXT))
+        page.wait_for_function("() => window.descentlab && window.descentlab.ui")
+        assert "unexpected character '<'" in page.text_content("#formula-error")
+        assert page.evaluate("() => window.pwned") is None
+        assert page.locator("img").count() == 0 and page.locator("script").count() == scripts
+        assert page.evaluate("() => window.descentlab.ui.state().problem") == "quartic"
+    finally:
+        page.close()
+    assert browser.external() == [] and browser.errors == []
+
+
+def test_page_data_cannot_close_its_script_element() -> None:
+    text = _script_json({"title": HOSTILE_TEXT})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"title": HOSTILE_TEXT}
+    html = explore("booth").html
+    assert html.count("</script>") == 4  # config, bootstrap, core, ui
+
+
+# ------------------------------------------------------------------------------------------------
+# Python side: the builder, the CLI, the config.
+
+
+def test_config_comes_from_the_library() -> None:
+    data = config()
+    assert data["optimizers"]["adam"] == {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-8}
+    assert data["optimizers"]["adagrad"]["eps"] == OPTIMIZERS["adagrad"]().hyperparameters["eps"]
+    assert set(data["optimizers"]) == set(EXPLORER_OPTIMIZERS) <= set(OPTIMIZERS)
+    assert {p["name"] for p in data["problems"]} == {
+        name for name, p in PROBLEMS.items() if p.dim <= 2
+    }
+    assert data["stop"]["grad_tol"] == 1e-8 and data["stop"]["limit"] == 1e150
+    json.dumps(data, allow_nan=False)
+
+
+def test_explore_builds_one_small_page() -> None:
+    page = explore()
+    assert page.target == "quartic"
+    assert len(page.html.encode()) <= MAX_BYTES
+    assert "http://" not in page.html and "https://" not in page.html
+    assert re.search(r"\beval\(|new Function|innerHTML", page.html) is None
+    framed = page._repr_html_()
+    assert framed.startswith("<iframe") and "<script" not in framed  # the page is escaped
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "phrase"),
+    [
+        ("rosenbrok", ConfigError, "did you mean rosenbrock"),
+        ("x^2 + * y", ParseError, "found '*'"),
+        ("x + y + z", ConfigError, "one or two variables"),
+        (3.0, ConfigError, "a name or a formula"),
+    ],
+)
+def test_explore_refuses_bad_targets(target, error, phrase) -> None:
+    with pytest.raises(error, match=re.escape(phrase)):
+        explore(target)
+
+
+def test_save_is_atomic_and_refuses_bad_paths(tmp_path) -> None:
+    page = explore("booth")
+    out = page.save(tmp_path / "e.html")
+    assert out.read_text(encoding="utf-8") == page.html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.html"]
+    for bad, phrase in [(tmp_path / "no" / "e.html", "does not exist"), (tmp_path, "a folder"),
+                        (out / "x.html", "is a file")]:  # fmt: skip
+        with pytest.raises(RenderError, match=phrase):
+            page.save(bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.html"]
+
+
+def test_cli_explore(tmp_path, capsys) -> None:
+    out = tmp_path / "page.html"
+    assert main(["explore", "himmelblau", "-o", str(out)]) == 0
+    assert "himmelblau" in out.read_text() and str(out) in capsys.readouterr().out
+    for argv, phrase in [
+        (["explore", "rosenbrok", "-o", str(tmp_path / "a.html")], "did you mean rosenbrock"),
+        (["explore", "x^^2", "-o", str(tmp_path / "a.html")], "at column 3"),
+        (["explore", "booth", "-o", str(tmp_path / "missing" / "a.html")], "does not exist"),
+    ]:
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1 and phrase in captured.err
+        assert "Traceback" not in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+
+
+def test_explorer_repr_and_default_output(tmp_path) -> None:
+    page = explore("x^2")
+    assert isinstance(page, Explorer) and repr(page).startswith("Explorer(target='x^2'")
+    done = subprocess.run(
+        [sys.executable, "-m", "descentlab", "explore"], cwd=tmp_path, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "explore.html").stat().st_size <= MAX_BYTES
