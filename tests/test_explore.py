@@ -26,7 +26,7 @@ from test_parser import BAD
 
 from descentlab.cli import main
 from descentlab.errors import ConfigError, ParseError, RenderError
-from descentlab.explore import (
+from descentlab.explorer import (
     EXPLORER_OPTIMIZERS,
     MAX_BYTES,
     Explorer,
@@ -67,12 +67,16 @@ class Browser:
         self.requests: list[str] = []
         self.errors: list[str] = []
 
-    def open(self, url: str, *, viewport: tuple[int, int] = (1280, 720)):
+    def open_plain(self, url: str, *, viewport: tuple[int, int] = (1280, 720)):
         page = self.browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r.url))
         page.goto(url)
+        return page
+
+    def open(self, url: str, *, viewport: tuple[int, int] = (1280, 720)):
+        page = self.open_plain(url, viewport=viewport)
         page.wait_for_function("() => window.descentlab && window.descentlab.ui")
         return page
 
@@ -410,6 +414,58 @@ def test_click_slider_formula_and_fragment(browser, page_url) -> None:
         assert browser.external() == [] and browser.errors == []
     finally:
         page.close()
+
+
+@pytest.mark.slow
+def test_one_variable_view_keyboard_and_zoom(browser, page_url) -> None:
+    page = browser.open(page_url)  # opens on the notebook's quartic (1-D)
+    try:
+        assert page.evaluate("() => window.descentlab.ui.state().view") == [-3.0, 4.0]
+        box = page.locator("#plot").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        start = page.evaluate("() => window.descentlab.ui.state().start")
+        assert start[0] == pytest.approx(0.5, abs=0.05)
+        page.keyboard.press("ArrowRight")  # a nudge of 1% of the view
+        nudged = page.evaluate("() => window.descentlab.ui.state().start")
+        assert nudged[0] == pytest.approx(start[0] + 0.07)
+        results = page.evaluate("() => window.descentlab.ui.results()")
+        xs, status = minimize_row(
+            Objective.from_problem("quartic"), nudged, OPTIMIZERS["gd"](), 1000
+        )
+        assert results["gd"]["status"] == status and results["gd"]["last"] == xs[-1].tolist()
+
+        # two-variable function: the wheel zooms about the cursor and the contours are recomputed
+        page.select_option("#fn", "booth")
+        contours = page.evaluate("() => window.descentlab.ui.stats().contours")
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.mouse.wheel(0, -600)
+        view = page.evaluate("() => window.descentlab.ui.state().view")
+        assert view[1] - view[0] < 10 and view[3] - view[2] < 10  # was [-10, 10]^2
+        page.wait_for_function(f"() => window.descentlab.ui.stats().contours > {contours}")
+        page.click("#view-reset")
+        assert page.evaluate("() => window.descentlab.ui.state().view") == [-10, 10, -10, 10]
+    finally:
+        page.close()
+    assert browser.external() == [] and browser.errors == []
+
+
+@pytest.mark.slow
+def test_inline_frame_runs_without_an_address(browser, tmp_path) -> None:
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><body>{explore('booth')._repr_html_()}</body>")
+    page = browser.open_plain(host.as_uri())
+    try:
+        frame = page.frames[1]
+        frame.wait_for_function("() => window.descentlab && window.descentlab.ui")
+        assert frame.evaluate("() => window.descentlab.ui.state().problem") == "booth"
+        box = page.locator("iframe").bounding_box()
+        page.mouse.click(box["x"] + 200, box["y"] + 300)  # the plot: sets the start
+        start = frame.evaluate("() => window.descentlab.ui.state().start")
+        assert start != PROBLEMS["booth"].starts[0]
+        assert frame.evaluate("() => window.descentlab.ui.results().gd.status") == "converged"
+    finally:
+        page.close()
+    assert browser.external() == [] and browser.errors == []
 
 
 HOSTILE_TEXT = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'

@@ -9,9 +9,10 @@ from PIL import Image
 
 from descentlab import animate
 from descentlab.animate.engine import Scene, Still
-from descentlab.animate.gallery import GALLERY, Entry, render_gallery
+from descentlab.animate.gallery import EXPLORER_PAGE, GALLERY, Entry, render_gallery
 from descentlab.animate.registry import SCENES, STILLS, scene_name
 from descentlab.errors import ConfigError
+from descentlab.explorer import MAX_BYTES
 
 
 def test_registry_covers_every_scene_and_still() -> None:
@@ -53,13 +54,16 @@ def test_an_unknown_scene_lists_the_names() -> None:
 
 def test_the_gallery_renders_small_gifs(tmp_path, capsys) -> None:
     paths = render_gallery(tmp_path, quiet=True)
-    assert [p.name for p in paths] == [e.filename for e in GALLERY]
+    assert [p.name for p in paths] == [e.filename for e in GALLERY] + [EXPLORER_PAGE[0]]
     for p in paths:
         assert p.stat().st_size > 0
         if p.suffix == ".gif":
             assert p.stat().st_size < 500_000, p.name
             with Image.open(p) as im:
                 assert im.n_frames > 10
+        elif p.suffix == ".html":  # the explorer page
+            assert p.stat().st_size <= MAX_BYTES
+            assert EXPLORER_PAGE[1] in p.read_text(encoding="utf-8")
         else:
             assert p.suffix == ".png"
     assert capsys.readouterr().err == ""

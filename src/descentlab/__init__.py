@@ -26,7 +26,7 @@ from descentlab.errors import DescentlabWarning as DescentlabWarning
 from descentlab.errors import EvaluationError as EvaluationError
 from descentlab.errors import ParseError as ParseError
 from descentlab.errors import RenderError as RenderError
-from descentlab.explore import explore as explore
+from descentlab.explorer import explore as explore
 from descentlab.expr import evaluate as evaluate
 from descentlab.expr import parse as parse
 from descentlab.expr import to_latex as to_latex

@@ -744,7 +744,7 @@ def _compare_hyperparameters(
 
 
 def _cmd_explore(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    from descentlab.explore import explore
+    from descentlab.explorer import explore
 
     page = explore(args.target)
     path = page.save(args.output)

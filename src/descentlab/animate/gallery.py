@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from descentlab.animate.registry import SCENES, STILLS
 from descentlab.errors import ConfigError, RenderError
 
-__all__ = ["GALLERY", "Entry", "render_gallery"]
+__all__ = ["EXPLORER_PAGE", "GALLERY", "Entry", "render_gallery"]
 
 
 class Entry(NamedTuple):
@@ -42,6 +42,9 @@ GALLERY: list[Entry] = [
     Entry("compare", {"starts": 200, "budget": 500}),
 ]
 
+#: The gallery also writes the interactive explorer page (``descentlab explore``) on this target.
+EXPLORER_PAGE = ("explore.html", "himmelblau")
+
 
 def _show_progress(quiet: bool | None) -> bool:
     if quiet is None:
@@ -61,7 +64,7 @@ def render_gallery(
     Args:
         out_dir: The folder to write to (not empty text).
         quiet: ``True`` never shows progress; ``None`` shows a bar on a terminal only.
-        entries: What to render (default :data:`GALLERY`).
+        entries: What to render (default :data:`GALLERY`, plus the :data:`EXPLORER_PAGE`).
         overrides: Options merged into every entry's options whose function accepts them
             (the tests pass small sizes and frame counts).
 
@@ -93,9 +96,17 @@ def render_gallery(
         picture = function(**kwargs)
         return picture.save(out / entry.filename, quiet=True)
 
+    def explorer_page() -> Path:
+        from descentlab.explorer import explore
+
+        name, target = EXPLORER_PAGE
+        return explore(target).save(out / name)
+
     if not _show_progress(quiet):
         for entry in todo:
             written.append(render(entry))
+        if entries is None:
+            written.append(explorer_page())
         return written
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -108,9 +119,13 @@ def render_gallery(
         console=Console(stderr=True),
         transient=False,
     ) as progress:
-        task = progress.add_task("gallery", total=len(todo))
+        task = progress.add_task("gallery", total=len(todo) + (entries is None))
         for entry in todo:
             progress.update(task, description=f"gallery: {entry.filename}")
             written.append(render(entry))
+            progress.advance(task)
+        if entries is None:
+            progress.update(task, description=f"gallery: {EXPLORER_PAGE[0]}")
+            written.append(explorer_page())
             progress.advance(task)
     return written

@@ -1,7 +1,7 @@
 """The explorer: one offline HTML page where a learner races the optimizers on a function.
 
 :func:`explore` builds the page: the HTML, CSS and JavaScript templates shipped with the package
-(``descentlab/explore/templates``) inlined into one file, plus a JSON blob with the catalogue's
+(``descentlab/explorer/templates``) inlined into one file, plus a JSON blob with the catalogue's
 1-D and 2-D functions, the grammar's tables (functions, aliases, constants, limits), every
 optimizer's defaults and the stop tolerances, all read from the library itself so that they are
 written once. The page parses, differentiates and minimizes on its own (a JavaScript port of
@@ -77,7 +77,7 @@ def config() -> dict[str, Any]:
         A JSON-ready dict (see the module docstring).
     """
     from descentlab import __version__
-    from descentlab.animate.race import COLORS
+    from descentlab.animate.style import OPTIMIZER_COLORS
 
     problems = [to_json(p) for p in PROBLEMS.values() if p.dim <= 2]
     return {
@@ -89,7 +89,7 @@ def config() -> dict[str, Any]:
         "maxLength": DEFAULT_MAX_LENGTH,
         "optimizers": {name: _defaults(OPTIMIZERS[name]) for name in EXPLORER_OPTIMIZERS},
         "stop": _stop_defaults(),
-        "colors": list(COLORS),
+        "colors": [OPTIMIZER_COLORS[name] for name in EXPLORER_OPTIMIZERS],
         "statuses": {int(s): s.label for s in Status},
         "codes": {s.name: int(s) for s in Status},
         "problems": [
@@ -109,7 +109,7 @@ def _script_json(value: Any) -> str:
 
 
 def _template(name: str) -> str:
-    return resources.files("descentlab.explore").joinpath("templates", name).read_text("utf-8")
+    return resources.files("descentlab.explorer").joinpath("templates", name).read_text("utf-8")
 
 
 class Explorer:
@@ -124,12 +124,14 @@ class Explorer:
         self.target = target
         self.html = html_text
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, quiet: bool | None = None) -> Path:
         """Write the page to ``path`` atomically (a temporary file in the folder, then renamed).
 
         Args:
             path: The output file; its folder must exist. Any suffix is accepted (``.html``
                 is what a browser expects).
+            quiet: Accepted as scenes accept it (the gallery passes it); a page is written at
+                once, so there is never a progress bar.
 
         Returns:
             The path written.

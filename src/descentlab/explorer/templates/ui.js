@@ -124,7 +124,8 @@
     }
     stats.recomputes += 1;
     stats.lastRecomputeMs = performance.now() - t0;
-    frame = Math.min(frame, longest());
+    // A still picture of the whole race until Play animates it from the start.
+    frame = playing ? Math.min(frame, longest()) : longest();
     updateControls();
     writeHash();
     draw();
@@ -570,7 +571,8 @@
       const right = mathNode(node.b, p + 1);
       const left = mathNode(node.a, p);
       const sym = { "+": " + ", "-": " \u2212 ", "/": "/", "*": "\u00b7" }[node.op];
-      const implicit = node.op === "*" && node.a.t === "num" && ["var", "const", "call"].includes(node.b.t);
+      const factor = (b) => ["var", "const", "call"].includes(b.t) || (b.t === "bin" && b.op === "^" && factor(b.a));
+      const implicit = node.op === "*" && node.a.t === "num" && factor(node.b);
       span.append(left, implicit ? "" : sym, right);
     }
     if (wrap) span.append(")");
@@ -597,7 +599,12 @@
     if (S.field) q.set("field", "1");
     q.set("speed", String(S.speed));
     const hash = "#" + q.toString();
-    if (location.hash !== hash) history.replaceState(null, "", hash);
+    if (location.hash === hash) return;
+    try {
+      history.replaceState(null, "", hash);
+    } catch (err) {
+      // A sandboxed frame (the notebook's srcdoc iframe) has no address of its own to keep.
+    }
   }
 
   const nums = (text, n) => {
@@ -832,14 +839,12 @@
     if (!moves[e.key]) return;
     e.preventDefault();
     S.start = S.start.map((s, i) => s + moves[e.key][i]);
-    frame = 0;
     recompute();
   });
 
   function moveStart(px, py) {
     const [x, y] = fromPx(px, py);
     S.start = obj.dim === 2 ? [x, y] : [x];
-    frame = 0;
     recompute();
   }
 
