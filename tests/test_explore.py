@@ -8,9 +8,7 @@ whole paths of ``minimize`` for every optimizer on catalogue functions and rando
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +20,7 @@ import test_hostile as hostile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import SMOOTH_BOX, smooth_trees, trees
+from test_html_player import ARGS, _browser_or_skip
 from test_parser import BAD
 
 from descentlab.cli import main
@@ -40,23 +39,11 @@ from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS
 from descentlab.result import Status
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 STEPS = 500
 
 
 # ------------------------------------------------------------------------------------------------
 # The page in Chromium (one browser for the module).
-
-
-def _browser_path() -> str:
-    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required under CI=true (apt-get install chromium)")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return path
 
 
 class Browser:
@@ -86,7 +73,7 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    executable = _browser_path()
+    executable = _browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

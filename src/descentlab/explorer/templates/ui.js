@@ -319,15 +319,19 @@
       ctx.arc(px, py, 4.5 * dpr, 0, 2 * Math.PI);
       ctx.fill();
     });
-    const [sx, sy] = toPx(S.start[0], S.start[1]);
+    startMarker(ctx, ...toPx(S.start[0], S.start[1]));
+    axes(ctx);
+  }
+
+  /** The start: a white dot ringed in black. */
+  function startMarker(ctx, px, py) {
     ctx.fillStyle = "#fff";
     ctx.strokeStyle = "#000";
     ctx.lineWidth = 1.5 * dpr;
     ctx.beginPath();
-    ctx.arc(sx, sy, 5.5 * dpr, 0, 2 * Math.PI);
+    ctx.arc(px, py, 5.5 * dpr, 0, 2 * Math.PI);
     ctx.fill();
     ctx.stroke();
-    axes(ctx);
   }
 
   function draw1d(ctx) {
@@ -385,16 +389,7 @@
       ctx.fill();
     });
     const f0 = obj.value(S.start);
-    if (Number.isFinite(f0)) {
-      const [sx, sy] = toPx(S.start[0], f0);
-      ctx.fillStyle = "#fff";
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 1.5 * dpr;
-      ctx.beginPath();
-      ctx.arc(sx, sy, 5.5 * dpr, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-    }
+    if (Number.isFinite(f0)) startMarker(ctx, ...toPx(S.start[0], f0));
     axes(ctx);
   }
 
