@@ -33,7 +33,7 @@ from descentlab.explorer import (
     config,
     explore,
 )
-from descentlab.expr import parse
+from descentlab.expr import parse_with_variables
 from descentlab.objective import Objective
 from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS
@@ -282,12 +282,10 @@ def _page_check(page, texts: list[str]) -> list[dict]:
 
 def _python_check(text: str) -> dict:
     try:
-        tree = parse(text)
+        _tree, names = parse_with_variables(text)
     except ParseError as error:
         return {"ok": False, "message": error.message, "column": error.column}
-    from descentlab.expr.tree import variables
-
-    return {"ok": True, "variables": list(variables(tree))}
+    return {"ok": True, "variables": list(names)}
 
 
 @pytest.mark.slow

@@ -301,8 +301,10 @@
       } else {
         const [right, dr] = this.operands.pop();
         const [left, dl] = this.operands.pop();
-        this.pushNode({ t: "bin", op: op.kind, a: left, b: right }, Math.max(dl, dr) + 1,
-          op.column);
+        // A chain of one operator (a + b + c, a*b*c) is one nesting level however long.
+        const chained = op.kind !== "^" && left.t === "bin" && PREC[left.op] === opPrec(op);
+        const depth = chained ? Math.max(dl, dr + 1) : Math.max(dl, dr) + 1;
+        this.pushNode({ t: "bin", op: op.kind, a: left, b: right }, depth, op.column);
       }
     }
 
@@ -374,6 +376,25 @@
     const first = ["x", "y", "z"].filter((v) => found.has(v));
     const rest = [...found].filter((v) => !first.includes(v)).sort();
     return first.concat(rest);
+  }
+
+  // A function name glued to a variable (sinx, cosy, expx2): parser.parse_with_variables refuses
+  // it as a variable unless declared.
+  const GLUED = new RegExp("^(" + Object.keys(FUNCTIONS).sort((a, b) => b.length - a.length)
+    .join("|") + ")([A-Za-z][0-9]*)$");
+
+  /** The tree and its variables, as parser.parse_with_variables gives them. */
+  function parseWithVariables(text, declared) {
+    const tree = parse(text);
+    const names = variablesOf(tree);
+    for (const name of names) {
+      const match = GLUED.exec(name);
+      if (match === null || (declared && declared.includes(name))) continue;
+      const column = tokenize(text).find((t) => t.kind === "name" && t.text === name).column;
+      throw new ParseError(`unknown name ${pyRepr(name)}: did you mean ${match[1]}(${match[2]})? ` +
+        `(a variable named ${name} must be declared, e.g. --vars ${name})`, text, column);
+    }
+    return [tree, declared ? declared.slice() : names];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -701,8 +722,7 @@
   function objective(formula, variables) {
     const key = formula + "\u0000" + (variables ? variables.join(",") : "");
     if (cache.has(key)) return cache.get(key);
-    const tree = parse(formula);
-    const names = variables ? variables.slice() : variablesOf(tree);
+    const [tree, names] = parseWithVariables(formula, variables);
     for (const v of variablesOf(tree)) {
       if (!names.includes(v)) {
         throw new ParseError(`variable order ${JSON.stringify(names)} misses ${v} used in the formula`,
@@ -946,8 +966,7 @@
   /** {ok, variables} or {ok: false, message, column} (0-based, in code points). */
   function check(formula) {
     try {
-      const tree = parse(formula);
-      return { ok: true, variables: variablesOf(tree) };
+      return { ok: true, variables: parseWithVariables(formula)[1] };
     } catch (err) {
       if (err instanceof ParseError) return { ok: false, message: err.message, column: err.column };
       throw err;
@@ -960,7 +979,7 @@
     defaults: CONFIG.optimizers,
     stop: CONFIG.stop,
     run, grad, value, check,
-    _internal: { parse, tokenize, variablesOf, postOrder, objective, ParseError, pyRepr, powInt,
+    _internal: { parse, parseWithVariables, tokenize, variablesOf, postOrder, objective, ParseError, pyRepr, powInt,
       formatNumber },
   };
 })(typeof window !== "undefined" ? window : globalThis);
