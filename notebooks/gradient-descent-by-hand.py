@@ -804,6 +804,18 @@ show(
 )
 
 # %% [markdown]
+# ## Race them yourself: the explorer
+#
+# Everything above, in one page you can touch: `dl.explore(target)` builds the offline explorer
+# (no server, no network), shown here inline. Click or drag on the plot to move the start, change
+# a learning rate or the momentum and the seven optimizers race again at once; type your own
+# formula in the box. `dl.explore("rosenbrock").save("explore.html")`, or `descentlab explore
+# rosenbrock` on the command line, writes it to a file whose link keeps the whole set-up.
+
+# %%
+dl.explore("rosenbrock")
+
+# %% [markdown]
 # ## Where to go next
 #
 # * The command line does all of this too: `descentlab run "3x^4 + 4x^3 - 12x^2 + 7" --start 3

@@ -125,4 +125,11 @@ def test_notebook_runs_top_to_bottom(kernel_name, tmp_path):
         and ("image/gif" in output.data or "image/png" in output.data)
     ]
     assert len(images) >= 10
+    pages = [  # the explorer, inline: the whole offline page in a sandboxed frame
+        output.data["text/html"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "execute_result" and "text/html" in output.data
+    ]
+    assert any(p.startswith('<iframe title="descentlab explorer"') for p in pages)
     assert list(workdir.iterdir()) == [], "the notebook left files in its working directory"
