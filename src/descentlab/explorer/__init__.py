@@ -36,7 +36,7 @@ from descentlab.expr.evaluate import CONSTANTS
 from descentlab.expr.parser import DEFAULT_MAX_LENGTH, FUNCTION_ALIASES, FUNCTION_NAMES
 from descentlab.expr.tree import MAX_DEPTH
 from descentlab.objective import as_objective
-from descentlab.optimizers import OPTIMIZERS
+from descentlab.optimizers import OPTIMIZERS, LineSearchState
 from descentlab.problems import PROBLEMS, to_json
 from descentlab.result import Status, StopRule
 
@@ -89,6 +89,8 @@ def config() -> dict[str, Any]:
         "maxLength": DEFAULT_MAX_LENGTH,
         "optimizers": {name: _defaults(OPTIMIZERS[name]) for name in EXPLORER_OPTIMIZERS},
         "stop": _stop_defaults(),
+        # Whether a line search without sufficient decrease stops its row (precision_loss).
+        "lineSearchStops": "failed" in LineSearchState._fields,
         "colors": [OPTIMIZER_COLORS[name] for name in EXPLORER_OPTIMIZERS],
         "statuses": {int(s): s.label for s in Status},
         "codes": {s.name: int(s) for s in Status},

@@ -853,6 +853,36 @@
       if (!Number.isInteger(maxBacktracks) || maxBacktracks < 0) {
         throw new Error(`max_backtracks must be an int >= 0 (got ${maxBacktracks})`);
       }
+      if (CONFIG.lineSearchStops) {
+        // A search with no sufficient decrease takes no step (failed: the loop stops the row
+        // with precision_loss); trials are compared with values of one evaluator (valueFn).
+        return {
+          init: () => ({ lr: NaN, trials: [], failed: false, f: NaN }),
+          update(G, s, X, valueFn) {
+            const value = Number.isFinite(s.f) ? s.f : valueFn(X);
+            let g2 = 0;
+            for (const g of G) g2 += g * g;
+            let a = lr;
+            s.trials = [];
+            s.lr = NaN;
+            s.failed = true;
+            for (let j = 0; j <= maxBacktracks; j += 1) {
+              const d = G.map((g) => -(a * g));
+              const decrease = (c * a) * g2;
+              const fTrial = valueFn(X.map((x, i) => x + d[i]));
+              s.trials.push([a, fTrial]);
+              if (fTrial <= value - decrease && (fTrial < value || decrease === 0)) {
+                s.lr = a;
+                s.failed = false;
+                s.f = fTrial;
+                return d;
+              }
+              a *= shrink;
+            }
+            return G.map(() => 0);
+          },
+        };
+      }
       return {
         init: () => ({ lr: NaN, trials: [] }),
         update(G, s, X, valueFn, F) {
@@ -935,6 +965,11 @@
       const step = rule.update(G, state, X, obj.value, F);
       if (state && state.lr !== undefined) lrs.push(state.lr);
       const Xn = step.map((s, i) => s + X[i]);
+      // A step not taken (the line search found no decrease) or that changes nothing.
+      if (state && state.failed) return done(CONFIG.codes.PRECISION_LOSS, t - 1);
+      if (has(CONFIG.codes, "STALLED") && Xn.every((v, i) => v === X[i])) {
+        return done(CONFIG.codes.STALLED, t - 1);
+      }
       if (!(Xn.every((v) => Math.abs(v) <= limit))) return done(CONFIG.codes.DIVERGED, t);
       const [Fn, Gn] = obj.valueAndGrad(Xn);
       gn2 = sqNorm(Gn);
