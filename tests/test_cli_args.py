@@ -6,6 +6,7 @@ warnings never leak on diverging runs, resource limits, and Ctrl-C during a rend
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -25,7 +26,7 @@ BAD = [
     (["derivative", "x", "--at", "1,,"], "--at"),
     (["derivative", "x", "--at", "inf"], "finite"),
     (["derivative", "x", "--at", "1", "--h", "nan"], "--h"),
-    (["derivative", "x", "--at", "1", "--h", "1e-400"], "--h must be > 0"),
+    (["derivative", "x", "--at", "1", "--h", "1e-400"], "--h must be a finite number > 0"),
     (["derivative", "x", "--at", "1", "--method", "exact", "--h", "0.1"], "--h applies"),
     (["derivative", "x", "--at", "1", "--vars", ""], "--vars"),
     (["derivative", "x", "--at", "1", "--vars", "x,"], "--vars"),
@@ -201,3 +202,96 @@ def test_ctrl_c_during_a_render_keeps_the_old_file(tmp_path: Path) -> None:
     assert stderr == "descentlab: interrupted\n"
     assert out.read_bytes() == b"the good old file"
     assert list(tmp_path.iterdir()) == [out]
+
+
+# ------------------------------------------------------------------------------------------------
+# Numbers and formulas as people type them
+
+
+def _json(capsys, *argv: str) -> dict:
+    code = main([argv[0], "--json", *argv[1:]])  # before any "--"
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("pi", math.pi), ("-pi/2", -math.pi / 2), ("2e-1", 0.2), ("sqrt(2)", math.sqrt(2)),
+     ("e", math.e), ("1/3", 1 / 3), ("2^-3", 0.125), (" 0.5 ", 0.5)],
+)  # fmt: skip
+def test_a_number_option_takes_constants_and_arithmetic(capsys, typed: str, value: float) -> None:
+    doc = _json(capsys, "derivative", "x^2", "--at", typed)
+    assert doc["point"] == [value]
+    assert doc["gradient"] == [pytest.approx(2 * value, rel=1e-15)]
+
+
+def test_a_point_takes_constants_in_every_coordinate(capsys) -> None:
+    doc = _json(capsys, "derivative", "x*y", "--at", "pi/2,-e")
+    assert doc["point"] == [math.pi / 2, -math.e]
+
+
+@pytest.mark.parametrize("typed", ["1e3", "1000", "10^3", "1000.0", "2*500"])
+def test_a_whole_number_option_takes_exact_forms(capsys, typed: str) -> None:
+    doc = _json(capsys, "run", "x^2", "--start", "1", "--lr", "1e-4", "--max-iter", typed)
+    assert [run["iterations"] for run in doc["runs"]] == [1000]
+
+
+@pytest.mark.parametrize(
+    ("argv", "phrase"),
+    [
+        (["run", "x^2", "--start", "1", "--max-iter", "1e-1"], "--max-iter must be a whole number"),
+        (
+            ["run", "x^2", "--start", "1", "--max-iter", "2^0.5"],
+            "--max-iter must be a whole number",
+        ),
+        (["run", "x^2", "--start", "1", "--max-iter", "1e8"], "10,000,000"),
+        (["run", "x^2", "--start", "1", "--lr", "x"], "--lr must be a finite number"),
+        (["run", "x^2", "--start", "1", "--lr", "1/0"], "--lr must be a finite number"),
+        (["run", "x^2", "--start", "1", "--lr", "pi/"], "column"),
+        (["run", "x^2", "--start", "1", "--lr", "__import__('os')"], "--lr"),
+        (["derivative", "x", "--at", "y"], "--at must be finite numbers"),
+        (["derivative", "x", "--at", "log(-1)"], "--at must be finite numbers"),
+    ],
+)
+def test_what_is_not_a_number_is_refused(capsys, argv: list[str], phrase: str) -> None:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("descentlab: error: ") and err.count("\n") == 1, err
+    assert phrase in err
+
+
+@pytest.mark.parametrize(
+    ("formula", "at", "gradient"),
+    [("-x", "1", -1.0), ("-x^2", "3", -6.0), ("-sin(x)", "0", -1.0), ("-e^x", "0", -1.0),
+     ("-xy", "2", -1.0), ("-2x", "-1", -2.0)],
+)  # fmt: skip
+def test_a_formula_that_begins_with_a_minus_needs_no_double_dash(
+    capsys, formula: str, at: str, gradient: float
+) -> None:
+    first = _json(capsys, "derivative", formula, "--at", at)
+    dashed = _json(capsys, "derivative", "--at", at, "--", formula)
+    assert first == dashed
+    assert first["gradient"] == [pytest.approx(gradient, rel=1e-15)]
+
+
+def test_short_options_stay_options(capsys, tmp_path: Path) -> None:
+    assert main(["derivative", "-h"]) == 0
+    assert "--at" in capsys.readouterr().out
+    out = tmp_path / "d.png"
+    assert main(["animate", "derivative", "-x^2", "--quiet", "-o", str(out)]) == 0
+    assert out.stat().st_size > 0
+
+
+def test_derivative_and_the_catalogue_print_formulas_alike(capsys) -> None:
+    from descentlab.problems import get
+
+    assert main(["functions"]) == 0
+    catalogue = capsys.readouterr().out
+    for name in ("quartic", "rosenbrock", "notebook-trig"):
+        (line,) = [row for row in catalogue.splitlines() if row.split()[0] == name]
+        printed = line.split(None, 6)[-1]  # name, dim, "min", "f", "=", value, formula
+        assert main(["derivative", get(name).formula, "--at", ",".join(["1"] * get(name).dim)]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert first.split(" = ", 1)[1] == printed, (first, line)

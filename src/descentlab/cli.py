@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from descentlab import checks
 from descentlab.errors import ConfigError, DescentlabError, ParseError
 
 PROG = "descentlab"
@@ -38,9 +39,9 @@ _MAX_NOTES = 5  # "diverged at iteration ..." lines under the table
 
 FD_METHODS = ("forward", "backward", "central", "complex", "richardson")
 
-# argparse takes "-1,2" or "-x^2" for an option; values that start with a minus and then a digit,
-# a dot or a formula character are values here.
-_VALUE_WITH_MINUS = re.compile(r"^-(?:[\d.(]|.*[\^*/()+, ])")
+# argparse takes "-1,2", "-x^2" or "-x" for an option; here anything that starts with one minus and
+# is not one of our options (-o, -h) is a value: a negative number or a formula that begins with -.
+_VALUE_WITH_MINUS = re.compile(r"^-(?:[\d.(]|.*[\^*/()+, ]|(?![oh]$)[^-])")
 
 
 class UsageError(DescentlabError):
@@ -62,45 +63,54 @@ class _Parser(argparse.ArgumentParser):
 # Reading values
 
 
+def _number(text: str, what: str) -> float:
+    """One number as a person types it: ``2``, ``-1.5e-3``, ``1e5``, ``pi/4``, ``sqrt(2)``.
+
+    The text is read by the formula parser (never executed) and must be a constant expression.
+    """
+    from descentlab.expr import evaluate, parse, variables
+
+    example = f"{what} must be a finite number such as 2, -1.5e-3 or pi/4 (got {text!r})"
+    try:
+        tree = parse(text)
+    except ParseError as error:
+        raise ConfigError(f"{example}: {error.one_line()}") from None
+    if variables(tree):
+        raise ConfigError(example)
+    value = float(evaluate(tree, {}))
+    if not math.isfinite(value):
+        raise ConfigError(example)
+    return value
+
+
 def _floats(text: str, what: str) -> list[float]:
-    """``"1,-2.5"`` -> ``[1.0, -2.5]``; anything else is a ConfigError naming ``what``."""
-    parts = [p.strip() for p in text.split(",")]
-    values = []
-    for part in parts:
-        try:
-            value = float(part)
-        except ValueError:
-            raise ConfigError(
-                f"{what} must be numbers separated by commas (got {text!r})"
-            ) from None
-        if not math.isfinite(value):
-            raise ConfigError(f"{what} must be finite numbers (got {text!r})")
-        values.append(value)
-    return values
+    """``"1,-2.5"`` or ``"pi/2,0"`` -> ``[1.0, -2.5]``; anything else is a ConfigError."""
+    try:
+        return [_number(part, what) for part in text.split(",")]
+    except ConfigError:
+        raise ConfigError(
+            f"{what} must be finite numbers separated by commas, such as 1,-2.5 or pi/2,0 "
+            f"(got {text!r})"
+        ) from None
 
 
 def _float(text: str, what: str, *, positive: bool = False, nonneg: bool = False) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{what} must be a number (got {text!r})") from None
-    if not math.isfinite(value):
-        raise ConfigError(f"{what} must be a finite number (got {text!r})")
-    if positive and value <= 0:
-        raise ConfigError(f"{what} must be > 0 (got {text!r})")
-    if nonneg and value < 0:
-        raise ConfigError(f"{what} must be >= 0 (got {text!r})")
-    return value
+    value = _number(text, what)
+    if positive:
+        return checks.positive(what, value)
+    return checks.non_negative(what, value) if nonneg else value
 
 
 def _int(text: str, what: str, *, low: int, high: int) -> int:
+    """A whole number, also written as ``1e5`` or ``2^20`` when that is exact."""
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"{what} must be a whole number (got {text!r})") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{what} must be between {low:,} and {high:,} (got {text!r})")
-    return value
+        number = _number(text, what)
+        if not number.is_integer():
+            raise ConfigError(f"{what} must be a whole number (got {text!r})") from None
+        value = int(number)
+    return checks.integer(what, value, lo=low, hi=high)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -563,7 +573,7 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     for p in problems:
         glob = [m for m in p.minima if m.kind == "global"]
         best = f"min f = {_fmt(glob[0].f)}" if glob else "no minimum"
-        out(f"{p.name:<{width}}  {p.dim}D  {best:<22}  {p.formula}")
+        out(f"{p.name:<{width}}  {p.dim}D  {best:<22}  {p.tree}")  # derivative's printer
     return 0
 
 
