@@ -48,7 +48,7 @@ def test_derivative_json_document(capsys) -> None:
     fd = doc["finite_differences"]
     assert set(fd) == {"forward", "backward", "central", "complex", "richardson"}
     for entry in fd.values():
-        assert set(entry) == {"h", "gradient", "error"}
+        assert set(entry) == {"h", "gradient", "error", "applicable", "reason"}
         assert entry["error"] == pytest.approx(abs(entry["gradient"][0] - doc["gradient"][0]))
     # The order of accuracy of each method shows in the errors at the default steps.
     assert fd["complex"]["error"] <= 1e-12
@@ -417,3 +417,47 @@ def test_animate_help_lists_every_scene_in_one_spelling(capsys) -> None:
     flat = " ".join(out.split())
     assert f"one of: {', '.join(SCENES)}" in flat
     assert "descent_1d" not in flat
+
+
+# -- derivative: every estimate is right or says it does not apply (issue #10, section 5) ---------
+
+
+@pytest.mark.parametrize(
+    ("formula", "at", "exact"),
+    [
+        ("abs(x)", "1", [1.0]),
+        ("abs(x) + abs(y)", "1,-2", [1.0, -1.0]),
+        ("sqrt(abs(x))", "4", [0.25]),
+        ("abs(x - 1) + x^2", "0.3", [-0.4]),  # the complex step printed 0.6
+        ("abs(x) + x", "2", [2.0]),  # printed 1
+        ("abs(x - 1) + x^2", "1", [2.0]),  # a kink: the complex step does not apply
+        ("sin(x)/x^2", "0.001", [-1000000.1666668]),  # Richardson crossed the pole
+        ("log(x)", "0.001", [1000.0]),  # Richardson gave NaN
+    ],
+)
+def test_derivative_estimates_are_right_or_not_applicable(capsys, formula, at, exact) -> None:
+    doc = run_json(capsys, "derivative", formula, "--at", at)
+    np.testing.assert_allclose(doc["gradient"], exact, rtol=1e-9)
+    fd = doc["finite_differences"]
+    assert set(fd) == {"forward", "backward", "central", "complex", "richardson"}
+    for method in ("complex", "richardson"):
+        e = fd[method]
+        if e["applicable"]:
+            np.testing.assert_allclose(e["gradient"], exact, rtol=1e-5, err_msg=method)
+        else:
+            assert e["gradient"] is None and e["reason"]
+    if formula == "abs(x - 1) + x^2" and at == "1":
+        assert not fd["complex"]["applicable"] and "kink" in fd["complex"]["reason"]
+        code, out, err = run_cli(capsys, "derivative", formula, "--at", at)
+        assert code == 0 and "complex     not applicable: f is not analytic here" in out
+        code, out, err = run_cli(capsys, "derivative", formula, "--at", at, "--method", "complex")
+        assert code == 2 and "does not apply" in err and out == ""
+
+
+def test_derivative_richardson_without_a_reliable_step(capsys) -> None:
+    doc = run_json(capsys, "derivative", "sqrt(x)", "--at", "1e-12")
+    r = doc["finite_differences"]["richardson"]
+    assert not r["applicable"] and "no reliable estimate" in r["reason"]
+    code, _, err = run_cli(capsys, "derivative", "sqrt(x)", "--at", "1e-12", "--method",
+                           "richardson")  # fmt: skip
+    assert code == 2 and "no reliable estimate" in err

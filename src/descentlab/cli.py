@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from descentlab import checks
-from descentlab.errors import ConfigError, DescentlabError, ParseError
+from descentlab.errors import ConfigError, DescentlabError, EvaluationError, ParseError
 
 PROG = "descentlab"
 
@@ -349,6 +349,7 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
         methods = FD_METHODS if args.method is None else ()
     else:
         methods = (args.method,)
+    kink = _kink(tree, variables, X)
     estimates = {}
     for method in methods:
         steps = (
@@ -356,11 +357,30 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
             if h is not None
             else np.array([finite.default_step(method, p) for p in point], dtype=float)
         )
-        estimate = finite.gradient(f, X, method=method, h=h)[0]
+        reason = None
+        if method == "complex" and kink is not None:
+            reason = f"f is not analytic here ({kink})"
+        else:
+            try:
+                if method == "richardson" and h is None:  # it may shrink its step: show it
+                    estimate, taken = finite.richardson(f, X)
+                    estimate, steps = estimate[0], taken[0]
+                else:
+                    estimate = finite.gradient(f, X, method=method, h=h)[0]
+            except EvaluationError as exc:
+                if args.method is not None:
+                    raise
+                reason = str(exc).split(";")[0]
+        if reason is None and not np.all(np.isfinite(estimate)):
+            reason = "no reliable estimate: the steps meet a singularity or f is not smooth here"
+        if reason is not None and args.method is not None:
+            raise ConfigError(f"method {method!r} does not apply: {reason}")
         estimates[method] = {
             "h": np.abs(steps),
-            "gradient": estimate,
-            "error": float(np.max(np.abs(estimate - grad))),
+            "applicable": reason is None,
+            "reason": reason,
+            "gradient": None if reason else estimate,
+            "error": None if reason else float(np.max(np.abs(estimate - grad))),
         }
 
     if args.json:
@@ -387,11 +407,35 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
         out("finite differences (by the definition):")
         width = max(len(m) for m in estimates)
         for method, e in estimates.items():
+            if not e["applicable"]:
+                out(f"  {method:<{width}}  not applicable: {e['reason']}")
+                continue
             out(
                 f"  {method:<{width}}  h = {_fmt_vec(e['h'])}  gradient = {_fmt_vec(e['gradient'])}"
                 f"  error = {e['error']:.1e}"
             )
     return 0
+
+
+def _kink(tree: Any, variables: Sequence[str], X: Any) -> str | None:
+    """``"abs(x - 1) = 0 at the point"`` if some abs in the formula is at its kink, else None."""
+    from descentlab.expr import evaluate
+    from descentlab.expr.tree import Call, walk
+
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func == "abs":
+            with np_errstate():
+                at = evaluate(node.arg, {v: X[:, i] for i, v in enumerate(variables)})
+            if float(at.reshape(-1)[0]) == 0:
+                return f"{_short(str(node), 40)} has its kink at the point"
+    return None
+
+
+def np_errstate():
+    """NumPy quiet about 0/0 and overflow while probing a formula."""
+    import numpy as np
+
+    return np.errstate(all="ignore")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -21,7 +21,12 @@ Methods (``x`` a coordinate, ``h`` its step, ``e_i`` the unit vector):
 - ``complex``: ``Im f(x + i h e_i) / h``, no subtraction, so ``h = 1e-20`` is fine and the estimate
   is exact to rounding. ``f`` must accept complex input and be analytic (no ``abs``).
 - ``richardson``: central differences at ``h, h/2, h/4`` combined to cancel the ``h^2`` and ``h^4``
-  error terms (error ``O(h^6)``), with a large base step ``h = eps^(1/7) max(1, |x|)``.
+  error terms (error ``O(h^6)``), with a large base step ``h = eps^(1/7) max(1, |x|)``. That step
+  can reach past a singularity (``log(x)`` or ``sin(x)/x^2`` at 0.001), so with the default step
+  the estimate checks itself: while the stencil meets a value that is not finite, or the last two
+  extrapolations differ by more than :data:`RICHARDSON_RTOL` ``* max(1, |estimate|)``, the step
+  shrinks fourfold (at most :data:`RICHARDSON_SHRINKS` times); a coordinate that never passes is
+  NaN, an estimate that is not reliable rather than a wrong number.
 
 In every method the divisor is the step actually taken, ``(x + h) - x``, not the ``h`` asked for.
 """
@@ -40,11 +45,14 @@ from descentlab.errors import ConfigError, EvaluationError
 __all__ = [
     "METHODS",
     "RICHARDSON_LEVELS",
+    "RICHARDSON_RTOL",
+    "RICHARDSON_SHRINKS",
     "default_step",
     "derivative",
     "error_sweep",
     "gradient",
     "hessian",
+    "richardson",
 ]
 
 METHODS = ("forward", "backward", "central", "complex", "richardson")
@@ -52,6 +60,12 @@ METHODS = ("forward", "backward", "central", "complex", "richardson")
 
 RICHARDSON_LEVELS = 3
 """Central differences at h, h/2, h/4 are combined; the result has error O(h^(2 * levels))."""
+
+RICHARDSON_RTOL = 1e-6
+"""Largest relative disagreement of the last two extrapolations that Richardson accepts."""
+
+RICHARDSON_SHRINKS = 8
+"""Times Richardson's default step may shrink fourfold looking for a reliable estimate."""
 
 EPS = float(np.finfo(np.float64).eps)
 COMPLEX_STEP = 1e-20
@@ -242,7 +256,7 @@ def gradient(
         elif method == "central":
             G = _central(f, A, steps, (1.0,))[0]
         else:
-            G = _richardson(f, A, steps)
+            G = _richardson(f, A, steps, adapt=h is None)[0]
     return G[0] if single else G
 
 
@@ -261,15 +275,62 @@ def _central(
     return estimates
 
 
-def _richardson(f: BatchedFunction, A: NDArray, steps: NDArray) -> NDArray:
-    """Richardson extrapolation of central differences at h, h/2, h/4 (Neville's tableau)."""
+def _richardson_once(f: BatchedFunction, A: NDArray, steps: NDArray) -> tuple[NDArray, NDArray]:
+    """Richardson extrapolation at h, h/2, h/4 (Neville's tableau) and its last correction."""
     scales = [0.5**j for j in range(RICHARDSON_LEVELS)]
     row = _central(f, A, steps, scales)
+    previous = row[-1]
     # D(h) = f' + c1 h^2 + c2 h^4 + ...; halving h, (4^m D(h/2) - D(h)) / (4^m - 1) cancels h^(2m).
     for m in range(1, RICHARDSON_LEVELS):
         factor = 4.0**m
+        previous = row[-1]
         row = [(factor * row[j + 1] - row[j]) / (factor - 1) for j in range(len(row) - 1)]
-    return row[0]
+    return row[0], np.abs(row[0] - previous)
+
+
+def _richardson(
+    f: BatchedFunction, A: NDArray, steps: NDArray, *, adapt: bool
+) -> tuple[NDArray, NDArray]:
+    """Richardson's estimate and the steps it used; ``adapt`` shrinks them where unreliable."""
+    if not adapt:
+        return _richardson_once(f, A, steps)[0], steps
+    G = np.full(A.shape, np.nan)
+    pending = np.ones(A.shape, dtype=bool)
+    steps = steps.copy()
+    for _ in range(RICHARDSON_SHRINKS + 1):
+        rows = np.flatnonzero(pending.any(axis=1))
+        estimate, correction = _richardson_once(f, A[rows], steps[rows])
+        good = np.isfinite(estimate) & (
+            correction <= RICHARDSON_RTOL * np.maximum(1.0, np.abs(estimate))
+        )
+        good &= pending[rows]
+        G[rows] = np.where(good, estimate, G[rows])
+        pending[rows] &= ~good
+        if not pending.any():
+            break
+        steps = np.where(pending, steps / 4, steps)
+    return G, steps
+
+
+def richardson(f: BatchedFunction, X: ArrayLike) -> tuple[NDArray, NDArray]:
+    """Richardson's gradient estimate with its self-check, and the base step each coordinate used.
+
+    Args:
+        f: Batched function, ``(m, n) -> (m,)``.
+        X: Points, ``(k, n)``.
+
+    Returns:
+        ``(G, h)``, both ``(k, n)``: the estimates (NaN where none was reliable, see the module)
+        and the base steps finally taken (the default step, or a quarter of it per shrink).
+
+    Examples:
+        >>> G, h = richardson(lambda P: np.log(P[:, 0]), [[0.001]])  # the default h crosses 0
+        >>> float(G[0, 0].round(4)), bool(h[0, 0] < 0.001)
+        (1000.0, True)
+    """
+    A, _ = _as_points(X)
+    with np.errstate(all="ignore"):
+        return _richardson(f, A, default_step("richardson", A), adapt=True)
 
 
 HESSIAN_RELATIVE_STEP = EPS ** (1 / 3)
