@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from descentlab.descent import minimize
 from descentlab.errors import ConfigError, EvaluationError, ParseError
 from descentlab.objective import Objective, as_objective
+from descentlab.optimizers import gd
 from descentlab.problems import get
 
 
@@ -241,24 +243,64 @@ def test_from_function_rejects_bad_settings(kwargs: dict, match: str) -> None:
 @pytest.mark.parametrize(
     ("f", "vectorized", "match"),
     [
-        (lambda p: [1.0, 2.0], False, "one number"),
-        (lambda p: "one", False, "one number"),
-        (lambda X: X, True, "shape"),
+        (lambda p: [1.0, 2.0], False, "one real number; it returned list"),
+        (lambda p: "one", False, "one real number; it returned str 'one'"),
+        (lambda p: "1", False, "one real number; it returned str '1'"),  # was 1.0, silently
+        (lambda p: None, False, "it returned None"),  # was NaN, silently
+        (lambda p: 10**400, False, "an integer of 401 digits"),  # was a raw OverflowError
+        (lambda p: np.array([p[0]]), False, r"shape \(1,\) and dtype float64"),
+        (lambda p: np.int64(p[0] ** 2), False, "NumPy int64 scalar"),  # FD gradient was 0
+        (lambda p: np.True_, False, "NumPy bool scalar"),
+        (lambda p: True, False, "bool True"),
+        (lambda p: 1j + p[0], False, "complex values for real input"),
+        (lambda X: X, True, r"shape \(3,\); it returned an array of shape \(3, 2\)"),
+        (lambda X: X[:, :1], True, r"shape \(3, 1\)"),  # (k, 1) was an IndexError in the loop
+        (lambda X: np.ones(1), True, r"shape \(1,\)"),
+        (lambda X: (X[:, 0] ** 2).astype(int), True, "dtype int64"),
+        (lambda X: None, True, "it returned None"),
     ],
 )
 def test_functions_returning_the_wrong_thing_raise(f, vectorized: bool, match: str) -> None:
-    obj = Objective.from_function(f, 2, vectorized=vectorized)
-    with pytest.raises(EvaluationError, match=match):
-        obj.value(np.zeros((3, 2)))
+    obj = Objective.from_function(f, 2, vectorized=vectorized, name="myfun")
+    with pytest.raises(ConfigError, match=match) as info:
+        obj.value(np.full((3, 2), 0.5))
+    assert str(info.value).startswith("myfun")  # the error names the function
+    with pytest.raises(ConfigError, match=match):  # and the loop stops with it, not a status
+        minimize(obj, np.full((3, 2), 0.5), gd(lr=0.1), max_iter=2)
 
 
-def test_gradients_of_the_wrong_shape_raise() -> None:
-    obj = Objective.from_function(rosen, 2, grad=lambda p: [1.0, 2.0, 3.0])
-    with pytest.raises(EvaluationError, match="shape"):
-        obj.grad([0.0, 0.0])
-    obj = Objective.from_function(rosen, 2, grad=lambda p: "no")
-    with pytest.raises(EvaluationError, match="numbers"):
-        obj.grad([0.0, 0.0])
+def _my_grad(p):
+    return np.array([[2 * p[0]], [2 * p[1]]])
+
+
+@pytest.mark.parametrize(
+    ("grad", "vectorized", "match"),
+    [
+        (lambda p: [1.0, 2.0, 3.0], False, r"the gradient of rosen.*list \[1.0, 2.0, 3.0\]"),
+        (lambda p: "no", False, "it returned str 'no'"),
+        (_my_grad, False, r"_my_grad \(the gradient of rosen\).*shape \(2, 1\)"),
+        (lambda p: None, False, "it returned None"),
+        (lambda p: [10**400, 1.0], False, "real numbers of shape \\(2,\\)"),
+        (lambda p: np.array([2, 3]), False, "dtype int64"),
+        (lambda X: 2 * X[:, :1], True, r"vectorized, must return real numbers of shape \(3, 2\)"),
+        (lambda X: 2 * X[:, 0], True, r"it returned an array of shape \(3,\)"),
+    ],
+)
+def test_gradients_returning_the_wrong_thing_raise(grad, vectorized: bool, match: str) -> None:
+    f = (lambda X: np.sum(X**2, axis=1)) if vectorized else rosen
+    obj = Objective.from_function(f, 2, grad=grad, vectorized=vectorized)
+    with pytest.raises(ConfigError, match=match):
+        obj.grad(np.full((3, 2), 0.5))
+    with pytest.raises(ConfigError, match=match):
+        minimize(obj, np.full((3, 2), 0.5), gd(lr=0.1), max_iter=2)
+
+
+def test_right_outputs_of_every_accepted_kind() -> None:
+    for f in (lambda p: 3, lambda p: 2.5, lambda p: np.float32(2.5), lambda p: np.array(2.5),
+              lambda p: complex(2.5, 0)):  # fmt: skip
+        assert Objective.from_function(f, 1).value([[1.0]]).tolist() == [float(f([1.0]).real)]
+    obj = Objective.from_function(lambda p: p[0] ** 2, 1, grad=lambda p: [2 * p[0]])
+    assert obj.grad([[3.0]]).tolist() == [[6.0]]
 
 
 # -- check_finite_at ------------------------------------------------------------------------------

@@ -479,56 +479,88 @@ def _call_point(f: Callable[..., Any], x: NDArray, label: str) -> Any:
         raise
 
 
+def _what(value: Any) -> str:
+    """How an error names what a user's function returned: its type, shape or dtype."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a NumPy {value.dtype} scalar ({value!r:.40})"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+        return f"an integer of {len(str(value)):,} digits, too large for a float"
+    return f"{type(value).__name__} {value!r:.40}"
+
+
+def _checked(value: Any, shape: tuple[int, ...], complex_ok: bool, who: str) -> Array:
+    """What a user's function returned, as a float (or complex) array of ``shape``, or a
+    ConfigError that names the function and what it returned.
+
+    Refused: None, strings, booleans, NumPy integer or boolean results (an integer-valued
+    function has no useful derivative: its finite differences are 0 or jumps), numbers too
+    large for a float (``10**400``), and any other shape (no broadcasting: a (k, 1) gradient or
+    a (1,) value would be stretched silently into wrong results).
+    """
+    bad = (
+        value is None
+        or isinstance(value, str | bytes | bool | np.bool_)
+        or (isinstance(value, np.ndarray | np.generic) and value.dtype.kind not in "fc")
+    )
+    A: Array | None = None
+    if not bad:
+        try:
+            A = np.asarray(value, dtype=np.complex128)
+        except (TypeError, ValueError, OverflowError):
+            bad = True
+    wanted = "one real number" if shape == () else f"real numbers of shape {shape}"
+    if bad or A is None:
+        raise ConfigError(f"{who} must return {wanted}; it returned {_what(value)}")
+    if A.shape != shape:
+        raise ConfigError(f"{who} must return {wanted}; it returned {_what(value)}")
+    if not np.iscomplexobj(value):
+        return A.real.copy()
+    if complex_ok:
+        return A
+    if np.any(A.imag != 0):  # complex values for real input: f is not a real function
+        raise ConfigError(f"{who} must return {wanted}; it returned complex values for real input")
+    return A.real.copy()
+
+
 def _batched_value(f: Callable[..., Any], dim: int, vectorized: bool, label: str) -> ValueFn:
     if vectorized:
 
         def batched(X: Array) -> Array:
             with np.errstate(all="ignore"):
-                out = np.asarray(f(X))
-            if out.shape != X.shape[:1]:
-                raise EvaluationError(
-                    f"{label} must return shape ({X.shape[0]},) for points of shape {X.shape}; "
-                    f"got shape {out.shape}"
-                )
-            return out if out.dtype.kind in "fc" else out.astype(np.float64)
+                out = f(X)
+            who = f"{label} (vectorized, for points of shape {X.shape})"
+            return _checked(out, X.shape[:1], X.dtype.kind == "c", who)
 
         return batched
 
     def row_by_row(X: Array) -> Array:
-        out = np.empty(X.shape[0], dtype=np.complex128 if X.dtype.kind == "c" else np.float64)
+        complex_in = X.dtype.kind == "c"
+        out = np.empty(X.shape[0], dtype=np.complex128 if complex_in else np.float64)
+        real = not complex_in
         with np.errstate(all="ignore"):
             for i, x in enumerate(X):
                 value = _call_point(f, x, label)
-                try:
-                    out[i] = value
-                except (TypeError, ValueError):
-                    raise EvaluationError(
-                        f"{label} must return one number for a point (got {value!r:.60})"
-                    ) from None
-        return out
+                out[i] = _checked(value, (), complex_in, f"{label} (for one point)")
+                real = real or not np.iscomplexobj(value)
+        # a real value for complex input dropped the imaginary part: say so (the complex step
+        # then refuses f) rather than hand back a complex array with a zero imaginary part
+        return out.real if real else out
 
     return row_by_row
 
 
 def _batched_grad(grad: Callable[..., Any], dim: int, vectorized: bool, label: str) -> ValueFn:
-    def checked(G: Any, shape: tuple[int, ...]) -> Array:
-        try:
-            A = np.asarray(G, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise EvaluationError(
-                f"the gradient of {label} must be numbers (got {G!r:.60})"
-            ) from None
-        if A.shape != shape:
-            raise EvaluationError(
-                f"the gradient of {label} must have shape {shape}; got shape {A.shape}"
-            )
-        return A
-
+    name = getattr(grad, "__name__", "grad")
+    who = f"the gradient of {label}" if name == "<lambda>" else f"{name} (the gradient of {label})"
     if vectorized:
 
         def batched(X: Array) -> Array:
             with np.errstate(all="ignore"):
-                return checked(grad(X), X.shape)
+                return _checked(grad(X), X.shape, False, f"{who}, vectorized,")
 
         return batched
 
@@ -537,7 +569,9 @@ def _batched_grad(grad: Callable[..., Any], dim: int, vectorized: bool, label: s
         with np.errstate(all="ignore"):
             for i, x in enumerate(X):
                 g = _call_point(grad, x, label)
-                G[i] = math.nan if g is math.nan else checked(g, (dim,))
+                G[i] = (
+                    math.nan if g is math.nan else _checked(g, (dim,), False, who + " at a point")
+                )
         return G
 
     return row_by_row
