@@ -16,7 +16,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from descentlab import checks
@@ -27,6 +27,7 @@ PROG = "descentlab"
 # Upper limits that keep one command within memory and time on a small machine (issue 6).
 MAX_ITER_LIMIT = 10_000_000
 MAX_STARTS = 1_000_000
+MAX_START_NUMBERS = 20_000_000  # starts x variables: each copy of the starts is <= 160 MB
 MAX_TRACE_FLOATS = 50_000_000  # --trace keeps every iterate: starts * (iterations + 1) * dim
 MAX_FRAMES = 2_000
 MAX_SIDE_PX = 4_000
@@ -148,7 +149,36 @@ def _jsonable(value: Any) -> Any:
 
 
 def _print_json(document: dict[str, Any]) -> None:
-    print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
+    """Print ``document`` as indented JSON, streamed: memory holds one item at a time.
+
+    A value that is an iterator (a generator of run records, say) is written item by item as a
+    JSON array, so a run with a million starts or a million-iteration trace never holds the
+    whole text, nor every record, at once. The text is what ``json.dumps(doc, indent=2)`` gives.
+    """
+    write = sys.stdout.write
+    _write_json(document, write, 0)
+    write("\n")
+    sys.stdout.flush()
+
+
+def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
+    pad = "  " * (level + 1)
+    if isinstance(value, dict) and any(isinstance(v, Iterator) for v in value.values()):
+        write("{")
+        for j, (key, item) in enumerate(value.items()):
+            write(("," if j else "") + "\n" + pad + json.dumps(str(key)) + ": ")
+            _write_json(item, write, level + 1)
+        write("\n" + "  " * level + "}")
+    elif isinstance(value, Iterator):
+        empty = True
+        for item in value:
+            write(("[" if empty else ",") + "\n" + pad)
+            _write_json(item, write, level + 1)
+            empty = False
+        write("[]" if empty else "\n" + "  " * level + "]")
+    else:
+        text = json.dumps(_jsonable(value), indent=2, allow_nan=False)
+        write(text.replace("\n", "\n" + "  " * level) if level else text)
 
 
 def _fmt(value: float) -> str:
@@ -259,7 +289,8 @@ def _starts(args: argparse.Namespace, objective) -> Any:
     """The (k, n) array of starts: --start values, --random-starts, or the catalogue's."""
     import numpy as np
 
-    rows: list[list[float]] = []
+    # Starts stay NumPy arrays: a million random starts as Python lists took gigabytes.
+    blocks: list[Any] = []
     for text in args.start or []:
         point = _floats(text, "--start")
         if len(point) != objective.dim:
@@ -267,25 +298,31 @@ def _starts(args: argparse.Namespace, objective) -> Any:
                 f"--start {text!r} has {len(point)} coordinate(s); "
                 f"{objective.name} takes {objective.dim} ({', '.join(objective.variables)})"
             )
-        rows.append(point)
+        blocks.append(np.asarray([point], dtype=float))
     if args.random_starts is not None:
         from descentlab.multistart import random_starts
 
         k = _int(args.random_starts, "--random-starts", low=1, high=MAX_STARTS)
+        if k * objective.dim > MAX_START_NUMBERS:
+            raise ConfigError(
+                f"--random-starts {k:,} in {objective.dim} variables is {k * objective.dim:,} "
+                f"numbers; the limit is {MAX_START_NUMBERS:,} (starts x variables)"
+            )
         seed = _int(args.seed, "--seed", low=0, high=2**63 - 1) if args.seed is not None else 0
         domain = _domain(args, objective)
-        rows.extend(random_starts(domain, k, seed=seed).tolist())
+        blocks.append(random_starts(domain, k, seed=seed))
     elif args.seed is not None:
         raise ConfigError("--seed goes with --random-starts")
-    if not rows:
+    if not blocks:
         problem = getattr(objective, "problem", None)
         if problem is not None and problem.starts:
-            rows = [list(s) for s in problem.starts]
+            blocks = [np.asarray(problem.starts, dtype=float)]
         else:
             raise ConfigError("give a start point with --start X[,Y...] or use --random-starts K")
-    if len(rows) > MAX_STARTS:
-        raise ConfigError(f"at most {MAX_STARTS:,} starts in one run (got {len(rows):,})")
-    return np.asarray(rows, dtype=float)
+    k = sum(b.shape[0] for b in blocks)
+    if k > MAX_STARTS:
+        raise ConfigError(f"at most {MAX_STARTS:,} starts in one run (got {k:,})")
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 def _domain(args: argparse.Namespace, objective) -> list[tuple[float, float]]:
@@ -471,15 +508,10 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     # The text table shows the first rows and the first diverged ones; --json shows them all.
     # Rows are built only where shown: a million starts must not cost a million sentences.
     diverged_rows = np.flatnonzero(result.status == Status.DIVERGED)
-    if args.json:
-        shown = range(result.k)
-    else:
-        shown = sorted(set(range(min(result.k, _MAX_ROWS))) | set(diverged_rows[:_MAX_NOTES]))
-    runs = {i: _run_record(result, X0, i, trace=bool(args.trace)) for i in shown}
     found = match_known(found, getattr(objective, "problem", None))
     minima = [{"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind} for m in found]
-
-    if args.json:
+    if args.json:  # streamed: each run's record is built while it is written
+        records = (_run_record(result, X0, i, trace=bool(args.trace)) for i in range(result.k))
         _print_json(
             {
                 "objective": {
@@ -489,11 +521,14 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                     "dim": objective.dim,
                 },
                 "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
-                "runs": list(runs.values()),
-                "minima_found": minima,
+                "runs": records,
+                "minima_found": iter(minima),
             }
         )
         return 0
+    shown = sorted(set(range(min(result.k, _MAX_ROWS))) | set(diverged_rows[:_MAX_NOTES]))
+    runs = {i: _run_record(result, X0, i, trace=bool(args.trace)) for i in shown}
+
     hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
     out(f"{objective.name}: {optimizer.name}({hyper})")
     _print_run_table([runs[i] for i in range(min(result.k, _MAX_ROWS))], result.k, out)
@@ -828,7 +863,10 @@ def build_parser() -> _Parser:
     p.add_argument("target", help="a catalogue name (see 'functions') or a formula")
     p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")
     p.add_argument(
-        "--random-starts", metavar="K", help=f"K random starts in the domain (<= {MAX_STARTS:,})"
+        "--random-starts",
+        metavar="K",
+        help=f"K random starts in the domain (<= {MAX_STARTS:,}, and K x variables <= "
+        f"{MAX_START_NUMBERS:,})",
     )
     p.add_argument("--seed", metavar="S", help="seed for --random-starts (default 0)")
     p.add_argument("--domain", metavar="LO,HI", help="box for random starts (formulas: -2,2)")
