@@ -252,6 +252,7 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     lo = np.searchsorted(p_sorted, p - reach, side="left")
     hi = np.searchsorted(p_sorted, p + reach, side="right")
     alone = (hi - lo) == 1  # no other point within any group's radius
+    alone |= _no_neighbour(X, by_p, lo, hi, reach)
 
     group = np.full(m, -1, dtype=np.intp)  # index (in f order) of each point's group centre
     group[alone] = np.flatnonzero(alone)
@@ -267,19 +268,48 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
         group[i] = i
 
     centres, counts = np.unique(group, return_counts=True)
-    members = np.argsort(group, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
+    rows_sorted = order[np.lexsort((order, group))]  # by group, then by row index
+    rows_per_group = np.split(rows_sorted, np.cumsum(counts)[:-1])
+    xs = X[centres]
+    fs = result.fun[order[centres]].tolist()
     found = [
-        FoundMinimum(
-            x=X[c].copy(),
-            f=float(result.fun[order[c]]),
-            count=int(counts[j]),
-            rows=tuple(int(r) for r in np.sort(order[members[bounds[j] : bounds[j + 1]]])),
-        )
-        for j, c in enumerate(centres)
+        FoundMinimum(x=xs[j], f=fs[j], count=int(counts[j]), rows=tuple(rows.tolist()))
+        for j, rows in enumerate(rows_per_group)
     ]
     found.sort(key=lambda f: (f.f, -f.count))
     return found
+
+
+_FEW_CANDIDATES = 32
+_PAIRS_AT_ONCE = 1_000_000
+
+
+def _no_neighbour(
+    X: NDArray, by_p: NDArray, lo: NDArray, hi: NDArray, reach: float
+) -> NDArray[np.bool_]:
+    """Points whose few projection candidates (at most 32) are all farther than ``reach``.
+
+    Checked for all such points at once, in chunks of candidate pairs: scattered end points
+    (a flat function, many shallow minima) then need no Python loop at all.
+    """
+    m = X.shape[0]
+    count = hi - lo
+    idx = np.flatnonzero((count > 1) & (count <= _FEW_CANDIDATES))
+    near = np.zeros(m, dtype=bool)
+    step = max(1, _PAIRS_AT_ONCE // _FEW_CANDIDATES)
+    for start in range(0, idx.size, step):
+        part = idx[start : start + step]
+        c = count[part]
+        owner = np.repeat(part, c)
+        offset = np.arange(owner.size) - np.repeat(np.cumsum(c) - c, c)
+        other = by_p[np.repeat(lo[part], c) + offset]
+        keep = other != owner
+        owner, other = owner[keep], other[keep]
+        close = np.linalg.norm(X[owner] - X[other], axis=1) <= reach
+        near[owner[close]] = True
+    alone = np.zeros(m, dtype=bool)
+    alone[idx] = ~near[idx]
+    return alone
 
 
 def summarize(result: Result, *, tol: float = 1e-4) -> Summary:
