@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -461,3 +462,60 @@ def test_derivative_richardson_without_a_reliable_step(capsys) -> None:
     code, _, err = run_cli(capsys, "derivative", "sqrt(x)", "--at", "1e-12", "--method",
                            "richardson")  # fmt: skip
     assert code == 2 and "no reliable estimate" in err
+
+
+# -- limits that hold (issue #10, section 6) -------------------------------------------------------
+
+
+def test_run_json_is_streamed_one_record_at_a_time(monkeypatch) -> None:
+    import io
+    import sys
+
+    from descentlab import cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", buffer)
+    written = []
+
+    def records():
+        for i in range(3):
+            written.append(len(buffer.getvalue()))  # what was out before record i was built
+            yield {"i": i, "x": np.array([i, np.inf])}
+
+    cli._print_json({"head": {"a": [1, 2]}, "runs": records(), "empty": iter([]), "tail": 1.5})
+    assert written[0] < written[1] < written[2]  # each record left before the next was made
+    doc = json.loads(buffer.getvalue())
+    expected = {"head": {"a": [1, 2]}, "runs": [{"i": i, "x": [float(i), None]} for i in range(3)],
+                "empty": [], "tail": 1.5}  # fmt: skip
+    assert doc == expected
+    assert buffer.getvalue() == json.dumps(expected, indent=2) + "\n"  # the same text as before
+
+
+def test_run_json_document_is_the_indented_dump(capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "quartic", "--start", "0", "--start", "3", "--json",
+                             "--trace", "--max-iter", "5")  # fmt: skip
+    assert code == 0, err
+    assert out == json.dumps(json.loads(out), indent=2) + "\n"
+
+
+def test_random_starts_times_variables_is_capped(capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "sphere", "--dim", "149", "--random-starts",
+                             "1000000", "--max-iter", "0")  # fmt: skip
+    assert code == 2 and out == "" and "20,000,000" in err and "149,000,000" in err
+    code, out, _ = run_cli(capsys, "run", "--help")
+    assert code == 0 and "variables <= 20,000,000" in " ".join(out.split())
+
+
+def test_long_minima_lists_are_summarized_like_the_table(capsys) -> None:
+    # cos(3x) + cos(3y) on [-12, 12]^2 has about 11 x 11 minima: more than the 50 rows shown
+    argv = ["run", "cos(3x) + cos(3y)", "--random-starts", "3000", "--domain", "-12,12"]
+    code, out, err = run_cli(capsys, *argv, "--lr", "0.05", "--max-iter", "2000")
+    assert code == 0, err
+    lines = out.splitlines()
+    start = lines.index("minima found:")
+    shown = [ln for ln in lines[start + 1 :] if ln.startswith("  x = ")]
+    assert len(shown) == 50
+    assert re.match(
+        r"\.\.\. and [\d,]+ more minima, found from [\d,]+ start\(s\)", lines[start + 51]
+    )
+    assert max(len(ln) for ln in lines) < 200
