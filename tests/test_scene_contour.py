@@ -82,3 +82,15 @@ def test_bad_input() -> None:
         contour(frames=5, size=(0, 10))
     with pytest.raises(RenderError):
         contour(frames=5, size=SIZE, fps=0)
+
+
+def test_a_run_that_ends_on_a_saddle_says_so() -> None:
+    # Himmelblau's saddle near (-0.13, -1.95): a start there converges at once (sympy-checked
+    # kind in tests/test_stationary.py); the other start reaches the minimum (3, 2)
+    starts = [[-0.127961, -1.953706], [2.5, 1.5]]
+    scene = contour("himmelblau", start=starts, optimizer=gd(lr=0.01), frames=6, grad_tol=1e-3,
+                    size=SIZE)  # fmt: skip
+    scene.frame(-1)
+    assert scene.artists[-1].get_text().endswith("(1 at a saddle)")
+    scene.frame(0)
+    assert "saddle" not in scene.artists[-1].get_text()

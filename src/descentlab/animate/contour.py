@@ -92,15 +92,34 @@ def contour(
         (point,) = ax.plot([], [], "o", color="#e8112d", mec="white", ms=8, zorder=6)
         title = ax.set_title(" ")
 
+        # runs that converged to a saddle or a maximum say so once every run has ended
+        ended_elsewhere = _not_minima(result)
+
         def update(i: int) -> None:
             j = idx[i]
             for r, line in enumerate(lines):
                 line.set_data(xs[: j + 1, r, 0], xs[: j + 1, r, 1])
             point.set_data(xs[j, :, 0], xs[j, :, 1])
             if k == 1:
-                title.set_text(f"iteration {its[j]}:  f = {num(fs[j, 0], 8)}")
+                text = f"iteration {its[j]}:  f = {num(fs[j, 0], 8)}"
             else:
-                title.set_text(f"iteration {its[j]}:  best f = {num(np.nanmin(fs[j]), 8)}")
+                text = f"iteration {its[j]}:  best f = {num(np.nanmin(fs[j]), 8)}"
+            title.set_text(text + (ended_elsewhere if j == len(xs) - 1 else ""))
 
         finish_layout(fig)
     return Scene(fig, [*lines, point, title], update, n_frames=len(idx), fps=fps)
+
+
+def _not_minima(result: object) -> str:
+    """``"  (1 at a saddle)"``: the runs that converged somewhere other than a minimum."""
+    from descentlab.result import Stationary
+
+    codes = getattr(result, "stationary", None)
+    if codes is None:
+        return ""
+    parts = [
+        f"{int(np.sum(codes == kind))} at a {Stationary(kind).label}"
+        for kind in (Stationary.SADDLE, Stationary.MAXIMUM)
+        if np.any(codes == kind)
+    ]
+    return f"  ({', '.join(parts)})" if parts else ""
