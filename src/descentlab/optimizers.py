@@ -64,7 +64,7 @@ class InitFn(Protocol):
 
 
 class UpdateFn(Protocol):
-    """``update(G, state, X, *, value_fn=None, value=None) -> (step, new_state)``."""
+    """``update(G, state, X, *, value_fn=None, value=None, lr=None) -> (step, new_state)``."""
 
     def __call__(
         self,
@@ -75,7 +75,25 @@ class UpdateFn(Protocol):
         *,
         value_fn: ValueFn | None = None,
         value: Array | None = None,
+        lr: Array | None = None,
     ) -> tuple[Array, Any]: ...
+
+
+class Kernel(NamedTuple):
+    """An elementwise rule as the compiled engine runs it (see :mod:`descentlab.engine.rules`).
+
+    Attributes:
+        rule: The rule's name in ``engine.rules.RULE_IDS``.
+        lr: The learning rate (a scheduler may replace it per iteration).
+        H: The other hyperparameters, in the order the rule's kernel reads them.
+        state_type: The public state record; its array fields, in order, are the kernel's
+            state arrays ``S``, and a field named ``t`` (if any) is the step count.
+    """
+
+    rule: str
+    lr: float
+    H: tuple[float, ...]
+    state_type: type
 
 
 class Optimizer(NamedTuple):
@@ -83,17 +101,22 @@ class Optimizer(NamedTuple):
 
     Attributes:
         init: ``init(X) -> state`` for starting points ``X`` (k, n).
-        update: ``update(G, state, X, *, value_fn=None, value=None) -> (step, state)``. ``G`` is
-            the gradient at ``X``; ``value_fn`` maps (m, n) points to (m,) values and ``value`` is
-            f at ``X`` (only the line search uses them). The new point is ``X + step``.
+        update: ``update(G, state, X, *, value_fn=None, value=None, lr=None) -> (step,
+            state)``. ``G`` is the gradient at ``X``; ``value_fn`` maps (m, n) points to (m,)
+            values and ``value`` is f at ``X`` (only the line search uses them); ``lr`` (k,), if
+            given, replaces the learning rate for this step (schedules). The new point is
+            ``X + step``.
         name: The registry name (``"adam"``), as the CLI and reports show it.
         hyperparameters: The settings, torch.optim names (``{"lr": 0.001, "betas": ...}``).
+        kernel: For an elementwise rule, what the compiled loop needs to run it
+            (:class:`Kernel`); None for rules that are not elementwise (the line search).
     """
 
     init: InitFn
     update: UpdateFn
     name: str
     hyperparameters: dict[str, Any]
+    kernel: Kernel | None = None
 
 
 class EmptyState(NamedTuple):
@@ -135,6 +158,11 @@ class LineSearchState(NamedTuple):
         trial_values: (k, max_backtracks + 1) f at each trial point, ``nan``-padded.
         n_backtracks: (k,) how many times the step was shrunk.
         nfev: (k,) value evaluations made by the last step.
+        failed: (k,) True where no trial passed the test: that row's step is zero (the loop
+            stops it with ``precision_loss``).
+        f: (k,) f at the point the step leads to, as ``value_fn`` computed it (``nan`` before
+            the first step): the next step compares its trials with this value, so every
+            comparison uses one evaluator and f never increases.
     """
 
     lr: Array
@@ -142,10 +170,92 @@ class LineSearchState(NamedTuple):
     trial_values: Array
     n_backtracks: NDArray[np.int64]
     nfev: NDArray[np.int64]
+    failed: NDArray[np.bool_]
+    f: Array
 
 
 def _no_state(X: Array) -> EmptyState:
     return EmptyState()
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise rules: the public (init, update) pair around the one compiled kernel.
+
+_rules_module: Any = None
+
+
+def rule_kernels() -> Any:
+    """The module :mod:`descentlab.engine.rules`, imported (with numba) on first use."""
+    global _rules_module
+    if _rules_module is None:
+        from descentlab.engine import rules
+
+        _rules_module = rules
+    return _rules_module
+
+
+def kernel_optimizer(
+    name: str, lr: float, H: tuple[float, ...], hyperparameters: dict[str, Any], state_type: type
+) -> Optimizer:
+    """The :class:`Optimizer` of the compiled elementwise rule ``name``.
+
+    ``init`` builds ``state_type`` with zero arrays shaped like ``X`` (and ``t = 0`` if it has a
+    field ``t``); ``update`` moves the state to the kernel's column layout, runs
+    ``engine.rules.rule_step`` once and returns the step and a new state (the old one is never
+    changed).
+
+    Args:
+        name: The rule's name in ``engine.rules.RULE_IDS`` (and the optimizer's name).
+        lr: The validated learning rate.
+        H: The rule's other hyperparameters, in its kernel's order.
+        hyperparameters: The settings as reported (torch.optim names).
+        state_type: A NamedTuple whose fields are (k, n) arrays, plus optionally ``t``.
+
+    Returns:
+        The optimizer, with its :class:`Kernel`.
+    """
+    fields = state_type._fields  # type: ignore[attr-defined]
+    arrays = [f for f in fields if f != "t"]
+    counts = "t" in fields
+    H_arr = np.array(H, dtype=np.float64)
+
+    def init(X: Array) -> Any:
+        return state_type(*(0 if f == "t" else np.zeros_like(X) for f in fields))
+
+    def update(
+        G: Array,
+        state: Any,
+        X: Array,
+        /,
+        *,
+        value_fn: ValueFn | None = None,
+        value: Array | None = None,
+        lr: Array | None = None,
+    ) -> tuple[Array, Any]:
+        k, n = G.shape
+        S = np.empty((len(arrays), n, k))
+        for j, f in enumerate(arrays):
+            S[j] = getattr(state, f).T
+        t = state.t + 1 if counts else 1
+        lrs = np.full(k, kernel.lr) if lr is None else np.broadcast_to(lr, (k,)).astype(float)
+        out = np.empty((n, k))
+        rules = rule_kernels()
+        rules.rule_step(
+            rules.RULE_IDS[name],
+            np.ascontiguousarray(G.T),
+            S,
+            np.full(k, t, np.int64),
+            H_arr,
+            lrs,
+            out,
+        )
+        parts = {f: S[j].T for j, f in enumerate(arrays)}
+        if counts:
+            parts["t"] = t
+        return out.T, state_type(**parts)
+
+    kernel = Kernel(name, lr, tuple(H), state_type)
+    return Optimizer(init, update, name, hyperparameters, kernel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,20 +287,7 @@ def gd(lr: float = 0.01) -> Optimizer:
         {'lr': 0.1}
     """
     lr = checks.positive("lr", lr)
-    neg_lr = -lr
-
-    def update(
-        G: Array,
-        state: EmptyState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, EmptyState]:
-        return G * neg_lr, state
-
-    return Optimizer(_no_state, update, "gd", {"lr": lr})
+    return kernel_optimizer("gd", lr, (), {"lr": lr}, EmptyState)
 
 
 def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
@@ -221,24 +318,7 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     """
     lr = checks.positive("lr", lr)
     mu = checks.non_negative("momentum", momentum)
-    neg_lr = -lr
-
-    def init(X: Array) -> MomentumState:
-        return MomentumState(np.zeros_like(X))
-
-    def update(
-        G: Array,
-        state: MomentumState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, MomentumState]:
-        v = state.v * mu + G
-        return v * neg_lr, MomentumState(v)
-
-    return Optimizer(init, update, "momentum", {"lr": lr, "momentum": mu})
+    return kernel_optimizer("momentum", lr, (mu,), {"lr": lr, "momentum": mu}, MomentumState)
 
 
 def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
@@ -272,24 +352,7 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     mu = checks.non_negative("momentum", momentum)
     if mu == 0:
         raise ConfigError(f"nesterov needs momentum > 0 (got {momentum!r})")
-    neg_lr = -lr
-
-    def init(X: Array) -> MomentumState:
-        return MomentumState(np.zeros_like(X))
-
-    def update(
-        G: Array,
-        state: MomentumState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, MomentumState]:
-        v = state.v * mu + G
-        return (G + v * mu) * neg_lr, MomentumState(v)
-
-    return Optimizer(init, update, "nesterov", {"lr": lr, "momentum": mu})
+    return kernel_optimizer("nesterov", lr, (mu,), {"lr": lr, "momentum": mu}, MomentumState)
 
 
 def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
@@ -320,24 +383,7 @@ def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
     """
     lr = checks.positive("lr", lr)
     eps = checks.positive("eps", eps)
-    neg_lr = -lr
-
-    def init(X: Array) -> AdaGradState:
-        return AdaGradState(np.zeros_like(X))
-
-    def update(
-        G: Array,
-        state: AdaGradState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, AdaGradState]:
-        s = state.s + G * G
-        return (G / (np.sqrt(s) + eps)) * neg_lr, AdaGradState(s)
-
-    return Optimizer(init, update, "adagrad", {"lr": lr, "eps": eps})
+    return kernel_optimizer("adagrad", lr, (eps,), {"lr": lr, "eps": eps}, AdaGradState)
 
 
 def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
@@ -371,25 +417,8 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
     lr = checks.positive("lr", lr)
     alpha = checks.in_range("alpha", alpha, 0, 1, hi_open=True)
     eps = checks.positive("eps", eps)
-    neg_lr = -lr
-    one_minus_alpha = 1.0 - alpha
-
-    def init(X: Array) -> RMSPropState:
-        return RMSPropState(np.zeros_like(X))
-
-    def update(
-        G: Array,
-        state: RMSPropState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, RMSPropState]:
-        v = state.v * alpha + one_minus_alpha * G * G
-        return (G / (np.sqrt(v) + eps)) * neg_lr, RMSPropState(v)
-
-    return Optimizer(init, update, "rmsprop", {"lr": lr, "alpha": alpha, "eps": eps})
+    hyper = {"lr": lr, "alpha": alpha, "eps": eps}
+    return kernel_optimizer("rmsprop", lr, (alpha, eps), hyper, RMSPropState)
 
 
 def adam(
@@ -436,39 +465,8 @@ def adam(
     beta1 = checks.in_range("beta1", betas[0], 0, 1, hi_open=True)
     beta2 = checks.in_range("beta2", betas[1], 0, 1, hi_open=True)
     eps = checks.positive("eps", eps)
-    w1 = 1.0 - beta1
-    w2 = 1.0 - beta2
-
-    def init(X: Array) -> AdamState:
-        return AdamState(0, np.zeros_like(X), np.zeros_like(X))
-
-    def update(
-        G: Array,
-        state: AdamState,
-        X: Array,
-        /,
-        *,
-        value_fn: ValueFn | None = None,
-        value: Array | None = None,
-    ) -> tuple[Array, AdamState]:
-        t = state.t + 1
-        # Fresh arrays updated in place (fewer temporaries); torch's operation order.
-        m = G - state.m
-        m *= w1
-        m += state.m  # m + (1 - beta1)(g - m), torch's lerp
-        v = G * w2
-        v *= G
-        v += state.v * beta2  # beta2 v + (1 - beta2) g g
-        neg_step_size = -(lr / (1.0 - beta1**t))
-        root_bc2 = (1.0 - beta2**t) ** 0.5
-        step = np.sqrt(v)
-        step /= root_bc2
-        step += eps
-        np.divide(m, step, out=step)
-        step *= neg_step_size
-        return step, AdamState(t, m, v)
-
-    return Optimizer(init, update, "adam", {"lr": lr, "betas": (beta1, beta2), "eps": eps})
+    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps}
+    return kernel_optimizer("adam", lr, (beta1, beta2, eps), hyper, AdamState)
 
 
 def linesearch(
@@ -483,7 +481,11 @@ def linesearch(
         f(x - a\,g) \le f(x) - c\, a\, \lVert g \rVert^2,
 
     then takes :math:`x_t = x_{t-1} - a\,g_t`. If ``max_backtracks`` shrinks do not satisfy the
-    test, the last (smallest) trial step is taken. Rows search independently. The trial step
+    test, no step is taken (the step is zero and ``state.failed`` is True for that row: f cannot
+    be decreased at this precision, or the gradient is wrong), so f never increases. Rows
+    search independently. With ``project`` (bounds), the trial points are projected,
+    :math:`x(a) = P(x - a g)`, and the test is
+    :math:`f(x(a)) \le f(x) + c\,\langle g, x(a) - x \rangle`. The trial step
     sizes and values of the last step are kept in the state (:class:`LineSearchState`) so that a
     scene can draw them.
 
@@ -494,7 +496,9 @@ def linesearch(
         max_backtracks: Most shrinks per step, an int >= 0.
 
     Returns:
-        The optimizer. Its ``update`` needs ``value_fn`` (and uses ``value`` when given).
+        The optimizer. Its ``update`` needs ``value_fn``; it compares the trials with ``value``
+        when given, else with the value its previous step accepted (``state.f``), else it
+        evaluates f at ``X``.
 
     Raises:
         ConfigError: If a setting is out of range.
@@ -513,6 +517,7 @@ def linesearch(
     shrink = checks.in_range("shrink", shrink, 0, 1, lo_open=True, hi_open=True)
     max_backtracks = checks.integer("max_backtracks", max_backtracks, lo=0)
     width = max_backtracks + 1
+    first = lr
 
     def init(X: Array) -> LineSearchState:
         k = X.shape[0]
@@ -522,6 +527,8 @@ def linesearch(
             trial_values=np.full((k, width), np.nan),
             n_backtracks=np.zeros(k, dtype=np.int64),
             nfev=np.zeros(k, dtype=np.int64),
+            failed=np.zeros(k, dtype=bool),
+            f=np.full(k, np.nan),
         )
 
     def update(
@@ -532,34 +539,56 @@ def linesearch(
         *,
         value_fn: ValueFn | None = None,
         value: Array | None = None,
+        lr: Array | None = None,
+        project: Callable[[Array], Array] | None = None,
     ) -> tuple[Array, LineSearchState]:
         if value_fn is None:
             raise ConfigError("linesearch needs value_fn (got None)")
         k = X.shape[0]
         nfev = np.zeros(k, dtype=np.int64)
         if value is None:
-            value = value_fn(X)
-            nfev += 1
+            value = state.f.copy()
+            unknown = ~np.isfinite(value)
+            if unknown.any():
+                value[unknown] = value_fn(X[unknown])
+                nfev[unknown] += 1
+        f_new = value.copy()
         g2 = (G * G).sum(axis=1)
-        accepted = np.full(k, lr)
+        a = np.full(k, first) if lr is None else np.array(np.broadcast_to(lr, (k,)), float)
+        accepted = np.full(k, np.nan)
         trial_lrs = np.full((k, width), np.nan)
         trial_values = np.full((k, width), np.nan)
         n_backtracks = np.zeros(k, dtype=np.int64)
+        step = np.zeros_like(X)
         rows = np.arange(k)
-        a = lr
         for j in range(width):
-            f_trial = value_fn(X[rows] - a * G[rows])
+            ar = a[rows]
+            d = -(ar[:, None] * G[rows])
+            if project is None:
+                decrease = (c * ar) * g2[rows]
+            else:
+                d = project(X[rows] + d) - X[rows]
+                decrease = -c * (G[rows] * d).sum(axis=1)
+            f_trial = value_fn(X[rows] + d)
             nfev[rows] += 1
-            trial_lrs[rows, j] = a
+            trial_lrs[rows, j] = ar
             trial_values[rows, j] = f_trial
-            accepted[rows] = a
             n_backtracks[rows] = j
-            rows = rows[~(f_trial <= value[rows] - (c * a) * g2[rows])]
+            # Sufficient decrease; a decrease below f's rounding (F - c a |g|^2 == F) is none.
+            ok = (f_trial <= value[rows] - decrease) & ((f_trial < value[rows]) | (decrease == 0))
+            accepted[rows[ok]] = ar[ok]
+            step[rows[ok]] = d[ok]
+            f_new[rows[ok]] = f_trial[ok]
+            rows = rows[~ok]
             if rows.size == 0:
                 break
-            a *= shrink
-        step = -(accepted[:, None] * G)
-        return step, LineSearchState(accepted, trial_lrs, trial_values, n_backtracks, nfev)
+            a[rows] *= shrink
+        failed = np.zeros(k, dtype=bool)
+        failed[rows] = True
+        state = LineSearchState(
+            accepted, trial_lrs, trial_values, n_backtracks, nfev, failed, f_new
+        )
+        return step, state
 
     hyper = {"lr": lr, "c": c, "shrink": shrink, "max_backtracks": max_backtracks}
     return Optimizer(init, update, "linesearch", hyper)
