@@ -32,13 +32,17 @@ def make(statuses, funs, *, detail=None, cause=None, diverged_at=None, nit=None)
 def test_labels_are_the_cli_strings() -> None:
     assert [s.label for s in Status] == [
         "converged",
-        "converged",
-        "converged",
+        "converged_f",
+        "converged_x",
         "max_iter",
         "diverged",
         "stopped",
+        "precision_loss",
+        "stalled",
+        "small_step",
     ]
-    assert [s.converged for s in Status] == [True, True, True, False, False, False]
+    assert len({s.label for s in Status}) == len(Status)  # counting by label is counting
+    assert [s.converged for s in Status] == [True] * 3 + [False] * 6
     assert set(STATUS_MESSAGES) == set(Status)
     for status, text in STATUS_MESSAGES.items():
         assert text.startswith(status.label + ":")
@@ -53,8 +57,8 @@ def test_messages_carry_the_numbers() -> None:
     )
     assert r.message == [
         "converged: gradient norm 3.2e-13 < grad_tol 1e-12 after 4,321 iterations",
-        "converged: |f_k - f_(k-1)| = 5e-10 < f_tol 1e-09 after 1 iteration",
-        "converged: |x_k - x_(k-1)| = 2e-08 < x_tol 1e-07 after 12 iterations",
+        "converged_f: |f_k - f_(k-1)| = 5e-10 < f_tol 1e-09 after 1 iteration",
+        "converged_x: |x_k - x_(k-1)| = 2e-08 < x_tol 1e-07 after 12 iterations",
         "max_iter: reached max_iter 100,000 with gradient norm 0.001",
     ]
 
@@ -68,11 +72,36 @@ def test_diverged_messages() -> None:
         diverged_at=[37, 2, 1000, 5],
     )
     assert r.message == [
-        "diverged at iteration 37: f is inf",
-        "diverged at iteration 2: the gradient is nan",
-        "diverged at iteration 1,000: |f| = 2.5e+151 exceeds 1e+150",
-        "diverged at iteration 5: |x| = 3e+160 exceeds 1e+150",
+        "diverged at iteration 37: f is inf (the row keeps iteration 36, f = 1)",
+        "diverged at iteration 2: the gradient is nan (the row keeps iteration 1, f = 2)",
+        "diverged at iteration 1,000: f = 2.5e+151, |f| > 1e+150 (the row keeps iteration 999, "
+        "f = 3)",
+        "diverged at iteration 5: x_i = 3e+160, |x_i| > 1e+150 (the row keeps iteration 4, f = 4)",
     ]
+    negative = make([Status.DIVERGED], [-1e149], detail=[-1.04e150], cause=[Cause.F])
+    negative = dataclasses.replace(negative, diverged_at=np.array([0]))
+    assert negative.message == ["diverged at iteration 0: f = -1.04e+150, |f| > 1e+150"]
+
+
+def test_new_status_messages_carry_the_numbers() -> None:
+    r = make(
+        [Status.PRECISION_LOSS, Status.STALLED, Status.SMALL_STEP],
+        [1.0, 2.0, 3.0],
+        detail=[8e-8, 1e-9, 3e-4],
+        nit=[0, 7, 81],
+    )
+    r = dataclasses.replace(r, grad_norm=np.array([8e-8, 1e-9, 104.0]))
+    assert r.message[0].startswith("precision_loss: ") and "gradient norm 8e-08" in r.message[0]
+    assert r.message[0].endswith("after 0 iterations")
+    assert (
+        r.message[1]
+        == "stalled: the step left x unchanged at gradient norm 1e-09, after 7 iterations"
+    )
+    assert r.message[2].startswith("small_step (not stationary): |x_k - x_(k-1)| = 0.0003")
+    assert "gradient norm 104" in r.message[2]
+    outside = dataclasses.replace(r, in_domain=np.array([True, False, True]))
+    assert outside.message[1].endswith("(ended outside the domain)")
+    assert not outside.message[0].endswith("(ended outside the domain)")
 
 
 def test_messages_without_details_fall_back_to_the_table() -> None:

@@ -240,6 +240,26 @@ def _add_stop_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x-tol", metavar="T", help="stop when |x_k - x_(k-1)| < T (0: off)")
 
 
+def _add_bounds_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--bounds",
+        metavar="domain|LO,HI",
+        help="keep every iterate in a box: the target's domain, or LO <= x_i <= HI for all i",
+    )
+
+
+def _bounds(text: str | None, objective: Any) -> Any:
+    """The ``bounds=`` of minimize for ``--bounds`` (None when not given)."""
+    if text == "domain" and objective.domain is None:
+        raise ConfigError(f"--bounds domain: {objective.name} has no domain; give LO,HI")
+    if text is None or text == "domain":
+        return text
+    box = _floats(text, "--bounds")
+    if len(box) != 2:
+        raise ConfigError(f"--bounds takes 'domain' or two numbers LO,HI (got {text!r})")
+    return (box[0], box[1])
+
+
 def _optimizer(args: argparse.Namespace, *, warn: Callable[[str], None]):
     """Build the optimizer named on the command line from its hyperparameter options."""
     import inspect
@@ -518,7 +538,8 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 f"--trace would keep up to {floats:,} numbers (starts x iterations); "
                 f"the limit is {MAX_TRACE_FLOATS:,}: lower --max-iter or the number of starts"
             )
-    result = minimize(objective, X0, optimizer, record=bool(args.trace), **stop)
+    bounds = _bounds(args.bounds, objective)
+    result = minimize(objective, X0, optimizer, record=bool(args.trace), bounds=bounds, **stop)
     found = group_minima(result)
 
     # The text table shows the first rows and the first diverged ones; --json shows them all.
@@ -621,6 +642,7 @@ def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
         ),
         "message": result.row_message(i),
         "diverged_at": diverged_at if diverged_at >= 0 else None,
+        "in_domain": None if result.in_domain is None else bool(result.in_domain[i]),
     }
     if trace:
         traj = result.trajectory
@@ -632,7 +654,15 @@ def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
 
 def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str], None]) -> None:
     """The first rows of the run table (``runs``) and how many more there are (of ``total``)."""
-    header = ("start", "end point", "f", "|grad|", "iterations", "status", "stationary")
+    header: tuple[str, ...] = (
+        "start",
+        "end point",
+        "f",
+        "|grad|",
+        "iterations",
+        "status",
+        "stationary",
+    )
     rows = [
         (
             _fmt_vec(r["start"]),
@@ -645,6 +675,11 @@ def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str]
         )
         for r in runs
     ]
+    if runs and runs[0]["in_domain"] is not None:
+        header += ("in domain",)
+        rows = [
+            (*row, "yes" if r["in_domain"] else "no") for row, r in zip(rows, runs, strict=True)
+        ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     out("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     for row in rows:
@@ -889,6 +924,7 @@ def build_parser() -> _Parser:
     _add_target_options(p)
     _add_optimizer_options(p)
     _add_stop_options(p)
+    _add_bounds_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument(
         "--trace",

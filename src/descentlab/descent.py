@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -86,18 +86,30 @@ def minimize(
     x_tol: float = 0.0,
     callback: Callback | None = None,
     record: bool | int | Literal["auto"] = "auto",
+    bounds: Any = None,
+    scheduler: Any = None,
 ) -> Result:
     """Minimize ``objective`` from every row of ``X0`` with ``optimizer``, rows independently.
 
-    Iteration ``t`` computes ``X_t = X_(t-1) + step``, evaluates f and its gradient there, then
-    tests, for each running row and in this order:
+    Iteration ``t`` computes ``X_t = X_(t-1) + step`` (projected onto ``bounds`` if given),
+    evaluates f and its gradient there, then tests, for each running row and in this order:
 
+    0. a step that is not taken or changes nothing: a line search that finds no step passing
+       its sufficient-decrease test takes none, and the row ends PRECISION_LOSS at ``X_(t-1)``
+       (f cannot be decreased at this precision); a step with ``X_(t-1) + step == X_(t-1)``
+       (before any projection) ends the row STALLED. Either way ``nit = t - 1`` and the
+       message gives the gradient norm.
     1. divergence: ``x`` not finite or some ``|x_i| > 1e150`` (tested before evaluating), ``f``
        not finite or ``|f| > 1e150``, or the gradient not finite (or its norm overflowing). The
        row keeps its last good iterate ``X_(t-1)``, its status is DIVERGED and
        ``diverged_at = t``. The start itself is tested the same way (``diverged_at = 0``).
-    2. convergence: gradient 2-norm ``< grad_tol`` (also tested at the start), then
-       ``|f_t - f_(t-1)| < f_tol``, then ``|x_t - x_(t-1)| < x_tol`` (2-norm).
+    2. convergence (:data:`CRITERIA`): gradient 2-norm ``< grad_tol`` (also tested at the
+       start), then ``|f_t - f_(t-1)| < f_tol``, then ``|x_t - x_(t-1)| < x_tol`` (2-norm). A
+       small step is convergence (CONVERGED_X) only where the gradient norm is also below
+       ``max(grad_tol, sqrt(x_tol))`` (``StopRule.stationary_tol``); elsewhere the row ends
+       SMALL_STEP (not a stationary point).
+       With bounds the gradient is projected (components pushing out of an active bound are
+       zero), so a minimum on the boundary converges there.
     3. the callback, ``callback(t, X, F)`` with the (k, n) current points (finished rows frozen)
        and their (k,) values: returning True, or raising StopIteration, stops every row still
        running with status STOPPED.
@@ -122,13 +134,23 @@ def minimize(
             doubles, so memory stays bounded whatever ``max_iter`` is. The last iteration is
             always recorded, and finished rows stay frozen, so the last record holds every
             row's final point.
+        bounds: A box every iterate is projected onto: ``(lo, hi)`` for every variable, one
+            ``(lo, hi)`` pair per variable, or ``"domain"`` for the objective's own domain. The
+            starts are projected first; the line search searches along the projected path.
+        scheduler: A learning-rate schedule. Either it has ``table(max_iter)`` returning the
+            (max_iter,) learning rates of iterations 1..max_iter, or ``init(k) -> state`` and
+            ``step(state, F) -> (lr (k,), state)``: called after each step with the values at
+            the points the step started from, it gives each row's lr for the next step (the
+            first step uses the optimizer's lr), as torch's ``ReduceLROnPlateau`` does. Arrays
+            in its state have the rows on their leading axis. The lr of every recorded
+            iteration is kept in ``trajectory.lrs``.
 
     Returns:
         A :class:`~descentlab.result.Result` with one row per start.
 
     Raises:
         ConfigError: If ``X0`` is not (n,) or (k, n) with ``n == objective.dim``, is not finite
-            real numbers, or a setting is out of range.
+            real numbers, or a setting is out of range (bounds, scheduler, tolerances).
 
     Examples:
         >>> import numpy as np
@@ -139,10 +161,13 @@ def minimize(
         ...     def grad(self, X): return 2 * X
         ...     def value_and_grad(self, X): return self.value(X), self.grad(X)
         >>> r = minimize(Square(), [1.0], gd(lr=1.5), record=False)
-        >>> r.message[0]
-        'diverged at iteration 250: |f| = 3.27e+150 exceeds 1e+150'
+        >>> r.message[0].split(" (")[0]
+        'diverged at iteration 250: f = 3.27e+150, |f| > 1e+150'
     """
     X = _check_starts(objective, X0)
+    box = _check_bounds(objective, bounds)
+    if box is not None:
+        X = box.project(X)
     rule = StopRule(
         max_iter=checks.integer("max_iter", max_iter, lo=0),
         grad_tol=checks.non_negative("grad_tol", grad_tol),
@@ -154,6 +179,7 @@ def minimize(
     if callback is not None and not callable(callback):
         raise ConfigError(f"callback must be callable (got {callback!r})")
     mode, stride = _check_record(record)
+    lr_table = _check_scheduler(scheduler, optimizer, rule.max_iter)
     k, n = X.shape
     capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
     block = k if callback is not None else BLOCK_ROWS
@@ -166,12 +192,18 @@ def minimize(
                 rule,
                 callback,
                 None if mode == "off" else _Recorder(mode, stride, capacity),
+                box,
+                scheduler,
+                lr_table,
             )
             for lo in range(0, k, block)
         ]
     joined = {name: np.concatenate([getattr(b, name) for b in runs]) for name in _FIELDS}
     trajectory = None if mode == "off" else _merge_records(runs)
-    return classify_rows(objective, Result(**joined, trajectory=trajectory, stop=rule))
+    domain = getattr(objective, "domain", None)
+    in_domain = None if domain is None else _inside(joined["x"], _box_of(domain))
+    result = Result(**joined, trajectory=trajectory, stop=rule, in_domain=in_domain)
+    return classify_rows(objective, result)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +225,54 @@ def _check_starts(objective: SupportsObjective, X0: ArrayLike) -> Array:
     if not np.isfinite(X).all():
         raise ConfigError(f"starts must be finite (got {X0!r})")
     return X
+
+
+def _box_of(domain: Any) -> _Box:
+    lo, hi = (np.array(side, dtype=np.float64) for side in zip(*domain, strict=True))
+    return _Box(lo, hi)
+
+
+def _inside(X: Array, box: _Box) -> NDArray[np.bool_]:
+    return ((box.lo <= X) & (box.hi >= X)).all(axis=1)
+
+
+def _check_bounds(objective: SupportsObjective, bounds: Any) -> _Box | None:
+    if bounds is None:
+        return None
+    if isinstance(bounds, str):
+        if bounds != "domain":
+            raise ConfigError(f'bounds must be "domain", (lo, hi) or pairs (got {bounds!r})')
+        domain = getattr(objective, "domain", None)
+        if domain is None:
+            raise ConfigError('bounds="domain" needs an objective with a domain (it has none)')
+        return _box_of(domain)
+    from descentlab.problems import check_domain
+
+    return _box_of(check_domain(bounds, int(objective.dim)))
+
+
+def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Array | None:
+    """The scheduler's lr table (None for a stateful scheduler or none at all)."""
+    if scheduler is None:
+        return None
+    if "lr" not in optimizer.hyperparameters:
+        raise ConfigError(f"a scheduler needs an optimizer with an lr ({optimizer.name} has none)")
+    if hasattr(scheduler, "table"):
+        table = np.asarray(scheduler.table(max_iter), dtype=np.float64)
+        if table.shape != (max_iter,) or not (np.isfinite(table).all() and (table > 0).all()):
+            raise ConfigError(
+                f"scheduler.table({max_iter}) must give {max_iter} learning rates > 0 "
+                f"(got shape {table.shape})"
+            )
+        return table
+    if not (
+        callable(getattr(scheduler, "init", None)) and callable(getattr(scheduler, "step", None))
+    ):
+        raise ConfigError(
+            "scheduler must have table(max_iter), or init(k) and step(state, F) "
+            f"(got {scheduler!r})"
+        )
+    return None
 
 
 def _check_record(record: object) -> tuple[str, int]:
@@ -219,11 +299,14 @@ class _Recorder:
         self.its: list[int] = []
         self.xs: list[Array] = []
         self.fs: list[Array] = []
+        self.lrs: list[Array | None] = []
 
     def wants(self, t: int) -> bool:
         return t % self.stride == 0
 
-    def add(self, t: int, X: Array, F: Array, *, final: bool = False) -> None:
+    def add(
+        self, t: int, X: Array, F: Array, *, final: bool = False, lr: Array | None = None
+    ) -> None:
         """Keep a snapshot; in "auto" mode, halve the records first when they are full.
 
         A final record (a block's last iteration) is always kept, never thinned away.
@@ -233,12 +316,14 @@ class _Recorder:
             self.its = [self.its[j] for j in keep]
             self.xs = [self.xs[j] for j in keep]
             self.fs = [self.fs[j] for j in keep]
+            self.lrs = [self.lrs[j] for j in keep]
             self.stride *= 2
             if t % self.stride:
                 return
         self.its.append(t)
         self.xs.append(X)
         self.fs.append(F)
+        self.lrs.append(lr)
 
 
 def _merge_records(runs: Sequence[_Block]) -> Trajectory:
@@ -251,6 +336,7 @@ def _merge_records(runs: Sequence[_Block]) -> Trajectory:
         its.append(end)
     xs = np.empty((len(its), sum(r.xs[0].shape[0] for r in recs), recs[0].xs[0].shape[1]))
     fs = np.empty(xs.shape[:2])
+    lrs = None if recs[0].lrs[0] is None else np.empty(xs.shape[:2])
     lo = 0
     for r in recs:
         where = {t: j for j, t in enumerate(r.its)}
@@ -259,8 +345,10 @@ def _merge_records(runs: Sequence[_Block]) -> Trajectory:
             src = where[t] if t <= r.its[-1] else len(r.its) - 1
             xs[j, rows] = r.xs[src]
             fs[j, rows] = r.fs[src]
+            if lrs is not None:
+                lrs[j, rows] = r.lrs[src]
         lo = rows.stop
-    return Trajectory(xs, fs, np.array(its, dtype=np.int64))
+    return Trajectory(xs, fs, np.array(its, dtype=np.int64), lrs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,6 +389,68 @@ class _Block:
         )
 
 
+@dataclass
+class _Rows:
+    """The running rows of a block: everything that shrinks when rows finish, in one record.
+
+    ``X``, ``F``, ``G`` are the current point, value and gradient; ``gn`` the norm of the
+    (projected) gradient; ``extra`` the value evaluations the optimizer made; ``state`` the
+    optimizer's state and ``sched`` the scheduler's (rows on the leading axis of every array).
+    """
+
+    idx: NDArray[np.intp]
+    X: Array
+    F: Array
+    G: Array
+    gn: Array
+    extra: NDArray[np.int64]
+    state: Any = None
+    sched: Any = None
+    lr: Array | None = None
+
+    def take(self, keep: NDArray[np.bool_]) -> _Rows:
+        """The rows ``keep`` of everything."""
+        return _Rows(
+            self.idx[keep],
+            self.X[keep],
+            self.F[keep],
+            self.G[keep],
+            self.gn[keep],
+            self.extra[keep],
+            _take(self.state, keep),
+            _take(self.sched, keep),
+            None if self.lr is None else self.lr[keep],
+        )
+
+
+class _Trial(NamedTuple):
+    """One iteration's candidate for the running rows: the old point and the new one."""
+
+    X: Array
+    F: Array
+    Xn: Array
+    Fn: Array
+    gn: Array
+
+
+class _Test(NamedTuple):
+    """A convergence criterion as data: its status, its StopRule tolerance, what it measures."""
+
+    status: Status
+    tol: str
+    measure: Callable[[_Trial], Array]
+
+
+CRITERIA = (
+    _Test(Status.CONVERGED_GRAD, "grad_tol", lambda c: c.gn),
+    _Test(Status.CONVERGED_F, "f_tol", lambda c: np.abs(c.Fn - c.F)),
+    _Test(Status.CONVERGED_X, "x_tol", lambda c: np.sqrt(_sq_norms(c.Xn - c.X))),
+)
+"""The convergence tests, in the order they are tried; the first one a row meets names its
+status. A small step (``x_tol``) counts as convergence only at a stationary point: where the
+gradient norm is not below ``StopRule.stationary_tol`` the row ends SMALL_STEP instead."""
+
+
 def _sq_norms(A: Array) -> Array:
     """Row-wise sum of squares, summed in column order so every row's rounding is its own."""
     n = A.shape[1]
@@ -324,6 +474,28 @@ def _take(state: Any, keep: NDArray[np.bool_] | NDArray[np.intp]) -> Any:
     return state
 
 
+class _Box(NamedTuple):
+    """Bounds ``lo <= x <= hi`` (each (n,)) and the projections they define."""
+
+    lo: Array
+    hi: Array
+
+    def project(self, X: Array) -> Array:
+        """The nearest point of the box (every coordinate clipped)."""
+        return np.minimum(np.maximum(X, self.lo), self.hi)
+
+    def grad(self, X: Array, G: Array) -> Array:
+        """The projected gradient: components pushing out of an active bound are zero."""
+        blocked = ((self.lo >= X) & (G > 0)) | ((self.hi <= X) & (G < 0))
+        return np.where(blocked, 0.0, G)
+
+
+def _grad_norm(box: _Box | None, X: Array, G: Array) -> tuple[Array, Array]:
+    """(squared norm, norm) of the gradient, projected when there are bounds."""
+    gn2 = _sq_norms(G if box is None else box.grad(X, G))
+    return gn2, np.sqrt(gn2)
+
+
 def _run_block(
     objective: SupportsObjective,
     X0: Array,
@@ -331,34 +503,54 @@ def _run_block(
     rule: StopRule,
     callback: Callback | None,
     recorder: _Recorder | None,
+    box: _Box | None = None,
+    scheduler: Any = None,
+    lr_table: Array | None = None,
 ) -> _Block:
     out = _Block.start(X0, recorder)
     limit = rule.limit
-    idx = np.arange(X0.shape[0])  # block rows still running
-    X = X0
 
-    def finish(rows: NDArray[np.bool_], status: Status, t: int, detail: Array, **at: Any) -> None:
-        where = idx[rows]
+    def finish(
+        run: _Rows, rows: NDArray[np.bool_], status: Any, t: int, detail: Array, **at: Any
+    ) -> None:
+        where = run.idx[rows]
         out.status[where] = status
         out.nit[where] = t
         out.detail[where] = detail
         for name, values in at.items():
             getattr(out, name)[where] = values
 
-    def snapshot(X: Array, F: Array) -> tuple[Array, Array]:
+    def finish_here(
+        run: _Rows, rows: NDArray[np.bool_], status: Any, t: int, detail: Array, nfev: Any
+    ) -> None:
+        """Finish ``rows`` at their current point (no new evaluation)."""
+        finish(
+            run,
+            rows,
+            status,
+            t,
+            detail[rows],
+            x=run.X[rows],
+            fun=run.F[rows],
+            grad_norm=run.gn[rows],
+            nfev=nfev,
+        )
+
+    def snapshot(run: _Rows) -> tuple[Array, Array]:
         xs, fs = out.x.copy(), out.fun.copy()
-        xs[idx], fs[idx] = X, F
+        xs[run.idx], fs[run.idx] = run.X, run.F
         return xs, fs
 
     # Iteration 0: the starts are finite (checked), so evaluate them.
-    F, G = objective.value_and_grad(X)
-    gn2 = _sq_norms(G)
-    gn = np.sqrt(gn2)
-    extra = np.zeros(idx.size, dtype=np.int64)  # value evaluations made by the optimizer
+    F, G = objective.value_and_grad(X0)
+    gn2, gn = _grad_norm(box, X0, G)
+    k = X0.shape[0]
+    run = _Rows(np.arange(k), X0, F, G, gn, np.zeros(k, dtype=np.int64))
     bad = ~((np.abs(F) <= limit) & (gn2 < np.inf))
     if bad.any():
         f_bad = ~(np.abs(F) <= limit)
         finish(
+            run,
             bad,
             Status.DIVERGED,
             0,
@@ -371,141 +563,173 @@ def _run_block(
         )
     conv = ~bad & (gn < rule.grad_tol)
     if conv.any():
-        finish(conv, Status.CONVERGED_GRAD, 0, gn[conv], fun=F[conv], grad_norm=gn[conv], nfev=1)
+        finish_here(run, conv, Status.CONVERGED_GRAD, 0, gn, 1)
+    lr_now = None if scheduler is None else np.full(k, np.nan)  # the lr each row used last
     if recorder is not None:
-        recorder.add(0, *snapshot(X, F))
-    keep = ~(bad | conv)
-    if not keep.all():
-        idx, X, F, G, gn = idx[keep], X[keep], F[keep], G[keep], gn[keep]
-        extra = extra[keep]
-    state = opt.init(X)
-    has_nfev = hasattr(state, "nfev")
+        recorder.add(0, *snapshot(run), lr=_copy(lr_now))
+    run = run.take(~(bad | conv))
+    run.state = opt.init(run.X)
+    has_nfev = hasattr(run.state, "nfev")
+    if scheduler is not None and lr_table is None:
+        run.sched = scheduler.init(run.idx.size)
+        run.lr = np.full(run.idx.size, _base_lr(opt))
+    project = None if box is None else box.project
     t = 0
     stopped = False
-    while idx.size and t < rule.max_iter and not stopped:
+    while run.idx.size and t < rule.max_iter and not stopped:
         t += 1
-        step, state = opt.update(G, state, X, value_fn=objective.value, value=F)
+        lr = run.lr if lr_table is None else np.full(run.idx.size, lr_table[t - 1])
+        kwargs: dict[str, Any] = {"value_fn": objective.value}
+        if lr is not None:
+            kwargs["lr"] = lr
+        if opt.kernel is None and project is not None:
+            kwargs["project"] = project
+        step, run.state = opt.update(run.G, run.state, run.X, **kwargs)
         if has_nfev:
-            extra += state.nfev
-        Xn = step + X
+            run.extra += run.state.nfev
+        if scheduler is not None and lr_table is None:
+            run.lr, run.sched = scheduler.step(run.sched, run.F)
+            run.lr = np.asarray(run.lr, dtype=np.float64)
+        Xn = step + run.X
+
+        # A step that is not taken (the line search found no decrease) or changes nothing (on
+        # its own: a step that bounds clip away is a row pressing on a wall, not a stall).
+        failed = getattr(run.state, "failed", None)
+        still = (Xn == run.X).all(axis=1)
+        if box is not None:
+            Xn = box.project(Xn)
+        if failed is not None:
+            still &= ~failed
+            if failed.any():
+                finish_here(
+                    run, failed, Status.PRECISION_LOSS, t - 1, run.gn, t + run.extra[failed]
+                )
+        if still.any():
+            finish_here(run, still, Status.STALLED, t - 1, run.gn, t + run.extra[still])
+        if still.any() or (failed is not None and failed.any()):
+            keep = ~still if failed is None else ~(still | failed)
+            run, Xn = run.take(keep), Xn[keep]
+            if lr is not None:
+                lr = lr[keep]
+            if not run.idx.size:
+                break
 
         # Divergence in x: test before evaluating there.
         if not np.abs(Xn).max() <= limit:
-            xmax = np.abs(Xn).max(axis=1)
-            bad = ~(xmax <= limit)
+            absx = np.abs(Xn)
+            bad = ~(absx.max(axis=1) <= limit)
+            worst = Xn[
+                np.arange(Xn.shape[0]), np.argmax(np.where(np.isnan(Xn), np.inf, absx), axis=1)
+            ]
             finish(
+                run,
                 bad,
                 Status.DIVERGED,
                 t,
-                xmax[bad],
+                worst[bad],
                 diverged_at=t,
-                x=X[bad],
-                fun=F[bad],
-                grad_norm=gn[bad],
-                nfev=t + extra[bad],
+                x=run.X[bad],
+                fun=run.F[bad],
+                grad_norm=run.gn[bad],
+                nfev=t + run.extra[bad],
                 cause=Cause.X,
             )
             keep = ~bad
-            idx, X, Xn, F, G, gn = idx[keep], X[keep], Xn[keep], F[keep], G[keep], gn[keep]
-            state, extra = _take(state, keep), extra[keep]
-            if not idx.size:
+            run, Xn = run.take(keep), Xn[keep]
+            if lr is not None:
+                lr = lr[keep]
+            if not run.idx.size:
                 break
 
         Fn, Gn = objective.value_and_grad(Xn)
-        gn2 = _sq_norms(Gn)
-        absf = np.abs(Fn)
-        if not (absf.max() <= limit and gn2.max() < np.inf):
-            f_bad = ~(absf <= limit)
+        gn2, gnn = _grad_norm(box, Xn, Gn)
+        if not (np.abs(Fn).max() <= limit and gn2.max() < np.inf):
+            f_bad = ~(np.abs(Fn) <= limit)
             bad = f_bad | ~(gn2 < np.inf)
             finish(
+                run,
                 bad,
                 Status.DIVERGED,
                 t,
-                np.where(f_bad, Fn, np.sqrt(gn2))[bad],
+                np.where(f_bad, Fn, gnn)[bad],
                 diverged_at=t,
-                x=X[bad],
-                fun=F[bad],
-                grad_norm=gn[bad],
-                nfev=t + 1 + extra[bad],
+                x=run.X[bad],
+                fun=run.F[bad],
+                grad_norm=run.gn[bad],
+                nfev=t + 1 + run.extra[bad],
                 cause=np.where(f_bad, Cause.F, Cause.GRAD)[bad],
             )
             keep = ~bad
-            idx, X, Xn, F, Fn = idx[keep], X[keep], Xn[keep], F[keep], Fn[keep]
-            Gn, gn2 = Gn[keep], gn2[keep]
-            state, extra = _take(state, keep), extra[keep]
-            if not idx.size:
+            run, Xn, Fn, Gn, gnn = run.take(keep), Xn[keep], Fn[keep], Gn[keep], gnn[keep]
+            if lr is not None:
+                lr = lr[keep]
+            if not run.idx.size:
                 break
 
-        gnn = np.sqrt(gn2)
-        done = None
-        if rule.grad_tol > 0 and gnn.min() < rule.grad_tol:
-            done = gnn < rule.grad_tol
-            _finish_converged(finish, done, Status.CONVERGED_GRAD, t, gnn, Xn, Fn, gnn, extra)
-        if rule.f_tol > 0:
-            df = np.abs(Fn - F)
-            hit = df < rule.f_tol
-            if done is not None:
-                hit &= ~done
-            if hit.any():
-                _finish_converged(finish, hit, Status.CONVERGED_F, t, df, Xn, Fn, gnn, extra)
-                done = hit if done is None else done | hit
-        if rule.x_tol > 0:
-            dx = np.sqrt(_sq_norms(Xn - X))
-            hit = dx < rule.x_tol
-            if done is not None:
-                hit &= ~done
-            if hit.any():
-                _finish_converged(finish, hit, Status.CONVERGED_X, t, dx, Xn, Fn, gnn, extra)
-                done = hit if done is None else done | hit
+        trial = _Trial(run.X, run.F, Xn, Fn, gnn)
+        done = np.zeros(run.idx.size, dtype=bool)
+        for test in CRITERIA:
+            tol = getattr(rule, test.tol)
+            if tol <= 0:
+                continue
+            measure = test.measure(trial)
+            hit = (measure < tol) & ~done
+            if not hit.any():
+                continue
+            status: Any = test.status
+            if status is Status.CONVERGED_X:
+                still_steep = ~(gnn[hit] < rule.stationary_tol)
+                status = np.where(still_steep, Status.SMALL_STEP, Status.CONVERGED_X)
+            finish(
+                run,
+                hit,
+                status,
+                t,
+                measure[hit],
+                x=Xn[hit],
+                fun=Fn[hit],
+                grad_norm=gnn[hit],
+                nfev=t + 1 + run.extra[hit],
+            )
+            done |= hit
 
-        X, F, G, gn = Xn, Fn, Gn, gnn
+        run.X, run.F, run.G, run.gn = Xn, Fn, Gn, gnn
         if callback is not None:
-            stopped = _ask(callback, t, *snapshot(X, F))
-        if done is not None and done.any():
-            keep = ~done
-            idx, X, F, G, gn = idx[keep], X[keep], F[keep], G[keep], gn[keep]
-            state, extra = _take(state, keep), extra[keep]
+            stopped = _ask(callback, t, *snapshot(run))
+        if lr_now is not None and lr is not None:
+            lr_now[run.idx] = lr
+        if done.any():
+            run = run.take(~done)
         if recorder is not None:
-            final = stopped or not idx.size
+            final = stopped or not run.idx.size
             if final or recorder.wants(t):
-                recorder.add(t, *snapshot(X, F), final=final)
+                recorder.add(t, *snapshot(run), final=final, lr=_copy(lr_now))
 
     # Rows still running ran out of iterations (or were stopped by the callback).
-    if idx.size:
-        rows = np.ones(idx.size, dtype=bool)
+    if run.idx.size:
+        rows = np.ones(run.idx.size, dtype=bool)
         status = Status.STOPPED if stopped else Status.MAX_ITER
-        finish(rows, status, t, gn, x=X, fun=F, grad_norm=gn, nfev=t + 1 + extra)
-        if recorder is not None and recorder.its[-1] != t:
-            recorder.add(t, out.x.copy(), out.fun.copy(), final=True)
+        finish_here(run, rows, status, t, run.gn, t + 1 + run.extra)
+    if recorder is not None and recorder.its[-1] != t:
+        recorder.add(t, out.x.copy(), out.fun.copy(), final=True, lr=_copy(lr_now))
     return out
 
 
-def _finish_converged(
-    finish: Callable[..., None],
-    rows: NDArray[np.bool_],
-    status: Status,
-    t: int,
-    detail: Array,
-    X: Array,
-    F: Array,
-    gn: Array,
-    extra: NDArray[np.int64],
-) -> None:
-    finish(
-        rows,
-        status,
-        t,
-        detail[rows],
-        x=X[rows],
-        fun=F[rows],
-        grad_norm=gn[rows],
-        nfev=t + 1 + extra[rows],
-    )
+def _copy(a: Array | None) -> Array | None:
+    return None if a is None else a.copy()
+
+
+def _base_lr(opt: Optimizer) -> float:
+    lr = opt.hyperparameters.get("lr")
+    if lr is None:
+        raise ConfigError(f"a scheduler needs an optimizer with an lr ({opt.name} has none)")
+    return float(lr)
 
 
 def _ask(callback: Callback, t: int, X: Array, F: Array) -> bool:
     """True if the callback asks to stop (by returning True or raising StopIteration)."""
     try:
-        return callback(t, X, F) is True
+        answer = callback(t, X, F)
     except StopIteration:
         return True
+    return isinstance(answer, bool | np.bool_) and bool(answer)

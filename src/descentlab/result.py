@@ -40,7 +40,7 @@ __all__ = [
 
 
 class Status(IntEnum):
-    """Why a row stopped. The first three are successes."""
+    """Why a row stopped. The first three are successes (:attr:`converged`)."""
 
     CONVERGED_GRAD = 0
     CONVERGED_F = 1
@@ -48,14 +48,17 @@ class Status(IntEnum):
     MAX_ITER = 3
     DIVERGED = 4
     STOPPED = 5
+    PRECISION_LOSS = 6
+    STALLED = 7
+    SMALL_STEP = 8
 
     @property
     def label(self) -> str:
-        """The short name the CLI prints: ``converged``, ``max_iter``, ``diverged``, ``stopped``.
+        """The short name the CLI and JSON print; every status has its own.
 
         Examples:
             >>> Status.CONVERGED_F.label
-            'converged'
+            'converged_f'
         """
         return _LABELS[self]
 
@@ -67,20 +70,31 @@ class Status(IntEnum):
 
 _LABELS = {
     Status.CONVERGED_GRAD: "converged",
-    Status.CONVERGED_F: "converged",
-    Status.CONVERGED_X: "converged",
+    Status.CONVERGED_F: "converged_f",
+    Status.CONVERGED_X: "converged_x",
     Status.MAX_ITER: "max_iter",
     Status.DIVERGED: "diverged",
     Status.STOPPED: "stopped",
+    Status.PRECISION_LOSS: "precision_loss",
+    Status.STALLED: "stalled",
+    Status.SMALL_STEP: "small_step",
 }
 
 STATUS_MESSAGES: dict[Status, str] = {
     Status.CONVERGED_GRAD: "converged: the gradient norm fell below grad_tol",
-    Status.CONVERGED_F: "converged: the change in f fell below f_tol",
-    Status.CONVERGED_X: "converged: the step length fell below x_tol",
+    Status.CONVERGED_F: "converged_f: the change in f fell below f_tol",
+    Status.CONVERGED_X: "converged_x: the step length fell below x_tol at a stationary point",
     Status.MAX_ITER: "max_iter: the iteration limit was reached",
     Status.DIVERGED: "diverged: the iterates or values became non-finite or blew up",
     Status.STOPPED: "stopped: the callback asked to stop",
+    Status.PRECISION_LOSS: (
+        "precision_loss: the line search found no step that decreases f enough, so none was taken"
+    ),
+    Status.STALLED: "stalled: the step left x unchanged",
+    Status.SMALL_STEP: (
+        "small_step: the step length fell below x_tol where the gradient is not small "
+        "(small step, not stationary)"
+    ),
 }
 """One sentence per status; :attr:`Result.message` adds the numbers of each row."""
 
@@ -135,6 +149,19 @@ class StopRule:
     x_tol: float = 0.0
     limit: float = 1e150
 
+    @property
+    def stationary_tol(self) -> float:
+        """The gradient norm below which a small step (``x_tol``) counts as convergence.
+
+        ``max(grad_tol, sqrt(x_tol))``: a step shorter than ``x_tol`` where the gradient is
+        larger than this is SMALL_STEP (small step, not stationary), never CONVERGED_X.
+
+        Examples:
+            >>> StopRule(grad_tol=1e-8, x_tol=1e-6).stationary_tol
+            0.001
+        """
+        return max(self.grad_tol, self.x_tol**0.5)
+
 
 @dataclass(frozen=True)
 class Trajectory:
@@ -148,11 +175,14 @@ class Trajectory:
         xs: (T, k, n) the points.
         fs: (T, k) f at the points.
         its: (T,) the iteration number of each record; 0 is the start.
+        lrs: (T, k) the learning rate each row's step to that record used (``nan`` at the
+            start), kept when the run had a scheduler; otherwise None.
     """
 
     xs: NDArray[np.float64]
     fs: NDArray[np.float64]
     its: NDArray[np.int64]
+    lrs: NDArray[np.float64] | None = None
 
     def path(self, i: int) -> NDArray[np.float64]:
         """The (T, n) path of row ``i``."""
@@ -182,6 +212,8 @@ class Result:
         stationary: (k,) :class:`Stationary` codes: what each converged row ended at (minimum,
             maximum, saddle or degenerate, from the Hessian's eigenvalues); NONE for the rows
             that did not converge. None when not classified.
+        in_domain: (k,) whether each row ended inside the objective's domain (None when the
+            objective has no domain).
     """
 
     x: NDArray[np.float64]
@@ -196,6 +228,7 @@ class Result:
     cause: NDArray[np.int8] | None = None
     stop: StopRule | None = None
     stationary: NDArray[np.int8] | None = None
+    in_domain: NDArray[np.bool_] | None = None
 
     @property
     def k(self) -> int:
@@ -226,34 +259,53 @@ class Result:
         return self._message(i)
 
     def _message(self, i: int) -> str:
+        text = self._status_message(i)
+        if self.in_domain is not None and not self.in_domain[i]:
+            text += " (ended outside the domain)"
+        return text
+
+    def _status_message(self, i: int) -> str:
         status = Status(int(self.status[i]))
         if self.stop is None or self.detail is None:
             return STATUS_MESSAGES[status]
         rule, value, nit = self.stop, float(self.detail[i]), int(self.nit[i])
         after = f"after {nit:,} iteration{'' if nit == 1 else 's'}"
+        gnorm = f"gradient norm {float(self.grad_norm[i]):.3g}"
         if status is Status.CONVERGED_GRAD:
             return f"converged: gradient norm {value:.3g} < grad_tol {rule.grad_tol:g} {after}"
         if status is Status.CONVERGED_F:
-            return f"converged: |f_k - f_(k-1)| = {value:.3g} < f_tol {rule.f_tol:g} {after}"
+            return f"converged_f: |f_k - f_(k-1)| = {value:.3g} < f_tol {rule.f_tol:g} {after}"
         if status is Status.CONVERGED_X:
-            return f"converged: |x_k - x_(k-1)| = {value:.3g} < x_tol {rule.x_tol:g} {after}"
-        if status is Status.MAX_ITER:
+            return f"converged_x: |x_k - x_(k-1)| = {value:.3g} < x_tol {rule.x_tol:g} {after}"
+        if status is Status.SMALL_STEP:
             return (
-                f"max_iter: reached max_iter {rule.max_iter:,} with gradient norm "
-                f"{float(self.grad_norm[i]):.3g}"
+                f"small_step (not stationary): |x_k - x_(k-1)| = {value:.3g} < x_tol "
+                f"{rule.x_tol:g} but {gnorm} >= {rule.stationary_tol:.3g} {after}"
             )
+        if status is Status.PRECISION_LOSS:
+            return (
+                f"precision_loss: no line-search step decreases f enough at {gnorm} "
+                f"(f cannot be lowered at this precision), {after}"
+            )
+        if status is Status.STALLED:
+            return f"stalled: the step left x unchanged at {gnorm}, {after}"
+        if status is Status.MAX_ITER:
+            return f"max_iter: reached max_iter {rule.max_iter:,} with {gnorm}"
         if status is Status.STOPPED:
             return f"stopped: the callback stopped the run {after}"
         cause = Cause(int(self.cause[i])) if self.cause is not None else Cause.NONE
-        what = {Cause.X: "|x|", Cause.F: "|f|", Cause.GRAD: "gradient norm"}.get(cause, "value")
-        name = {Cause.X: "x", Cause.F: "f", Cause.GRAD: "the gradient"}.get(cause, "a value")
-        if np.isfinite(value):
-            why = f"{what} = {value:.3g} exceeds {rule.limit:g}"
-            if cause is Cause.GRAD:
-                why = f"gradient norm {value:.3g} overflows"
-        else:
+        name = {Cause.X: "x_i", Cause.F: "f", Cause.GRAD: "the gradient"}.get(cause, "a value")
+        size = {Cause.X: "|x_i|", Cause.F: "|f|"}.get(cause, "|value|")
+        if not np.isfinite(value):
             why = f"{name} is {value}"
-        return f"diverged at iteration {int(self.diverged_at[i]):,}: {why}"
+        elif cause is Cause.GRAD:
+            why = f"gradient norm {value:.3g} overflows"
+        else:
+            why = f"{name} = {value:.3g}, {size} > {rule.limit:g}"
+        at = int(self.diverged_at[i])
+        if at > 0:
+            why += f" (the row keeps iteration {at - 1:,}, f = {float(self.fun[i]):.3g})"
+        return f"diverged at iteration {at:,}: {why}"
 
     @property
     def best(self) -> int | None:
@@ -270,7 +322,8 @@ class Result:
         s = slice(i, i + 1) if i != -1 else slice(-1, None)
         traj = self.trajectory
         if traj is not None:
-            traj = Trajectory(traj.xs[:, s], traj.fs[:, s], traj.its)
+            lrs = None if traj.lrs is None else traj.lrs[:, s]
+            traj = Trajectory(traj.xs[:, s], traj.fs[:, s], traj.its, lrs)
         return Result(
             self.x[s],
             self.fun[s],
@@ -284,6 +337,7 @@ class Result:
             None if self.cause is None else self.cause[s],
             self.stop,
             None if self.stationary is None else self.stationary[s],
+            None if self.in_domain is None else self.in_domain[s],
         )
 
     def __repr__(self) -> str:
