@@ -178,5 +178,5 @@ def test_numpy_scalars_are_taken_wherever_a_number_is() -> None:
     assert momentum(momentum=np.int64(0)).hyperparameters["momentum"] == 0.0
     assert linesearch(max_backtracks=np.int16(3)).hyperparameters["max_backtracks"] == 3
     assert random_starts([(0, 1)], np.int64(4), seed=0).shape == (4, 1)
-    run = minimize(Quartic(), [1.0], gd(lr=0.01), max_iter=np.int32(2), grad_tol=np.float32(0))
+    run = minimize(Quartic(), [3.0], gd(lr=0.01), max_iter=np.int32(2), grad_tol=np.float32(0))
     assert run.nit.tolist() == [2]
