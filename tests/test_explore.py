@@ -111,7 +111,10 @@ CATALOGUE_RUNS = {
     "beale": ((1.0, 1.0), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
     "booth": ((-5.0, 7.0), {}),
     "matyas": ((8.0, -6.0), {}),
-    "three-hump-camel": ((1.5, 1.5), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
+    # lr 1 spins at the precision limit where glibc's pow(x, 6) is 0.501 ulp off (the page's is
+    # correctly rounded), so one Armijo test flips
+    "three-hump-camel": ((1.5, 1.5), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3,
+                                      "linesearch": 0.75}),
     "six-hump-camel": ((1.0, 0.5), {}),
     "ackley": ((2.5, 2.5), {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3}),
     "easom": ((2.0, 2.0), {}),

@@ -14,6 +14,8 @@
 "use strict";
 (function (root) {
   const CONFIG = root.DESCENTLAB_CONFIG;
+  // The library computes values and gradients with one lowered program (descentlab.engine).
+  const ENGINE = Boolean(CONFIG.valueIsForwardPass);
 
   // ------------------------------------------------------------------------------------------
   // Errors and Python-style quoting (the messages quote text as Python's repr() does).
@@ -498,7 +500,10 @@
       case 3: return which === 0 ? g / b : -(g * ans) / b;
       case 4: return -g;
       case 5: return (g * b) * powi(a, b - 1);
-      case 6: return which === 0 ? (g * b) * power(a, b - 1) : (g * ans) * Math.log(a);
+      case 6:
+        if (which === 0) return (g * b) * power(a, b - 1);
+        // d/dy x^y = x^y log x; the engine takes its limit, 0, where x^y = 0
+        return ENGINE && ans === 0 ? 0 : (g * ans) * Math.log(a);
       case 7: return g * Math.cos(a);
       case 8: return -g * Math.sin(a);
       case 9: return g * (1 + ans * ans);
@@ -548,7 +553,10 @@
         if (slotOf.has(node)) continue;
         if (!ready) {
           stack.push([node, true]);
-          for (const child of children(node)) stack.push([child, false]);
+          // The program (engine/program.py) lowers children left to right; the older tape
+          // walked right to left. The order is the order the adjoints are summed in.
+          const kids = ENGINE ? children(node).reverse() : children(node);
+          for (const child of kids) stack.push([child, false]);
           continue;
         }
         slotOf.set(node, this.emit(node, children(node).map((c) => slotOf.get(c))));
@@ -572,9 +580,11 @@
       if (node.t === "neg") name = "neg";
       else if (node.t === "bin") {
         name = BINARY_RULE[node.op];
-        if (name === "pow" && this.constants.has(args[1])) {
+        const base = this.constants.has(args[0]);
+        if (name === "pow" && this.constants.has(args[1]) && !(ENGINE && base)) {
           const exponent = this.constants.get(args[1]);
           if (exponent === 0) return this.constant(1.0);
+          if (ENGINE && exponent === 1) return args[0];
           if (Number.isInteger(exponent) && Math.abs(exponent) <= 64) name = "powi";
         }
       } else name = node.f;
@@ -607,6 +617,32 @@
       this.rootConstant = this.constants.has(this.root);
     }
 
+    /** The reverse sweep of engine/interp.py: adjoints from 0, an adjoint of 0 adds 0. */
+    sweep(vals) {
+      const adj = this.adj, n = this.n, m = this.ops.length;
+      const ops = this.ops, outs = this.outs, arg0 = this.arg0, arg1 = this.arg1;
+      adj.fill(0);
+      adj[this.root] = 1.0;
+      for (let k = m - 1; k >= 0; k -= 1) {
+        const out = outs[k], g = adj[out];
+        const op = ops[k], ans = vals[out], a = vals[arg0[k]], b = vals[arg1[k]];
+        if (this.need0[k]) adj[arg0[k]] += g !== 0 ? vjp(op, 0, g, ans, a, b) : 0;
+        if (this.need1[k]) adj[arg1[k]] += g !== 0 ? vjp(op, 1, g, ans, a, b) : 0;
+      }
+      const grad = new Array(n);
+      for (let j = 0; j < n; j += 1) grad[j] = 0 + adj[this.varSlots[j]];
+      return [vals[this.root], grad];
+    }
+
+    /** f at the point x: the forward half of valueAndGrad. */
+    value(x) {
+      const vals = this.vals, n = this.n;
+      for (let j = 0; j < n; j += 1) vals[this.varSlots[j]] = x[j];
+      const ops = this.ops, outs = this.outs, arg0 = this.arg0, arg1 = this.arg1, m = ops.length;
+      for (let k = 0; k < m; k += 1) vals[outs[k]] = forward(ops[k], vals[arg0[k]], vals[arg1[k]]);
+      return vals[this.root];
+    }
+
     /** [f, gradient] at the point x (an array of n numbers). */
     valueAndGrad(x) {
       const vals = this.vals, adj = this.adj, has = this.has, n = this.n;
@@ -615,6 +651,7 @@
       const ops = this.ops, outs = this.outs, arg0 = this.arg0, arg1 = this.arg1;
       const need0 = this.need0, need1 = this.need1, m = ops.length;
       for (let k = 0; k < m; k += 1) vals[outs[k]] = forward(ops[k], vals[arg0[k]], vals[arg1[k]]);
+      if (ENGINE) return this.sweep(vals);
       has.fill(0);
       adj[this.root] = 1.0;
       has[this.root] = 1;
@@ -730,7 +767,9 @@
       }
     }
     const tape = new Tape(tree, names);
-    const evaluator = new Evaluator(tree, names);
+    // Objective.value: the gradient's own forward pass when the library computes it so (one
+    // program for both), else evaluate.py's separate evaluator.
+    const evaluator = CONFIG.valueIsForwardPass ? tape : new Evaluator(tree, names);
     const obj = {
       formula, tree, variables: names, dim: names.length,
       valueAndGrad: (x) => tape.valueAndGrad(x),
