@@ -93,7 +93,7 @@ def config() -> dict[str, Any]:
         # Whether a line search without sufficient decrease stops its row (precision_loss).
         "lineSearchStops": "failed" in LineSearchState._fields,
         # Whether Objective.value is the forward pass of the gradient's program (one evaluator).
-        "valueIsForwardPass": importlib.util.find_spec("descentlab.engine") is not None,
+        "valueIsForwardPass": importlib.util.find_spec("descentlab.engine.program") is not None,
         "colors": [OPTIMIZER_COLORS[name] for name in EXPLORER_OPTIMIZERS],
         "statuses": {int(s): s.label for s in Status},
         "codes": {s.name: int(s) for s in Status},
