@@ -36,18 +36,20 @@ class Curve:
     """A function of one variable with what the pictures print about it.
 
     Attributes:
-        f: Values on an array of x (any shape).
-        df: Derivative on an array of x (exact for formulas and catalogue problems).
-        latex: ``f(x)``'s right-hand side in LaTeX (mathtext), or "" if unknown.
-        dlatex: ``f'(x)``'s right-hand side in LaTeX, or "" without a formula.
+        f: Values on an array of x (any shape); nan or inf where f is undefined or overflows
+            (no warning).
+        df: Derivative on an array of x (exact for formulas and catalogue problems), likewise.
+        title: ``f(x) = ...`` for a title (mathtext, or plain text when mathtext cannot set
+            it: see :func:`math_or_plain`).
+        dtitle: ``f'(x) = ...`` likewise, or "" without a formula.
         var: The variable's name.
         objective: The :class:`~descentlab.objective.Objective`, for :func:`minimize`.
     """
 
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray], np.ndarray]
-    latex: str
-    dlatex: str
+    title: str
+    dtitle: str
     var: str
     objective: Objective
 
@@ -79,19 +81,22 @@ def curve(target: object, *, scene: str = "this scene") -> Curve:
 
     def f(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return np.asarray(obj.value(x.reshape(-1, 1)), dtype=float).reshape(x.shape)
+        with np.errstate(all="ignore"):  # outside the domain or overflowing: nan or inf
+            return np.asarray(obj.value(x.reshape(-1, 1)), dtype=float).reshape(x.shape)
 
     def df(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return np.asarray(obj.grad(x.reshape(-1, 1)), dtype=float).reshape(x.shape)
+        with np.errstate(all="ignore"):
+            return np.asarray(obj.grad(x.reshape(-1, 1)), dtype=float).reshape(x.shape)
 
-    dlatex = ""
+    dtitle = ""
     if obj.tree is not None:
         from descentlab.derivatives.symbolic import diff
         from descentlab.expr import to_latex
 
-        dlatex = to_latex(diff(obj.tree, var))
-    return Curve(f, df, obj.latex or "", dlatex, var, obj)
+        d = diff(obj.tree, var)
+        dtitle = math_or_plain(f"f'({var})", to_latex(d), str(d))
+    return Curve(f, df, formula_title(obj), dtitle, var, obj)
 
 
 def check_count(name: str, value: int, least: int) -> int:
@@ -269,6 +274,43 @@ def draw_filled(
     return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap, alpha=alpha)
 
 
+def distinct_labels(values: Sequence[float], least: int = 2) -> list[str]:
+    """Each value with the fewest significant digits (at least ``least``) that tells all apart.
+
+    A colour bar of log-spaced levels printed with a fixed format reads "0, 0, 3, 23"; here
+    neighbours never share a label.
+    """
+    values = [float(v) for v in values]
+
+    def short(v: float, digits: int) -> str:
+        e = int(np.floor(np.log10(abs(v)))) if v != 0 and np.isfinite(v) else 0
+        if not -4 <= e < 6:
+            return num(v, digits)
+        decimals = max(0, digits - 1 - e)
+        return f"{round(v, decimals):.{decimals}f}".replace("-", "\u2212")
+
+    for digits in range(least, 17):
+        labels = [short(v, digits) for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [num(v, 17) for v in values]
+
+
+def label_colorbar(bar: Any, levels: np.ndarray, n: int = 7) -> list[str]:
+    """Put about ``n`` of the contour ``levels`` on ``bar``, each label distinct and readable.
+
+    Returns:
+        The labels, bottom to top.
+    """
+    levels = np.asarray(levels, dtype=float)
+    picks = np.unique(np.round(np.linspace(0, len(levels) - 1, min(n, len(levels)))).astype(int))
+    ticks = levels[picks]
+    labels = distinct_labels(ticks)
+    bar.set_ticks(ticks, labels=labels)
+    bar.minorticks_off()
+    return labels
+
+
 def path_frames(xs: np.ndarray, xlim: Any, ylim: Any, frames: int, pause: int) -> np.ndarray:
     """Iterate indices for the frames: equal distances on screen, then a pause on the last."""
     scale = np.array([xlim[1] - xlim[0], ylim[1] - ylim[0]])
@@ -277,9 +319,65 @@ def path_frames(xs: np.ndarray, xlim: Any, ylim: Any, frames: int, pause: int) -
     return pad(walk, pause)
 
 
+#: Longest LaTeX a title sets in mathtext; longer formulas are printed as shortened plain text.
+MATH_LIMIT = 160
+
+#: Longest plain-text formula in a title (the rest becomes "...").
+PLAIN_LIMIT = 56
+
+
+def math_or_plain(lhs: str, latex: str, plain: str) -> str:
+    """``$lhs = latex$`` when mathtext can set it, else ``lhs = plain`` shortened.
+
+    mathtext parses recursively: a deeply nested formula (``sin`` nested 35 times) raises
+    RecursionError at draw time, and a very long one does not fit a title anyway. Such formulas
+    are shown as plain text, cut to :data:`PLAIN_LIMIT` characters.
+
+    Args:
+        lhs: The left-hand side in mathtext, e.g. ``f(x)`` or ``f'(x)``.
+        latex: The right-hand side in LaTeX (may be empty: then plain text is used).
+        plain: The right-hand side as plain text (the formula as typed, e.g. ``str(tree)``).
+    """
+    if latex and len(latex) <= MATH_LIMIT:
+        from matplotlib.font_manager import FontProperties
+
+        from descentlab.animate.style import _mathtext_parser
+
+        text = f"${lhs} = {latex}$"
+        try:
+            _mathtext_parser().parse(text, 72, FontProperties())
+        except (RecursionError, ValueError):
+            pass
+        else:
+            return text
+    short = plain if len(plain) <= PLAIN_LIMIT else plain[: PLAIN_LIMIT - 3] + "..."
+    return f"{lhs.replace('{', '').replace('}', '')} = {short}"
+
+
 def formula_title(obj: Objective) -> str:
-    """``$f(x, y) = ...$`` in mathtext."""
-    return f"$f({', '.join(obj.variables)}) = {obj.latex}$"
+    """``$f(x, y) = ...$`` in mathtext, or plain text when mathtext cannot set it."""
+    plain = str(obj.tree) if obj.tree is not None else obj.name
+    return math_or_plain(f"f({', '.join(obj.variables)})", obj.latex or "", plain)
+
+
+def optimizer_label(opt: Optimizer) -> str:
+    """``gd (lr 0.001)``: the optimizer's name and learning rate, for titles and legends."""
+    lr = opt.hyperparameters.get("lr")
+    return f"{opt.name} (lr {lr:g})" if lr is not None else opt.name
+
+
+def stop_reason(result: Result, row: int | None = None) -> str:
+    """Why the runs stopped, for a scene's last frame.
+
+    One row (or ``row`` given): its status sentence from ``Result.message`` (the numbers behind
+    it included). Several rows: how many ended each way, e.g. ``3 converged, 1 max_iter``.
+    """
+    messages = result.message
+    if row is not None or len(messages) == 1:
+        return messages[0 if row is None else row]
+    heads = [m.split(":", 1)[0].split(" at iteration")[0] for m in messages]
+    counts = {h: heads.count(h) for h in dict.fromkeys(heads)}
+    return ", ".join(f"{n} {h}" for h, n in counts.items()) + f" (of {len(messages)} runs)"
 
 
 def num(value: float, digits: int = 5) -> str:

@@ -11,12 +11,14 @@ from descentlab.animate.common import (
     check_frames,
     draw_filled,
     formula_title,
+    label_colorbar,
     notebook_descent,
     num,
     path_frames,
+    stop_reason,
 )
 from descentlab.animate.engine import Scene
-from descentlab.animate.style import RC, finish_layout, new_figure
+from descentlab.animate.style import COLORS, RC, finish_layout, new_figure
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -60,7 +62,8 @@ def contour(
         n_levels: Number of contour levels.
 
     Returns:
-        The scene.
+        The scene; ``scene.info`` holds the run (``result``) and the colour bar's labels
+        (``colorbar``).
 
     Raises:
         ConfigError: A target that is not a function of two variables, bad starts or frames.
@@ -81,6 +84,7 @@ def contour(
         ax = fig.add_subplot()
         filled = draw_filled(ax, Xg, Yg, Z, n_levels)
         bar = fig.colorbar(filled, ax=ax, fraction=0.05, pad=0.03)
+        bar_labels = label_colorbar(bar, filled.levels)
         bar.set_label(f"$f({obj.variables[0]}, {obj.variables[1]})$")
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
@@ -91,6 +95,9 @@ def contour(
         lines = [ax.plot([], [], color="#e8112d", lw=2.2, zorder=5)[0] for _ in range(k)]
         (point,) = ax.plot([], [], "o", color="#e8112d", mec="white", ms=8, zorder=6)
         title = ax.set_title(" ")
+        reason = stop_reason(result)
+        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=COLORS["text"])
+        last = len(xs) - 1
 
         # runs that converged to a saddle or a maximum say so once every run has ended
         ended_elsewhere = _not_minima(result)
@@ -104,10 +111,12 @@ def contour(
                 text = f"iteration {its[j]}:  f = {num(fs[j, 0], 8)}"
             else:
                 text = f"iteration {its[j]}:  best f = {num(np.nanmin(fs[j]), 8)}"
-            title.set_text(text + (ended_elsewhere if j == len(xs) - 1 else ""))
+            title.set_text(text + (ended_elsewhere if j == last else ""))
+            status.set_text(f"stop: {reason}" if j == last else "")
 
-        finish_layout(fig)
-    return Scene(fig, [*lines, point, title], update, n_frames=len(idx), fps=fps)
+        finish_layout(fig, rect=(0.0, 0.04, 1.0, 1.0))
+    info = {"result": result, "colorbar": bar_labels}
+    return Scene(fig, [*lines, point, title, status], update, n_frames=len(idx), fps=fps, info=info)
 
 
 def _not_minima(result: object) -> str:

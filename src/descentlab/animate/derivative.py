@@ -27,6 +27,49 @@ def _limits(f, x0: float, x1: float) -> tuple[tuple[float, float], tuple[float, 
     return xlim, (y_lo - 0.12 * pad, y_hi + 0.12 * pad)
 
 
+#: Where the secant's second point and the walking point go by default: these distances right of
+#: x0 (x0 = -1 gives the original notebook's x1 = 3 and a walk from 3.5).
+X1_OFFSET, START_OFFSET = 4.0, 4.5
+
+#: Values beyond this (relative to ``max(1, |f(x0)|)``) make a view of nothing but a wall.
+WALL = 1e15
+
+
+def _usable(f, x0: float, x: float) -> bool:  # noqa: ANN001
+    """f is finite and not a wall on [x0, x] (sampled, the ends included)."""
+    ys = f(np.linspace(x0, x, 65))
+    bound = WALL * max(1.0, abs(float(ys[0])))
+    return bool(np.all(np.isfinite(ys)) and np.all(np.abs(ys) <= bound))
+
+
+def _second_points(f, x0: float, x1: float | None, start: float | None) -> tuple[float, float]:  # noqa: ANN001
+    """x1 and start: given ones must be usable; missing ones are chosen where f is.
+
+    The default distances (:data:`X1_OFFSET`, :data:`START_OFFSET`) are tried to the right of
+    x0, then to the left, then halved (up to 30 times), so ``asin(x)`` at 0.5 or ``exp(300x)``
+    get points inside their domain and below overflow.
+
+    Raises:
+        ConfigError: A given point where f is not finite, or no usable point near x0.
+    """
+    for name, value in (("x1", x1), ("start", start)):
+        if value is not None and not _usable(f, x0, value):
+            raise ConfigError(
+                f"f is not finite (or overflows) between x0 = {x0:g} and {name} = {value:g}; "
+                f"choose {name} where f is defined"
+            )
+    if x1 is not None and start is not None:
+        return x1, start
+    for k in range(31):
+        for side in (1.0, -1.0):
+            scale = side * 0.5**k
+            a = x0 + X1_OFFSET * scale if x1 is None else x1
+            b = x0 + START_OFFSET * scale if start is None else start
+            if a != x0 and b != x0 and _usable(f, x0, a) and _usable(f, x0, b):
+                return a, b
+    raise ConfigError(f"f is not finite at any point near x0 = {x0:g}; a secant needs two points")
+
+
 def _title_geometry(fig, title, head: str, value: str) -> tuple[float, float]:  # noqa: ANN001
     """Pixels from one title line's baseline to the next, and the shift that centres head+value."""
     renderer = fig.canvas.get_renderer()
@@ -53,8 +96,8 @@ def derivative(
     target: object = "1 + x^2",
     *,
     x0: float = -1.0,
-    x1: float = 3.0,
-    start: float = 3.5,
+    x1: float | None = None,
+    start: float | None = None,
     frames: int = 45,
     tangent_frames: int | None = None,
     fps: float = 12.0,
@@ -70,8 +113,10 @@ def derivative(
     Args:
         target: Formula text in one variable, a catalogue name or a one-variable Objective.
         x0: Where the derivative is taken.
-        x1: The second point of the static secant (left panel).
-        start: Where the moving point starts (right panel); must differ from x0.
+        x1: The second point of the static secant (left panel); default x0 + 4, or the
+            nearest point where f is finite and does not overflow (see :data:`X1_OFFSET`).
+        start: Where the moving point starts (right panel); default x0 + 4.5, chosen the same
+            way. Both must differ from x0.
         frames: Total frames, the tangent frames included.
         tangent_frames: Frames that show the tangent at the end (default about 2/9 of
             ``frames``, at least 1: 10 of the default 45).
@@ -82,13 +127,18 @@ def derivative(
         The scene.
 
     Raises:
-        ConfigError: Bad numbers (x1 or start equal to x0, too few frames).
+        ConfigError: Bad numbers (x1 or start equal to x0, too few frames), f or f' not finite
+            at x0, or f not finite between x0 and a given x1 or start.
         ParseError: Formula text that cannot be read.
     """
     import matplotlib
 
     for name, value in (("x0", x0), ("x1", x1), ("start", start)):
-        if isinstance(value, bool) or not np.isfinite(value):
+        if value is None and name != "x0":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise ConfigError(f"{name} must be a finite number (got {value!r})")
+        if not np.isfinite(value):
             raise ConfigError(f"{name} must be a finite number (got {value!r})")
     if x1 == x0 or start == x0:
         raise ConfigError("x1 and start must differ from x0 (a secant needs two points)")
@@ -104,11 +154,17 @@ def derivative(
         raise ConfigError(f"tangent_frames must be in 1..frames-1 (got {tangent_frames!r})")
 
     c = curve(target, scene="derivative")
-    x0, x1, start = float(x0), float(x1), float(start)
+    x0 = float(x0)
     y0 = float(c.f(np.array([x0]))[0])
     slope0 = float(c.df(np.array([x0]))[0])
     if not (np.isfinite(y0) and np.isfinite(slope0)):
-        raise ConfigError(f"f or f' is not finite at x0 = {x0:g}")
+        raise ConfigError(
+            f"f or f' is not finite at x0 = {x0:g} (f = {y0:g}, f' = {slope0:g}); "
+            "choose a point where both are"
+        )
+    x1, start = _second_points(
+        c.f, x0, None if x1 is None else float(x1), None if start is None else float(start)
+    )
     n_walk = int(frames) - int(tangent_frames)
     h0 = start - x0
     hs = h0 * (1e-2 ** (np.arange(n_walk) / max(1, n_walk - 1)))  # |h| from |h0| to |h0|/100
@@ -117,7 +173,6 @@ def derivative(
     slopes = (ys1 - y0) / hs  # h is never 0: no 0/0
     xlim, ylim = _limits(c.f, x0, max(x1, start, key=lambda v: abs(v - x0)))
     grid = np.linspace(*xlim, 600)
-    fname = f"$f({c.var}) = {c.latex}$" if c.latex else "f"
 
     with matplotlib.rc_context(RC):
         fig = new_figure(size)
@@ -146,7 +201,7 @@ def derivative(
                 f"$P(x_{name}, f(x_{name}))$", (px, py), xytext=(-8, 6),
                 textcoords="offset points", ha="right", va="bottom",
             )  # fmt: skip
-        left.set_title(f"Secant of {fname}\nslope $= \\Delta y / \\Delta x$")
+        left.set_title(f"Secant of {c.title}\nslope $= \\Delta y / \\Delta x$")
 
         # Right: everything that follows the moving point.
         right.plot([x0], [y0], "o", color=COLORS["point"], zorder=4)
@@ -169,7 +224,7 @@ def derivative(
         walk_head = "Secant slope Δy/Δx = "
         walk_limit = f"→ f′({num(x0, 4)}) = {num(slope0, 5)} as Δx → 0"
         tangent_head = f"Tangent at $x_0 = {x0:g}$: slope $f'({x0:g}) = {slope0:.4g}$"
-        tangent_formula = f"$f'({c.var}) = {c.dlatex}$" if c.dlatex else ""
+        tangent_formula = c.dtitle
         values = [num(v, 5) for v in slopes]
         title = right.set_title(walk_limit)
         line_step, head_shift = _title_geometry(fig, title, walk_head, values[0])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from descentlab.animate.common import math_or_plain
 from descentlab.animate.engine import Still
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
@@ -111,7 +112,8 @@ def fd_error(
         ax.set_xlabel("step $h$ (shrinking to the right)")
         ax.set_ylabel(r"$|$estimate $- f'(x)|$")
         ax.set_title(
-            f"Finite differences of $f({var}) = {to_latex(tree)}$ at ${var} = {at:g}$\n"
+            f"Finite differences of {math_or_plain(f'f({var})', to_latex(tree), str(tree))} "
+            f"at ${var} = {at:g}$\n"
             "truncation error falls with h, round-off grows as h shrinks",
             fontsize=11,
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.common import check_frames, num
+from descentlab.animate.common import check_frames, formula_title, num
 from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends, pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
@@ -192,7 +192,7 @@ def remedies(
                 ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center", va="top", zorder=6)
             )
         axes[0].set_ylabel(f"$f({var})$")
-        fig.suptitle(f"$f({var}) = {obj.latex}$", fontsize=12)
+        fig.suptitle(formula_title(obj), fontsize=12)
 
         def update(i: int) -> None:
             j = idx[i]

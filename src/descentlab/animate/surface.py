@@ -12,6 +12,7 @@ from descentlab.animate.common import (
     draw_filled,
     formula_title,
     grid_values,
+    label_colorbar,
     notebook_descent,
     num,
     path_frames,
@@ -105,7 +106,7 @@ def surface(
         ax3.set_ylabel(f"${vy}$")
         ax3.tick_params(labelsize=8)
         filled = draw_filled(ax, Xg, Yg, Z, 12)
-        fig.colorbar(filled, ax=ax, fraction=0.05, pad=0.03)
+        label_colorbar(fig.colorbar(filled, ax=ax, fraction=0.05, pad=0.03), filled.levels)
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
         ax.set_xlabel(f"${vx}$")
