@@ -57,7 +57,8 @@ def test_registry() -> None:
         ({"target": "x*y"}, ConfigError),
         ({"target": "1 +"}, ParseError),
         ({"target": 3}, ConfigError),
-        ({"x0": 3.5}, ConfigError),
+        ({"x0": 3.5, "start": 3.5}, ConfigError),
+        ({"target": "asin(x)", "x0": 0.5, "x1": 3.0}, ConfigError),  # x1 outside the domain
         ({"x1": -1.0}, ConfigError),
         ({"x0": float("nan")}, ConfigError),
         ({"frames": 1}, ConfigError),

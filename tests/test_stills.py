@@ -96,3 +96,51 @@ def test_bad_input() -> None:
         stills.linesearch(optimizer=gd())
     with pytest.raises(RenderError):
         stills.field(size=(5, 5))
+
+
+def _lab(colour: str) -> np.ndarray:
+    """CIE L*a*b* of a hex colour (sRGB, D65): the independent yardstick for 'distinguishable'."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ rgb / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_basins_with_many_minima_every_basin_its_own_colour_and_counts_add_up() -> None:
+    """notebook-trig has more minima than colours: none shares a colour, nothing is dropped."""
+    from descentlab.animate.basins import BASIN_COLORS
+
+    still = stills.basins("notebook-trig", optimizer=gd(lr=0.05), per_axis=30, size=(560, 520))
+    legend = still.info["legend"]
+    colours = [c for c, _ in legend]
+    assert len(set(colours)) == len(colours)
+    lab = [_lab(c) for c in colours]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(lab) for b in lab[i + 1 :]]
+    assert min(gaps) > 20  # CIE76: clearly different colours, greys included
+    counts = [int(text.rsplit(": ", 1)[1].replace(",", "")) for _, text in legend]
+    assert sum(counts) == 30 * 30
+    picture = still.info["picture"]
+    assert [int(np.sum(picture == k)) for k in range(len(legend))] == counts  # drawn as told
+    found = still.info["minima"]
+    named = [t for _, t in legend if t.startswith("(")]
+    assert len(found) > len(named) or len(named) <= len(BASIN_COLORS)
+    if len(found) > len(named):
+        other = [t for _, t in legend if "other minima" in t]
+        assert other and other[0].startswith(f"{len(found) - len(named)} other minima")
+    ax = still.fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [t for _, t in legend]
+
+
+def test_basins_tell_diverged_from_max_iter() -> None:
+    from descentlab.animate.basins import DIVERGED, MAX_ITER
+
+    still = stills.basins(optimizer=gd(lr=0.03), per_axis=10, max_iter=20, size=(400, 380))
+    status = still.info["result"].status
+    by_colour = dict(still.info["legend"])
+    if np.any(status == Status.MAX_ITER):
+        assert by_colour[MAX_ITER].startswith("still moving at max_iter 20")
+    big = stills.basins(optimizer=gd(lr=0.2), per_axis=8, max_iter=50, size=(400, 380))
+    assert np.any(big.info["result"].status == Status.DIVERGED)
+    assert dict(big.info["legend"])[DIVERGED].startswith("diverged")

@@ -13,6 +13,8 @@ from descentlab.animate.common import (
     levels,
     num,
     objective_2d,
+    optimizer_label,
+    stop_defaults,
 )
 from descentlab.animate.engine import Still
 from descentlab.animate.style import RC, finish_layout, new_figure
@@ -20,22 +22,34 @@ from descentlab.animate.style import RC, finish_layout, new_figure
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
 
-__all__ = ["BASIN_COLORS", "FAILED", "basins"]
+__all__ = ["BASIN_COLORS", "DIVERGED", "FAILED", "MAX_ITER", "NOT_A_MINIMUM", "OTHER", "basins"]
 
 
+#: One colour per named basin: hues that stay apart (CIE76 distance > 26 from each other and
+#: from the greys below), so no two basins share a colour. More basins than colours: the
+#: smallest join OTHER.
 BASIN_COLORS = (
-    "#4e79a7",
-    "#f28e2b",
-    "#59a14f",
-    "#e15759",
-    "#b07aa1",
-    "#76b7b2",
-    "#edc948",
-    "#9c755f",
-    "#ff9da7",
-    "#bab0ac",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#000075",
+    "#aaffc3",
 )
-FAILED = "#9a9a9a"
+#: Minima with a tiny basin (or outside the picture), merged into one legend entry.
+OTHER = "#fffac8"
+#: Runs that reached no minimum, told apart: blown up, out of iterations, at another
+#: stationary point (a saddle or a maximum) or stopped otherwise.
+DIVERGED, MAX_ITER, NOT_A_MINIMUM = "#303030", "#b3b3b3", "#6e6e6e"
+FAILED = MAX_ITER
+
+#: A basin smaller than this fraction of the starts joins "other minima".
+TINY = 0.002
 
 
 def basins(
@@ -50,22 +64,27 @@ def basins(
     """Basins of attraction: every start of a grid coloured by the minimum its run ends at.
 
     The grid's runs go through :func:`minimize` as one batch; their end points are grouped
-    with :func:`descentlab.multistart.group_minima`. Starts whose run diverged, hit the
-    iteration limit or converged to a saddle or a maximum are grey. Each minimum found is a
-    star in its basin's colour.
+    with :func:`descentlab.multistart.group_minima`. Each basin in the picture gets its own
+    colour (:data:`BASIN_COLORS`) and legend entry with its count; minima with a tiny basin
+    (under :data:`TINY` of the starts) share one "other minima" entry that says how many; more
+    basins than colours: the smallest join it too. A minimum outside the picture is marked so.
+    Runs that reached no minimum are told apart: diverged (dark grey), out of iterations (light
+    grey) and stopped at a saddle or maximum (grey). The legend's counts add up to the starts.
 
     Args:
         target: An Objective, catalogue name or formula in two variables (None: Himmelblau).
         optimizer: An Optimizer (default ``gd(lr=0.01)``).
         per_axis: Grid starts along each axis.
-        max_iter: Iteration limit (default 2000).
+        max_iter: Iteration limit (default 10,000, as for `run`: enough for most starts to
+            finish; those that do not are counted as such).
         grad_tol: Gradient tolerance (default 1e-6).
         size: (width, height) in pixels.
 
     Returns:
         The still. ``still.info["labels"]`` is the (per_axis, per_axis) grid of minimum
         numbers (-1 for grey), rows along y; ``info["minima"]`` the grouped minima and
-        ``info["result"]`` the runs.
+        ``info["result"]`` the runs; ``info["legend"]`` the (colour, text) entries and
+        ``info["picture"]`` the grid of legend entry numbers that is drawn.
 
     Raises:
         ConfigError: A target that is not a function of two variables, or a bad count.
@@ -79,6 +98,7 @@ def basins(
     from descentlab.optimizers import gd
 
     obj = objective_2d(target, "himmelblau", "basins")
+    limit = stop_defaults()["max_iter"] if max_iter is None else max_iter
     per_axis = check_count("per_axis", per_axis, 2)
     box = obj.domain if obj.domain is not None else ((-3.0, 3.0), (-3.0, 3.0))
     X0 = grid_starts(box, per_axis)
@@ -86,58 +106,101 @@ def basins(
         obj,
         X0,
         gd(lr=0.01) if optimizer is None else optimizer,
-        max_iter=2000 if max_iter is None else max_iter,
+        max_iter=limit,
         grad_tol=1e-6 if grad_tol is None else grad_tol,
         record=False,
     )
     found = group_minima(result, tol=1e-3)
-    flat = np.full(X0.shape[0], -1)
+    n = X0.shape[0]
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    inside = [x_lo <= m.x[0] <= x_hi and y_lo <= m.x[1] <= y_hi for m in found]
+    big = [m for m, minimum in enumerate(found) if minimum.count >= max(2, TINY * n)]
+    big = sorted(big, key=lambda m: -found[m].count)[: len(BASIN_COLORS)]
+    big.sort()  # group_minima's order: lowest f first
+    other = [m for m in range(len(found)) if m not in big]
+
+    # One category per start: its named basin, "other minima", or why it reached no minimum.
+    from descentlab.result import Status
+
+    categories: list[tuple[str, str, np.ndarray]] = []  # (colour, legend text, rows mask)
+    for colour, m in zip(BASIN_COLORS, big, strict=False):
+        rows = np.zeros(n, bool)
+        rows[list(found[m].rows)] = True
+        where = f"({num(found[m].x[0], 3)}, {num(found[m].x[1], 3)})"
+        out = "" if inside[m] else " outside"
+        categories.append((colour, f"{where}{out}, f = {num(found[m].f, 4)}", rows))
+    if other:
+        rows = np.zeros(n, bool)
+        for m in other:
+            rows[list(found[m].rows)] = True
+        categories.append((OTHER, f"{len(other)} other minima (small basins)", rows))
+    reached = np.any([c[2] for c in categories], axis=0) if categories else np.zeros(n, bool)
+    status = np.asarray(result.status)
+    for colour, text, rows in (
+        (DIVERGED, "diverged", status == Status.DIVERGED),
+        (MAX_ITER, f"still moving at max_iter {limit:,}", status == Status.MAX_ITER),
+    ):
+        rows = rows & ~reached
+        if rows.any():
+            categories.append((colour, text, rows))
+            reached |= rows
+    if (~reached).any():
+        categories.append((NOT_A_MINIMUM, "no minimum (saddle, maximum, ...)", ~reached))
+    code = np.zeros(n, int)
+    for c, (_, _, rows) in enumerate(categories):
+        code[rows] = c
+    flat = np.full(n, -1)
     for m, minimum in enumerate(found):
         flat[list(minimum.rows)] = m
     # grid_starts varies the first axis (x) slowest: reshape to (x, y), then rows along y.
     labels = flat.reshape(per_axis, per_axis).T
-    n_found = len(found)
-    palette = [BASIN_COLORS[m % len(BASIN_COLORS)] for m in range(n_found)]
-    cmap = ListedColormap([FAILED, *palette]) if n_found else ListedColormap([FAILED])
-    (x_lo, x_hi), (y_lo, y_hi) = box
+    picture = code.reshape(per_axis, per_axis).T
+    cmap = ListedColormap([c[0] for c in categories])
+    legend = [(c[0], f"{c[1]}: {int(c[2].sum()):,}") for c in categories]
 
     with matplotlib.rc_context(RC | {"axes.grid": False}):
         fig = new_figure(size)
         ax = fig.add_subplot()
         ax.imshow(
-            labels + 1,
+            picture,
             origin="lower",
             extent=(x_lo, x_hi, y_lo, y_hi),
             cmap=cmap,
             vmin=-0.5,
-            vmax=n_found + 0.5,
+            vmax=len(categories) - 0.5,
             interpolation="nearest",
             aspect="auto",
         )
         Xg, Yg, Z = grid_values(obj, (x_lo, x_hi), (y_lo, y_hi), n=160)
         ax.contour(Xg, Yg, Z, levels=levels(Z, 12)[0], colors="white", linewidths=0.6, alpha=0.7)
-        for m, minimum in enumerate(found):
-            ax.plot(*minimum.x, "*", color="white", mec="black", ms=16, zorder=5)
-            if m < 8:
-                where = f"({num(minimum.x[0], 3)}, {num(minimum.x[1], 3)})"
-                ax.plot([], [], "s", color=palette[m], ms=10, label=f"{where}: {minimum.count}")
-        failed = int((flat < 0).sum())
-        if failed:
-            ax.plot([], [], "s", color=FAILED, ms=10, label=f"no minimum reached: {failed}")
+        for m in (m for m in big if inside[m]):
+            ax.plot(*found[m].x, "*", color="white", mec="black", ms=15, zorder=5)
+        for colour, text in legend:
+            ax.plot([], [], "s", color=colour, mec="#555555", mew=0.5, ms=10, label=text)
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
         ax.set_xlabel(f"${obj.variables[0]}$")
         ax.set_ylabel(f"${obj.variables[1]}$")
         opt = gd(lr=0.01) if optimizer is None else optimizer
-        lr = opt.hyperparameters.get("lr")
         ax.set_title(
-            f"Basins of attraction, {opt.name}"
-            + (f" (lr {lr:g})" if lr else "")
-            + f"\n{formula_title(obj)}",
+            f"Basins of attraction: {optimizer_label(opt)}, {n:,} starts\n{formula_title(obj)}",
             fontsize=11,
         )
         ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.11), ncols=2, fontsize=8, frameon=False
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.1),
+            ncols=2 if len(legend) > 6 else 1,
+            fontsize=8,
+            frameon=False,
+            columnspacing=1.0,
+            handlelength=1.2,
         )
         finish_layout(fig)
-    return Still(fig, info={"labels": labels, "minima": found, "result": result})
+    info = {
+        "labels": labels,
+        "minima": found,
+        "result": result,
+        "legend": legend,
+        "picture": picture,
+    }
+    return Still(fig, info=info)

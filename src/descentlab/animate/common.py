@@ -283,7 +283,9 @@ def distinct_labels(values: Sequence[float], least: int = 2) -> list[str]:
     values = [float(v) for v in values]
 
     def short(v: float, digits: int) -> str:
-        e = int(np.floor(np.log10(abs(v)))) if v != 0 and np.isfinite(v) else 0
+        if v == 0:
+            return "0"
+        e = int(np.floor(np.log10(abs(v)))) if np.isfinite(v) else 0
         if not -4 <= e < 6:
             return num(v, digits)
         decimals = max(0, digits - 1 - e)
@@ -358,6 +360,18 @@ def formula_title(obj: Objective) -> str:
     """``$f(x, y) = ...$`` in mathtext, or plain text when mathtext cannot set it."""
     plain = str(obj.tree) if obj.tree is not None else obj.name
     return math_or_plain(f"f({', '.join(obj.variables)})", obj.latex or "", plain)
+
+
+def stop_defaults() -> dict[str, Any]:
+    """:func:`~descentlab.descent.minimize`'s stop settings (``max_iter``, the tolerances), read
+    from its signature: the defaults of ``descentlab run``, kept in one place."""
+    import inspect
+
+    from descentlab.descent import minimize
+
+    names = ("max_iter", "grad_tol", "f_tol", "x_tol")
+    params = inspect.signature(minimize).parameters
+    return {name: params[name].default for name in names}
 
 
 def optimizer_label(opt: Optimizer) -> str:

@@ -116,7 +116,7 @@ def contour(
 
         finish_layout(fig, rect=(0.0, 0.04, 1.0, 1.0))
     info = {"result": result, "colorbar": bar_labels}
-    return Scene(fig, [*lines, point, title, status], update, n_frames=len(idx), fps=fps, info=info)
+    return Scene(fig, [*lines, status, point, title], update, n_frames=len(idx), fps=fps, info=info)
 
 
 def _not_minima(result: object) -> str:

@@ -124,7 +124,7 @@ def derivative(
         size: (width, height) in pixels.
 
     Returns:
-        The scene.
+        The scene; ``scene.info`` holds the points used (``x0``, ``x1``, ``start``).
 
     Raises:
         ConfigError: Bad numbers (x1 or start equal to x0, too few frames), f or f' not finite
@@ -268,4 +268,5 @@ def derivative(
 
         finish_layout(fig)
     moving_artists = [secant, tangent, moving, run, rise, dx_label, title, head, value, exact]
-    return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps)
+    info = {"x0": x0, "x1": x1, "start": start}
+    return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps, info=info)

@@ -126,6 +126,11 @@ def descent_1d(
         right.set_ylim(*ylim)
         right.set_xlabel(f"${c.var}$")
         right.set_ylabel(f"$f({c.var})$")
+        # The stop line first: figure texts made after it (the suptitle) are redrawn with it,
+        # in the same order as a full draw, wherever they overlap.
+        status = fig.text(
+            0.5, 0.01, "", ha="center", va="bottom", fontsize=10, color=COLORS["text"]
+        )
         fig.suptitle(c.title, fontsize=12)
         right.plot([xs[0]], [shown_f[0]], "o", color=COLORS["muted"], ms=5, zorder=3, clip_on=False)
         (loss,) = left.plot([], [], color=COLORS["moving"], lw=1.8, zorder=3)
@@ -141,15 +146,12 @@ def descent_1d(
                         "shrinkA": DOT_MS / 2 + 1, "shrinkB": 0, "mutation_scale": 14},
         )  # fmt: skip
         title = right.set_title(" \n ", fontsize=11)
-        status = fig.text(
-            0.5, 0.01, "", ha="center", va="bottom", fontsize=10, color=COLORS["text"]
-        )
 
         # Fixed margins: tight_layout would size them from the empty readouts.
         w, h = size
         fig.subplots_adjust(
-            left=60 / w, right=1 - 12 / w, bottom=max(0.2, 82 / h), top=1 - max(0.2, 72 / h),
-            wspace=0.22,
+            left=60 / w, right=1 - 12 / w, bottom=min(82 / h, 0.3), top=1 - min(72 / h, 0.3),
+            wspace=max(0.22, 70 / ((w - 72) / 2.6)),  # room for the right panel's y labels
         )  # fmt: skip
         # Tangent drawn with a constant length on screen, whatever its slope.
         bbox = right.get_window_extent()
@@ -173,10 +175,8 @@ def descent_1d(
             length = np.hypot((xs[k_next] - x) * px_per_x, (shown_f[k_next] - fy) * px_per_y)
             step.set_visible(bool(length > MIN_ARROW_PX))
             step.xy, step.xyann = (xs[k_next], shown_f[k_next]), (x, fy)
-            above = "  (above the view)" if f > top else ""
             title.set_text(
-                f"iteration {its[k]:,}{above}\n"
-                f"x = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}"
+                f"iteration {its[k]}\nx = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}"
             )
             status.set_text(f"stop: {reason}" if i >= last_walk else "")
 

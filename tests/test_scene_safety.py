@@ -1,0 +1,159 @@
+"""Scenes never crash: points and views where f is defined, plain titles for deep formulas,
+and every animation's last frame says why its runs stopped."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from matplotlib.text import Text
+
+from descentlab import animate
+from descentlab.animate.common import distinct_labels, math_or_plain
+from descentlab.errors import ConfigError
+from descentlab.objective import as_objective
+
+DEEP_1D = "sin(" * 35 + "x" + ")" * 35
+DEEP_2D = "sin(" * 35 + "x + y" + ")" * 35
+
+#: Small settings for each scene, so the whole registry renders in seconds.
+SMALL = {
+    "frames": 6, "size": (420, 300), "per_axis": 6, "arrows": 4, "lrs": [0.01, 0.1],
+    "max_iter": 30,
+}  # fmt: skip
+
+
+def small(function: object, **extra: object) -> dict[str, object]:
+    accepted = inspect.signature(function).parameters  # type: ignore[arg-type]
+    return {k: v for k, v in (SMALL | extra).items() if k in accepted}
+
+
+@pytest.mark.parametrize(
+    ("formula", "x0"),
+    [("asin(x)", 0.5), ("sqrt(1-x^2)", 0.5), ("exp(300x)", -1.0), ("asin(x)", 0.99)],
+)
+def test_derivative_points_are_where_f_is_finite(formula: str, x0: float) -> None:
+    scene = animate.derivative(formula, x0=x0, frames=6, size=(400, 220))
+    f = as_objective(formula).value
+    x1, start = scene.info["x1"], scene.info["start"]
+    assert x1 != x0 and start != x0
+    walk = np.linspace(x0, start, 50)[:, None]
+    assert np.all(np.isfinite(f(np.array([[x1], [start]])))) and np.all(np.isfinite(f(walk)))
+    scene.frame(-1)
+    scene.frame(0)
+
+
+def test_derivative_keeps_the_notebook_points_where_they_work() -> None:
+    scene = animate.derivative(frames=4, size=(400, 220))
+    assert (scene.info["x1"], scene.info["start"]) == (3.0, 3.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "phrase"),
+    [
+        ({"target": "cosh(1000x)", "x0": -1.0}, "not finite at x0"),
+        ({"target": "sqrt(1-x^2)", "x0": 1.0}, "not finite at x0"),
+        ({"target": "asin(x)", "x0": 0.5, "start": 2.0}, "choose start where f is defined"),
+    ],
+)
+def test_derivative_refuses_points_outside_the_domain(kwargs: dict, phrase: str) -> None:
+    with pytest.raises(ConfigError, match=phrase):
+        animate.derivative(**kwargs, frames=4, size=(300, 200))
+
+
+@pytest.mark.parametrize(
+    ("formula", "start"),
+    [("asin(x)", 0.5), ("sqrt(1-x^2)", 0.5), ("exp(300x)", 1.0), ("cosh(1000x)", 0.1)],
+)
+def test_descent_1d_views_only_where_f_is_defined(formula: str, start: float) -> None:
+    scene = animate.descent_1d(formula, start=start, frames=6, size=(420, 260))
+    (lo, hi), ylim = scene.info["xlim"], scene.info["ylim"]
+    assert np.all(np.isfinite([lo, hi, *ylim])) and lo < hi and ylim[0] < ylim[1]
+    scene.frame(-1)
+
+
+def test_descent_1d_valleys_fill_the_view_and_the_start_rides_the_top() -> None:
+    scene = animate.descent_1d(frames=30, size=(700, 300))
+    ylim = scene.info["ylim"]
+    # the quartic's valleys: f = -25 and 2 under a ridge f(0) = 7
+    assert (7 - -25) / (ylim[1] - ylim[0]) > 0.4  # was 32 / 350 with the whole curve in view
+    right = scene.fig.axes[1]
+    (point,) = [ln for ln in right.lines if ln.get_zorder() == 6]
+    scene.frame(0)
+    assert point.get_marker() == "^" and point.get_ydata()[0] == ylim[1]  # f(3) = 250: above
+    scene.frame(-1)
+    assert point.get_marker() == "o" and point.get_ydata()[0] == pytest.approx(2.0)
+
+
+def test_descent_1d_step_arrow_never_hides_under_the_dot() -> None:
+    from descentlab.animate.descent_1d import MIN_ARROW_PX
+
+    scene = animate.descent_1d(frames=40, size=(700, 300))
+    right = scene.fig.axes[1]
+    (arrow,) = [t for t in right.texts if t.arrow_patch is not None]
+    shown = 0
+    for i in range(scene.n_frames):
+        scene.frame(i)
+        if arrow.get_visible():
+            shown += 1
+            a = right.transData.transform(arrow.xy)
+            b = right.transData.transform(arrow.xyann)
+            assert np.hypot(*(a - b)) > MIN_ARROW_PX
+    assert shown >= 3
+
+
+def test_descent_1d_title_shows_the_learning_rate() -> None:
+    scene = animate.descent_1d(frames=4, size=(500, 260))
+    assert "lr 0.001" in scene.fig.axes[0].get_title()
+
+
+def test_descent_1d_says_the_run_did_not_converge() -> None:
+    scene = animate.descent_1d(
+        "x**4 - 3*x**3 + 2", start=-0.5, max_iter=5000, frames=8, size=(600, 280)
+    )  # the plateau at x = 0, where f' = 3x^2(... ) vanishes to second order
+    scene.frame(-1)
+    said = [t.get_text() for t in scene.fig.texts if t.get_text().startswith("stop:")]
+    assert said == [f"stop: {scene.info['result'].message[0]}"]
+    assert said[0].startswith("stop: max_iter")
+    scene.frame(0)
+    assert not [t for t in scene.fig.texts if t.get_text().startswith("stop:")]
+
+
+#: The scenes of the descent story (the registry also holds other engineers' pictures).
+STORY = (
+    "derivative", "descent-1d", "remedies", "contour", "surface", "race", "field", "fd-error",
+    "lr-sweep", "basins", "linesearch",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", STORY)
+def test_a_deep_formula_gets_a_plain_title(name: str) -> None:
+    """sin nested 35 times: mathtext would raise RecursionError; the title is plain text."""
+    function = animate.SCENES[name]
+    dim1 = name in ("derivative", "descent-1d", "remedies", "fd-error")
+    extra = {"x0": 0.5} if name == "derivative" else {}
+    picture = function(DEEP_1D if dim1 else DEEP_2D, **small(function, **extra))
+    picture.frame(-1)
+    texts = [t.get_text() for t in picture.fig.findobj(Text)]
+    lines = [line for t in texts for line in t.split("\n")]
+    assert any("= sin(sin(sin(" in ln and "..." in ln for ln in lines)  # plain, not mathtext
+
+
+def test_math_or_plain() -> None:
+    assert math_or_plain("f(x)", "x^{2}", "x^2") == "$f(x) = x^{2}$"
+    assert math_or_plain("f(x)", "", "x^2") == "f(x) = x^2"
+    assert math_or_plain("f(x)", r"\frac{", "x") == "f(x) = x"  # mathtext cannot set it
+
+
+def test_contour_colour_bar_labels_are_distinct() -> None:
+    scene = animate.contour("rosenbrock", start=[[-1.2, 1.0]], frames=4, size=(400, 400))
+    labels = scene.info["colorbar"]
+    assert len(labels) >= 5 and len(set(labels)) == len(labels)
+    values = [float(s.replace("\u2212", "-")) for s in labels]
+    assert values == sorted(values)
+
+
+def test_distinct_labels_use_the_fewest_digits() -> None:
+    assert distinct_labels([0.0, 0.0012, 0.3, 3.4, 23.0]) == ["0", "0.0012", "0.30", "3.4", "23"]
+    assert distinct_labels([-0.27871, -0.27868]) == ["\u22120.27871", "\u22120.27868"]
