@@ -708,6 +708,161 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# fit
+
+MAX_EPOCHS_CLI = 1_000_000
+MAX_SEEDS_CLI = 1_000
+MAX_FIT_WORK = 20_000_000_000  # epochs x rows x seeds x parameters: minutes, not hours
+_FIT_DATA = {"linear": "engel", "logistic": "iris", "mlp": "moons"}
+_HISTORY_LINES = 10
+
+
+def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from descentlab.data import load
+    from descentlab.training import fit
+
+    model = args.model
+    if model not in _FIT_DATA:
+        raise ConfigError(f"unknown model {model!r}; choose one of: {', '.join(_FIT_DATA)}")
+    path = None
+    if args.output is not None:
+        from descentlab.animate.export import check_path
+
+        path = check_path(args.output, still=False)  # before the training, not after
+    warn = lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)  # noqa: E731
+    hyper = ("lr", "momentum", "alpha", "betas", "eps")
+    given = args.optimizer is not None or any(getattr(args, o) is not None for o in hyper)
+    if given and args.optimizer is None:
+        args.optimizer = "gd"
+    optimizer = _optimizer(args, warn=warn) if given else None
+    data = load(args.data or _FIT_DATA[model], target=args.target)
+    kwargs: dict[str, Any] = {"standardize": not args.no_standardize}
+    kwargs["epochs"] = _int(args.epochs, "--epochs", low=1, high=MAX_EPOCHS_CLI)
+    if args.batch_size is not None:
+        kwargs["batch_size"] = _int(args.batch_size, "--batch-size", low=1, high=2**62)
+    seeds = [_int(s, "--seed", low=0, high=2**63 - 1) for s in (args.seed or "0").split(",")]
+    if len(seeds) > MAX_SEEDS_CLI:
+        raise ConfigError(f"at most {MAX_SEEDS_CLI:,} seeds (got {len(seeds):,})")
+    kwargs["seeds"] = seeds
+    if args.holdout is not None:
+        kwargs["holdout"] = _float(args.holdout, "--holdout", positive=True)
+    if args.l2 is not None:
+        kwargs["l2"] = _float(args.l2, "--l2", nonneg=True)
+    if args.hidden is not None or args.activation is not None:
+        if model != "mlp":
+            raise ConfigError("--hidden and --activation apply to the mlp model")
+        if args.hidden is not None:
+            kwargs["hidden"] = _int(args.hidden, "--hidden", low=1, high=1024)
+        if args.activation is not None:
+            kwargs["activation"] = args.activation
+    for opt in ("grad_tol", "f_tol"):
+        text = getattr(args, opt)
+        if text is not None:
+            kwargs[opt] = _float(text, "--" + opt.replace("_", "-"), nonneg=True)
+    hidden = kwargs.get("hidden", 8)
+    d = data.X.shape[1]
+    p = d + 1 if model != "mlp" else d * hidden + 2 * hidden + 1
+    work = kwargs["epochs"] * data.rows * len(seeds) * p
+    if work > MAX_FIT_WORK:
+        raise ConfigError(
+            f"--epochs x rows x seeds x parameters is {work:,}; the limit is {MAX_FIT_WORK:,}"
+        )
+    result = fit(model, data, optimizer, record=path is not None, **kwargs)
+    runs = [_fit_record(result, i) for i in range(result.k)]
+    opt = result.optimizer
+    if args.json:
+        doc = {
+            "model": model,
+            "data": {
+                "name": result.data.name,
+                "rows": result.data.rows,
+                "features": list(result.data.features),
+                "target": result.data.target,
+                "standardized": result.data.x_mean is not None,
+                "validation_rows": None if result.validation is None else result.validation.rows,
+            },
+            "optimizer": {"name": opt.name, **dict(opt.hyperparameters)},
+            "batch_size": result.batch_size,
+            **runs[0],
+            "runs": runs,
+        }
+        _print_json(doc)
+    else:
+        hyper_text = ", ".join(f"{k}={v}" for k, v in opt.hyperparameters.items())
+        batch = (
+            "full batch"
+            if result.batch_size == result.data.rows
+            else (f"batches of {result.batch_size}")
+        )
+        out(
+            f"{model} on {result.data.name} ({result.data.rows} rows; "
+            f"{', '.join(result.data.features)} -> {result.data.target}): "
+            f"{opt.name}({hyper_text}), {batch}"
+        )
+        for run in runs[:_MAX_ROWS]:
+            params = "  ".join(f"{k} = {_fmt_param(v)}" for k, v in run["parameters"].items())
+            out(f"seed {run['seed']}: loss {_fmt(run['loss'])}  {params}")
+            out(f"  {run['message']}")
+        if result.k > _MAX_ROWS:
+            out(f"... and {result.k - _MAX_ROWS:,} more seeds (use --json for all of them)")
+        h = runs[0]["history"]
+        last = len(h["epoch"]) - 1
+        shown = sorted({round(j * last / (_HISTORY_LINES - 1)) for j in range(_HISTORY_LINES)})
+        out(f"history (seed {runs[0]['seed']}):")
+        for j in shown:
+            line = f"  epoch {h['epoch'][j]:>6}  loss {_fmt(h['loss'][j])}"
+            if "val_loss" in h:
+                line += f"  validation {_fmt(h['val_loss'][j])}"
+            if "accuracy" in h:
+                line += f"  accuracy {h['accuracy'][j]:.1%}"
+            out(line)
+    if path is not None:
+        from descentlab.animate.fit import fit as fit_scene
+
+        written = fit_scene(result).save(path, quiet=args.quiet or args.json)
+        if not (args.quiet or args.json):
+            out(f"wrote {written}")
+    return 0
+
+
+def _fmt_param(value: Any) -> str:
+    import numpy as np
+
+    if isinstance(value, float):
+        return _fmt(value)
+    return np.array2string(np.asarray(value), precision=6, separator=", ")
+
+
+def _fit_record(result: Any, i: int) -> dict[str, Any]:
+    """The JSON record of seed ``i`` of a fit: parameters, loss, history, status."""
+    from descentlab.result import Status
+
+    h = result.history
+    history: dict[str, Any] = {"epoch": h.epoch, "loss": h.loss[:, i]}
+    if h.val_loss is not None:
+        history["val_loss"] = h.val_loss[:, i]
+    if h.accuracy is not None:
+        history["accuracy"] = h.accuracy[:, i]
+    if h.val_accuracy is not None:
+        history["val_accuracy"] = h.val_accuracy[:, i]
+    # A row that finished early repeats its last values: the history stops where it stopped.
+    stop = int(result.epochs[i]) + 1
+    history = {k: v[:stop] for k, v in history.items()}
+    diverged_at = int(result.diverged_at[i])
+    return {
+        "seed": result.seeds[i],
+        "parameters": result.parameters(i),
+        "loss": float(result.loss[i]),
+        "grad_norm": float(result.grad_norm[i]),
+        "epochs": int(result.epochs[i]),
+        "history": history,
+        "status": Status(int(result.status[i])).label,
+        "message": result.row_message(i),
+        "diverged_at": diverged_at if diverged_at >= 0 else None,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
 # animate and gallery
 
 
@@ -962,6 +1117,35 @@ def build_parser() -> _Parser:
     )
     p.add_argument("-o", "--output", default="explore.html", metavar="FILE", help="the page")
     p.set_defaults(handler=_cmd_explore)
+
+    p = sub.add_parser("fit", help="train a model on data by gradient descent")
+    p.add_argument("model", help="linear, logistic or mlp")
+    p.add_argument(
+        "--data",
+        metavar="NAME|FILE.csv",
+        help="engel, iris, line, blobs, moons or a CSV file with a header row "
+        "(default: engel for linear, iris for logistic, moons for mlp)",
+    )
+    p.add_argument("--target", metavar="NAME", help="the CSV's target column (default: the last)")
+    _add_optimizer_options(p, default=None)
+    p.add_argument("--epochs", default="100", metavar="E", help=f"epochs (<= {MAX_EPOCHS_CLI:,})")
+    p.add_argument("--batch-size", metavar="B", help="rows per step (default: all, full batch)")
+    p.add_argument(
+        "--seed", metavar="S[,S...]", help=f"seeds, one run each (<= {MAX_SEEDS_CLI:,}; default 0)"
+    )
+    p.add_argument("--holdout", metavar="F", help="fraction of rows held out for validation")
+    p.add_argument("--l2", metavar="L", help="L2 penalty (L/2)|w|^2 on the weights")
+    p.add_argument("--hidden", metavar="H", help="hidden units of mlp (1 to 1024; default 8)")
+    p.add_argument("--activation", metavar="A", help="tanh or relu (mlp; default tanh)")
+    p.add_argument("--grad-tol", metavar="T", help="stop when |grad loss| < T (default 1e-8)")
+    p.add_argument("--f-tol", metavar="T", help="stop when an epoch changes the loss < T")
+    p.add_argument("--no-standardize", action="store_true", help="keep the features as they are")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="render the fit scene (.gif .mp4 .html .png)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_fit)
 
     p = sub.add_parser("gallery", help="render every scene and still")
     p.add_argument("--out", default="gallery", metavar="DIR", help="folder (default: gallery/)")

@@ -21,6 +21,8 @@ from descentlab.animate.engine import Still as Still
 from descentlab.animate.export import save as save
 from descentlab.animate.fd_error import fd_error as fd_error
 from descentlab.animate.field import field as field
+from descentlab.animate.fit import fit as fit
+from descentlab.animate.fit import fit_compare as fit_compare
 from descentlab.animate.frames import align_ends as align_ends
 from descentlab.animate.frames import pad as pad
 from descentlab.animate.frames import sample_indices as sample_indices
@@ -47,6 +49,8 @@ __all__ = [
     "descent_1d",
     "fd_error",
     "field",
+    "fit",
+    "fit_compare",
     "linesearch",
     "lr_sweep",
     "pad",

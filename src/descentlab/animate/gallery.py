@@ -40,6 +40,8 @@ GALLERY: list[Entry] = [
     Entry("basins", {}),
     Entry("linesearch", {}),
     Entry("compare", {"starts": 200, "budget": 500}),
+    Entry("fit", {"size": (1000, 500), "frames": 50}),
+    Entry("fit-compare", {}),
 ]
 
 #: The gallery also writes the interactive explorer page (``descentlab explore``) on this target.

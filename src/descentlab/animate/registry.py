@@ -18,6 +18,7 @@ from descentlab.animate.descent_1d import descent_1d
 from descentlab.animate.engine import Scene, Still
 from descentlab.animate.fd_error import fd_error
 from descentlab.animate.field import field
+from descentlab.animate.fit import fit, fit_compare
 from descentlab.animate.linesearch import linesearch
 from descentlab.animate.lr_sweep import lr_sweep
 from descentlab.animate.race import race
@@ -41,11 +42,13 @@ SCENES: dict[str, Callable[..., Scene | Still]] = {
     "basins": basins,
     "linesearch": linesearch,
     "compare": compare,
+    "fit": fit,
+    "fit-compare": fit_compare,
 }
 
 #: The names in :data:`SCENES` that make a single picture (a :class:`Still`, saved as PNG).
 STILLS: frozenset[str] = frozenset(
-    {"field", "fd-error", "lr-sweep", "basins", "linesearch", "compare"}
+    {"field", "fd-error", "lr-sweep", "basins", "linesearch", "compare", "fit-compare"}
 )
 
 
