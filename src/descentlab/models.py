@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from descentlab.checks import choice, integer, non_negative
 from descentlab.errors import ConfigError
 
 __all__ = ["ACTIVATIONS", "MODELS", "Model", "linear", "logistic", "mlp"]
@@ -296,16 +297,7 @@ def _dbce(z: Array, y: Array) -> Array:
 
 
 def _check_d(d: int) -> int:
-    if not isinstance(d, int | np.integer) or isinstance(d, bool) or d < 1:
-        raise ConfigError(f"the number of features must be an int >= 1 (got {d!r})")
-    return int(d)
-
-
-def _check_l2(l2: float) -> float:
-    ok = isinstance(l2, int | float | np.integer | np.floating) and not isinstance(l2, bool)
-    if not ok or not (math.isfinite(l2) and l2 >= 0):
-        raise ConfigError(f"l2 must be a finite number >= 0 (got {l2!r})")
-    return float(l2)
+    return integer("the number of features d", d, lo=1)
 
 
 def linear(d: int, *, l2: float = 0.0) -> Model:
@@ -318,7 +310,7 @@ def linear(d: int, *, l2: float = 0.0) -> Model:
     Raises:
         ConfigError: ``d`` not an int >= 1, or a bad ``l2``.
     """
-    return Model("linear", _check_d(d), l2=_check_l2(l2))
+    return Model("linear", _check_d(d), l2=non_negative("l2", l2))
 
 
 def logistic(d: int, *, l2: float = 0.0) -> Model:
@@ -331,7 +323,7 @@ def logistic(d: int, *, l2: float = 0.0) -> Model:
     Raises:
         ConfigError: ``d`` not an int >= 1, or a bad ``l2``.
     """
-    return Model("logistic", _check_d(d), l2=_check_l2(l2))
+    return Model("logistic", _check_d(d), l2=non_negative("l2", l2))
 
 
 def mlp(d: int, *, hidden: int = 8, activation: str = "tanh", l2: float = 0.0) -> Model:
@@ -346,14 +338,11 @@ def mlp(d: int, *, hidden: int = 8, activation: str = "tanh", l2: float = 0.0) -
     Raises:
         ConfigError: A bad ``d``, ``hidden``, ``activation`` or ``l2``.
     """
-    ok = isinstance(hidden, int | np.integer) and not isinstance(hidden, bool)
-    if not ok or not 1 <= hidden <= MAX_HIDDEN:
-        raise ConfigError(f"hidden must be an int from 1 to {MAX_HIDDEN} (got {hidden!r})")
-    if activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"unknown activation {activation!r}; choose one of: {', '.join(ACTIVATIONS)}"
-        )
-    return Model("mlp", _check_d(d), hidden=int(hidden), activation=activation, l2=_check_l2(l2))
+    hidden = integer("hidden", hidden, lo=1, hi=MAX_HIDDEN)
+    activation = choice("activation", activation, ACTIVATIONS)
+    return Model(
+        "mlp", _check_d(d), hidden=hidden, activation=activation, l2=non_negative("l2", l2)
+    )
 
 
 #: The model factories by name (the CLI's ``descentlab fit MODEL``).

@@ -33,7 +33,6 @@ Examples:
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from descentlab.checks import integer, non_negative
 from descentlab.data import Dataset, load
 from descentlab.descent import _take
 from descentlab.errors import ConfigError
@@ -178,25 +178,11 @@ class FitResult:
 # Validation.
 
 
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-    if not ok or not lo <= value <= hi:  # type: ignore[operator]
-        raise ConfigError(f"{name} must be an int from {lo:,} to {hi:,} (got {value!r})")
-    return int(value)  # type: ignore[arg-type]
-
-
-def _check_tol(name: str, tol: object) -> float:
-    ok = isinstance(tol, int | float | np.integer | np.floating) and not isinstance(tol, bool)
-    if not ok or not (math.isfinite(tol) and tol >= 0):  # type: ignore[arg-type]
-        raise ConfigError(f"{name} must be >= 0 and finite (got {tol!r})")
-    return float(tol)  # type: ignore[arg-type]
-
-
 def _check_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
     values = (seeds,) if isinstance(seeds, int | np.integer) else tuple(seeds)
     if not 1 <= len(values) <= MAX_SEEDS:
         raise ConfigError(f"give 1 to {MAX_SEEDS:,} seeds (got {len(values)})")
-    return tuple(_check_int("a seed", s, 0, 2**63 - 1) for s in values)
+    return tuple(integer("a seed", s, lo=0, hi=2**63 - 1) for s in values)
 
 
 def _model(model: str | Model, d: int, kind: str, options: dict[str, Any]) -> Model:
@@ -276,10 +262,12 @@ def fit(
     optimizer = gd(lr=0.1) if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise ConfigError(f"optimizer must be an Optimizer (got {optimizer!r})")
-    epochs = _check_int("epochs", epochs, 1, MAX_EPOCHS)
+    epochs = integer("epochs", epochs, lo=1, hi=MAX_EPOCHS)
     seed_list = _check_seeds(seeds)
     stop = StopRule(
-        max_iter=epochs, grad_tol=_check_tol("grad_tol", grad_tol), f_tol=_check_tol("f_tol", f_tol)
+        max_iter=epochs,
+        grad_tol=non_negative("grad_tol", grad_tol),
+        f_tol=non_negative("f_tol", f_tol),
     )
     valid: Dataset | None = None
     if holdout is not None:
@@ -299,7 +287,7 @@ def fit(
             )
     mdl = _model(model, ds.X.shape[1], ds.kind, model_options)
     m = ds.rows
-    b = m if batch_size is None else _check_int("batch_size", batch_size, 1, 2**62)
+    b = m if batch_size is None else integer("batch_size", batch_size, lo=1, hi=2**62)
     b = min(b, m)
     k = len(seed_list)
     if start is None:

@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from descentlab.checks import in_range, integer, non_negative
 from descentlab.errors import ConfigError
 
 __all__ = [
@@ -103,8 +104,7 @@ class Dataset:
         Raises:
             ConfigError: A fraction outside (0, 1), or one that leaves a part empty.
         """
-        if not isinstance(holdout, int | float) or not 0 < holdout < 1:
-            raise ConfigError(f"holdout must be a fraction in (0, 1) (got {holdout!r})")
+        holdout = in_range("holdout", holdout, 0.0, 1.0, lo_open=True, hi_open=True)
         n_valid = round(self.rows * holdout)
         if not 1 <= n_valid < self.rows:
             raise ConfigError(
@@ -246,18 +246,6 @@ def _shipped(filename: str, name: str) -> Callable[[], Dataset]:
 # Synthetic sets
 
 
-def _check_n(n: int) -> int:
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 4 <= n <= MAX_ROWS:
-        raise ConfigError(f"n must be an int from 4 to {MAX_ROWS:,} (got {n!r})")
-    return int(n)
-
-
-def _check_noise(noise: float) -> float:
-    if not isinstance(noise, int | float) or not (math.isfinite(noise) and noise >= 0):
-        raise ConfigError(f"noise must be a finite number >= 0 (got {noise!r})")
-    return float(noise)
-
-
 def line(
     n: int = 100,
     *,
@@ -274,7 +262,7 @@ def line(
     Raises:
         ConfigError: ``n`` not an int from 4 to :data:`MAX_ROWS`, or a negative noise.
     """
-    n, noise = _check_n(n), _check_noise(noise)
+    n, noise = integer("n", n, lo=4, hi=MAX_ROWS), non_negative("noise", noise)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 3.0, n)
     y = slope * x + intercept + noise * rng.standard_normal(n)
@@ -290,7 +278,7 @@ def blobs(n: int = 200, *, distance: float = 2.5, seed: int = 0) -> Dataset:
     Raises:
         ConfigError: ``n`` not an int from 4 to :data:`MAX_ROWS`, or a negative distance.
     """
-    n, distance = _check_n(n), _check_noise(distance)
+    n, distance = integer("n", n, lo=4, hi=MAX_ROWS), non_negative("distance", distance)
     rng = np.random.default_rng(seed)
     y = (np.arange(n) >= n // 2).astype(np.float64)
     X = rng.standard_normal((n, 2))
@@ -308,7 +296,7 @@ def moons(n: int = 200, *, noise: float = 0.15, seed: int = 0) -> Dataset:
     Raises:
         ConfigError: ``n`` not an int from 4 to :data:`MAX_ROWS`, or a negative noise.
     """
-    n, noise = _check_n(n), _check_noise(noise)
+    n, noise = integer("n", n, lo=4, hi=MAX_ROWS), non_negative("noise", noise)
     rng = np.random.default_rng(seed)
     n0 = n // 2
     t0 = np.linspace(0.0, np.pi, n0)
