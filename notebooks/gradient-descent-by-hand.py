@@ -816,8 +816,71 @@ show(
 dl.explore("rosenbrock")
 
 # %% [markdown]
+# ## 8. From functions to models
+#
+# Everything so far minimized a function someone wrote down. Training a model is the same thing
+# with a function that *data* write down: the loss, a mean over the rows of a data set, as a
+# function of the model's parameters. Take a line $\hat y = w x + b$ and the mean squared error
+#
+# $$
+# L(w, b) = \frac{1}{m} \sum_{i=1}^{m} (w x_i + b - y_i)^2, \qquad
+# \frac{\partial L}{\partial w} = \frac{2}{m} \sum_i (w x_i + b - y_i)\, x_i, \qquad
+# \frac{\partial L}{\partial b} = \frac{2}{m} \sum_i (w x_i + b - y_i).
+# $$
+#
+# By hand, on 100 noisy points of the line $y = 2x - 1$ (`dl.data.line`), starting from
+# $(w, b) = (-1, 3)$:
+
+# %%
+points = dl.data.line(100, seed=0)
+x_data, y_data = points.X[:, 0], points.y
+w, b = -1.0, 3.0
+for _ in range(60):  # 60 epochs, one full-batch step each
+    residual = w * x_data + b - y_data
+    w, b = w - 0.15 * 2 * np.mean(residual * x_data), b - 0.15 * 2 * np.mean(residual)
+lstsq_w, lstsq_b = np.linalg.lstsq(np.column_stack([x_data, np.ones(100)]), y_data, rcond=None)[0]
+print(f"by hand after 60 epochs: w = {w:.4f}, b = {b:.4f}")
+print(f"least squares:           w = {lstsq_w:.4f}, b = {lstsq_b:.4f}")
+
+# %% [markdown]
+# `dl.fit` runs the same loop with any optimizer of the library (its backward passes are written
+# out in `descentlab.models`, checked against finite differences). Full batch with plain gradient
+# descent, it takes the same steps as the loop above:
+
+# %%
+line_fit = dl.fit("linear", points, dl.gd(lr=0.15), epochs=60, start=[-1.0, 3.0], standardize=False)
+fitted = line_fit.parameters(0)
+print(f"descentlab:              w = {fitted['w'][0]:.4f}, b = {fitted['b']:.4f}")
+print(line_fit.message[0])
+show(animate.fit(line_fit, frames=40, size=(1000, 500)), "fit-line")
+
+# %% [markdown]
+# **Minibatch noise.** A full batch takes one careful step per epoch. Cutting the shuffled rows
+# into batches of 10 takes ten cheaper, noisier steps per epoch, and single samples (stochastic
+# gradient descent) take 100 very noisy ones: for the same 20 epochs they get much further, and
+# then jitter around the minimum instead of settling on it.
+
+# %%
+show(animate.fit_compare("line", epochs=20, size=(1000, 440)), "fit-compare")
+
+# %% [markdown]
+# **A small network.** No line separates the two moons. One hidden layer of 8 tanh units,
+# trained with Adam on minibatches of 32, bends the decision boundary (where the predicted
+# probability is 1/2) between them:
+
+# %%
+net = dl.fit("mlp", "moons", dl.adam(lr=0.05), epochs=150, batch_size=32, hidden=8, holdout=0.25)
+print(
+    f"network: training accuracy {net.history.accuracy[-1, 0]:.0%}, "
+    f"validation accuracy {net.history.val_accuracy[-1, 0]:.0%}"
+)
+show(animate.fit(net, frames=40, size=(1000, 460)), "fit-network")
+
+# %% [markdown]
 # ## Where to go next
 #
+# * `descentlab fit linear|logistic|mlp` trains the models of section 8 from the command line,
+#   on the shipped data sets or your own CSV file.
 # * The command line does all of this too: `descentlab run "3x^4 + 4x^3 - 12x^2 + 7" --start 3
 #   --lr 0.001 --grad-tol 1e-12`, and `descentlab animate ...` writes any scene to a GIF, MP4 or
 #   HTML file.

@@ -113,6 +113,9 @@ def test_notebook_runs_top_to_bottom(kernel_name, tmp_path):
     assert "multi-start keeps the best end: x = -2.0000, f = -25.0000" in text
     # Section 6: momentum reaches f < 1e-6 on Rosenbrock.
     assert "momentum" in text and "not within 5,000" in text
+    # Section 8: the hand-written loop and descentlab.fit take the same steps.
+    assert "by hand after 60 epochs: w = 1.9147, b = -0.8746" in text
+    assert "descentlab:              w = 1.9147, b = -0.8746" in text
     # The fair comparison: same starts and budget, rates with intervals, f* from the catalogue.
     assert "rosenbrock: 200 starts (seed 0), 1,000 iterations each, tolerances off" in text
     assert "f* = 0 (the catalogue's global minimum)" in text

@@ -101,20 +101,41 @@ def _feature_label(r: FitResult, j: int) -> str:
     return f"{r.data.features[j]}{' (standardized)' if scaled else ''}"
 
 
-def _surface(r: FitResult, paths: Sequence[np.ndarray], n: int = 120) -> tuple[Any, ...]:
-    """The loss over a (w, b) grid that holds the paths and the best point, with a margin."""
-    pts = np.concatenate([np.asarray(p).reshape(-1, 2) for p in paths])
+def _least_squares(r: FitResult) -> np.ndarray | None:
+    """The (w, b) that minimizes a linear regression's loss (None for other models or with l2)."""
+    if r.model.name != "linear" or r.model.l2:
+        return None
+    A = np.column_stack([r.data.X, np.ones(r.data.rows)])
+    return np.linalg.lstsq(A, r.data.y, rcond=None)[0]
+
+
+def _draw_surface(ax: Any, r: FitResult, paths: Sequence[np.ndarray], n: int = 120) -> None:
+    """The loss over a (w, b) grid holding the paths and the best point, drawn on ``ax``.
+
+    The least-squares point of a linear regression is marked with a star.
+    """
+    best = _least_squares(r)
+    pts = np.concatenate(
+        [np.asarray(p).reshape(-1, 2) for p in [*paths, *([] if best is None else [best])]]
+    )
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(hi), 1.0))
     lo, hi = lo - 0.12 * span, hi + 0.12 * span
-    wg, bg = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
-    Wg, Bg = np.meshgrid(wg, bg)
+    Wg, Bg = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     P = np.column_stack([Wg.ravel(), Bg.ravel()])
     block = max(1, 2_000_000 // max(r.data.rows, 1))
     Z = np.concatenate(
         [r.model.loss(P[i : i + block], r.data.X, r.data.y) for i in range(0, len(P), block)]
     ).reshape(Wg.shape)
-    return Wg, Bg, Z, (lo[0], hi[0]), (lo[1], hi[1])
+    draw_filled(ax, Wg, Bg, Z, 16, cmap="Greys", alpha=0.45)
+    ax.contour(Wg, Bg, Z, levels=16, colors="#999999", linewidths=0.5)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("w")
+    ax.set_ylabel("b")
+    ax.grid(False)
+    if best is not None:
+        ax.plot(*best, "*", color="gold", mec="black", ms=13, zorder=7, label="least squares")
 
 
 def fit(
@@ -276,22 +297,9 @@ def fit(
 
         # --- right: the path over the loss surface ---------------------------------------------
         if surf is not None:
-            best = None  # the least-squares point, for linear regression
-            if r.model.name == "linear" and not r.model.l2:
-                A = np.column_stack([ds.X, np.ones(ds.rows)])
-                best = np.linalg.lstsq(A, ds.y, rcond=None)[0]
-            Wg, Bg, Z, wlim, blim = _surface(r, [path] if best is None else [path, best])
-            draw_filled(surf, Wg, Bg, Z, 16, cmap="Greys", alpha=0.45)
-            surf.contour(Wg, Bg, Z, levels=16, colors="#999999", linewidths=0.5)
-            surf.set_xlim(*wlim)
-            surf.set_ylim(*blim)
-            surf.set_xlabel("w")
-            surf.set_ylabel("b")
-            surf.grid(False)
+            _draw_surface(surf, r, [path])
             surf.set_title("loss over (w, b)", fontsize=11)
             surf.plot(*path[0], "o", color="white", mec="black", ms=7, zorder=3)
-            if best is not None:
-                surf.plot(*best, "*", color="gold", mec="black", ms=13, zorder=3)
             (trail,) = surf.plot([], [], color=COLORS["moving"], lw=1.2, zorder=5)
             (head,) = surf.plot([], [], "o", color=COLORS["tangent"], mec="white", ms=7, zorder=6)
             moving += [trail, head]
@@ -419,14 +427,7 @@ def fit_compare(
     with matplotlib.rc_context(RC):
         fig = new_figure(size)
         surf, lossax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-        Wg, Bg, Z, wlim, blim = _surface(runs[0], paths)
-        draw_filled(surf, Wg, Bg, Z, 16, cmap="Greys", alpha=0.45)
-        surf.contour(Wg, Bg, Z, levels=16, colors="#999999", linewidths=0.5)
-        surf.set_xlim(*wlim)
-        surf.set_ylim(*blim)
-        surf.set_xlabel("w")
-        surf.set_ylabel("b")
-        surf.grid(False)
+        _draw_surface(surf, runs[0], paths)
         quiet_axes(lossax)
         lossax.set_yscale("log")
         lossax.set_xlabel("epoch")
@@ -443,11 +444,6 @@ def fit_compare(
             surf.plot(*path[-1], "o", color=color, mec="white", ms=7, zorder=6)
             lossax.plot(r.history.epoch, r.history.loss[:, 0], color=color, lw=1.8, label=label)
         surf.plot(*paths[0][0], "o", color="white", mec="black", ms=8, zorder=7)
-        best = np.linalg.lstsq(
-            np.column_stack([runs[0].data.X, np.ones(runs[0].data.rows)]), runs[0].data.y,
-            rcond=None,
-        )[0]  # fmt: skip
-        surf.plot(*best, "*", color="gold", mec="black", ms=14, zorder=7, label="least squares")
         surf.legend(loc="best", fontsize=8, framealpha=0.85)
         surf.set_title(f"{epochs} epochs of {opt.name}(lr={opt.hyperparameters.get('lr', 0):g})"
                        f" on {runs[0].data.name}", fontsize=11)  # fmt: skip
