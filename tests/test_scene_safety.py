@@ -157,3 +157,94 @@ def test_contour_colour_bar_labels_are_distinct() -> None:
 def test_distinct_labels_use_the_fewest_digits() -> None:
     assert distinct_labels([0.0, 0.0012, 0.3, 3.4, 23.0]) == ["0", "0.0012", "0.30", "3.4", "23"]
     assert distinct_labels([-0.27871, -0.27868]) == ["\u22120.27871", "\u22120.27868"]
+
+
+def test_remedies_labels_stay_off_the_curve() -> None:
+    """The readouts ("x = -2, 1.428, 1") and the "x0 = 4, f = 839" pointer cross no curve."""
+    scene = animate.remedies(frames=12, size=(1200, 340))
+    scene.frame(-1, full=True)
+    renderer = scene.fig.canvas.get_renderer()
+    texts = [*scene.artists[-3:], *scene.info["pointers"]]
+    assert scene.info["pointers"]  # x0 = 4 is above the view in the default scene
+    for text in texts:
+        ax = text.axes
+        box = text.get_window_extent(renderer)
+        curve = ax.lines[0]  # the function, drawn first
+        pts = ax.transData.transform(np.column_stack((curve.get_xdata(), curve.get_ydata())))
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        inside = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
+        inside &= (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+        assert not inside.any(), text.get_text()
+
+
+def test_race_reference_for_a_typed_formula_is_not_the_best_final_value() -> None:
+    from descentlab.optimizers import gd
+
+    formula = "(1 - x)^2 + 100(y - x^2)^2"  # Rosenbrock typed: no known f*
+    scene = animate.race(formula, optimizer=[gd(lr=0.001)], max_iter=300, frames=6,
+                         size=(700, 320))  # fmt: skip
+    (result,) = scene.info["results"]
+    assert result.status[0] != 0  # stopped by max_iter, far from the minimum
+    f_ref = scene.info["f_ref"]
+    assert f_ref < float(result.fun[0]) - 1e-3  # no plunge to 1e-16 on the last iteration
+    assert f_ref == pytest.approx(0.0, abs=1e-8)  # the refined end is Rosenbrock's minimum
+    loss = scene.fig.axes[1]
+    assert "f_{ref}" in loss.get_ylabel()
+
+
+def test_race_star_is_drawn_over_the_end_markers_and_paths_are_nested() -> None:
+    scene = animate.race(frames=6, size=(800, 360))
+    ax = scene.fig.axes[0]
+    (star,) = [ln for ln in ax.lines if ln.get_marker() == "*"]
+    heads = [ln for ln in ax.lines if ln.get_marker() == "o" and ln.get_zorder() == 6]
+    assert heads and all(star.get_zorder() > h.get_zorder() for h in heads)
+    trails = [ln for ln in ax.lines if ln.get_label() and not ln.get_label().startswith("_")]
+    widths = [t.get_linewidth() for t in trails]
+    assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)
+
+
+@pytest.mark.parametrize("name", ["descent-1d", "contour", "surface", "race", "remedies"])
+def test_the_last_frame_says_why_the_runs_stopped(name: str) -> None:
+    function = animate.SCENES[name]
+    scene = function(**small(function, max_iter=40))
+    scene.frame(-1)
+    said = [t.get_text() for t in scene.fig.findobj(Text) if t.get_text().startswith("stop")]
+    assert len(said) == 1
+    results = scene.info.get("results") or [scene.info["result"]]
+    for result in results:
+        for message in result.message:
+            assert message.split(":")[0].split(" at ")[0] in said[0]
+
+
+@pytest.mark.parametrize(("formula", "x0"), [("1 + x^2", -1.0), ("3x^4 + 4x^3 - 12x^2 + 7", -1.5)])
+def test_derivative_dx_label_is_off_the_curve_and_inside_the_axes(formula: str, x0: float) -> None:
+    scene = animate.derivative(formula, x0=x0, frames=4, size=(800, 400))
+    scene.frame(0, full=True)
+    left = scene.fig.axes[0]
+    renderer = scene.fig.canvas.get_renderer()
+    box = scene.info["dx_label"].get_window_extent(renderer)
+    frame = left.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+    (curve,) = [ln for ln in left.lines if len(ln.get_xdata()) > 100]
+    pts = left.transData.transform(np.column_stack((curve.get_xdata(), curve.get_ydata())))
+    inside = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
+    inside &= (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+    assert not inside.any()  # was crossed by the parabola in every frame
+
+
+def test_fd_error_rings_on_their_curves_and_zeros_not_a_line() -> None:
+    still = animate.fd_error("3x^4 + 4x^3 - 12x^2 + 7", at=1.5, size=(700, 500))
+    sweep, defaults = still.info["sweep"], still.info["defaults"]
+    ax = still.fig.axes[0]
+    for h0 in defaults.values():
+        assert h0 in sweep["h"]  # the ring's error is the curve's value at that step
+    (central,) = [ln for ln in ax.lines if ln.get_label() == "central"]
+    ys = np.asarray(central.get_ydata(), dtype=float)
+    err = np.asarray(sweep["central"], dtype=float)
+    exact_zero = err == 0
+    assert exact_zero.any()  # the quartic's central difference is exact at some steps
+    assert np.all(np.isnan(ys[exact_zero]))  # not drawn as a line on the bottom edge
+    assert np.all(ys[~exact_zero & np.isfinite(err)] > 0)
+    legend = ax.get_legend()
+    renderer = still.fig.canvas.get_renderer()
+    assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))

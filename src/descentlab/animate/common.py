@@ -274,6 +274,61 @@ def draw_filled(
     return ax.contourf(Xg, Yg, Z, levels=lv, cmap=cmap, alpha=alpha)
 
 
+def place_clear(
+    ax: Any,
+    text: Any,
+    spots: Sequence[tuple[tuple[float, float], tuple[float, float] | None, str, str]],
+    curve_xy: np.ndarray,
+    pad_px: float = 2.0,
+) -> int:
+    """Move an annotation to the first spot where it stays inside the axes and off a curve.
+
+    Args:
+        ax: The axes (laid out: call after ``finish_layout``).
+        text: An :class:`~matplotlib.text.Annotation` with ``textcoords="offset points"``, or a
+            plain Text (then the offsets are None and ``xy`` is its position).
+        spots: Candidates ``(xy, offset in points or None, ha, va)``, best first.
+        curve_xy: (m, 2) points of the curve(s) in data coordinates, dense enough that a
+            line through the label's box has a point inside it.
+        pad_px: Extra margin around the label's box.
+
+    Returns:
+        The index of the spot taken (the one with the fewest curve points inside the box if
+        none is clear).
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    pts = ax.transData.transform(np.asarray(curve_xy, dtype=float))
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    frame = ax.get_window_extent(renderer)
+    best, best_hits = 0, None
+
+    def put(xy: Any, offset: Any, ha: str, va: str) -> None:
+        if offset is None:
+            text.set_position(xy)
+        else:
+            text.xy = xy
+            text.set_position(offset)
+        text.set_horizontalalignment(ha)
+        text.set_verticalalignment(va)
+
+    for k, (xy, offset, ha, va) in enumerate(spots):
+        put(xy, offset, ha, va)
+        box = text.get_window_extent(renderer).padded(pad_px)
+        hits = int(np.sum(
+            (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
+            & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+        ))  # fmt: skip
+        if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                and box.y1 <= frame.y1):  # fmt: skip
+            hits += 10**6
+        if hits == 0:
+            return k
+        if best_hits is None or hits < best_hits:
+            best, best_hits = k, hits
+    put(*spots[best])
+    return best
+
+
 def distinct_labels(values: Sequence[float], least: int = 2) -> list[str]:
     """Each value with the fewest significant digits (at least ``least``) that tells all apart.
 

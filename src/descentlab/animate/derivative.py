@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from descentlab.animate.common import curve, num
+from descentlab.animate.common import curve, num, place_clear
 from descentlab.animate.engine import Scene
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
@@ -190,7 +190,7 @@ def derivative(
         left.plot(xlim, [y0 + s * (xlim[0] - x0), y0 + s * (xlim[1] - x0)], color=COLORS["secant"])
         left.annotate("", (x1, y0), (x0, y0), arrowprops={"arrowstyle": "<->", "color": "k"})
         left.annotate("", (x1, y1), (x1, y0), arrowprops={"arrowstyle": "<->", "color": "k"})
-        left.annotate(
+        dx_text = left.annotate(
             r"$\Delta x = x_1 - x_0$", ((x0 + x1) / 2, y0), xytext=(0, -6),
             textcoords="offset points", ha="center", va="top",
         )  # fmt: skip
@@ -267,6 +267,14 @@ def derivative(
             title.set_text(walk_limit)
 
         finish_layout(fig)
+        # The Δx label: under or over the run arrow, where the curve does not cross it.
+        curve_xy = np.column_stack((grid, c.f(grid)))
+        spots = [
+            ((x0 + t * (x1 - x0), y0), (0, dy), "center", va)
+            for t in (0.5, 0.7, 0.3)
+            for dy, va in ((-6, "top"), (6, "bottom"))
+        ]
+        place_clear(left, dx_text, spots, curve_xy)
     moving_artists = [secant, tangent, moving, run, rise, dx_label, title, head, value, exact]
-    info = {"x0": x0, "x1": x1, "start": start}
+    info = {"x0": x0, "x1": x1, "start": start, "dx_label": dx_text}
     return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps, info=info)

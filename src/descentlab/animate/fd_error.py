@@ -30,7 +30,10 @@ def fd_error(
     Each curve is ``|estimate - f'(x)|`` (the exact derivative from the formula). Large h:
     truncation error (slope 1 for forward, 2 for central); small h: round-off, growing like
     ``eps / h``. The complex step has no subtraction, hence no round-off arm. A ring marks the
-    step each method takes by default. Errors of exactly 0 are drawn at the bottom edge.
+    step each method takes by default, on its curve. Errors of exactly 0 (the log scale has no
+    place for them) are small triangles on the bottom edge, not a line. Central differences and
+    the complex step share their truncation error: central is drawn wide, complex dashed on top.
+    The legend sits under the axes, off the curves.
 
     Args:
         target: A formula in one variable (default ``sin(x)e^x``), a catalogue name, or an
@@ -41,13 +44,15 @@ def fd_error(
         size: (width, height) in pixels.
 
     Returns:
-        The still.
+        The still; ``still.info`` holds the ``sweep`` (steps and errors) and each method's
+        default step (``defaults``).
 
     Raises:
         ConfigError: A formula of more than one variable, a bad point or method.
         ParseError: Formula text that cannot be read.
     """
     import matplotlib
+    from matplotlib.transforms import blended_transform_factory
 
     from descentlab.derivatives import finite
     from descentlab.derivatives.symbolic import diff
@@ -75,7 +80,10 @@ def fd_error(
     exact = float(dfn(np.array([[float(at)]]))[0])
     if not np.isfinite(exact):
         raise ConfigError(f"f' is not finite at {var} = {at:g}")
-    sweep = finite.error_sweep(f, float(at), exact, hs=np.logspace(0, -16, 129), methods=methods)
+    # The grid of steps holds each method's default step, so its ring sits on its curve.
+    defaults = {m: abs(float(finite.default_step(m, at))) for m in methods}
+    grid = np.unique(np.concatenate((np.logspace(0, -16, 129), list(defaults.values()))))[::-1]
+    sweep = finite.error_sweep(f, float(at), exact, hs=grid, methods=methods)
     floor = 1e-17
     eps = np.finfo(float).eps
     colors = {
@@ -84,6 +92,12 @@ def fd_error(
         "central": "#3b6ea5",
         "complex": "#2e8b57",
         "richardson": "#6a4c93",
+    }
+    # central differences and the complex step share their truncation error (h^2 f''' / 6):
+    # central is drawn wide underneath, complex dashed on top, so both show where they coincide.
+    styles = {
+        "central": {"lw": 4.0, "alpha": 0.55, "zorder": 2},
+        "complex": {"lw": 1.6, "ls": (0, (5, 2)), "zorder": 4},
     }
 
     with matplotlib.rc_context(RC):
@@ -99,13 +113,31 @@ def fd_error(
             lw=1.2,
             label=r"round-off $\sim \varepsilon\,|f| / h$",
         )
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)
+        zeros_drawn = False
         for method in methods:
-            err = np.maximum(sweep[method], floor)
-            ax.loglog(hs, err, color=colors[method], lw=1.8, label=method)
-            h0 = abs(float(finite.default_step(method, at)))
-            e0 = abs(finite.derivative(f, float(at), method=method) - exact)
-            ax.loglog([h0], [max(e0, floor)], "o", mfc="none", mec=colors[method], mew=2, ms=10)
+            err = np.asarray(sweep[method], dtype=float)
+            zero = err == 0
+            shown = np.where(zero, np.nan, np.maximum(err, floor))  # log scale: 0 is not a value
+            style = {"lw": 1.8, "zorder": 3} | styles.get(method, {})
+            ax.loglog(hs, shown, color=colors[method], label=method, **style)
+            if zero.any():  # exact zeros: small marks on the bottom edge, not a line
+                ax.plot(
+                    hs[zero], np.full(int(zero.sum()), 0.012), "v", color=colors[method],
+                    ms=4, transform=bottom, clip_on=False, zorder=5,
+                )  # fmt: skip
+                zeros_drawn = True
+            h0 = defaults[method]
+            e0 = float(err[int(np.argmin(np.abs(hs - h0)))])
+            if e0 > 0:
+                ax.loglog([h0], [max(e0, floor)], "o", mfc="none", mec=colors[method], mew=2,
+                          ms=10, zorder=6)  # fmt: skip
+            else:
+                ax.plot([h0], [0.012], "o", mfc="none", mec=colors[method], mew=2, ms=10,
+                        transform=bottom, clip_on=False, zorder=6)  # fmt: skip
         ax.loglog([], [], "o", mfc="none", mec=COLORS["text"], mew=2, label="default step")
+        if zeros_drawn:
+            ax.plot([], [], "v", color=COLORS["text"], ms=5, label="error exactly 0")
         ax.set_ylim(floor / 2, 10)
         ax.set_xlim(hs.min(), hs.max())
         ax.invert_xaxis()
@@ -117,6 +149,8 @@ def fd_error(
             "truncation error falls with h, round-off grows as h shrinks",
             fontsize=11,
         )
-        ax.legend(loc="upper center", fontsize=9, ncols=3)
+        # Outside the axes: inside, it covers a curve wherever it goes.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncols=4,
+                  frameon=False)  # fmt: skip
         finish_layout(fig)
-    return Still(fig)
+    return Still(fig, info={"sweep": sweep, "defaults": defaults})

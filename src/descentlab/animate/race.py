@@ -17,6 +17,7 @@ from descentlab.animate.common import (
     path_frames,
     run,
     starts,
+    stop_reason,
     view,
 )
 from descentlab.animate.engine import Scene
@@ -84,7 +85,9 @@ def race(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.info["results"]`` holds each runner's Result.
+        The scene; ``scene.info["results"]`` holds each runner's Result and ``info["f_ref"]``
+        the value the loss panel subtracts (the known minimum, or for a typed formula the best
+        end point refined by a line search: see :func:`_reference`).
 
     Raises:
         ConfigError: A target that is not a function of two variables, more than one start,
@@ -136,11 +139,9 @@ def race(
     values = align_ends(values)
     n_points = len(paths[0])
     its = np.arange(n_points)
-    if obj.problem is not None and obj.problem.global_minima:
-        f_star = float(obj.problem.global_minima[0].f)
-    else:
-        f_star = float(min(np.nanmin(v) for v in values))
-    gaps = [np.maximum(v - f_star, 1e-16) for v in values]
+    f_star, star_text = _reference(obj, values, paths)
+    floor = 1e-16 * max(1.0, abs(f_star))
+    gaps = [np.maximum(v - f_star, floor) for v in values]
     xlim, ylim = view(obj, [X0] if obj.domain is not None else paths, margin=0.02)
     Xg, Yg, Z = grid_values(obj, xlim, ylim, n=200)
     pause = max(1, frames // 8)
@@ -162,8 +163,8 @@ def race(
         ax.set_ylabel(f"${obj.variables[1]}$")
         ax.set_title(formula_title(obj), fontsize=11)
         if obj.problem is not None:
-            for m in obj.problem.global_minima:
-                ax.plot(*m.x, "*", color="gold", mec="black", ms=14, zorder=3)
+            for m in obj.problem.global_minima:  # above the runners' end markers
+                ax.plot(*m.x, "*", color="gold", mec="black", ms=15, zorder=8)
         ax.plot(*X0[0], "o", color="white", mec="black", ms=8, zorder=3)
         quiet_axes(loss)
         loss.set_yscale("log")
@@ -171,13 +172,15 @@ def race(
         loss.set_ylim(g_lo / 3, g_hi * 3)
         loss.yaxis.set_major_locator(LogLocator(numticks=8))
         loss.set_xlabel("iteration")
-        loss.set_ylabel("$f - f^*$")
+        loss.set_ylabel(star_text)
         loss.set_title("loss (log scale)")
         trails, heads, curves = [], [], []
         for r, opt in enumerate(runners):
             color = COLORS[r]
-            (trail,) = ax.plot([], [], color=color, lw=1.6, zorder=5, label=_label(opt))
-            (head,) = ax.plot([], [], "o", color=color, mec="white", ms=7, zorder=6)
+            # Earlier runners wider: where paths coincide, each shows as a border of the next.
+            width = 1.3 + 0.55 * (len(runners) - 1 - r)
+            (trail,) = ax.plot([], [], color=color, lw=width, zorder=5, label=_label(opt))
+            (head,) = ax.plot([], [], "o", color=color, mec="white", ms=6, zorder=6)
             (curve,) = loss.plot([], [], color=color, lw=1.6, zorder=5)
             trails.append(trail)
             heads.append(head)
@@ -187,6 +190,11 @@ def race(
         legend = ax.legend(loc=corner, fontsize=8, framealpha=0.85)
         legend.set_zorder(7)
         clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top", zorder=6)
+        reasons = "  ".join(
+            f"{_label(o).split(' ')[0]}: {stop_reason(res).split(':')[0]}"
+            for o, res in zip(runners, results, strict=True)
+        )
+        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
 
         def update(i: int) -> None:
             j = idx[i]
@@ -195,10 +203,32 @@ def race(
                 heads[r].set_data([paths[r][j, 0]], [paths[r][j, 1]])
                 curves[r].set_data(its[: j + 1], gaps[r][: j + 1])
             clock.set_text(f"iteration {its[j]}")
+            status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
 
-        finish_layout(fig)
-    moving: list[Any] = [*trails, *heads, *curves, clock]
-    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"results": results})
+        finish_layout(fig, rect=(0.0, 0.05, 1.0, 1.0))
+    moving: list[Any] = [*trails, *heads, *curves, status, clock]
+    info = {"results": results, "f_ref": f_star}
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
+
+
+def _reference(obj: Any, values: list[np.ndarray], paths: list[np.ndarray]) -> tuple[float, str]:
+    """The f* the loss panel subtracts, and the axis label that says which it is.
+
+    A catalogue function has its known global minimum. A typed formula has none: the best end
+    point of the race is refined by a backtracking line search (up to 10,000 more steps) and
+    the lower of the two is the reference. The best run's final value is not used as is: a run
+    that merely stopped there would plunge to 1e-16 on its last iteration.
+    """
+    if obj.problem is not None and obj.problem.global_minima:
+        return float(obj.problem.global_minima[0].f), "$f - f^*$"
+    from descentlab.descent import minimize
+    from descentlab.optimizers import linesearch
+
+    finals = [float(v[-1]) for v in values]
+    best = int(np.argmin(finals))
+    refined = minimize(obj, paths[best][-1], linesearch(), max_iter=10_000, grad_tol=1e-12)
+    f_ref = min(float(refined.fun[0]), min(float(np.min(v)) for v in values))
+    return f_ref, "$f - f_{ref}$ ($f_{ref}$: best end refined by line search)"
 
 
 def _emptiest_corner(points: list[np.ndarray], marks: np.ndarray, xlim: Any, ylim: Any) -> str:

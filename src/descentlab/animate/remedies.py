@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.common import check_frames, formula_title, num
+from descentlab.animate.common import (
+    check_frames,
+    formula_title,
+    num,
+    place_clear,
+    stop_reason,
+)
 from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends, pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
@@ -153,6 +159,7 @@ def remedies(
         fig = new_figure(size)
         axes = fig.subplots(1, 3)
         dots, trails, readouts = [], [], []
+        pointers: list[tuple[Any, Any, float]] = []  # (axes, annotation, x0) of starts above
         for p, (ax, (name, X0, opt)) in enumerate(zip(axes, panels, strict=True)):
             quiet_axes(ax)
             grid = np.linspace(*xlims[p], 600)
@@ -168,7 +175,7 @@ def remedies(
             ax.scatter(X0[:, 0], values[p][0], s=30, color=COLORS["muted"], zorder=3)
             for x0, f0 in zip(X0[:, 0], values[p][0], strict=True):
                 if f0 > ylim[1]:  # a start above the view: say where it is
-                    ax.annotate(
+                    above_view = ax.annotate(
                         f"$x_0$ = {num(x0, 3)}\nf = {num(f0, 4)}",
                         (x0, ylim[1]),
                         xytext=(-6, -30),
@@ -178,6 +185,7 @@ def remedies(
                         fontsize=9,
                         arrowprops={"arrowstyle": "->", "color": COLORS["muted"]},
                     )
+                    pointers.append((ax, above_view, x0))
             panel_trails = []
             for r in range(k):
                 (trail,) = ax.plot([], [], color=colors[r], lw=1.2, alpha=0.7, zorder=3)
@@ -192,7 +200,13 @@ def remedies(
                 ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center", va="top", zorder=6)
             )
         axes[0].set_ylabel(f"$f({var})$")
+        # The stop line before the suptitle: figure texts redraw in creation order.
+        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
         fig.suptitle(formula_title(obj), fontsize=12)
+        reasons = "   ".join(
+            f"{name.split()[0].lower()}: {stop_reason(res)}"
+            for (name, _, _), res in zip(panels, results, strict=True)
+        )
 
         def update(i: int) -> None:
             j = idx[i]
@@ -209,10 +223,37 @@ def remedies(
                 )
                 label = "iterations" if len(it) > 1 else "iteration"
                 readouts[p].set_text(f"{label} {its}\n{var} = {where}")
+            status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
 
-        finish_layout(fig, rect=(0.0, 0.0, 1.0, 0.95))
-    moving = [a for group in (*dots, *trails) for a in group] + readouts
-    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"results": results})
+        finish_layout(fig, rect=(0.0, 0.06, 1.0, 0.95))
+        # Readouts and labels where the curve does not cross them: each readout is placed with
+        # its longest text (the final one), at the top or the bottom, centre, left or right.
+        for p, ax in enumerate(axes):
+            grid = np.linspace(*xlims[p], 1200)
+            with np.errstate(all="ignore"):
+                curve_xy = np.column_stack((grid, obj.value(grid[:, None])))
+            update(len(idx) - 1)
+            longest = max((readouts[p].get_text() for _ in [0]), key=len)
+            readouts[p].set_text(longest)
+            readouts[p].set_transform(ax.transAxes)
+            spots = [
+                ((x, y), None, ha, va)
+                for y, va in ((0.96, "top"), (0.04, "bottom"))
+                for x, ha in ((0.5, "center"), (0.03, "left"), (0.97, "right"))
+            ]
+            place_clear(ax, readouts[p], spots, curve_xy, pad_px=3.0)
+            for axis, text, x0 in pointers:
+                if axis is ax:
+                    tip = (x0, ylim[1])
+                    offsets = [(-6, -30), (-30, -8), (-8, -70), (6, -30)]
+                    place_clear(
+                        ax, text,
+                        [(tip, o, "right" if o[0] < 0 else "left", "top") for o in offsets],
+                        curve_xy, pad_px=3.0,
+                    )  # fmt: skip
+    moving = [a for group in (*dots, *trails) for a in group] + [status, *readouts]
+    info = {"results": results, "pointers": [t for _, t, _ in pointers]}
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 
 
 def _not_minimum(code: int) -> str:

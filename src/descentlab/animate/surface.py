@@ -16,6 +16,7 @@ from descentlab.animate.common import (
     notebook_descent,
     num,
     path_frames,
+    stop_reason,
 )
 from descentlab.animate.engine import Scene
 from descentlab.animate.style import RC, finish_layout, new_figure
@@ -63,7 +64,7 @@ def surface(
         azim: Azimuth of the 3D view in degrees.
 
     Returns:
-        The scene.
+        The scene; ``scene.info["result"]`` holds the run. The last frame says why it stopped.
 
     Raises:
         ConfigError: A target that is not a function of two variables, bad starts or frames.
@@ -119,6 +120,9 @@ def surface(
         lines = [ax.plot([], [], color="#1fd1e0", lw=2.2, zorder=5)[0] for _ in range(k)]
         (point,) = ax.plot([], [], "o", color="#1fd1e0", mec="black", ms=8, zorder=6)
         title = ax.set_title(" ")
+        reason = stop_reason(result)
+        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
+        last = len(xs) - 1
 
         def update(i: int) -> None:
             j = idx[i]
@@ -129,7 +133,8 @@ def surface(
             point.set_data(xs[j, :, 0], xs[j, :, 1])
             best = fs[j, 0] if k == 1 else np.nanmin(fs[j])
             title.set_text(f"iteration {its[j]}:  f = {num(best, 8)}")
+            status.set_text(f"stop: {reason}" if j == last else "")
 
-        finish_layout(fig, rect=(0.0, 0.0, 1.0, 0.95))
-    moving = [*lines3, point3, *lines, point, title]
-    return Scene(fig, moving, update, n_frames=len(idx), fps=fps)
+        finish_layout(fig, rect=(0.0, 0.05, 1.0, 0.95))
+    moving = [*lines3, point3, *lines, point, title, status]
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"result": result})
