@@ -40,3 +40,39 @@ class Rosenbrock:
 
     def value_and_grad(self, X):
         return self.value(X), self.grad(X)
+
+
+class Himmelblau:
+    """f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2, four minima with f = 0."""
+
+    dim = 2
+
+    def value(self, X):
+        x, y = X[:, 0], X[:, 1]
+        return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+
+    def grad(self, X):
+        x, y = X[:, 0], X[:, 1]
+        a = x * x + y - 11.0
+        b = x + y * y - 7.0
+        return np.stack((4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b), axis=1)
+
+    def value_and_grad(self, X):
+        return self.value(X), self.grad(X)
+
+
+class Negated:
+    """-f for a hand objective f (values and gradients negated exactly): maximize's test bed."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.dim = inner.dim
+
+    def value(self, X):
+        return -self.inner.value(X)
+
+    def grad(self, X):
+        return -self.inner.grad(X)
+
+    def value_and_grad(self, X):
+        return self.value(X), self.grad(X)
