@@ -1,0 +1,577 @@
+"""Learning-rate schedules with torch.optim.lr_scheduler's names, parameters and per-step rules.
+
+A :class:`Scheduler` changes the learning rate once per iteration, as a training loop that calls
+``scheduler.step()`` after every ``optimizer.step()`` does in PyTorch. Two kinds:
+
+- closed-form schedules (:func:`steplr`, :func:`multisteplr`, :func:`exponentiallr`,
+  :func:`cosineannealinglr`, :func:`linearlr`, :func:`onecyclelr`) give the whole table at once:
+  ``table(max_iter, lr)`` is the (max_iter,) array of the learning rates used at iterations
+  1, 2, ..., max_iter, for an optimizer made with learning rate ``lr``;
+- :func:`reducelronplateau` follows the loss row by row: ``init(k, lr)`` gives the state of k
+  rows and ``step(state, F) -> (lr, state)`` takes the (k,) values of f at the points where this
+  iteration's gradients were taken (torch's ``loss`` before ``optimizer.step()``) and returns the
+  (k,) learning rates of the next iteration.
+
+The tables are computed with torch's own recursions (``get_lr``: each lr from the previous one,
+in torch's operation order), not the closed forms, so a run matches torch's iterates to rounding.
+:func:`descentlab.descent.minimize` takes a scheduler as ``scheduler=`` and records the lr used
+at each iteration in the trajectory (``Trajectory.lrs``).
+
+Examples:
+    >>> steplr(step_size=2, gamma=0.5).table(6, 0.1).tolist()
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    >>> linearlr(start_factor=0.25, total_iters=3).table(5, 1.0).tolist()
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from descentlab.errors import ConfigError
+
+__all__ = [
+    "SCHEDULERS",
+    "PlateauState",
+    "Scheduler",
+    "cosineannealinglr",
+    "exponentiallr",
+    "linearlr",
+    "multisteplr",
+    "onecyclelr",
+    "reducelronplateau",
+    "steplr",
+]
+
+Array = NDArray[np.float64]
+TableFn = Callable[[int, float], Array]
+
+
+class Scheduler(NamedTuple):
+    """A learning-rate schedule: either a closed-form ``table`` or a per-row ``init``/``step``.
+
+    Attributes:
+        name: The registry name (``"steplr"``), as the CLI shows it.
+        parameters: The settings, torch's names (``{"step_size": 30, "gamma": 0.1}``).
+        table: ``table(max_iter, lr) -> (max_iter,)``, the lr of iterations 1..max_iter for an
+            optimizer made with ``lr``; None for a schedule that follows the loss.
+        init: ``init(k, lr) -> state`` for k rows (None for closed-form schedules).
+        step: ``step(state, F) -> (lr (k,), state)``: F holds f where this iteration's
+            gradients were taken; the result is the next iteration's lr per row.
+    """
+
+    name: str
+    parameters: dict[str, Any]
+    table: TableFn | None = None
+    init: Callable[[int, float], Any] | None = None
+    step: Callable[[Any, Array], tuple[Array, Any]] | None = None
+
+
+class PlateauState(NamedTuple):
+    """Per-row state of :func:`reducelronplateau` (rows on the leading axis).
+
+    Attributes:
+        lr: (k,) the learning rate of the next iteration.
+        best: (k,) the best value seen (inf, or -inf in mode "max", before the first).
+        num_bad: (k,) iterations since the last improvement.
+        cooldown: (k,) iterations of cooldown left.
+    """
+
+    lr: Array
+    best: Array
+    num_bad: NDArray[np.int64]
+    cooldown: NDArray[np.int64]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (each check raises ConfigError quoting the value).
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _check_int(name: str, value: object, *, lo: int) -> int:
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= lo
+    if not ok:
+        raise ConfigError(f"{name} must be an int >= {lo} (got {value!r})")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _check_factor(name: str, value: object, *, lo: float, hi: float, lo_open: bool) -> float:
+    ok = _real(value) and (lo < value if lo_open else lo <= value) and value <= hi  # type: ignore[operator]
+    if not ok:
+        left = "(" if lo_open else "["
+        raise ConfigError(f"{name} must be in {left}{lo:g}, {hi:g}] (got {value!r})")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_positive(name: str, value: object) -> float:
+    if not _real(value) or not (math.isfinite(value) and value > 0):  # type: ignore[arg-type,operator]
+        raise ConfigError(f"{name} must be > 0 and finite (got {value!r})")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_nonnegative(name: str, value: object) -> float:
+    if not _real(value) or not (math.isfinite(value) and value >= 0):  # type: ignore[arg-type,operator]
+        raise ConfigError(f"{name} must be >= 0 and finite (got {value!r})")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    if value not in choices or not isinstance(value, str):
+        raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+    return value
+
+
+def _check_table_args(max_iter: int, lr: float) -> None:
+    _check_int("max_iter", max_iter, lo=0)
+    _check_positive("lr", lr)
+
+
+def _recursive(get_lr: Callable[[int, float, float], float], first: float) -> TableFn:
+    """A table built like torch's chainable schedulers: ``lr_0 = first * lr`` and
+    ``lr_e = get_lr(e, lr_(e-1), lr)`` (the last argument is the optimizer's base lr)."""
+
+    def table(max_iter: int, lr: float) -> Array:
+        _check_table_args(max_iter, lr)
+        lr = float(lr)
+        out = np.empty(max_iter)
+        current = first * lr
+        for e in range(max_iter):
+            if e:
+                current = get_lr(e, current, lr)
+            out[e] = current
+        return out
+
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# The closed-form schedules.
+
+
+def steplr(step_size: int, gamma: float = 0.1) -> Scheduler:
+    r"""Multiply the learning rate by ``gamma`` every ``step_size`` iterations.
+
+    .. math::
+
+        \mathrm{lr}_e = \mathrm{lr}_{e-1} \cdot \begin{cases} \gamma & e > 0,\
+        e \bmod \mathrm{step\_size} = 0 \\ 1 & \text{otherwise} \end{cases}
+
+    where :math:`e = t - 1` counts the scheduler steps before iteration :math:`t`.
+
+    Args:
+        step_size: Iterations between decays, an int >= 1.
+        gamma: The factor, in (0, 1] (torch's default 0.1).
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.StepLR`` stepped once per iteration. Keras's
+        ``ExponentialDecay(staircase=True)`` is the same schedule in closed form.
+
+    Examples:
+        >>> steplr(3).table(7, 1.0).tolist()
+        [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.010000000000000002]
+    """
+    size = _check_int("step_size", step_size, lo=1)
+    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+
+    def get_lr(e: int, lr: float, base: float) -> float:
+        return lr * g if e % size == 0 else lr
+
+    return Scheduler("steplr", {"step_size": size, "gamma": g}, _recursive(get_lr, 1.0))
+
+
+def multisteplr(milestones: Sequence[int], gamma: float = 0.1) -> Scheduler:
+    r"""Multiply the learning rate by ``gamma`` at each milestone (once per repeat).
+
+    .. math::
+
+        \mathrm{lr}_e = \mathrm{lr}_{e-1}\, \gamma^{\#\{i : m_i = e\}}
+
+    Args:
+        milestones: Scheduler steps at which to decay, ints >= 1 (a repeated milestone decays
+            that many times, as torch's ``Counter`` does).
+        gamma: The factor, in (0, 1] (torch's default 0.1).
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If a milestone is not an int >= 1 or gamma is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.MultiStepLR``; optax's
+        ``piecewise_constant_schedule`` takes the factors per boundary instead.
+
+    Examples:
+        >>> multisteplr([2, 4, 4], gamma=0.5).table(6, 1.0).tolist()
+        [1.0, 1.0, 0.5, 0.5, 0.125, 0.125]
+    """
+    if isinstance(milestones, str | bytes) or not isinstance(milestones, Sequence):
+        raise ConfigError(f"milestones must be a list of ints >= 1 (got {milestones!r})")
+    if not milestones:
+        raise ConfigError("milestones must not be empty (got [])")
+    stones = [_check_int("a milestone", m, lo=1) for m in milestones]
+    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+    counts: dict[int, int] = {}
+    for m in stones:
+        counts[m] = counts.get(m, 0) + 1
+
+    def get_lr(e: int, lr: float, base: float) -> float:
+        return lr * g ** counts[e] if e in counts else lr
+
+    params = {"milestones": sorted(stones), "gamma": g}
+    return Scheduler("multisteplr", params, _recursive(get_lr, 1.0))
+
+
+def exponentiallr(gamma: float) -> Scheduler:
+    r"""Multiply the learning rate by ``gamma`` at every iteration: :math:`\mathrm{lr}_e =
+    \mathrm{lr}_{e-1}\,\gamma`.
+
+    Args:
+        gamma: The factor, in (0, 1] (torch has no default).
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If gamma is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.ExponentialLR``, computed by repeated multiplication
+        as torch does (``lr * gamma**e`` rounds differently).
+
+    Examples:
+        >>> exponentiallr(0.5).table(4, 1.0).tolist()
+        [1.0, 0.5, 0.25, 0.125]
+    """
+    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+    return Scheduler("exponentiallr", {"gamma": g}, _recursive(lambda e, lr, base: lr * g, 1.0))
+
+
+def cosineannealinglr(T_max: int, eta_min: float = 0.0) -> Scheduler:  # noqa: N803
+    r"""Anneal the learning rate along a half cosine from ``lr`` to ``eta_min`` in ``T_max`` steps.
+
+    .. math::
+
+        \mathrm{lr}_e = \eta_{\min} + (\mathrm{lr} - \eta_{\min})\,
+        \frac{1 + \cos(\pi e / T_{\max})}{2}
+
+    computed, as torch does, by the recursion :math:`\mathrm{lr}_e = \eta_{\min} +
+    (\mathrm{lr}_{e-1} - \eta_{\min}) \frac{1 + \cos(\pi e/T)}{1 + \cos(\pi (e-1)/T)}`. After
+    ``T_max`` the learning rate rises again (a cosine of period ``2 T_max``), as in torch.
+
+    Args:
+        T_max: Half period in iterations, an int >= 1 (torch's name).
+        eta_min: The smallest learning rate, >= 0 (torch's default 0).
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.CosineAnnealingLR`` without restarts (SGDR's
+        restarts are ``CosineAnnealingWarmRestarts``). optax's ``cosine_decay_schedule`` stays
+        at its end value after the decay instead of rising.
+
+    Examples:
+        >>> [round(v, 12) for v in cosineannealinglr(2).table(5, 1.0).tolist()]
+        [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+    T = _check_int("T_max", T_max, lo=1)
+    low = _check_nonnegative("eta_min", eta_min)
+
+    def get_lr(e: int, cur: float, base: float) -> float:
+        if (e - 1 - T) % (2 * T) == 0:
+            return cur + (base - low) * (1 - math.cos(math.pi / T)) / 2
+        ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+        return ratio * (cur - low) + low
+
+    return Scheduler("cosineannealinglr", {"T_max": T, "eta_min": low}, _recursive(get_lr, 1.0))
+
+
+def linearlr(
+    start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5
+) -> Scheduler:
+    r"""Change the learning rate linearly from ``start_factor lr`` to ``end_factor lr`` (warm-up).
+
+    .. math::
+
+        \mathrm{lr}_e = \mathrm{lr}\,\Bigl(s + (e_f - s)\,\frac{\min(e, N)}{N}\Bigr)
+
+    computed with torch's recursion (each step multiplies the previous lr by
+    :math:`1 + (e_f - s) / (N s + (e - 1)(e_f - s))`).
+
+    Args:
+        start_factor: Factor of the first iteration, in (0, 1] (torch's default 1/3).
+        end_factor: Factor after ``total_iters`` steps, in [0, 1] (torch's default 1).
+        total_iters: Steps of the ramp, an int >= 1 (torch's default 5).
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.LinearLR``; optax's ``linear_schedule`` takes
+        absolute values rather than factors.
+
+    Examples:
+        >>> linearlr(0.5, total_iters=2).table(4, 0.2).tolist()
+        [0.1, 0.15000000000000002, 0.2, 0.2]
+    """
+    s = _check_factor("start_factor", start_factor, lo=0.0, hi=1.0, lo_open=True)
+    f = _check_factor("end_factor", end_factor, lo=0.0, hi=1.0, lo_open=False)
+    n = _check_int("total_iters", total_iters, lo=1)
+
+    def get_lr(e: int, lr: float, base: float) -> float:
+        if e > n:
+            return lr
+        return lr * (1.0 + (f - s) / (n * s + (e - 1) * (f - s)))
+
+    params = {"start_factor": s, "end_factor": f, "total_iters": n}
+    return Scheduler("linearlr", params, _recursive(get_lr, s))
+
+
+def onecyclelr(
+    max_lr: float,
+    total_steps: int | None = None,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+    cycle_momentum: bool = False,
+) -> Scheduler:
+    r"""The 1cycle policy: warm up from ``max_lr / div_factor`` to ``max_lr``, then anneal to
+    ``max_lr / (div_factor final_div_factor)`` (the optimizer's own lr is not used).
+
+    Phase boundaries are at steps :math:`p T - 1` and :math:`T - 1` (three phases: :math:`pT -
+    1`, :math:`2pT - 2`, :math:`T - 1`, the second coming back down to the initial lr); within a
+    phase from :math:`a` to :math:`b` at fraction :math:`q`, the lr is
+    :math:`b + (a - b)(1 + \cos \pi q)/2` ("cos") or :math:`a + (b - a) q` ("linear").
+
+    Args:
+        max_lr: The peak learning rate, > 0.
+        total_steps: The cycle's length in iterations, an int >= 2; None (default) takes the
+            run's ``max_iter``. A run may not be longer than ``total_steps + 1`` iterations.
+        pct_start: Fraction of the cycle spent warming up, in (0, 1) (torch's default 0.3).
+        anneal_strategy: ``"cos"`` (default) or ``"linear"``.
+        div_factor: ``initial_lr = max_lr / div_factor``, > 0 (torch's default 25).
+        final_div_factor: ``min_lr = initial_lr / final_div_factor``, > 0 (torch's 1e4).
+        three_phase: Use the three-phase variant (torch's default False).
+        cycle_momentum: Must be False: descentlab's schedules change only the learning rate.
+
+    Returns:
+        The scheduler.
+
+    Raises:
+        ConfigError: If a setting is out of range, a phase is empty, or ``cycle_momentum``.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.OneCycleLR(..., cycle_momentum=False)``. torch's
+        default ``cycle_momentum=True`` also cycles SGD's momentum or Adam's beta1 between
+        0.85 and 0.95; pass ``cycle_momentum=False`` there to compare with descentlab.
+
+    Examples:
+        >>> [round(v, 6) for v in onecyclelr(1.0, anneal_strategy="linear").table(5, 0.01).tolist()]
+        [0.04, 0.857143, 0.57143, 0.285717, 4e-06]
+    """
+    peak = _check_positive("max_lr", max_lr)
+    total = None if total_steps is None else _check_int("total_steps", total_steps, lo=2)
+    pct = pct_start
+    if not _real(pct) or not 0 < pct < 1:
+        raise ConfigError(f"pct_start must be in (0, 1) (got {pct_start!r})")
+    pct = float(pct)
+    strategy = _check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+    div = _check_positive("div_factor", div_factor)
+    final_div = _check_positive("final_div_factor", final_div_factor)
+    if not isinstance(three_phase, bool):
+        raise ConfigError(f"three_phase must be True or False (got {three_phase!r})")
+    if cycle_momentum is not False:
+        raise ConfigError(
+            "onecyclelr: cycle_momentum is not supported (schedules change only the learning "
+            f"rate; got {cycle_momentum!r})"
+        )
+
+    def table(max_iter: int, lr: float) -> Array:
+        _check_table_args(max_iter, lr)
+        steps = max(max_iter, 2) if total is None else total
+        if max_iter - 1 > steps:
+            raise ConfigError(
+                f"onecyclelr: total_steps = {steps} is shorter than the run "
+                f"(max_iter = {max_iter} needs total_steps >= {max_iter - 1})"
+            )
+        initial = peak / div
+        low = initial / final_div
+        if three_phase:
+            phases = [
+                (float(pct * steps) - 1, initial, peak),
+                (float(2 * pct * steps) - 2, peak, initial),
+                (steps - 1, initial, low),
+            ]
+        else:
+            phases = [(float(pct * steps) - 1, initial, peak), (steps - 1, peak, low)]
+        starts = [0.0] + [p[0] for p in phases[:-1]]
+        for (end, _, _), begin in zip(phases, starts, strict=True):
+            if not end > begin:
+                raise ConfigError(
+                    f"onecyclelr: pct_start = {pct!r} leaves an empty phase with "
+                    f"total_steps = {steps}"
+                )
+        out = np.empty(max_iter)
+        for e in range(max_iter):
+            begin = 0.0
+            for i, (end, a, b) in enumerate(phases):
+                if e <= end or i == len(phases) - 1:
+                    q = (e - begin) / (end - begin)
+                    if strategy == "cos":
+                        out[e] = b + (a - b) / 2.0 * (math.cos(math.pi * q) + 1)
+                    else:
+                        out[e] = (b - a) * q + a
+                    break
+                begin = end
+        return out
+
+    params = {
+        "max_lr": peak,
+        "total_steps": total,
+        "pct_start": pct,
+        "anneal_strategy": strategy,
+        "div_factor": div,
+        "final_div_factor": final_div,
+        "three_phase": three_phase,
+    }
+    return Scheduler("onecyclelr", params, table)
+
+
+# ---------------------------------------------------------------------------------------------
+# The schedule that follows the loss.
+
+
+def reducelronplateau(
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> Scheduler:
+    r"""Cut the learning rate by ``factor`` when f has not improved for ``patience`` iterations.
+
+    Row by row, after each iteration with the value :math:`f` at the point where its gradient
+    was taken: if :math:`f` is better than the best so far (mode "min", "rel":
+    :math:`f < \mathrm{best}\,(1 - \mathrm{threshold})`; "abs": :math:`f < \mathrm{best} -
+    \mathrm{threshold}`; mode "max" mirrors these) the count of bad iterations resets, else it
+    grows; during a cooldown it stays 0. When it exceeds ``patience``, :math:`\mathrm{lr} \gets
+    \max(\mathrm{lr}\cdot\mathrm{factor}, \mathrm{min\_lr})` (only if that changes it by more
+    than ``eps``) and a cooldown of ``cooldown`` iterations starts.
+
+    Args:
+        mode: ``"min"`` (default) or ``"max"``.
+        factor: The cut, in (0, 1) (torch's default 0.1).
+        patience: Bad iterations tolerated, an int >= 0 (torch's default 10).
+        threshold: What counts as an improvement, >= 0 (torch's default 1e-4).
+        threshold_mode: ``"rel"`` (default) or ``"abs"``.
+        cooldown: Iterations to wait after a cut, an int >= 0.
+        min_lr: The floor, >= 0.
+        eps: Smallest change applied, >= 0 (torch's default 1e-8).
+
+    Returns:
+        The scheduler (with ``init`` and ``step``, no ``table``).
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.lr_scheduler.ReduceLROnPlateau`` called as
+        ``scheduler.step(loss)`` once per iteration. Its relative test multiplies the best value,
+        so with a negative best, "rel" in mode "min" asks for a value *below* best times
+        ``1 - threshold``, which is easier, not harder, to reach (as in torch).
+
+    Examples:
+        >>> sched = reducelronplateau(factor=0.5, patience=1)
+        >>> state = sched.init(1, 1.0)
+        >>> [float(sched.step(state, np.array([f]))[0][0]) for f in (3.0,)]
+        [1.0]
+    """
+    m = _check_choice("mode", mode, ("min", "max"))
+    fac = factor
+    if not _real(fac) or not 0 < fac < 1:
+        raise ConfigError(f"factor must be in (0, 1) (got {factor!r})")
+    fac = float(fac)
+    wait = _check_int("patience", patience, lo=0)
+    thr = _check_nonnegative("threshold", threshold)
+    tmode = _check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
+    cool = _check_int("cooldown", cooldown, lo=0)
+    floor = _check_nonnegative("min_lr", min_lr)
+    tiny = _check_nonnegative("eps", eps)
+    worst = math.inf if m == "min" else -math.inf
+
+    def init(k: int, lr: float) -> PlateauState:
+        _check_positive("lr", lr)
+        return PlateauState(
+            lr=np.full(k, float(lr)),
+            best=np.full(k, worst),
+            num_bad=np.zeros(k, dtype=np.int64),
+            cooldown=np.zeros(k, dtype=np.int64),
+        )
+
+    def step(state: PlateauState, values: Array) -> tuple[Array, PlateauState]:
+        best = state.best
+        if m == "min":
+            better = values < best * (1.0 - thr) if tmode == "rel" else values < best - thr
+        else:
+            better = values > best * (thr + 1.0) if tmode == "rel" else values > best + thr
+        best = np.where(better, values, best)
+        num_bad = np.where(better, 0, state.num_bad + 1)
+        in_cooldown = state.cooldown > 0
+        counter = np.where(in_cooldown, state.cooldown - 1, state.cooldown)
+        num_bad = np.where(in_cooldown, 0, num_bad)
+        cut = num_bad > wait
+        new_lr = np.maximum(state.lr * fac, floor)
+        lr = np.where(cut & (state.lr - new_lr > tiny), new_lr, state.lr)
+        counter = np.where(cut, cool, counter)
+        num_bad = np.where(cut, 0, num_bad)
+        return lr, PlateauState(lr, best, num_bad, counter)
+
+    params = {
+        "mode": m,
+        "factor": fac,
+        "patience": wait,
+        "threshold": thr,
+        "threshold_mode": tmode,
+        "cooldown": cool,
+        "min_lr": floor,
+        "eps": tiny,
+    }
+    return Scheduler("reducelronplateau", params, None, init, step)
+
+
+SCHEDULERS: dict[str, Callable[..., Scheduler]] = {
+    "steplr": steplr,
+    "multisteplr": multisteplr,
+    "exponentiallr": exponentiallr,
+    "cosineannealinglr": cosineannealinglr,
+    "linearlr": linearlr,
+    "onecyclelr": onecyclelr,
+    "reducelronplateau": reducelronplateau,
+}
+"""The one registry of schedules, by torch's class name in lower case; the CLI and tests use it."""
