@@ -41,6 +41,14 @@ class Rosenbrock:
     def value_and_grad(self, X):
         return self.value(X), self.grad(X)
 
+    def hessian(self, X):
+        x, y = X[:, 0], X[:, 1]
+        H = np.empty((X.shape[0], 2, 2))
+        H[:, 0, 0] = 2.0 - 400.0 * (y - x * x) + 800.0 * x * x
+        H[:, 0, 1] = H[:, 1, 0] = -400.0 * x
+        H[:, 1, 1] = 200.0
+        return H
+
 
 class Himmelblau:
     """f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2, four minima with f = 0."""
@@ -76,3 +84,22 @@ class Negated:
 
     def value_and_grad(self, X):
         return self.value(X), self.grad(X)
+
+
+class Sphere:
+    """f = |x|^2 in any dimension, with its Hessian 2 I."""
+
+    def __init__(self, dim=2):
+        self.dim = dim
+
+    def value(self, X):
+        return (X * X).sum(axis=1)
+
+    def grad(self, X):
+        return 2.0 * X
+
+    def value_and_grad(self, X):
+        return self.value(X), self.grad(X)
+
+    def hessian(self, X):
+        return np.broadcast_to(2.0 * np.eye(X.shape[1]), (X.shape[0], X.shape[1], X.shape[1]))

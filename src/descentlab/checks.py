@@ -129,6 +129,13 @@ def integer(name: str, value: object, *, lo: int | None = None, hi: int | None =
     return n
 
 
+def flag(name: str, value: object) -> bool:
+    """A switch: True or False (Python's or NumPy's bool; not 0 or 1)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name} must be True or False (got {value!r})")
+    return bool(value)
+
+
 def choice(name: str, value: object, choices: Iterable[str]) -> str:
     """One of a fixed set of names.
 

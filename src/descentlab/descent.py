@@ -137,8 +137,9 @@ def minimize(
         bounds: A box every iterate is projected onto: ``(lo, hi)`` for every variable, one
             ``(lo, hi)`` pair per variable, or ``"domain"`` for the objective's own domain. The
             starts are projected first; the line search searches along the projected path.
-        scheduler: A learning-rate schedule. Either it has ``table(max_iter)`` returning the
-            (max_iter,) learning rates of iterations 1..max_iter, or ``init(k) -> state`` and
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`). Either it has
+            ``table(max_iter, lr)`` returning the (max_iter,) learning rates of iterations
+            1..max_iter for the optimizer's ``lr``, or ``init(k, lr) -> state`` and
             ``step(state, F) -> (lr (k,), state)``: called after each step with the values at
             the points the step started from, it gives each row's lr for the next step (the
             first step uses the optimizer's lr), as torch's ``ReduceLROnPlateau`` does. Arrays
@@ -257,8 +258,8 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Arr
         return None
     if "lr" not in optimizer.hyperparameters:
         raise ConfigError(f"a scheduler needs an optimizer with an lr ({optimizer.name} has none)")
-    if hasattr(scheduler, "table"):
-        table = np.asarray(scheduler.table(max_iter), dtype=np.float64)
+    if getattr(scheduler, "table", None) is not None:
+        table = np.asarray(scheduler.table(max_iter, _base_lr(optimizer)), dtype=np.float64)
         if table.shape != (max_iter,) or not (np.isfinite(table).all() and (table > 0).all()):
             raise ConfigError(
                 f"scheduler.table({max_iter}) must give {max_iter} learning rates > 0 "
@@ -269,7 +270,7 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Arr
         callable(getattr(scheduler, "init", None)) and callable(getattr(scheduler, "step", None))
     ):
         raise ConfigError(
-            "scheduler must have table(max_iter), or init(k) and step(state, F) "
+            "scheduler must have table(max_iter, lr), or init(k, lr) and step(state, F) "
             f"(got {scheduler!r})"
         )
     return None
@@ -571,7 +572,7 @@ def _run_block(
     run.state = opt.init(run.X)
     has_nfev = hasattr(run.state, "nfev")
     if scheduler is not None and lr_table is None:
-        run.sched = scheduler.init(run.idx.size)
+        run.sched = scheduler.init(run.idx.size, _base_lr(opt))
         run.lr = np.full(run.idx.size, _base_lr(opt))
     project = None if box is None else box.project
     t = 0
@@ -579,7 +580,7 @@ def _run_block(
     while run.idx.size and t < rule.max_iter and not stopped:
         t += 1
         lr = run.lr if lr_table is None else np.full(run.idx.size, lr_table[t - 1])
-        kwargs: dict[str, Any] = {"value_fn": objective.value}
+        kwargs: dict[str, Any] = {"value_fn": objective.value, "objective": objective}
         if lr is not None:
             kwargs["lr"] = lr
         if opt.kernel is None and project is not None:
@@ -595,7 +596,7 @@ def _run_block(
         # A step that is not taken (the line search found no decrease) or changes nothing (on
         # its own: a step that bounds clip away is a row pressing on a wall, not a stall).
         failed = getattr(run.state, "failed", None)
-        still = (Xn == run.X).all(axis=1)
+        still = (Xn == run.X).all(axis=1) & (not opt.pauses)
         if box is not None:
             Xn = box.project(Xn)
         if failed is not None:

@@ -37,20 +37,36 @@ from descentlab.errors import ConfigError
 
 __all__ = [
     "OPTIMIZERS",
+    "ASGDState",
     "AdaGradState",
+    "AdadeltaState",
     "AdamState",
+    "AdamaxState",
     "EmptyState",
     "LineSearchState",
     "MomentumState",
+    "NAdamState",
     "Optimizer",
+    "RAdamState",
     "RMSPropState",
+    "RpropState",
+    "adadelta",
     "adagrad",
     "adam",
+    "adamax",
+    "adamw",
+    "asgd",
+    "bfgs",
     "gd",
+    "lbfgs",
     "linesearch",
     "momentum",
+    "nadam",
     "nesterov",
+    "newton",
+    "radam",
     "rmsprop",
+    "rprop",
 ]
 
 Array = NDArray[np.float64]
@@ -64,7 +80,8 @@ class InitFn(Protocol):
 
 
 class UpdateFn(Protocol):
-    """``update(G, state, X, *, value_fn=None, value=None, lr=None) -> (step, new_state)``."""
+    """``update(G, state, X, *, value_fn=None, value=None, lr=None, objective=None) -> (step,
+    new_state)``."""
 
     def __call__(
         self,
@@ -76,6 +93,7 @@ class UpdateFn(Protocol):
         value_fn: ValueFn | None = None,
         value: Array | None = None,
         lr: Array | None = None,
+        objective: Any = None,
     ) -> tuple[Array, Any]: ...
 
 
@@ -101,15 +119,19 @@ class Optimizer(NamedTuple):
 
     Attributes:
         init: ``init(X) -> state`` for starting points ``X`` (k, n).
-        update: ``update(G, state, X, *, value_fn=None, value=None, lr=None) -> (step,
-            state)``. ``G`` is the gradient at ``X``; ``value_fn`` maps (m, n) points to (m,)
-            values and ``value`` is f at ``X`` (only the line search uses them); ``lr`` (k,), if
-            given, replaces the learning rate for this step (schedules). The new point is
+        update: ``update(G, state, X, *, value_fn=None, value=None, lr=None,
+            objective=None) -> (step, state)``. ``G`` is the gradient at ``X``; ``value_fn``
+            maps (m, n) points to (m,) values and ``value`` is f at ``X`` (only the line
+            searches use them); ``lr`` (k,), if given, replaces the learning rate for this step
+            (schedules); ``objective`` is the objective itself (Newton needs its ``hessian``,
+            BFGS and L-BFGS its ``value_and_grad``; other rules ignore it). The new point is
             ``X + step``.
         name: The registry name (``"adam"``), as the CLI and reports show it.
         hyperparameters: The settings, torch.optim names (``{"lr": 0.001, "betas": ...}``).
         kernel: For an elementwise rule, what the compiled loop needs to run it
             (:class:`Kernel`); None for rules that are not elementwise (the line search).
+        pauses: True when a step of zero is part of the rule (Rprop waits one step after a
+            sign change), so that a step that changes nothing does not mean a stall.
     """
 
     init: InitFn
@@ -117,6 +139,7 @@ class Optimizer(NamedTuple):
     name: str
     hyperparameters: dict[str, Any]
     kernel: Kernel | None = None
+    pauses: bool = False
 
 
 class EmptyState(NamedTuple):
@@ -124,29 +147,88 @@ class EmptyState(NamedTuple):
 
 
 class MomentumState(NamedTuple):
-    """Velocity ``v`` (k, n) of SGD with momentum and of Nesterov momentum."""
+    """Step count ``t`` and velocity ``v`` (k, n) of SGD with momentum and of Nesterov momentum
+    (torch starts the buffer at the first gradient, undamped)."""
 
+    t: int
     v: Array
 
 
 class AdaGradState(NamedTuple):
-    """Running sum ``s`` (k, n) of squared gradients."""
+    """Step count ``t`` and running sum ``s`` (k, n) of squared gradients."""
 
+    t: int
     s: Array
 
 
 class RMSPropState(NamedTuple):
-    """Running average ``v`` (k, n) of squared gradients."""
+    """Running averages ``v`` of squared gradients and ``grad_avg`` of gradients (centered),
+    and the momentum buffer ``buf``, each (k, n)."""
 
     v: Array
+    grad_avg: Array
+    buf: Array
 
 
 class AdamState(NamedTuple):
-    """Adam's step count ``t`` (shared by all rows) and its moments ``m``, ``v`` (k, n)."""
+    """Adam's step count ``t`` (shared by all rows), its moments ``m``, ``v`` (k, n) and the
+    running maximum ``vmax`` of ``v`` (used with ``amsgrad``)."""
 
     t: int
     m: Array
     v: Array
+    vmax: Array
+
+
+class NAdamState(NamedTuple):
+    """NAdam's step count, moments ``m``, ``v`` and the product ``mu_product`` of its momentum
+    schedule (k, n; equal across a row)."""
+
+    t: int
+    m: Array
+    v: Array
+    mu_product: Array
+
+
+class RAdamState(NamedTuple):
+    """RAdam's step count and moments ``m``, ``v`` (k, n)."""
+
+    t: int
+    m: Array
+    v: Array
+
+
+class AdamaxState(NamedTuple):
+    """Adamax's step count, first moment ``m`` and infinity norm ``u`` (k, n)."""
+
+    t: int
+    m: Array
+    u: Array
+
+
+class AdadeltaState(NamedTuple):
+    """Adadelta's running averages of squared gradients ``v`` and squared steps ``acc_delta``."""
+
+    v: Array
+    acc_delta: Array
+
+
+class RpropState(NamedTuple):
+    """Rprop's step count, the previous (masked) gradient ``prev`` and step sizes (k, n)."""
+
+    t: int
+    prev: Array
+    step_size: Array
+
+
+class ASGDState(NamedTuple):
+    """ASGD's step count, step size ``eta``, averaging weight ``mu`` (k, n; equal across a
+    row) and the averaged iterate ``ax`` (k, n), which does not feed back into the steps."""
+
+    t: int
+    eta: Array
+    mu: Array
+    ax: Array
 
 
 class LineSearchState(NamedTuple):
@@ -172,6 +254,24 @@ class LineSearchState(NamedTuple):
     nfev: NDArray[np.int64]
     failed: NDArray[np.bool_]
     f: Array
+
+
+def _betas(betas: object) -> tuple[float, float]:
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ConfigError(f"betas must be a pair (beta1, beta2) (got {betas!r})")
+    return (
+        checks.in_range("beta1", betas[0], 0, 1, hi_open=True),
+        checks.in_range("beta2", betas[1], 0, 1, hi_open=True),
+    )
+
+
+def _options(**values: Any) -> dict[str, Any]:
+    """The options that differ from torch's defaults (0 and False), for the report."""
+    return {k: v for k, v in values.items() if v}
+
+
+def _sign(maximize: bool) -> float:
+    return -1.0 if maximize else 1.0
 
 
 def _no_state(X: Array) -> EmptyState:
@@ -231,6 +331,7 @@ def kernel_optimizer(
         value_fn: ValueFn | None = None,
         value: Array | None = None,
         lr: Array | None = None,
+        objective: Any = None,
     ) -> tuple[Array, Any]:
         k, n = G.shape
         S = np.empty((len(arrays), n, k))
@@ -248,6 +349,7 @@ def kernel_optimizer(
             H_arr,
             lrs,
             out,
+            np.ascontiguousarray(X.T),
         )
         parts = {f: S[j].T for j, f in enumerate(arrays)}
         if counts:
@@ -262,55 +364,79 @@ def kernel_optimizer(
 # The rules.
 
 
-def gd(lr: float = 0.01) -> Optimizer:
+def gd(lr: float = 0.01, weight_decay: float = 0.0, *, maximize: bool = False) -> Optimizer:
     r"""Plain gradient descent.
 
     .. math::
 
-        x_{t} = x_{t-1} - \mathrm{lr}\, g_t
+        x_{t} = x_{t-1} - \mathrm{lr}\, g_t, \qquad g_t = \pm\nabla f(x_{t-1}) + \lambda
+        x_{t-1}
+
+    (the sign is minus with ``maximize``; :math:`\lambda` is ``weight_decay``).
 
     Args:
         lr: Learning rate, > 0. torch.optim.SGD has no default; 0.01 suits functions whose
             curvature is of order 1..100 (for curvature L, gd converges only when lr < 2 / L).
+        weight_decay: L2 penalty :math:`\lambda \ge 0` added to the gradient (torch's name).
+        maximize: Climb instead of descend (torch's name).
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` is not a finite number > 0.
+        ConfigError: If ``lr`` is not a finite number > 0 or an option is out of range.
 
     Note:
-        This is ``torch.optim.SGD(lr=lr)`` and optax's ``sgd(lr)``.
+        This is ``torch.optim.SGD(lr=lr)`` and optax's ``sgd(lr)``. Options that differ from
+        their defaults appear in ``hyperparameters``; the defaults are left out.
 
     Examples:
         >>> gd(lr=0.1).hyperparameters
         {'lr': 0.1}
     """
     lr = checks.positive("lr", lr)
-    return kernel_optimizer("gd", lr, (), {"lr": lr}, EmptyState)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {"lr": lr, **_options(weight_decay=wd, maximize=mx)}
+    return kernel_optimizer("gd", lr, (wd, _sign(mx)), hyper, EmptyState)
 
 
-def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+def momentum(
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
     r"""Gradient descent with (heavy-ball) momentum, PyTorch's form.
 
     .. math::
 
-        v_t = \mu\, v_{t-1} + g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\, v_t, \qquad v_0 = 0
+        v_t = \mu\, v_{t-1} + (1 - \tau)\, g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\, v_t,
+        \qquad v_1 = g_1
+
+    with dampening :math:`\tau` and :math:`g_t` as in :func:`gd` (weight decay, maximize).
 
     Args:
         lr: Learning rate, > 0 (default 0.01, see :func:`gd`).
         momentum: The decay ``mu`` of the velocity, >= 0 (0 gives plain gradient descent).
+        dampening: :math:`\tau \in [0, 1]`, scales the new gradient after the first step.
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` is not > 0 or ``momentum`` is negative or not finite.
+        ConfigError: If ``lr`` is not > 0 or ``momentum`` is negative or not finite, or an
+            option is out of range.
 
     Note:
-        torch.optim.SGD starts its buffer at ``g_1``; that is the same as ``v_0 = 0`` here.
-        Sutskever et al. and autograd's ``sgd`` scale differently (autograd:
-        ``v = mass v - (1 - mass) g``), so the same ``lr`` gives different steps there.
+        torch.optim.SGD starts its buffer at ``g_1`` (undamped); without dampening that is
+        the same as ``v_0 = 0``. Sutskever et al. and autograd's ``sgd`` scale differently
+        (autograd: ``v = mass v - (1 - mass) g``), so the same ``lr`` gives different steps
+        there.
 
     Examples:
         >>> momentum(lr=0.1, momentum=0.5).hyperparameters
@@ -318,26 +444,40 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     """
     lr = checks.positive("lr", lr)
     mu = checks.non_negative("momentum", momentum)
-    return kernel_optimizer("momentum", lr, (mu,), {"lr": lr, "momentum": mu}, MomentumState)
+    damp = checks.in_range("dampening", dampening, 0, 1)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {"lr": lr, "momentum": mu, **_options(dampening=damp, weight_decay=wd, maximize=mx)}
+    return kernel_optimizer("momentum", lr, (mu, damp, wd, _sign(mx)), hyper, MomentumState)
 
 
-def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+def nesterov(
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
     r"""Nesterov momentum in PyTorch's (and optax's) form, which needs no look-ahead gradient.
 
     .. math::
 
-        v_t = \mu\, v_{t-1} + g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\,(g_t + \mu\, v_t),
-        \qquad v_0 = 0
+        v_t = \mu\, v_{t-1} + (1 - \tau)\, g_t, \qquad x_t = x_{t-1} - \mathrm{lr}\,(g_t + \mu\,
+        v_t), \qquad v_1 = g_1
 
     Args:
         lr: Learning rate, > 0 (default 0.01, see :func:`gd`).
         momentum: The decay ``mu``, > 0 (Nesterov momentum without momentum is meaningless).
+        dampening: Must be 0: torch refuses Nesterov momentum with dampening.
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` is not > 0 or ``momentum`` is not > 0.
+        ConfigError: If ``lr`` is not > 0, ``momentum`` is not > 0, or ``dampening`` is not 0.
 
     Note:
         This is ``torch.optim.SGD(lr, momentum, nesterov=True)``. Sutskever's formulation takes
@@ -352,30 +492,49 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     mu = checks.non_negative("momentum", momentum)
     if mu == 0:
         raise ConfigError(f"nesterov needs momentum > 0 (got {momentum!r})")
-    return kernel_optimizer("nesterov", lr, (mu,), {"lr": lr, "momentum": mu}, MomentumState)
+    if not checks.is_real(dampening) or dampening != 0:
+        raise ConfigError(f"nesterov needs dampening = 0, as torch does (got {dampening!r})")
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {"lr": lr, "momentum": mu, **_options(weight_decay=wd, maximize=mx)}
+    return kernel_optimizer("nesterov", lr, (mu, 0.0, wd, _sign(mx)), hyper, MomentumState)
 
 
-def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
+def adagrad(
+    lr: float = 0.01,
+    eps: float = 1e-10,
+    lr_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
     r"""AdaGrad: each coordinate's step shrinks with the gradients seen so far.
 
     .. math::
 
-        s_t = s_{t-1} + g_t^2, \qquad x_t = x_{t-1} - \mathrm{lr}\,\frac{g_t}{\sqrt{s_t} +
-        \epsilon}, \qquad s_0 = 0
+        s_t = s_{t-1} + g_t^2, \qquad x_t = x_{t-1} - \frac{\mathrm{lr}}{1 + (t - 1)\,
+        \eta}\,\frac{g_t}{\sqrt{s_t} + \epsilon}, \qquad s_0 = s_{\mathrm{init}}
+
+    with ``lr_decay`` :math:`\eta` and ``initial_accumulator_value`` :math:`s_{\mathrm{init}}`.
 
     Args:
         lr: Learning rate, > 0 (torch's default 0.01).
         eps: Added to the root, > 0 (torch's default 1e-10).
+        lr_decay: :math:`\eta \ge 0` (torch's default 0).
+        initial_accumulator_value: Where the sum starts, >= 0 (torch's default 0).
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` or ``eps`` is not > 0.
+        ConfigError: If ``lr`` or ``eps`` is not > 0 or an option is out of range.
 
     Note:
-        This is ``torch.optim.Adagrad`` without ``lr_decay``. optax's ``adagrad`` starts the sum
-        at 0.1 and uses eps = 1e-7, so its first steps are smaller.
+        This is ``torch.optim.Adagrad``. optax's ``adagrad`` starts the sum at 0.1 and uses
+        eps = 1e-7, so its first steps are smaller.
 
     Examples:
         >>> adagrad().hyperparameters
@@ -383,10 +542,26 @@ def adagrad(lr: float = 0.01, eps: float = 1e-10) -> Optimizer:
     """
     lr = checks.positive("lr", lr)
     eps = checks.positive("eps", eps)
-    return kernel_optimizer("adagrad", lr, (eps,), {"lr": lr, "eps": eps}, AdaGradState)
+    decay = checks.non_negative("lr_decay", lr_decay)
+    s0 = checks.non_negative("initial_accumulator_value", initial_accumulator_value)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    options = _options(lr_decay=decay, initial_accumulator_value=s0, weight_decay=wd, maximize=mx)
+    hyper = {"lr": lr, "eps": eps, **options}
+    H = (eps, decay, s0, wd, _sign(mx))
+    return kernel_optimizer("adagrad", lr, H, hyper, AdaGradState)
 
 
-def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
+def rmsprop(
+    lr: float = 0.01,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
     r"""RMSProp: divide by a running root mean square of the gradients.
 
     .. math::
@@ -394,21 +569,31 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
         v_t = \alpha\, v_{t-1} + (1 - \alpha)\, g_t^2, \qquad
         x_t = x_{t-1} - \mathrm{lr}\,\frac{g_t}{\sqrt{v_t} + \epsilon}, \qquad v_0 = 0
 
+    Centered, the root is that of the variance, :math:`\sqrt{v_t - m_t^2}` with
+    :math:`m_t = \alpha m_{t-1} + (1 - \alpha) g_t`. With momentum :math:`\mu > 0`,
+    :math:`b_t = \mu b_{t-1} + g_t / (\text{root} + \epsilon)` and
+    :math:`x_t = x_{t-1} - \mathrm{lr}\, b_t`.
+
     Args:
         lr: Learning rate, > 0 (torch's default 0.01).
         alpha: Decay of the average, in [0, 1) (torch's default 0.99).
         eps: Added to the root, > 0 (torch's default 1e-8).
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        momentum: Momentum of the scaled step, >= 0 (torch's default 0).
+        centered: Divide by the root of the variance instead (torch's default False).
+        maximize: Climb instead of descend.
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` or ``eps`` is not > 0 or ``alpha`` is outside [0, 1).
+        ConfigError: If ``lr`` or ``eps`` is not > 0, ``alpha`` is outside [0, 1), or an
+            option is out of range.
 
     Note:
-        This is ``torch.optim.RMSprop`` (not centered, no momentum). optax's ``rmsprop`` decays
-        with 0.9 and puts eps *inside* the root; autograd's ``rmsprop`` starts the average at
-        ones instead of zeros, which makes its first steps much smaller.
+        This is ``torch.optim.RMSprop``. optax's ``rmsprop`` decays with 0.9 and puts eps
+        *inside* the root; autograd's ``rmsprop`` starts the average at ones instead of zeros,
+        which makes its first steps much smaller; TensorFlow's centered RMSProp is the same.
 
     Examples:
         >>> rmsprop(alpha=0.9).hyperparameters
@@ -417,12 +602,24 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
     lr = checks.positive("lr", lr)
     alpha = checks.in_range("alpha", alpha, 0, 1, hi_open=True)
     eps = checks.positive("eps", eps)
-    hyper = {"lr": lr, "alpha": alpha, "eps": eps}
-    return kernel_optimizer("rmsprop", lr, (alpha, eps), hyper, RMSPropState)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mu = checks.non_negative("momentum", momentum)
+    ctr = checks.flag("centered", centered)
+    mx = checks.flag("maximize", maximize)
+    options = _options(weight_decay=wd, momentum=mu, centered=ctr, maximize=mx)
+    hyper = {"lr": lr, "alpha": alpha, "eps": eps, **options}
+    H = (alpha, eps, mu, float(ctr), wd, _sign(mx))
+    return kernel_optimizer("rmsprop", lr, H, hyper, RMSPropState)
 
 
 def adam(
-    lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    lr: float = 0.001,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    *,
+    maximize: bool = False,
 ) -> Optimizer:
     r"""Adam: momentum on the gradient, RMSProp on its square, both bias-corrected.
 
@@ -433,40 +630,472 @@ def adam(
         \hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t},
         \qquad x_t = x_{t-1} - \mathrm{lr}\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
 
-    with :math:`m_0 = v_0 = 0` and :math:`t` counting from 1.
+    with :math:`m_0 = v_0 = 0` and :math:`t` counting from 1. AMSGrad divides by the running
+    maximum :math:`\max_{s \le t} v_s` instead of :math:`v_t`. ``weight_decay`` adds
+    :math:`\lambda x` to the gradient (L2; for decoupled decay use :func:`adamw`).
 
     Args:
         lr: Learning rate, > 0 (torch's default 0.001).
         betas: Decays ``(beta1, beta2)``, each in [0, 1) (torch's default (0.9, 0.999)).
         eps: Added to the root, > 0 (torch's default 1e-8).
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        amsgrad: Use AMSGrad's running maximum (torch's default False).
+        maximize: Climb instead of descend.
 
     Returns:
         The optimizer.
 
     Raises:
-        ConfigError: If ``lr`` or ``eps`` is not > 0 or a beta is outside [0, 1).
+        ConfigError: If ``lr`` or ``eps`` is not > 0, a beta is outside [0, 1), or an option
+            is out of range.
 
     Note:
         This is ``torch.optim.Adam`` and optax's ``adam`` (eps outside the root). The first
         moment is computed as PyTorch does, ``m + (1 - beta1)(g - m)`` (its ``lerp``), which is
         the same rule rounded differently. TensorFlow's ``epsilon`` is an "eps hat" applied to
-        the uncorrected root, so its iterates differ slightly.
+        the uncorrected root, so its iterates differ slightly; optax's ``amsgrad`` takes the
+        maximum of the *bias-corrected* :math:`\hat v`, torch's (and this) of :math:`v`.
 
     References:
-        Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+        Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015. Reddi et al.,
+        "On the Convergence of Adam and Beyond", ICLR 2018.
 
     Examples:
         >>> adam(lr=0.1).hyperparameters
         {'lr': 0.1, 'betas': (0.9, 0.999), 'eps': 1e-08}
     """
+    return _adam_family("adam", lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+def _adam_family(
+    name: str,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+) -> Optimizer:
+    """Adam and AdamW: one kernel, decoupled weight decay for ``adamw``."""
     lr = checks.positive("lr", lr)
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise ConfigError(f"betas must be a pair (beta1, beta2) (got {betas!r})")
-    beta1 = checks.in_range("beta1", betas[0], 0, 1, hi_open=True)
-    beta2 = checks.in_range("beta2", betas[1], 0, 1, hi_open=True)
+    beta1, beta2 = _betas(betas)
     eps = checks.positive("eps", eps)
-    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps}
-    return kernel_optimizer("adam", lr, (beta1, beta2, eps), hyper, AdamState)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    ams = checks.flag("amsgrad", amsgrad)
+    mx = checks.flag("maximize", maximize)
+    decoupled = name == "adamw"
+    core = {"lr": lr, "betas": (beta1, beta2), "eps": eps}
+    if decoupled:
+        hyper = {**core, "weight_decay": wd, **_options(amsgrad=ams, maximize=mx)}
+    else:
+        hyper = {**core, **_options(weight_decay=wd, amsgrad=ams, maximize=mx)}
+    H = (beta1, beta2, eps, wd, float(ams), _sign(mx), float(decoupled))
+    return kernel_optimizer(name, lr, H, hyper, AdamState)
+
+
+def adamw(
+    lr: float = 0.001,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.01,
+    amsgrad: bool = False,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""AdamW: Adam with decoupled weight decay (the decay is not divided by the root).
+
+    .. math::
+
+        x' = x_{t-1}\,(1 - \mathrm{lr}\,\lambda), \qquad x_t = x' -
+        \mathrm{lr}\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    with :math:`\hat m_t, \hat v_t` as in :func:`adam` (computed from the plain gradient).
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.001).
+        betas: ``(beta1, beta2)``, each in [0, 1).
+        eps: Added to the root, > 0.
+        weight_decay: :math:`\lambda \ge 0` (torch's default 0.01).
+        amsgrad: Use AMSGrad's running maximum.
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.AdamW`` (in torch 2.13, ``Adam(decoupled_weight_decay=True)``).
+        optax's ``adamw`` multiplies the decay by the *scheduled* learning rate too, but its
+        default ``weight_decay`` is 1e-4; Loshchilov and Hutter's paper decouples the decay
+        from the learning rate as well (:math:`x(1 - \lambda)`), so the same numbers differ.
+
+    References:
+        Loshchilov and Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+
+    Examples:
+        >>> adamw().hyperparameters
+        {'lr': 0.001, 'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.01}
+    """
+    return _adam_family("adamw", lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+def nadam(
+    lr: float = 0.002,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 0.004,
+    decoupled_weight_decay: bool = False,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""NAdam: Adam with Nesterov momentum and Dozat's momentum schedule.
+
+    .. math::
+
+        \mu_t = \beta_1\,(1 - \tfrac12\, 0.96^{t\psi}), \qquad
+        m_t, v_t \text{ as in Adam}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t}, \\
+        x_t = x_{t-1} - \mathrm{lr}\Bigl(\frac{1 - \mu_t}{1 - \prod_{i \le t}\mu_i}\,g_t +
+        \frac{\mu_{t+1}}{1 - \prod_{i \le t+1}\mu_i}\, m_t\Bigr) \Big/ \bigl(\sqrt{\hat v_t}
+        + \epsilon\bigr)
+
+    with :math:`\psi` = ``momentum_decay``.
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.002).
+        betas: ``(beta1, beta2)``, each in [0, 1).
+        eps: Added to the root, > 0.
+        weight_decay: :math:`\lambda \ge 0`, L2 (or decoupled, see below).
+        momentum_decay: :math:`\psi \ge 0` (torch's default 0.004).
+        decoupled_weight_decay: Decay as AdamW does (torch's NAdamW).
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.NAdam``. torch keeps :math:`\prod \mu_i` in its default dtype
+        (float32 unless ``torch.set_default_dtype(torch.float64)``); here it is float64.
+        optax's ``nadam`` (``adam(nesterov=True)``) has no momentum schedule.
+
+    References:
+        Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
+
+    Examples:
+        >>> nadam().hyperparameters
+        {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08, 'momentum_decay': 0.004}
+    """
+    lr = checks.positive("lr", lr)
+    beta1, beta2 = _betas(betas)
+    eps = checks.positive("eps", eps)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    psi = checks.non_negative("momentum_decay", momentum_decay)
+    dec = checks.flag("decoupled_weight_decay", decoupled_weight_decay)
+    mx = checks.flag("maximize", maximize)
+    options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
+    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "momentum_decay": psi, **options}
+    H = (beta1, beta2, eps, wd, psi, float(dec), _sign(mx))
+    return kernel_optimizer("nadam", lr, H, hyper, NAdamState)
+
+
+def radam(
+    lr: float = 0.001,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = False,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""RAdam: Adam whose adaptive step is switched on (and rectified) once it is reliable.
+
+    .. math::
+
+        \rho_\infty = \frac{2}{1 - \beta_2} - 1, \qquad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t}, \\
+        x_t = x_{t-1} - \mathrm{lr}\,\hat m_t \cdot \begin{cases}
+        r_t \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon) & \rho_t > 5 \\
+        1 & \text{otherwise} \end{cases}, \qquad
+        r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty -
+        2)\rho_t}}
+
+    The first steps (about 5 with the default betas) are plain momentum steps of size
+    :math:`\mathrm{lr}\,\hat m_t`, not normalized: on a steep function choose ``lr``
+    accordingly.
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.001).
+        betas: ``(beta1, beta2)``, each in [0, 1).
+        eps: Added to the root, > 0.
+        weight_decay: :math:`\lambda \ge 0`, L2 (or decoupled).
+        decoupled_weight_decay: Decay as AdamW does.
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.RAdam``. optax's ``radam`` uses a threshold of 5 too but adds
+        eps inside the root.
+
+    References:
+        Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020.
+
+    Examples:
+        >>> radam(weight_decay=0.1).hyperparameters
+        {'lr': 0.001, 'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.1}
+    """
+    lr = checks.positive("lr", lr)
+    beta1, beta2 = _betas(betas)
+    eps = checks.positive("eps", eps)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    dec = checks.flag("decoupled_weight_decay", decoupled_weight_decay)
+    mx = checks.flag("maximize", maximize)
+    options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
+    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, **options}
+    H = (beta1, beta2, eps, wd, float(dec), _sign(mx))
+    return kernel_optimizer("radam", lr, H, hyper, RAdamState)
+
+
+def adamax(
+    lr: float = 0.002,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""Adamax: Adam with the infinity norm in place of the root mean square.
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \qquad
+        x_t = x_{t-1} - \frac{\mathrm{lr}}{1 - \beta_1^t}\,\frac{m_t}{u_t}
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.002).
+        betas: ``(beta1, beta2)``, each in [0, 1).
+        eps: Added to ``|g|``, > 0.
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.Adamax`` (eps inside the maximum). optax's ``adamax`` adds eps
+        to :math:`u_t` after the maximum instead.
+
+    References:
+        Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, section 7.1.
+
+    Examples:
+        >>> adamax().hyperparameters
+        {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08}
+    """
+    lr = checks.positive("lr", lr)
+    beta1, beta2 = _betas(betas)
+    eps = checks.positive("eps", eps)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {
+        "lr": lr,
+        "betas": (beta1, beta2),
+        "eps": eps,
+        **_options(weight_decay=wd, maximize=mx),
+    }
+    return kernel_optimizer("adamax", lr, (beta1, beta2, eps, wd, _sign(mx)), hyper, AdamaxState)
+
+
+def adadelta(
+    lr: float = 1.0,
+    rho: float = 0.9,
+    eps: float = 1e-6,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""Adadelta: steps scaled by the ratio of two running root mean squares (units match).
+
+    .. math::
+
+        v_t = \rho v_{t-1} + (1 - \rho) g_t^2, \qquad
+        \Delta_t = \frac{\sqrt{a_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t, \qquad
+        a_t = \rho a_{t-1} + (1 - \rho) \Delta_t^2, \qquad x_t = x_{t-1} - \mathrm{lr}\,
+        \Delta_t
+
+    Args:
+        lr: Scale of the step, > 0 (torch's default 1.0; Zeiler's method has none).
+        rho: Decay of both averages, in [0, 1) (torch's default 0.9).
+        eps: Inside both roots, > 0 (torch's default 1e-6).
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.Adadelta``. Zeiler's paper uses :math:`\rho = 0.95` and
+        :math:`\epsilon = 10^{-6}`; optax's ``adadelta`` defaults to 0.9 and 1e-6 as torch.
+
+    References:
+        Zeiler, "ADADELTA: An Adaptive Learning Rate Method", arXiv:1212.5701, 2012.
+
+    Examples:
+        >>> adadelta().hyperparameters
+        {'lr': 1.0, 'rho': 0.9, 'eps': 1e-06}
+    """
+    lr = checks.positive("lr", lr)
+    rho = checks.in_range("rho", rho, 0, 1, hi_open=True)
+    eps = checks.positive("eps", eps)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {"lr": lr, "rho": rho, "eps": eps, **_options(weight_decay=wd, maximize=mx)}
+    return kernel_optimizer("adadelta", lr, (rho, eps, wd, _sign(mx)), hyper, AdadeltaState)
+
+
+def rprop(
+    lr: float = 0.01,
+    etas: tuple[float, float] = (0.5, 1.2),
+    step_sizes: tuple[float, float] = (1e-6, 50.0),
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""Rprop: only the gradient's sign is used; each coordinate adapts its own step size.
+
+    .. math::
+
+        \eta_{t,i} = \operatorname{clip}\Bigl(\eta_{t-1,i}\cdot\begin{cases} \eta^+ &
+        g_{t,i}\, g_{t-1,i} > 0 \\ \eta^- & g_{t,i}\, g_{t-1,i} < 0 \\ 1 & \text{else}
+        \end{cases},\ \eta_{\min}, \eta_{\max}\Bigr), \qquad
+        x_{t,i} = x_{t-1,i} - \eta_{t,i}\,\operatorname{sign}(g_{t,i})
+
+    with :math:`\eta_{0,i} = \mathrm{lr}`; after a sign change the coordinate does not move and
+    its stored gradient is set to 0 (so the next step does not shrink again).
+
+    Args:
+        lr: The first step size, > 0 (torch's default 0.01).
+        etas: ``(etaminus, etaplus)`` with 0 < etaminus < 1 < etaplus (torch's (0.5, 1.2)).
+        step_sizes: ``(min, max)`` step sizes, 0 <= min <= max (torch's (1e-6, 50)).
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.Rprop`` (Rprop without weight backtracking, "Rprop-"). optax's
+        ``scale_by_rprop`` differs in the same way from iRprop+. Rprop is meant for full
+        batches: with noisy gradients the signs flip at random.
+
+    References:
+        Riedmiller and Braun, "A direct adaptive method for faster backpropagation learning:
+        the RPROP algorithm", ICNN 1993.
+
+    Examples:
+        >>> rprop().hyperparameters
+        {'lr': 0.01, 'etas': (0.5, 1.2), 'step_sizes': (1e-06, 50.0)}
+    """
+    lr = checks.positive("lr", lr)
+    if not isinstance(etas, tuple | list) or len(etas) != 2:
+        raise ConfigError(f"etas must be a pair (etaminus, etaplus) (got {etas!r})")
+    em = checks.in_range("etaminus", etas[0], 0, 1, lo_open=True, hi_open=True)
+    ep = checks.real("etaplus", etas[1], lo=1, lo_open=True)
+    if not isinstance(step_sizes, tuple | list) or len(step_sizes) != 2:
+        raise ConfigError(f"step_sizes must be a pair (min, max) (got {step_sizes!r})")
+    lo = checks.non_negative("the smallest step size", step_sizes[0])
+    hi = checks.real("the largest step size", step_sizes[1], lo=max(lo, 0.0), lo_open=lo == 0)
+    mx = checks.flag("maximize", maximize)
+    hyper = {
+        "lr": lr,
+        "etas": (em, ep),
+        "step_sizes": (lo, hi),
+        **_options(maximize=mx),
+    }
+    H = (em, ep, lo, hi, _sign(mx))
+    return kernel_optimizer("rprop", lr, H, hyper, RpropState)._replace(pauses=True)
+
+
+def asgd(
+    lr: float = 0.01,
+    lambd: float = 1e-4,
+    alpha: float = 0.75,
+    t0: float = 1e6,
+    weight_decay: float = 0.0,
+    *,
+    maximize: bool = False,
+) -> Optimizer:
+    r"""Averaged SGD: gradient descent with a decaying step, plus a running average of iterates.
+
+    .. math::
+
+        x_t = x_{t-1}(1 - \lambda \eta_{t-1}) - \eta_{t-1}\, g_t, \qquad
+        \eta_t = \frac{\mathrm{lr}}{(1 + \lambda\,\mathrm{lr}\, t)^{\alpha}}, \qquad
+        \bar x_t = \bar x_{t-1} + \mu_{t-1}(x_t - \bar x_{t-1}), \qquad
+        \mu_t = \frac{1}{\max(1, t - t_0)}
+
+    with :math:`\eta_0 = \mathrm{lr}` and :math:`\mu_0 = 1`. The iterates are :math:`x_t` (as
+    torch's parameters); the average :math:`\bar x_t` is kept in the state (``ax``).
+
+    Args:
+        lr: Learning rate, > 0 (torch's default 0.01).
+        lambd: Decay term :math:`\lambda \ge 0` (torch's default 1e-4).
+        alpha: Power of the step's decay, >= 0 (torch's default 0.75).
+        t0: Step at which averaging starts, >= 0 (torch's default 1e6).
+        weight_decay: L2 penalty added to the gradient, >= 0.
+        maximize: Climb instead of descend.
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ConfigError: If a setting is out of range.
+
+    Note:
+        This is ``torch.optim.ASGD``. torch keeps :math:`\eta` and :math:`\mu` in its default
+        dtype (float32 unless ``torch.set_default_dtype(torch.float64)``); here they are
+        float64. Polyak and Juditsky's averaging returns :math:`\bar x` as the answer; like
+        torch, the iterates shown are :math:`x_t`.
+
+    References:
+        Polyak and Juditsky, "Acceleration of Stochastic Approximation by Averaging", SIAM J.
+        Control Optim. 30(4), 1992.
+
+    Examples:
+        >>> asgd().hyperparameters
+        {'lr': 0.01, 'lambd': 0.0001, 'alpha': 0.75, 't0': 1000000.0}
+    """
+    lr = checks.positive("lr", lr)
+    lam = checks.non_negative("lambd", lambd)
+    a = checks.non_negative("alpha", alpha)
+    start = checks.non_negative("t0", t0)
+    wd = checks.non_negative("weight_decay", weight_decay)
+    mx = checks.flag("maximize", maximize)
+    hyper = {
+        "lr": lr,
+        "lambd": lam,
+        "alpha": a,
+        "t0": start,
+        **_options(weight_decay=wd, maximize=mx),
+    }
+    return kernel_optimizer("asgd", lr, (lam, a, start, wd, _sign(mx)), hyper, ASGDState)
 
 
 def linesearch(
@@ -541,6 +1170,7 @@ def linesearch(
         value: Array | None = None,
         lr: Array | None = None,
         project: Callable[[Array], Array] | None = None,
+        objective: Any = None,
     ) -> tuple[Array, LineSearchState]:
         if value_fn is None:
             raise ConfigError("linesearch needs value_fn (got None)")
@@ -594,6 +1224,8 @@ def linesearch(
     return Optimizer(init, update, "linesearch", hyper)
 
 
+from descentlab.secondorder import bfgs, lbfgs, newton  # noqa: E402 (needs Optimizer above)
+
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "gd": gd,
     "momentum": momentum,
@@ -602,5 +1234,15 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "rmsprop": rmsprop,
     "adam": adam,
     "linesearch": linesearch,
+    "adamw": adamw,
+    "nadam": nadam,
+    "radam": radam,
+    "adamax": adamax,
+    "adadelta": adadelta,
+    "rprop": rprop,
+    "asgd": asgd,
+    "newton": newton,
+    "bfgs": bfgs,
+    "lbfgs": lbfgs,
 }
 """The one registry of optimizer factories, by name; the CLI and the tests both use it."""

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from descentlab.errors import ConfigError
-from descentlab.optimizers import Optimizer
+
+if TYPE_CHECKING:  # optimizers imports this module to list these rules in OPTIMIZERS
+    from descentlab.optimizers import Optimizer
 
 __all__ = ["BFGSState", "LBFGSState", "NewtonState", "bfgs", "lbfgs", "newton", "strong_wolfe"]
 
@@ -115,6 +117,18 @@ def _check_lr(lr: object) -> float:
     return float(lr)  # type: ignore[arg-type]
 
 
+def _optimizer(*fields: Any) -> Optimizer:
+    from descentlab.optimizers import Optimizer
+
+    return Optimizer(*fields)
+
+
+def _rate(kwargs: dict[str, Any], lr: float, k: int) -> Array:
+    """This step's lr per row: a scheduler's (``lr=`` from minimize) or the optimizer's."""
+    rate = kwargs.get("lr")
+    return np.full(k, lr) if rate is None else np.broadcast_to(rate, (k,)).astype(float)
+
+
 def _objective(kwargs: dict[str, Any], name: str) -> Any:
     objective = kwargs.get("objective")
     if objective is None:
@@ -135,20 +149,28 @@ def _cubic_interpolate(
     g2: float,
     bounds: tuple[float, float] | None = None,
 ) -> float:
-    """Minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to ``bounds``."""
+    """Minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to ``bounds``.
+
+    torch's formula; where it divides by zero or overflows (torch would get nan or inf there),
+    the middle of the bounds is taken, as torch does when the cubic has no minimum.
+    """
     if bounds is not None:
         lo, hi = bounds
     else:
         lo, hi = (x1, x2) if x1 <= x2 else (x2, x1)
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1**2 - g1 * g2
-    if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, lo), hi)
+    try:
+        d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        d2_square = d1 * d1 - g1 * g2
+        if d2_square >= 0:
+            d2 = math.sqrt(d2_square)
+            if x1 <= x2:
+                min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+            else:
+                min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+            if math.isfinite(min_pos):
+                return min(max(min_pos, lo), hi)
+    except (ZeroDivisionError, OverflowError):
+        pass
     return (lo + hi) / 2.0
 
 
@@ -351,13 +373,15 @@ def newton(lr: float = 1.0, damping: float | None = None) -> Optimizer:
         G: Array, state: NewtonState, X: Array, /, **kwargs: Any
     ) -> tuple[Array, NewtonState]:
         objective = _objective(kwargs, "newton")
+        if not callable(getattr(objective, "hessian", None)):
+            raise ConfigError(f"newton needs objective.hessian (got {type(objective).__name__})")
         lam, Q = np.linalg.eigh(objective.hessian(X))
         scale = lam if delta is None else np.maximum(np.abs(lam), delta)
         coef = np.einsum("kji,kj->ki", Q, G) / scale
-        step = -lr * np.einsum("kij,kj->ki", Q, coef)
+        step = -_rate(kwargs, lr, G.shape[0])[:, None] * np.einsum("kij,kj->ki", Q, coef)
         return step, NewtonState(lam)
 
-    return Optimizer(init, update, "newton", {"lr": lr, "damping": delta})
+    return _optimizer(init, update, "newton", {"lr": lr, "damping": delta})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,13 +461,14 @@ def bfgs(lr: float = 1.0) -> Optimizer:
             )
             H[rows] = Hr
         D = -np.einsum("kij,kj->ki", H, G)
-        t0 = np.where(later, lr, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * lr)
+        rate = _rate(kwargs, lr, G.shape[0])
+        t0 = np.where(later, rate, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * rate)
         descent = np.einsum("ki,ki->k", G, D) < 0
         t, nfev = _search_rows(objective.value_and_grad, X, F, G, D, t0, descent)
         step = t[:, None] * D
         return step, BFGSState(H, G.copy(), step, t, state.n_iter + 1, nfev)
 
-    return Optimizer(init, update, "bfgs", {"lr": lr})
+    return _optimizer(init, update, "bfgs", {"lr": lr})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,11 +563,12 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
                 be = float(dirs[i, j] @ r) * ro[i, j]
                 r = r + (al[j] - be) * stps[i, j]
             D[i] = r
-        t0 = np.where(state.n_iter > 0, lr, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * lr)
+        rate = _rate(kwargs, lr, k)
+        t0 = np.where(state.n_iter > 0, rate, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * rate)
         descent = np.einsum("ki,ki->k", G, D) < 0
         t, nfev = _search_rows(objective.value_and_grad, X, F, G, D, t0, descent)
         step = t[:, None] * D
         new = LBFGSState(dirs, stps, ro, count, H_diag, G.copy(), step, t, state.n_iter + 1, nfev)
         return step, new
 
-    return Optimizer(init, update, "lbfgs", {"lr": lr, "history_size": m})
+    return _optimizer(init, update, "lbfgs", {"lr": lr, "history_size": m})

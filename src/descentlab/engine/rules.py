@@ -11,20 +11,27 @@ of a block are innermost and vectorize):
 
 - ``G`` (n, B): the gradient of the B rows at the current point.
 - ``S`` (s, n, B): the rule's state (velocity, moments, ...), updated in place. ``s`` is the
-  rule's :data:`STATE_SIZE`; it starts at zero (``init``).
+  rule's :data:`STATE_SIZE`; it starts at zero (``init``); a rule whose torch state starts
+  elsewhere (Rprop's step sizes, Adagrad's ``initial_accumulator_value``) sets it when ``T == 1``.
 - ``T`` (B,) int64: the number of *this* step for each row, counting from 1 (the caller sets it;
-  a rule never writes it). Adam's bias correction reads it.
+  a rule never writes it). Bias corrections and first-step initializations read it.
 - ``H`` (h,) float64: the rule's hyperparameters other than the learning rate, in the order its
   kernel documents (flags are 0.0 / 1.0).
 - ``lr`` (B,): this iteration's learning rate per row (a scheduler may change it every step).
 - ``out`` (n, B): the step, written by the rule; the new point is ``x + out`` (the sign is in
   the step, and the operations follow PyTorch's order so iterates match ``torch.optim``).
+- ``X`` (n, B): the current point (weight decay, AdamW's decoupled decay and ASGD read it).
+
+Options shared by many rules, as torch names them: ``weight_decay`` (L2: the gradient becomes
+``g + weight_decay * x``; "decoupled" for AdamW and optionally NAdam/RAdam: ``x`` is first
+multiplied by ``1 - lr * weight_decay``) and ``maximize`` (the gradient is negated first).
 
 How to add a rule:
 
-1. Write ``_name(G, S, T, H, lr, out)`` below as an ``@njit(cache=True, error_model="numpy")``
-   function: loops ``for i in range(n): for b in range(B):`` (rows innermost), PyTorch's
-   operation order, a docstring with the rule and the meaning of each ``H`` entry.
+1. Write ``_name(G, S, T, H, lr, out, X)`` below as an ``@njit(cache=True,
+   error_model="numpy")`` function: loops ``for i in range(n): for b in range(B):`` (rows
+   innermost), PyTorch's operation order, a docstring with the rule and the meaning of each
+   ``H`` entry.
 2. Give it the next id in :data:`RULE_IDS` (name -> id), its state size in :data:`STATE_SIZE`,
    and one ``elif`` branch in :func:`rule_step`.
 3. In :mod:`descentlab.optimizers`, its factory validates the hyperparameters and returns
@@ -32,7 +39,8 @@ How to add a rule:
    and the fused loop then both use the kernel.
 
 Rules that need more than the gradient at one point (the backtracking line search, Newton,
-quasi-Newton) are not elementwise; they stay in Python, in :mod:`descentlab.optimizers`.
+quasi-Newton) are not elementwise; they stay in Python (:mod:`descentlab.optimizers`,
+:mod:`descentlab.secondorder`).
 
 This module imports numba; it is imported on first use, never by ``import descentlab``.
 Compiled code is cached on disk (``cache=True``).
@@ -51,6 +59,12 @@ NESTEROV = 2
 ADAGRAD = 3
 RMSPROP = 4
 ADAM = 5
+NADAM = 6
+RADAM = 7
+ADAMAX = 8
+ADADELTA = 9
+RPROP = 10
+ASGD = 11
 
 RULE_IDS: dict[str, int] = {
     "gd": GD,
@@ -59,6 +73,13 @@ RULE_IDS: dict[str, int] = {
     "adagrad": ADAGRAD,
     "rmsprop": RMSPROP,
     "adam": ADAM,
+    "adamw": ADAM,  # Adam with decoupled weight decay (torch 2.13's AdamW is exactly that)
+    "nadam": NADAM,
+    "radam": RADAM,
+    "adamax": ADAMAX,
+    "adadelta": ADADELTA,
+    "rprop": RPROP,
+    "asgd": ASGD,
 }
 """Rule name (the optimizer's registry name) -> the integer id :func:`rule_step` dispatches on."""
 
@@ -67,8 +88,15 @@ STATE_SIZE: dict[str, int] = {
     "momentum": 1,
     "nesterov": 1,
     "adagrad": 1,
-    "rmsprop": 1,
-    "adam": 2,
+    "rmsprop": 3,
+    "adam": 3,
+    "adamw": 3,
+    "nadam": 3,
+    "radam": 2,
+    "adamax": 2,
+    "adadelta": 2,
+    "rprop": 2,
+    "asgd": 3,
 }
 """Rule name -> ``s``, the number of (n, B) state arrays in ``S``."""
 
@@ -76,90 +104,153 @@ _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 @njit(**_JIT)
-def _gd(G, S, T, H, lr, out):
-    """Gradient descent: ``out = g * (-lr)``. No state, no ``H``."""
-    n, B = G.shape
-    for i in range(n):
-        for b in range(B):
-            out[i, b] = G[i, b] * -lr[b]
+def _grad(g, x, sign, wd):
+    """torch's gradient preamble: ``g = -g`` if maximize (``sign = -1``), then ``g + wd x``."""
+    g = g * sign
+    if wd != 0.0:
+        g = g + x * wd
+    return g
 
 
 @njit(**_JIT)
-def _momentum(G, S, T, H, lr, out):
-    """SGD with momentum: ``v = v * mu + g``, ``out = v * (-lr)``. ``S[0]`` = v; ``H = [mu]``."""
+def _gd(G, S, T, H, lr, out, X):
+    """Gradient descent: ``out = g * (-lr)``. ``H = [weight_decay, sign]`` (sign -1: maximize)."""
+    n, B = G.shape
+    wd = H[0]
+    sign = H[1]
+    for i in range(n):
+        for b in range(B):
+            out[i, b] = _grad(G[i, b], X[i, b], sign, wd) * -lr[b]
+
+
+@njit(**_JIT)
+def _momentum(G, S, T, H, lr, out, X):
+    """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = g`` at t = 1),
+    ``out = v * (-lr)``. ``S[0]`` = v; ``H = [mu, dampening, weight_decay, sign]``."""
     n, B = G.shape
     mu = H[0]
+    w = 1.0 - H[1]
+    wd = H[2]
+    sign = H[3]
     v = S[0]
     for i in range(n):
         for b in range(B):
-            vi = v[i, b] * mu + G[i, b]
+            g = _grad(G[i, b], X[i, b], sign, wd)
+            vi = g if T[b] == 1 else v[i, b] * mu + g * w
             v[i, b] = vi
             out[i, b] = vi * -lr[b]
 
 
 @njit(**_JIT)
-def _nesterov(G, S, T, H, lr, out):
-    """Nesterov: ``v = v * mu + g``, ``out = (g + v * mu) * (-lr)``. ``S[0]`` = v; ``H = [mu]``."""
+def _nesterov(G, S, T, H, lr, out, X):
+    """Nesterov: ``v`` as in :func:`_momentum`, ``out = (g + v * mu) * (-lr)``.
+
+    ``S[0]`` = v; ``H = [mu, dampening, weight_decay, sign]``.
+    """
     n, B = G.shape
     mu = H[0]
+    w = 1.0 - H[1]
+    wd = H[2]
+    sign = H[3]
     v = S[0]
     for i in range(n):
         for b in range(B):
-            g = G[i, b]
-            vi = v[i, b] * mu + g
+            g = _grad(G[i, b], X[i, b], sign, wd)
+            vi = g if T[b] == 1 else v[i, b] * mu + g * w
             v[i, b] = vi
             out[i, b] = (g + vi * mu) * -lr[b]
 
 
 @njit(**_JIT)
-def _adagrad(G, S, T, H, lr, out):
-    """AdaGrad: ``s = s + g g``, ``out = (g / (sqrt(s) + eps)) * (-lr)``. ``H = [eps]``."""
+def _adagrad(G, S, T, H, lr, out, X):
+    """AdaGrad: ``s = s + g g`` (``s_0`` = initial_accumulator_value),
+    ``out = (g / (sqrt(s) + eps)) * (-lr / (1 + (t - 1) lr_decay))``.
+
+    ``S[0]`` = s; ``H = [eps, lr_decay, initial_accumulator_value, weight_decay, sign]``.
+    """
     n, B = G.shape
     eps = H[0]
+    decay = H[1]
+    s0 = H[2]
+    wd = H[3]
+    sign = H[4]
     s = S[0]
+    clr = np.empty(B)
+    for b in range(B):
+        clr[b] = -(lr[b] / (1.0 + (T[b] - 1) * decay))
     for i in range(n):
         for b in range(B):
-            g = G[i, b]
-            si = s[i, b] + g * g
+            g = _grad(G[i, b], X[i, b], sign, wd)
+            si = (s0 if T[b] == 1 else s[i, b]) + g * g
             s[i, b] = si
-            out[i, b] = (g / (np.sqrt(si) + eps)) * -lr[b]
+            out[i, b] = (g / (np.sqrt(si) + eps)) * clr[b]
 
 
 @njit(**_JIT)
-def _rmsprop(G, S, T, H, lr, out):
-    """RMSProp: ``v = v a + ((1 - a) g) g``, ``out = (g / (sqrt(v) + eps)) * (-lr)``.
+def _rmsprop(G, S, T, H, lr, out, X):
+    """RMSProp: ``v = v a + ((1 - a) g) g``; centered: ``m = m + (1 - a)(g - m)`` and the
+    root is ``sqrt(v - m m)``; ``avg = root + eps``; with momentum ``mu > 0``:
+    ``buf = buf mu + g / avg``, ``out = buf (-lr)``, else ``out = (g / avg)(-lr)``.
 
-    ``S[0]`` = v; ``H = [alpha, eps]``.
+    ``S = [v, m, buf]``; ``H = [alpha, eps, momentum, centered, weight_decay, sign]``.
     """
     n, B = G.shape
     alpha = H[0]
     eps = H[1]
+    mu = H[2]
+    centered = H[3] != 0.0
+    wd = H[4]
+    sign = H[5]
     w = 1.0 - alpha
     v = S[0]
+    m = S[1]
+    buf = S[2]
     for i in range(n):
         for b in range(B):
-            g = G[i, b]
+            g = _grad(G[i, b], X[i, b], sign, wd)
             vi = v[i, b] * alpha + w * g * g
             v[i, b] = vi
-            out[i, b] = (g / (np.sqrt(vi) + eps)) * -lr[b]
+            if centered:
+                mi = m[i, b]
+                mi = (g - mi) * w + mi
+                m[i, b] = mi
+                avg = np.sqrt(vi - mi * mi) + eps
+            else:
+                avg = np.sqrt(vi) + eps
+            if mu > 0.0:
+                bi = buf[i, b] * mu + g / avg
+                buf[i, b] = bi
+                out[i, b] = bi * -lr[b]
+            else:
+                out[i, b] = (g / avg) * -lr[b]
 
 
 @njit(**_JIT)
-def _adam(G, S, T, H, lr, out):
-    """Adam in torch's operation order; ``S[0]`` = m, ``S[1]`` = v; ``H = [beta1, beta2, eps]``.
+def _adam(G, S, T, H, lr, out, X):
+    """Adam / AdamW in torch's operation order.
 
     ``m = m + (1 - beta1)(g - m)`` (torch's lerp), ``v = (1 - beta2) g g + beta2 v``,
-    ``out = m / (sqrt(v) / sqrt(1 - beta2^t) + eps) * (-lr / (1 - beta1^t))``.
+    with amsgrad ``vmax = max(vmax, v)`` used in place of ``v``,
+    ``u = m / (sqrt(v) / sqrt(1 - beta2^t) + eps) * (-lr / (1 - beta1^t))``; decoupled weight
+    decay (AdamW) first scales x by ``1 - lr wd``: ``out = (x (1 - lr wd) - x) + u``.
     The two bias corrections are computed once per distinct (t, lr) run of rows.
+
+    ``S = [m, v, vmax]``; ``H = [beta1, beta2, eps, weight_decay, amsgrad, sign, decoupled]``.
     """
     n, B = G.shape
     beta1 = H[0]
     beta2 = H[1]
     eps = H[2]
+    wd = H[3]
+    ams = H[4] != 0.0
+    sign = H[5]
+    decoupled = H[6] != 0.0
+    l2 = 0.0 if decoupled else wd
     w1 = 1.0 - beta1
     w2 = 1.0 - beta2
     neg_step = np.empty(B)
     root_bc2 = np.empty(B)
+    keep = np.empty(B)
     last_t = -1
     last_lr = np.nan
     a = 0.0
@@ -173,21 +264,257 @@ def _adam(G, S, T, H, lr, out):
             c = (1.0 - beta2**tf) ** 0.5
         neg_step[b] = a
         root_bc2[b] = c
+        keep[b] = 1.0 - lr[b] * wd
     m = S[0]
     v = S[1]
+    vmax = S[2]
     for i in range(n):
         for b in range(B):
-            g = G[i, b]
+            x = X[i, b]
+            g = _grad(G[i, b], x, sign, l2)
             mi = m[i, b]
             mi = (g - mi) * w1 + mi
             m[i, b] = mi
             vi = g * w2 * g + v[i, b] * beta2
             v[i, b] = vi
-            out[i, b] = mi / (np.sqrt(vi) / root_bc2[b] + eps) * neg_step[b]
+            if ams:
+                vi = max(vmax[i, b], vi)
+                vmax[i, b] = vi
+            u = mi / (np.sqrt(vi) / root_bc2[b] + eps) * neg_step[b]
+            if decoupled and wd != 0.0:
+                out[i, b] = (x * keep[b] - x) + u
+            else:
+                out[i, b] = u
 
 
 @njit(**_JIT)
-def rule_step(rule_id, G, S, T, H, lr, out):
+def _nadam(G, S, T, H, lr, out, X):
+    """NAdam (Dozat) with torch's momentum schedule ``mu_t = beta1 (1 - 0.96^(t psi) / 2)``.
+
+    ``prod = prod mu_t`` (1 before the first step), m and v as Adam,
+    ``denom = sqrt(v / (1 - beta2^t)) + eps``,
+    ``x' = x + (-lr (1 - mu_t) / (1 - prod)) g / denom
+    + (-lr mu_(t+1) / (1 - prod mu_(t+1))) m / denom``.
+
+    ``S = [m, v, prod]``; ``H = [beta1, beta2, eps, weight_decay, momentum_decay, decoupled,
+    sign]``.
+    """
+    n, B = G.shape
+    beta1 = H[0]
+    beta2 = H[1]
+    eps = H[2]
+    wd = H[3]
+    psi = H[4]
+    decoupled = H[5] != 0.0
+    sign = H[6]
+    l2 = 0.0 if decoupled else wd
+    w1 = 1.0 - beta1
+    w2 = 1.0 - beta2
+    m = S[0]
+    v = S[1]
+    prod = S[2]
+    for b in range(B):
+        tf = float(T[b])
+        bc2 = 1.0 - beta2**tf
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (tf * psi)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((tf + 1.0) * psi)))
+        keep = 1.0 - lr[b] * wd
+        for i in range(n):
+            x = X[i, b]
+            g = _grad(G[i, b], x, sign, l2)
+            p = (1.0 if T[b] == 1 else prod[i, b]) * mu
+            prod[i, b] = p
+            mi = m[i, b]
+            mi = (g - mi) * w1 + mi
+            m[i, b] = mi
+            vi = v[i, b] * beta2 + w2 * g * g
+            v[i, b] = vi
+            denom = np.sqrt(vi / bc2) + eps
+            xn = x * keep if (decoupled and wd != 0.0) else x
+            xn = xn + (-lr[b] * (1.0 - mu) / (1.0 - p)) * (g / denom)
+            xn = xn + ((-lr[b] * mu_next) / (1.0 - p * mu_next)) * (mi / denom)
+            out[i, b] = xn - x
+
+
+@njit(**_JIT)
+def _radam(G, S, T, H, lr, out, X):
+    """RAdam: Adam's moments, rectified once the variance estimate is long enough.
+
+    ``rho_inf = 2 / (1 - beta2) - 1``, ``rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)``;
+    if ``rho_t > 5``: ``u = mhat lr sqrt(1 - beta2^t) / (sqrt(v) + eps) r_t`` with
+    ``r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``, else
+    ``u = mhat lr`` (plain momentum); ``out = -u`` (after the decoupled decay, if any).
+
+    ``S = [m, v]``; ``H = [beta1, beta2, eps, weight_decay, decoupled, sign]``.
+    """
+    n, B = G.shape
+    beta1 = H[0]
+    beta2 = H[1]
+    eps = H[2]
+    wd = H[3]
+    decoupled = H[4] != 0.0
+    sign = H[5]
+    l2 = 0.0 if decoupled else wd
+    w1 = 1.0 - beta1
+    w2 = 1.0 - beta2
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    m = S[0]
+    v = S[1]
+    for b in range(B):
+        tf = float(T[b])
+        bc1 = 1.0 - beta1**tf
+        bc2 = 1.0 - beta2**tf
+        rho_t = rho_inf - 2.0 * tf * (beta2**tf) / bc2
+        rect = 0.0
+        if rho_t > 5.0:
+            num = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+            rect = (num / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) ** 0.5
+        keep = 1.0 - lr[b] * wd
+        for i in range(n):
+            x = X[i, b]
+            g = _grad(G[i, b], x, sign, l2)
+            mi = m[i, b]
+            mi = (g - mi) * w1 + mi
+            m[i, b] = mi
+            vi = v[i, b] * beta2 + w2 * g * g
+            v[i, b] = vi
+            mhat = mi / bc1
+            if rho_t > 5.0:
+                u = mhat * lr[b] * (bc2**0.5 / (np.sqrt(vi) + eps)) * rect
+            else:
+                u = mhat * lr[b]
+            xd = x * keep if (decoupled and wd != 0.0) else x
+            out[i, b] = (xd - x) - u
+
+
+@njit(**_JIT)
+def _adamax(G, S, T, H, lr, out, X):
+    """Adamax: ``m`` as Adam, ``u = max(beta2 u, |g| + eps)``,
+    ``out = (m / u) * (-lr / (1 - beta1^t))``.
+
+    ``S = [m, u]``; ``H = [beta1, beta2, eps, weight_decay, sign]``.
+    """
+    n, B = G.shape
+    beta1 = H[0]
+    beta2 = H[1]
+    eps = H[2]
+    wd = H[3]
+    sign = H[4]
+    w1 = 1.0 - beta1
+    m = S[0]
+    u = S[1]
+    clr = np.empty(B)
+    for b in range(B):
+        clr[b] = -(lr[b] / (1.0 - beta1 ** float(T[b])))
+    for i in range(n):
+        for b in range(B):
+            g = _grad(G[i, b], X[i, b], sign, wd)
+            mi = m[i, b]
+            mi = (g - mi) * w1 + mi
+            m[i, b] = mi
+            ui = max(u[i, b] * beta2, abs(g) + eps)
+            u[i, b] = ui
+            out[i, b] = (mi / ui) * clr[b]
+
+
+@njit(**_JIT)
+def _adadelta(G, S, T, H, lr, out, X):
+    """Adadelta: ``v = v rho + (1 - rho) g g``,
+    ``delta = sqrt(a + eps) / sqrt(v + eps) * g``, ``a = a rho + (1 - rho) delta delta``,
+    ``out = delta * (-lr)``.
+
+    ``S = [v, a]``; ``H = [rho, eps, weight_decay, sign]``.
+    """
+    n, B = G.shape
+    rho = H[0]
+    eps = H[1]
+    wd = H[2]
+    sign = H[3]
+    w = 1.0 - rho
+    v = S[0]
+    acc = S[1]
+    for i in range(n):
+        for b in range(B):
+            g = _grad(G[i, b], X[i, b], sign, wd)
+            vi = v[i, b] * rho + w * g * g
+            v[i, b] = vi
+            ai = acc[i, b]
+            delta = np.sqrt(ai + eps) / np.sqrt(vi + eps) * g
+            acc[i, b] = ai * rho + w * delta * delta
+            out[i, b] = delta * -lr[b]
+
+
+@njit(**_JIT)
+def _rprop(G, S, T, H, lr, out, X):
+    """Rprop: each coordinate's step size grows by etaplus while the gradient keeps its sign
+    and shrinks by etaminus when it flips (then that coordinate waits one step).
+
+    ``f = etaplus`` if ``g g_prev > 0``, ``etaminus`` if ``< 0``, else 1;
+    ``step = clip(step f, step_min, step_max)`` (``step = lr`` before the first),
+    ``g = 0`` where ``f = etaminus``; ``out = -sign(g) step``; ``g_prev = g``.
+
+    ``S = [g_prev, step]``; ``H = [etaminus, etaplus, step_min, step_max, sign]``.
+    """
+    n, B = G.shape
+    etaminus = H[0]
+    etaplus = H[1]
+    smin = H[2]
+    smax = H[3]
+    sign = H[4]
+    prev = S[0]
+    size = S[1]
+    for i in range(n):
+        for b in range(B):
+            g = G[i, b] * sign
+            st = lr[b] if T[b] == 1 else size[i, b]
+            p = g * prev[i, b]
+            f = etaplus if p > 0.0 else (etaminus if p < 0.0 else 1.0)
+            st = min(max(st * f, smin), smax)
+            size[i, b] = st
+            if f == etaminus:
+                g = 0.0
+            prev[i, b] = g
+            sg = 1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
+            out[i, b] = -(sg * st)
+
+
+@njit(**_JIT)
+def _asgd(G, S, T, H, lr, out, X):
+    """ASGD: ``x' = x (1 - lambd eta) - eta g``, then ``ax = ax + (x' - ax) mu`` (``ax = x'``
+    while ``mu = 1``), ``eta = lr / (1 + lambd lr t)^alpha``, ``mu = 1 / max(1, t - t0)``
+    (``eta = lr`` and ``mu = 1`` before the first step).
+
+    ``S = [eta, mu, ax]`` (eta and mu per coordinate, equal across a row);
+    ``H = [lambd, alpha, t0, weight_decay, sign]``.
+    """
+    n, B = G.shape
+    lambd = H[0]
+    alpha = H[1]
+    t0 = H[2]
+    wd = H[3]
+    sign = H[4]
+    eta = S[0]
+    mu = S[1]
+    ax = S[2]
+    for i in range(n):
+        for b in range(B):
+            x = X[i, b]
+            g = _grad(G[i, b], x, sign, wd)
+            first = T[b] == 1
+            e = lr[b] if first else eta[i, b]
+            mi = 1.0 if first else mu[i, b]
+            xn = x * (1.0 - lambd * e)
+            xn = xn + g * -e
+            ai = ax[i, b]
+            ax[i, b] = ai + (xn - ai) * mi if mi != 1.0 else xn
+            tf = float(T[b])
+            eta[i, b] = lr[b] / ((1.0 + lambd * lr[b] * tf) ** alpha)
+            mu[i, b] = 1.0 / max(1.0, tf - t0)
+            out[i, b] = xn - x
+
+
+@njit(**_JIT)
+def rule_step(rule_id, G, S, T, H, lr, out, X):
     """One step of rule ``rule_id`` for a block of rows (see the module docstring for layouts).
 
     Args:
@@ -198,16 +525,29 @@ def rule_step(rule_id, G, S, T, H, lr, out):
         H: (h,) the rule's hyperparameters.
         lr: (B,) this step's learning rate per row.
         out: (n, B) receives the step (new x = x + out).
+        X: (n, B) the current point.
     """
     if rule_id == GD:
-        _gd(G, S, T, H, lr, out)
+        _gd(G, S, T, H, lr, out, X)
     elif rule_id == MOMENTUM:
-        _momentum(G, S, T, H, lr, out)
+        _momentum(G, S, T, H, lr, out, X)
     elif rule_id == NESTEROV:
-        _nesterov(G, S, T, H, lr, out)
+        _nesterov(G, S, T, H, lr, out, X)
     elif rule_id == ADAGRAD:
-        _adagrad(G, S, T, H, lr, out)
+        _adagrad(G, S, T, H, lr, out, X)
     elif rule_id == RMSPROP:
-        _rmsprop(G, S, T, H, lr, out)
+        _rmsprop(G, S, T, H, lr, out, X)
     elif rule_id == ADAM:
-        _adam(G, S, T, H, lr, out)
+        _adam(G, S, T, H, lr, out, X)
+    elif rule_id == NADAM:
+        _nadam(G, S, T, H, lr, out, X)
+    elif rule_id == RADAM:
+        _radam(G, S, T, H, lr, out, X)
+    elif rule_id == ADAMAX:
+        _adamax(G, S, T, H, lr, out, X)
+    elif rule_id == ADADELTA:
+        _adadelta(G, S, T, H, lr, out, X)
+    elif rule_id == RPROP:
+        _rprop(G, S, T, H, lr, out, X)
+    elif rule_id == ASGD:
+        _asgd(G, S, T, H, lr, out, X)
