@@ -11,6 +11,7 @@ JSON document on stdout and nothing else there.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -218,19 +219,149 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+# Every hyperparameter flag, torch's keyword dashed: (keyword, metavar, kind, help). kind is
+# "float", "pair" (two numbers A,B), "int" or "flag" (a switch that sets True). One table for
+# the parser, run, animate and compare.
+OPTIMIZER_FLAGS: tuple[tuple[str, str, str, str], ...] = (
+    ("lr", "LR", "float", "learning rate"),
+    ("momentum", "M", "float", "momentum (momentum, nesterov, rmsprop)"),
+    ("alpha", "A", "float", "smoothing constant (rmsprop); step decay power (asgd)"),
+    ("betas", "B1,B2", "pair", "moment decay rates (adam, adamw, nadam, radam, adamax)"),
+    ("eps", "E", "float", "term added to the denominator (adaptive rules)"),
+    ("weight_decay", "WD", "float", "L2 penalty added to the gradient (decoupled in adamw)"),
+    ("dampening", "D", "float", "dampening of the momentum buffer (momentum)"),
+    ("nesterov", "", "flag", "Nesterov momentum with --optimizer momentum (= nesterov)"),
+    ("amsgrad", "", "flag", "AMSGrad's running maximum (adam, adamw)"),
+    ("centered", "", "flag", "divide by the root of the variance (rmsprop)"),
+    ("maximize", "", "flag", "climb instead of descend (first-order rules)"),
+    ("lr_decay", "D", "float", "learning-rate decay (adagrad)"),
+    ("initial_accumulator_value", "S0", "float", "where the sum starts (adagrad)"),
+    ("momentum_decay", "PSI", "float", "momentum schedule (nadam)"),
+    ("decoupled_weight_decay", "", "flag", "decay as adamw does (nadam, radam)"),
+    ("rho", "RHO", "float", "decay of the running averages (adadelta)"),
+    ("etas", "MINUS,PLUS", "pair", "step-size factors (rprop)"),
+    ("step_sizes", "MIN,MAX", "pair", "smallest and largest step sizes (rprop)"),
+    ("lambd", "L", "float", "decay term (asgd)"),
+    ("t0", "T0", "float", "step at which averaging starts (asgd)"),
+    ("damping", "DELTA", "float", "floor on |Hessian eigenvalues|: damped Newton (newton)"),
+    ("history_size", "M", "int", "curvature pairs kept (lbfgs)"),
+)
+
+# Scheduler parameters, torch's names dashed (ReduceLROnPlateau's eps is not offered: --eps is
+# the optimizer's).
+SCHEDULER_FLAGS: tuple[tuple[str, str, str, str], ...] = (
+    ("step_size", "N", "int", "iterations between decays (steplr)"),
+    ("gamma", "G", "float", "decay factor (steplr, multisteplr, exponentiallr)"),
+    ("milestones", "N,N,...", "ints", "iterations to decay at (multisteplr)"),
+    ("T_max", "N", "int", "half period (cosineannealinglr)"),
+    ("eta_min", "LR", "float", "smallest lr (cosineannealinglr)"),
+    ("start_factor", "F", "float", "factor of the first lr (linearlr)"),
+    ("end_factor", "F", "float", "factor at the end (linearlr)"),
+    ("total_iters", "N", "int", "length of the ramp (linearlr)"),
+    ("max_lr", "LR", "float", "peak lr (onecyclelr)"),
+    ("total_steps", "N", "int", "cycle length, default --max-iter (onecyclelr)"),
+    ("pct_start", "P", "float", "warm-up fraction (onecyclelr)"),
+    ("anneal_strategy", "cos|linear", "text", "annealing shape (onecyclelr)"),
+    ("div_factor", "D", "float", "initial lr = max_lr / D (onecyclelr)"),
+    ("final_div_factor", "D", "float", "min lr = initial lr / D (onecyclelr)"),
+    ("three_phase", "", "flag", "three-phase cycle (onecyclelr)"),
+    ("mode", "min|max", "text", "improvement means lower or higher (reducelronplateau)"),
+    ("factor", "F", "float", "lr cut (reducelronplateau)"),
+    ("patience", "N", "int", "bad iterations tolerated (reducelronplateau)"),
+    ("threshold", "T", "float", "what counts as better (reducelronplateau)"),
+    ("threshold_mode", "rel|abs", "text", "relative or absolute threshold (reducelronplateau)"),
+    ("cooldown", "N", "int", "iterations to wait after a cut (reducelronplateau)"),
+    ("min_lr", "LR", "float", "lr floor (reducelronplateau)"),
+)
+
+
+def _flag(keyword: str) -> str:
+    return "--" + keyword.lower().replace("_", "-")
+
+
+def _add_flags(p: argparse.ArgumentParser, table: tuple[tuple[str, str, str, str], ...]) -> None:
+    for keyword, metavar, kind, text in table:
+        if kind == "flag":
+            p.add_argument(
+                _flag(keyword), dest=keyword, action="store_true", default=None, help=text
+            )
+        else:
+            p.add_argument(_flag(keyword), dest=keyword, metavar=metavar, help=text)
+
+
 def _add_optimizer_options(p: argparse.ArgumentParser, *, default: str | None = "gd") -> None:
     from descentlab.optimizers import OPTIMIZERS
 
     p.add_argument(
         "--optimizer", default=default, metavar="NAME", help=f"one of: {', '.join(OPTIMIZERS)}"
     )
-    p.add_argument("--lr", metavar="LR", help="learning rate")
-    p.add_argument("--momentum", metavar="M", help="momentum (momentum, nesterov)")
-    p.add_argument("--alpha", metavar="A", help="smoothing constant (rmsprop)")
-    p.add_argument("--betas", metavar="B1,B2", help="moment decay rates (adam)")
+    _add_flags(p, OPTIMIZER_FLAGS)
+
+
+def _add_scheduler_options(p: argparse.ArgumentParser) -> None:
+    from descentlab.schedules import SCHEDULERS
+
     p.add_argument(
-        "--eps", metavar="E", help="term added to the denominator (adagrad, rmsprop, adam)"
+        "--scheduler", metavar="NAME", help=f"learning-rate schedule: {', '.join(SCHEDULERS)}"
     )
+    _add_flags(p, SCHEDULER_FLAGS)
+
+
+def _parse_flags(
+    args: argparse.Namespace, table: tuple[tuple[str, str, str, str], ...]
+) -> dict[str, Any]:
+    """The flags of ``table`` given on the command line, parsed (torch's keyword -> value)."""
+    given: dict[str, Any] = {}
+    for keyword, _, kind, _ in table:
+        text = getattr(args, keyword, None)
+        if text is None:
+            continue
+        flag = _flag(keyword)
+        if kind == "flag":
+            given[keyword] = True
+        elif kind == "float":
+            given[keyword] = _float(text, flag)
+        elif kind == "int":
+            given[keyword] = _int(text, flag, low=-(2**62), high=2**62)
+        elif kind == "ints":
+            given[keyword] = [_int(v, flag, low=-(2**62), high=2**62) for v in text.split(",")]
+        elif kind == "pair":
+            pair = _floats(text, flag)
+            if len(pair) != 2:
+                raise ConfigError(f"{flag} takes two numbers {_metavar(keyword)} (got {text!r})")
+            given[keyword] = tuple(pair)
+        else:
+            given[keyword] = text
+    return given
+
+
+def _metavar(keyword: str) -> str:
+    return next(m for k, m, _, _ in OPTIMIZER_FLAGS + SCHEDULER_FLAGS if k == keyword)
+
+
+def _scheduler(args: argparse.Namespace) -> Any:
+    """The scheduler named by ``--scheduler`` (None without it); its flags warn when unused."""
+    from descentlab.schedules import SCHEDULERS
+
+    given = _parse_flags(args, SCHEDULER_FLAGS)
+    name = getattr(args, "scheduler", None)
+    if name is None:
+        if given:
+            raise ConfigError(f"{_flag(next(iter(given)))} needs --scheduler NAME")
+        return None
+    if name not in SCHEDULERS:
+        raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    factory = SCHEDULERS[name]
+    accepted = inspect.signature(factory).parameters
+    unused = [k for k in given if k not in accepted]
+    if unused:
+        raise ConfigError(f"{_flag(unused[0])} does not apply to --scheduler {name}")
+    missing = [
+        k for k, v in accepted.items() if v.default is inspect.Parameter.empty and k not in given
+    ]
+    if missing:
+        raise ConfigError(f"--scheduler {name} needs {_flag(missing[0])}")
+    return factory(**given)
 
 
 def _add_stop_options(p: argparse.ArgumentParser) -> None:
@@ -262,35 +393,24 @@ def _bounds(text: str | None, objective: Any) -> Any:
 
 def _optimizer(args: argparse.Namespace, *, warn: Callable[[str], None]):
     """Build the optimizer named on the command line from its hyperparameter options."""
-    import inspect
-
     from descentlab.optimizers import OPTIMIZERS
 
     name = args.optimizer
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    given = _parse_flags(args, OPTIMIZER_FLAGS)
+    if given.pop("nesterov", False):
+        if name not in ("momentum", "nesterov"):
+            raise ConfigError(f"--nesterov applies to --optimizer momentum (got {name})")
+        name = "nesterov"
     factory = OPTIMIZERS[name]
     accepted = inspect.signature(factory).parameters
-    given: dict[str, Any] = {}
-    if args.lr is not None:
-        given["lr"] = _float(args.lr, "--lr")
-    if args.momentum is not None:
-        given["momentum"] = _float(args.momentum, "--momentum")
-    if args.alpha is not None:
-        given["alpha"] = _float(args.alpha, "--alpha")
-    if args.betas is not None:
-        betas = _floats(args.betas, "--betas")
-        if len(betas) != 2:
-            raise ConfigError(f"--betas takes two numbers B1,B2 (got {args.betas!r})")
-        given["betas"] = tuple(betas)
-    if args.eps is not None:
-        given["eps"] = _float(args.eps, "--eps")
     kwargs = {}
     for key, value in given.items():
         if key in accepted:
             kwargs[key] = value
         else:
-            warn(f"--{key} has no effect with --optimizer {name}")
+            warn(f"{_flag(key)} has no effect with --optimizer {name}")
     return factory(**kwargs)
 
 
@@ -539,7 +659,16 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 f"the limit is {MAX_TRACE_FLOATS:,}: lower --max-iter or the number of starts"
             )
     bounds = _bounds(args.bounds, objective)
-    result = minimize(objective, X0, optimizer, record=bool(args.trace), bounds=bounds, **stop)
+    scheduler = _scheduler(args)
+    result = minimize(
+        objective,
+        X0,
+        optimizer,
+        record=bool(args.trace),
+        bounds=bounds,
+        scheduler=scheduler,
+        **stop,
+    )
     found = group_minima(result)
 
     # The text table shows the first rows and the first diverged ones; --json shows them all.
@@ -558,6 +687,9 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                     "dim": objective.dim,
                 },
                 "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
+                "scheduler": None
+                if scheduler is None
+                else {"name": scheduler.name, **scheduler.parameters},
                 "runs": records,
                 "minima_found": iter(minima),
             }
@@ -567,7 +699,11 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     runs = {i: _run_record(result, X0, i, trace=bool(args.trace)) for i in shown}
 
     hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
-    out(f"{objective.name}: {optimizer.name}({hyper})")
+    if scheduler is None:
+        out(f"{objective.name}: {optimizer.name}({hyper})")
+    else:
+        sched = ", ".join(f"{k}={v}" for k, v in scheduler.parameters.items())
+        out(f"{objective.name}: {optimizer.name}({hyper}), {scheduler.name}({sched})")
     _print_run_table([runs[i] for i in range(min(result.k, _MAX_ROWS))], result.k, out)
     for i in diverged_rows[:_MAX_NOTES]:
         out(f"start {_fmt_vec(runs[i]['start'])} {runs[i]['message']}")
@@ -902,7 +1038,7 @@ def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         if len(at) != 1:
             raise ConfigError(f"--at takes one number for scene {name!r} (got {args.at!r})")
         give("x0" if "x0" in accepted else "at", at[0], "--at")
-    hyper = ("lr", "momentum", "alpha", "betas", "eps")
+    hyper = [keyword for keyword, _, _, _ in OPTIMIZER_FLAGS]
     if args.optimizer is not None or any(getattr(args, o) is not None for o in hyper):
         if args.optimizer is None:
             args.optimizer = "gd"
@@ -1003,23 +1139,11 @@ def _compare_hyperparameters(
     args: argparse.Namespace, names: list[str] | None
 ) -> dict[str, dict[str, Any]]:
     """``--momentum`` and friends, given to every compared optimizer that takes them."""
-    import inspect
-
     from descentlab.comparison import DEFAULT_OPTIMIZERS
     from descentlab.optimizers import OPTIMIZERS
 
-    given: dict[str, Any] = {}
-    if args.momentum is not None:
-        given["momentum"] = _float(args.momentum, "--momentum")
-    if args.alpha is not None:
-        given["alpha"] = _float(args.alpha, "--alpha")
-    if args.betas is not None:
-        betas = _floats(args.betas, "--betas")
-        if len(betas) != 2:
-            raise ConfigError(f"--betas takes two numbers B1,B2 (got {args.betas!r})")
-        given["betas"] = tuple(betas)
-    if args.eps is not None:
-        given["eps"] = _float(args.eps, "--eps")
+    given = _parse_flags(args, OPTIMIZER_FLAGS)
+    given.pop("lr", None)  # compare sweeps the lr (--lr-grid)
     out: dict[str, dict[str, Any]] = {}
     for name in names if names is not None else DEFAULT_OPTIMIZERS:
         if name not in OPTIMIZERS:
@@ -1030,7 +1154,7 @@ def _compare_hyperparameters(
             out[name] = mine
     for key in given:
         if not any(key in settings for settings in out.values()):
-            raise ConfigError(f"--{key} applies to none of the compared optimizers")
+            raise ConfigError(f"{_flag(key)} applies to none of the compared optimizers")
     return out
 
 
@@ -1078,6 +1202,7 @@ def build_parser() -> _Parser:
     p.add_argument("--domain", metavar="LO,HI", help="box for random starts (formulas: -2,2)")
     _add_target_options(p)
     _add_optimizer_options(p)
+    _add_scheduler_options(p)
     _add_stop_options(p)
     _add_bounds_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -1169,10 +1294,7 @@ def build_parser() -> _Parser:
     p.add_argument(
         "--success-tol", metavar="T", help="success: |f - f*| <= T, not diverged (default 1e-4)"
     )
-    p.add_argument("--momentum", metavar="M", help="momentum (momentum, nesterov)")
-    p.add_argument("--alpha", metavar="A", help="smoothing constant (rmsprop)")
-    p.add_argument("--betas", metavar="B1,B2", help="moment decay rates (adam)")
-    p.add_argument("--eps", metavar="E", help="term added to the denominator")
+    _add_flags(p, tuple(flag for flag in OPTIMIZER_FLAGS if flag[0] not in ("lr", "nesterov")))
     p.add_argument(
         "--dim", metavar="N", help=f"dimension of an n-dimensional function (<= {MAX_DIM:,})"
     )

@@ -129,6 +129,17 @@ def _rate(kwargs: dict[str, Any], lr: float, k: int) -> Array:
     return np.full(k, lr) if rate is None else np.broadcast_to(rate, (k,)).astype(float)
 
 
+def _hessian(objective: Any, X: Array) -> Array:
+    """``objective.hessian(X)`` when it has one, else central differences of its gradient
+    (:func:`descentlab.derivatives.finite.hessian`, step ``eps^(1/3) max(1, |x_j|)``)."""
+    exact = getattr(objective, "hessian", None)
+    if callable(exact):
+        return np.asarray(exact(X), dtype=np.float64)
+    from descentlab.derivatives.finite import hessian
+
+    return hessian(objective.grad, X)
+
+
 def _objective(kwargs: dict[str, Any], name: str) -> Any:
     objective = kwargs.get("objective")
     if objective is None:
@@ -345,9 +356,9 @@ def newton(lr: float = 1.0, damping: float | None = None) -> Optimizer:
         damping: None (plain) or the floor ``delta`` > 0 on the eigenvalues' magnitudes.
 
     Returns:
-        The optimizer. It needs ``objective.hessian`` (exact for formulas, finite differences
-        of the gradient for Python functions), which :func:`~descentlab.descent.minimize`
-        passes along.
+        The optimizer. It uses ``objective.hessian`` (exact for formulas, finite differences
+        of the gradient for Python functions), or central differences of ``objective.grad``
+        for objectives without one; :func:`~descentlab.descent.minimize` passes the objective.
 
     Raises:
         ConfigError: If ``lr`` or ``damping`` is out of range.
@@ -373,9 +384,7 @@ def newton(lr: float = 1.0, damping: float | None = None) -> Optimizer:
         G: Array, state: NewtonState, X: Array, /, **kwargs: Any
     ) -> tuple[Array, NewtonState]:
         objective = _objective(kwargs, "newton")
-        if not callable(getattr(objective, "hessian", None)):
-            raise ConfigError(f"newton needs objective.hessian (got {type(objective).__name__})")
-        lam, Q = np.linalg.eigh(objective.hessian(X))
+        lam, Q = np.linalg.eigh(_hessian(objective, X))
         scale = lam if delta is None else np.maximum(np.abs(lam), delta)
         coef = np.einsum("kji,kj->ki", Q, G) / scale
         step = -_rate(kwargs, lr, G.shape[0])[:, None] * np.einsum("kij,kj->ki", Q, coef)
