@@ -596,7 +596,9 @@ def _run_block(
         # A step that is not taken (the line search found no decrease) or changes nothing (on
         # its own: a step that bounds clip away is a row pressing on a wall, not a stall).
         failed = getattr(run.state, "failed", None)
-        still = (Xn == run.X).all(axis=1) & (not opt.pauses)
+        still = (Xn == run.X).all(axis=1)
+        if opt.pauses:  # a zero step is a pause (Rprop), unless the gradient itself is zero
+            still &= (run.G == 0).all(axis=1)
         if box is not None:
             Xn = box.project(Xn)
         if failed is not None:

@@ -141,6 +141,11 @@ def _hessian(objective: Any, X: Array) -> Array:
 
 
 def _objective(kwargs: dict[str, Any], name: str) -> Any:
+    if kwargs.get("project") is not None:
+        raise ConfigError(
+            f"{name} does not support bounds (its curvature model and line search assume no "
+            "box); use a first-order rule or linesearch"
+        )
     objective = kwargs.get("objective")
     if objective is None:
         raise ConfigError(f"{name} needs the objective (minimize passes it; got None)")
