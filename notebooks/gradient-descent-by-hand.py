@@ -750,6 +750,61 @@ show(comparison.figure(), "compare")
 #   starts, and `descentlab compare --catalogue` does it for every function of the catalogue.
 
 # %% [markdown]
+# ### A learning-rate schedule
+#
+# The learning rate need not stay fixed. A **schedule** changes it at every step, as
+# `torch.optim.lr_scheduler` does: `cosineannealinglr` lowers it along a half cosine from $\eta$ to
+# $\eta_{\min}$ in $T_{\max}$ steps,
+#
+# $$
+# \eta_t = \eta_{\min} + (\eta - \eta_{\min})\,\frac{1 + \cos(\pi t / T_{\max})}{2},
+# $$
+#
+# so RMSProp, which jittered at the scale of $\eta$ in the race, takes long steps early and
+# settles at the end. The lr actually used at each iteration is kept in `trajectory.lrs`.
+
+# %%
+fixed = dl.minimize(rosenbrock, [-1.2, 1.0], dl.rmsprop(lr=0.05), max_iter=2000, grad_tol=0)
+cosine = dl.minimize(
+    rosenbrock,
+    [-1.2, 1.0],
+    dl.rmsprop(lr=0.05),
+    max_iter=2000,
+    grad_tol=0,
+    scheduler=dl.cosineannealinglr(T_max=2000, eta_min=1e-6),
+    record=True,
+)
+lrs = cosine.trajectory.lrs[1:, 0]
+print(
+    f"lr at iterations 1, 500, 1000, 2000: {lrs[0]:.4f} {lrs[499]:.4f} {lrs[999]:.4f} {lrs[-1]:.2e}"
+)
+print(f"RMSProp, fixed lr 0.05:   f = {fixed.fun[0]:.2e} after 2,000 iterations")
+print(f"RMSProp, cosine schedule: f = {cosine.fun[0]:.2e} after 2,000 iterations")
+
+# %% [markdown]
+# ### Newton's method on an ill-conditioned quadratic
+#
+# Gradient descent's trouble is curvature that differs by direction. On
+# $f(x, y) = x^2 + 100\,y^2$ the curvature is 2 along $x$ and 200 along $y$: $\eta$ must stay below
+# $2/200$, and then the $x$ direction crawls. **Newton's method** divides by the curvature itself,
+# the Hessian $H$ (computed exactly here, by differentiating the formula twice),
+#
+# $$
+# x_t = x_{t-1} - H^{-1} g_t ,
+# $$
+#
+# and on a quadratic lands on the minimum in one step. Where $H$ is not positive definite (near a
+# maximum or saddle) the plain step can go uphill; `newton(damping=...)` replaces each eigenvalue
+# $\lambda$ of $H$ by $\max(|\lambda|, \delta)$ so that every step goes downhill.
+
+# %%
+bowl = dl.Objective.from_formula("x^2 + 100 y^2")
+by_gd = dl.minimize(bowl, [10.0, 1.0], dl.gd(lr=0.0099), max_iter=100_000, grad_tol=1e-8)
+by_newton = dl.minimize(bowl, [10.0, 1.0], dl.newton(), grad_tol=1e-8)
+print(f"gradient descent: {by_gd.nit[0]:,} iterations to |grad| < 1e-8")
+print(f"Newton:           {by_newton.nit[0]:,} iteration(s), x = {by_newton.x[0].round(12)}")
+
+# %% [markdown]
 # ## 7. Your own function
 #
 # Two ways to bring your own function. As **a formula string**, with descentlab's syntax

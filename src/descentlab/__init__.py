@@ -37,19 +37,37 @@ from descentlab.objective import Objective as Objective
 from descentlab.objective import as_objective as as_objective
 from descentlab.optimizers import OPTIMIZERS as OPTIMIZERS
 from descentlab.optimizers import Optimizer as Optimizer
+from descentlab.optimizers import adadelta as adadelta
 from descentlab.optimizers import adagrad as adagrad
 from descentlab.optimizers import adam as adam
+from descentlab.optimizers import adamax as adamax
+from descentlab.optimizers import adamw as adamw
+from descentlab.optimizers import asgd as asgd
+from descentlab.optimizers import bfgs as bfgs
 from descentlab.optimizers import gd as gd
+from descentlab.optimizers import lbfgs as lbfgs
 from descentlab.optimizers import linesearch as linesearch
 from descentlab.optimizers import momentum as momentum
+from descentlab.optimizers import nadam as nadam
 from descentlab.optimizers import nesterov as nesterov
+from descentlab.optimizers import newton as newton
+from descentlab.optimizers import radam as radam
 from descentlab.optimizers import rmsprop as rmsprop
+from descentlab.optimizers import rprop as rprop
 from descentlab.problems import PROBLEMS as PROBLEMS
 from descentlab.problems import Problem as Problem
 from descentlab.result import Result as Result
 from descentlab.result import Stationary as Stationary
 from descentlab.result import Status as Status
 from descentlab.result import Trajectory as Trajectory
+from descentlab.schedules import SCHEDULERS as SCHEDULERS
+from descentlab.schedules import cosineannealinglr as cosineannealinglr
+from descentlab.schedules import exponentiallr as exponentiallr
+from descentlab.schedules import linearlr as linearlr
+from descentlab.schedules import multisteplr as multisteplr
+from descentlab.schedules import onecyclelr as onecyclelr
+from descentlab.schedules import reducelronplateau as reducelronplateau
+from descentlab.schedules import steplr as steplr
 from descentlab.training import FitResult as FitResult
 from descentlab.training import fit as fit
 
@@ -58,6 +76,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPTIMIZERS",
     "PROBLEMS",
+    "SCHEDULERS",
     "ConfigError",
     "DescentlabError",
     "DescentlabWarning",
@@ -73,26 +92,43 @@ __all__ = [
     "Status",
     "Trajectory",
     "__version__",
+    "adadelta",
     "adagrad",
     "adam",
+    "adamax",
+    "adamw",
     "as_objective",
+    "asgd",
+    "bfgs",
     "check_grad",
     "compare",
+    "cosineannealinglr",
     "diff",
     "error_sweep",
     "evaluate",
     "explore",
+    "exponentiallr",
     "fit",
     "gd",
     "gradient",
     "grid_starts",
     "group_minima",
+    "lbfgs",
+    "linearlr",
     "linesearch",
     "minimize",
     "momentum",
+    "multisteplr",
+    "nadam",
     "nesterov",
+    "newton",
+    "onecyclelr",
     "parse",
+    "radam",
     "random_starts",
+    "reducelronplateau",
     "rmsprop",
+    "rprop",
+    "steplr",
     "to_latex",
 ]
