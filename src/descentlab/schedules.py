@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from descentlab import checks
 from descentlab.errors import ConfigError
 
 __all__ = [
@@ -88,50 +89,9 @@ class PlateauState(NamedTuple):
     cooldown: NDArray[np.int64]
 
 
-# ---------------------------------------------------------------------------------------------
-# Validation (each check raises ConfigError quoting the value).
-
-
-def _real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
-def _check_int(name: str, value: object, *, lo: int) -> int:
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= lo
-    if not ok:
-        raise ConfigError(f"{name} must be an int >= {lo} (got {value!r})")
-    return int(value)  # type: ignore[arg-type]
-
-
-def _check_factor(name: str, value: object, *, lo: float, hi: float, lo_open: bool) -> float:
-    ok = _real(value) and (lo < value if lo_open else lo <= value) and value <= hi  # type: ignore[operator]
-    if not ok:
-        left = "(" if lo_open else "["
-        raise ConfigError(f"{name} must be in {left}{lo:g}, {hi:g}] (got {value!r})")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _check_positive(name: str, value: object) -> float:
-    if not _real(value) or not (math.isfinite(value) and value > 0):  # type: ignore[arg-type,operator]
-        raise ConfigError(f"{name} must be > 0 and finite (got {value!r})")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _check_nonnegative(name: str, value: object) -> float:
-    if not _real(value) or not (math.isfinite(value) and value >= 0):  # type: ignore[arg-type,operator]
-        raise ConfigError(f"{name} must be >= 0 and finite (got {value!r})")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices or not isinstance(value, str):
-        raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
-    return value
-
-
 def _check_table_args(max_iter: int, lr: float) -> None:
-    _check_int("max_iter", max_iter, lo=0)
-    _check_positive("lr", lr)
+    checks.integer("max_iter", max_iter, lo=0)
+    checks.positive("lr", lr)
 
 
 def _recursive(get_lr: Callable[[int, float, float], float], first: float) -> TableFn:
@@ -184,8 +144,8 @@ def steplr(step_size: int, gamma: float = 0.1) -> Scheduler:
         >>> steplr(3).table(7, 1.0).tolist()
         [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.010000000000000002]
     """
-    size = _check_int("step_size", step_size, lo=1)
-    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+    size = checks.integer("step_size", step_size, lo=1)
+    g = checks.in_range("gamma", gamma, 0, 1, lo_open=True)
 
     def get_lr(e: int, lr: float, base: float) -> float:
         return lr * g if e % size == 0 else lr
@@ -223,8 +183,8 @@ def multisteplr(milestones: Sequence[int], gamma: float = 0.1) -> Scheduler:
         raise ConfigError(f"milestones must be a list of ints >= 1 (got {milestones!r})")
     if not milestones:
         raise ConfigError("milestones must not be empty (got [])")
-    stones = [_check_int("a milestone", m, lo=1) for m in milestones]
-    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+    stones = [checks.integer("a milestone", m, lo=1) for m in milestones]
+    g = checks.in_range("gamma", gamma, 0, 1, lo_open=True)
     counts: dict[int, int] = {}
     for m in stones:
         counts[m] = counts.get(m, 0) + 1
@@ -257,7 +217,7 @@ def exponentiallr(gamma: float) -> Scheduler:
         >>> exponentiallr(0.5).table(4, 1.0).tolist()
         [1.0, 0.5, 0.25, 0.125]
     """
-    g = _check_factor("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+    g = checks.in_range("gamma", gamma, 0, 1, lo_open=True)
     return Scheduler("exponentiallr", {"gamma": g}, _recursive(lambda e, lr, base: lr * g, 1.0))
 
 
@@ -292,8 +252,8 @@ def cosineannealinglr(T_max: int, eta_min: float = 0.0) -> Scheduler:  # noqa: N
         >>> [round(v, 12) for v in cosineannealinglr(2).table(5, 1.0).tolist()]
         [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    T = _check_int("T_max", T_max, lo=1)
-    low = _check_nonnegative("eta_min", eta_min)
+    T = checks.integer("T_max", T_max, lo=1)
+    low = checks.non_negative("eta_min", eta_min)
 
     def get_lr(e: int, cur: float, base: float) -> float:
         if (e - 1 - T) % (2 * T) == 0:
@@ -335,9 +295,9 @@ def linearlr(
         >>> linearlr(0.5, total_iters=2).table(4, 0.2).tolist()
         [0.1, 0.15000000000000002, 0.2, 0.2]
     """
-    s = _check_factor("start_factor", start_factor, lo=0.0, hi=1.0, lo_open=True)
-    f = _check_factor("end_factor", end_factor, lo=0.0, hi=1.0, lo_open=False)
-    n = _check_int("total_iters", total_iters, lo=1)
+    s = checks.in_range("start_factor", start_factor, 0, 1, lo_open=True)
+    f = checks.in_range("end_factor", end_factor, 0, 1)
+    n = checks.integer("total_iters", total_iters, lo=1)
 
     def get_lr(e: int, lr: float, base: float) -> float:
         if e > n:
@@ -392,15 +352,15 @@ def onecyclelr(
         >>> [round(v, 6) for v in onecyclelr(1.0, anneal_strategy="linear").table(5, 0.01).tolist()]
         [0.04, 0.857143, 0.57143, 0.285717, 4e-06]
     """
-    peak = _check_positive("max_lr", max_lr)
-    total = None if total_steps is None else _check_int("total_steps", total_steps, lo=2)
+    peak = checks.positive("max_lr", max_lr)
+    total = None if total_steps is None else checks.integer("total_steps", total_steps, lo=2)
     pct = pct_start
-    if not _real(pct) or not 0 < pct < 1:
+    if not checks.is_real(pct) or not 0 < pct < 1:
         raise ConfigError(f"pct_start must be in (0, 1) (got {pct_start!r})")
     pct = float(pct)
-    strategy = _check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
-    div = _check_positive("div_factor", div_factor)
-    final_div = _check_positive("final_div_factor", final_div_factor)
+    strategy = checks.choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+    div = checks.positive("div_factor", div_factor)
+    final_div = checks.positive("final_div_factor", final_div_factor)
     if not isinstance(three_phase, bool):
         raise ConfigError(f"three_phase must be True or False (got {three_phase!r})")
     if cycle_momentum is not False:
@@ -512,21 +472,21 @@ def reducelronplateau(
         >>> [float(sched.step(state, np.array([f]))[0][0]) for f in (3.0,)]
         [1.0]
     """
-    m = _check_choice("mode", mode, ("min", "max"))
+    m = checks.choice("mode", mode, ("min", "max"))
     fac = factor
-    if not _real(fac) or not 0 < fac < 1:
+    if not checks.is_real(fac) or not 0 < fac < 1:
         raise ConfigError(f"factor must be in (0, 1) (got {factor!r})")
     fac = float(fac)
-    wait = _check_int("patience", patience, lo=0)
-    thr = _check_nonnegative("threshold", threshold)
-    tmode = _check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
-    cool = _check_int("cooldown", cooldown, lo=0)
-    floor = _check_nonnegative("min_lr", min_lr)
-    tiny = _check_nonnegative("eps", eps)
+    wait = checks.integer("patience", patience, lo=0)
+    thr = checks.non_negative("threshold", threshold)
+    tmode = checks.choice("threshold_mode", threshold_mode, ("rel", "abs"))
+    cool = checks.integer("cooldown", cooldown, lo=0)
+    floor = checks.non_negative("min_lr", min_lr)
+    tiny = checks.non_negative("eps", eps)
     worst = math.inf if m == "min" else -math.inf
 
     def init(k: int, lr: float) -> PlateauState:
-        _check_positive("lr", lr)
+        checks.positive("lr", lr)
         return PlateauState(
             lr=np.full(k, float(lr)),
             best=np.full(k, worst),

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from descentlab import checks
 from descentlab.errors import ConfigError
 
 if TYPE_CHECKING:  # optimizers imports this module to list these rules in OPTIMIZERS
@@ -105,16 +106,6 @@ class LBFGSState(NamedTuple):
 
 # ---------------------------------------------------------------------------------------------
 # Validation.
-
-
-def _real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
-def _check_lr(lr: object) -> float:
-    if not _real(lr) or not (math.isfinite(lr) and lr > 0):  # type: ignore[arg-type,operator]
-        raise ConfigError(f"lr must be > 0 and finite (got {lr!r})")
-    return float(lr)  # type: ignore[arg-type]
 
 
 def _optimizer(*fields: Any) -> Optimizer:
@@ -377,10 +368,8 @@ def newton(lr: float = 1.0, damping: float | None = None) -> Optimizer:
         >>> newton(damping=1e-3).hyperparameters
         {'lr': 1.0, 'damping': 0.001}
     """
-    lr = _check_lr(lr)
-    if damping is not None and (not _real(damping) or not (math.isfinite(damping) and damping > 0)):
-        raise ConfigError(f"damping must be None or > 0 and finite (got {damping!r})")
-    delta = None if damping is None else float(damping)
+    lr = checks.positive("lr", lr)
+    delta = None if damping is None else checks.positive("damping", damping)
 
     def init(X: Array) -> NewtonState:
         return NewtonState(np.full(X.shape, np.nan))
@@ -435,7 +424,7 @@ def bfgs(lr: float = 1.0) -> Optimizer:
         >>> bfgs().hyperparameters
         {'lr': 1.0}
     """
-    lr = _check_lr(lr)
+    lr = checks.positive("lr", lr)
 
     def init(X: Array) -> BFGSState:
         k, n = X.shape
@@ -523,12 +512,8 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
         >>> lbfgs(history_size=5).hyperparameters
         {'lr': 1.0, 'history_size': 5}
     """
-    lr = _check_lr(lr)
-    if not isinstance(history_size, int | np.integer) or isinstance(history_size, bool):
-        raise ConfigError(f"history_size must be an int >= 1 (got {history_size!r})")
-    if history_size < 1:
-        raise ConfigError(f"history_size must be an int >= 1 (got {history_size!r})")
-    m = int(history_size)
+    lr = checks.positive("lr", lr)
+    m = checks.integer("history_size", history_size, lo=1)
 
     def init(X: Array) -> LBFGSState:
         k, n = X.shape
