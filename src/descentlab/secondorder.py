@@ -323,6 +323,27 @@ def _search_rows(
     return t, nfev
 
 
+def _quasi_newton_step(
+    objective: Any,
+    X: Array,
+    G: Array,
+    D: Array,
+    later: NDArray[np.bool_],
+    rate: Array,
+    kwargs: dict[str, Any],
+) -> tuple[Array, Array, NDArray[np.int64]]:
+    """The step ``t D`` with ``t`` from the strong Wolfe search of every row that has a descent
+    direction (others stay put), first trial ``rate`` (``min(1, 1/|g|_1) rate`` on a row's first
+    step, as torch's L-BFGS). Returns the step, ``t`` and the evaluations per row."""
+    F = kwargs.get("value")
+    if F is None:
+        F = objective.value(X)
+    t0 = np.where(later, rate, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * rate)
+    descent = np.einsum("ki,ki->k", G, D) < 0
+    t, nfev = _search_rows(objective.value_and_grad, X, F, G, D, t0, descent)
+    return t[:, None] * D, t, nfev
+
+
 # ---------------------------------------------------------------------------------------------
 # Newton.
 
@@ -439,9 +460,6 @@ def bfgs(lr: float = 1.0) -> Optimizer:
 
     def update(G: Array, state: BFGSState, X: Array, /, **kwargs: Any) -> tuple[Array, BFGSState]:
         objective = _objective(kwargs, "bfgs")
-        F = kwargs.get("value")
-        if F is None:
-            F = objective.value(X)
         H = state.H.copy()
         later = state.n_iter > 0
         if later.any():
@@ -464,11 +482,9 @@ def bfgs(lr: float = 1.0) -> Optimizer:
             )
             H[rows] = Hr
         D = -np.einsum("kij,kj->ki", H, G)
-        rate = _rate(kwargs, lr, G.shape[0])
-        t0 = np.where(later, rate, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * rate)
-        descent = np.einsum("ki,ki->k", G, D) < 0
-        t, nfev = _search_rows(objective.value_and_grad, X, F, G, D, t0, descent)
-        step = t[:, None] * D
+        step, t, nfev = _quasi_newton_step(
+            objective, X, G, D, later, _rate(kwargs, lr, X.shape[0]), kwargs
+        )
         return step, BFGSState(H, G.copy(), step, t, state.n_iter + 1, nfev)
 
     return _optimizer(init, update, "bfgs", {"lr": lr})
@@ -532,9 +548,6 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
 
     def update(G: Array, state: LBFGSState, X: Array, /, **kwargs: Any) -> tuple[Array, LBFGSState]:
         objective = _objective(kwargs, "lbfgs")
-        F = kwargs.get("value")
-        if F is None:
-            F = objective.value(X)
         k, n = X.shape
         dirs, stps, ro = state.dirs.copy(), state.stps.copy(), state.ro.copy()
         count, H_diag = state.count.copy(), state.H_diag.copy()
@@ -563,10 +576,7 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
                 r = r + (al[j] - be) * stps[i, j]
             D[i] = r
         rate = _rate(kwargs, lr, k)
-        t0 = np.where(state.n_iter > 0, rate, np.minimum(1.0, 1.0 / np.abs(G).sum(axis=1)) * rate)
-        descent = np.einsum("ki,ki->k", G, D) < 0
-        t, nfev = _search_rows(objective.value_and_grad, X, F, G, D, t0, descent)
-        step = t[:, None] * D
+        step, t, nfev = _quasi_newton_step(objective, X, G, D, state.n_iter > 0, rate, kwargs)
         new = LBFGSState(dirs, stps, ro, count, H_diag, G.copy(), step, t, state.n_iter + 1, nfev)
         return step, new
 
