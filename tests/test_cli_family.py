@@ -137,3 +137,11 @@ def test_help_lists_every_flag_and_name(capsys) -> None:
         assert "--" + keyword.lower().replace("_", "-") in text
     for name in list(OPTIMIZERS) + list(SCHEDULERS):
         assert name in text
+
+
+def test_functions_listing_names_every_optimizer_and_schedule(capsys) -> None:
+    code, out, _ = run_cli(capsys, "functions")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[-2] == "optimizers (--optimizer): " + ", ".join(OPTIMIZERS)
+    assert lines[-1] == "schedules (--scheduler): " + ", ".join(SCHEDULERS)

@@ -840,6 +840,12 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         glob = [m for m in p.minima if m.kind == "global"]
         best = f"min f = {_fmt(glob[0].f)}" if glob else "no minimum"
         out(f"{p.name:<{width}}  {p.dim}D  {best:<22}  {p.tree}")  # derivative's printer
+    from descentlab.optimizers import OPTIMIZERS
+    from descentlab.schedules import SCHEDULERS
+
+    out("")
+    out(f"optimizers (--optimizer): {', '.join(OPTIMIZERS)}")
+    out(f"schedules (--scheduler): {', '.join(SCHEDULERS)}")
     return 0
 
 
