@@ -16,6 +16,7 @@ from descentlab.objective import Objective
 from descentlab.optimizers import OPTIMIZERS, adam, gd, linesearch, rprop
 from descentlab.problems import PROBLEMS
 from descentlab.result import Status
+from descentlab.secondorder import SECOND_ORDER  # no box: their models assume none
 
 
 class Shifted:
@@ -137,9 +138,6 @@ def test_callback_answer_np_true_stops() -> None:
 
 
 # --- 3. bounds and domains -------------------------------------------------------------------
-
-
-SECOND_ORDER = ("newton", "bfgs", "lbfgs")  # no box: their models assume none
 
 
 @pytest.mark.parametrize("name", sorted(set(OPTIMIZERS) - {"rprop", *SECOND_ORDER}))

@@ -15,6 +15,7 @@ from descentlab.errors import ConfigError
 from descentlab.models import linear, logistic
 from descentlab.optimizers import OPTIMIZERS
 from descentlab.result import Status
+from descentlab.secondorder import SECOND_ORDER
 from descentlab.training import fit
 
 
@@ -99,7 +100,7 @@ def test_minibatch_runs_are_reproducible_from_the_seed():
     )
 
 
-@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n not in SECOND_ORDER])
 @pytest.mark.parametrize("rows", [None, "all", "more"])
 def test_batch_size_of_all_rows_equals_full_batch_bit_for_bit(name, rows):
     ds = dsets.load("iris")
@@ -227,3 +228,9 @@ def test_bad_settings_raise(kwargs, match):
     kwargs = {"model": "linear", "data": "line", **kwargs}
     with pytest.raises(ConfigError, match=match):
         fit(kwargs.pop("model"), kwargs.pop("data"), **kwargs)
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_order_rules_are_refused_with_a_reason(name):
+    with pytest.raises(ConfigError, match=f"fit does not train with {name}"):
+        fit("logistic", dsets.load("iris"), OPTIMIZERS[name](), epochs=1)

@@ -35,7 +35,19 @@ from descentlab.errors import ConfigError
 if TYPE_CHECKING:  # optimizers imports this module to list these rules in OPTIMIZERS
     from descentlab.optimizers import Optimizer
 
-__all__ = ["BFGSState", "LBFGSState", "NewtonState", "bfgs", "lbfgs", "newton", "strong_wolfe"]
+__all__ = [
+    "SECOND_ORDER",
+    "BFGSState",
+    "LBFGSState",
+    "NewtonState",
+    "bfgs",
+    "lbfgs",
+    "newton",
+    "strong_wolfe",
+]
+
+SECOND_ORDER = ("newton", "bfgs", "lbfgs")
+"""The rules of this module: they need the objective itself, not only a gradient."""
 
 Array = NDArray[np.float64]
 ValueAndGrad = Callable[[Array], tuple[Array, Array]]

@@ -48,6 +48,7 @@ from descentlab.errors import ConfigError
 from descentlab.models import MODELS, Model
 from descentlab.optimizers import Optimizer, gd
 from descentlab.result import Status, StopRule
+from descentlab.secondorder import SECOND_ORDER
 
 __all__ = ["MAX_EPOCHS", "MAX_SEEDS", "FitResult", "History", "fit"]
 
@@ -262,6 +263,11 @@ def fit(
     optimizer = gd(lr=0.1) if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise ConfigError(f"optimizer must be an Optimizer (got {optimizer!r})")
+    if optimizer.name in SECOND_ORDER:
+        raise ConfigError(
+            f"fit does not train with {optimizer.name}: it needs the whole objective (its "
+            "Hessian or a line search on it), not minibatch gradients; use minimize"
+        )
     epochs = integer("epochs", epochs, lo=1, hi=MAX_EPOCHS)
     seed_list = _check_seeds(seeds)
     stop = StopRule(
