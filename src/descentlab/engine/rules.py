@@ -113,6 +113,23 @@ def _grad(g, x, sign, wd):
 
 
 @njit(**_JIT)
+def _first_step_weights(T, w, v):
+    """Per row, the weight of the gradient in SGD's buffer: 1 on a row's first step (torch's
+    buffer starts as the undamped gradient; ``v`` is zeroed there) and ``w = 1 - dampening``
+    after. Keeps the branch out of the vectorized loop."""
+    n, B = v.shape
+    wb = np.empty(B)
+    for b in range(B):
+        if T[b] == 1:
+            wb[b] = 1.0
+            for i in range(n):
+                v[i, b] = 0.0
+        else:
+            wb[b] = w
+    return wb
+
+
+@njit(**_JIT)
 def _gd(G, S, T, H, lr, out, X):
     """Gradient descent: ``out = g * (-lr)``. ``H = [weight_decay, sign]`` (sign -1: maximize)."""
     n, B = G.shape
@@ -125,7 +142,7 @@ def _gd(G, S, T, H, lr, out, X):
 
 @njit(**_JIT)
 def _momentum(G, S, T, H, lr, out, X):
-    """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = g`` at t = 1),
+    """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = 0 * mu + g`` at t = 1),
     ``out = v * (-lr)``. ``S[0]`` = v; ``H = [mu, dampening, weight_decay, sign]``."""
     n, B = G.shape
     mu = H[0]
@@ -133,10 +150,11 @@ def _momentum(G, S, T, H, lr, out, X):
     wd = H[2]
     sign = H[3]
     v = S[0]
+    wb = _first_step_weights(T, w, v)
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            vi = g if T[b] == 1 else v[i, b] * mu + g * w
+            vi = v[i, b] * mu + g * wb[b]
             v[i, b] = vi
             out[i, b] = vi * -lr[b]
 
@@ -153,10 +171,11 @@ def _nesterov(G, S, T, H, lr, out, X):
     wd = H[2]
     sign = H[3]
     v = S[0]
+    wb = _first_step_weights(T, w, v)
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            vi = g if T[b] == 1 else v[i, b] * mu + g * w
+            vi = v[i, b] * mu + g * wb[b]
             v[i, b] = vi
             out[i, b] = (g + vi * mu) * -lr[b]
 
@@ -178,10 +197,13 @@ def _adagrad(G, S, T, H, lr, out, X):
     clr = np.empty(B)
     for b in range(B):
         clr[b] = -(lr[b] / (1.0 + (T[b] - 1) * decay))
+        if T[b] == 1:  # torch's sum starts at initial_accumulator_value
+            for i in range(n):
+                s[i, b] = s0
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            si = (s0 if T[b] == 1 else s[i, b]) + g * g
+            si = s[i, b] + g * g
             s[i, b] = si
             out[i, b] = (g / (np.sqrt(si) + eps)) * clr[b]
 
@@ -268,6 +290,17 @@ def _adam(G, S, T, H, lr, out, X):
     m = S[0]
     v = S[1]
     vmax = S[2]
+    if not ams and wd == 0.0 and sign == 1.0:  # plain Adam: a loop without branches vectorizes
+        for i in range(n):
+            for b in range(B):
+                g = G[i, b]
+                mi = m[i, b]
+                mi = (g - mi) * w1 + mi
+                m[i, b] = mi
+                vi = g * w2 * g + v[i, b] * beta2
+                v[i, b] = vi
+                out[i, b] = mi / (np.sqrt(vi) / root_bc2[b] + eps) * neg_step[b]
+        return
     for i in range(n):
         for b in range(B):
             x = X[i, b]
