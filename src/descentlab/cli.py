@@ -843,7 +843,6 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from descentlab.optimizers import OPTIMIZERS
     from descentlab.schedules import SCHEDULERS
 
-    out("")
     out(f"optimizers (--optimizer): {', '.join(OPTIMIZERS)}")
     out(f"schedules (--scheduler): {', '.join(SCHEDULERS)}")
     return 0
