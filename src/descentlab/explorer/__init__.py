@@ -57,11 +57,9 @@ _TEMPLATES = ("page.html", "style.css", "core.js", "ui.js")
 
 def _defaults(factory: Any) -> dict[str, Any]:
     """An optimizer factory's keyword defaults (tuples as lists, for JSON)."""
-    out = {}
-    for name, param in inspect.signature(factory).parameters.items():
-        value = param.default
-        out[name] = list(value) if isinstance(value, tuple) else value
-    return out
+    # the settings the factory reports (options at their defaults, such as weight_decay, are
+    # left out: the page mirrors the seven rules without them)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in factory().hyperparameters.items()}
 
 
 def _stop_defaults() -> dict[str, Any]:
