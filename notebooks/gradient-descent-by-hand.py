@@ -439,8 +439,9 @@ ax.legend(loc="lower left", fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Sweeping the learning rate finely shows the edge sharply: after 50 steps, $f$ is tiny everywhere
-# below $2/L$, and explodes above it.
+# Sweeping the learning rate finely shows all three regimes after 50 steps: far below $1/L$ the
+# descent is merely slow ($f$ is still about $2 \cdot 0.98^{100} \approx 0.27$ at $\eta = 0.005$),
+# near $1/L$ it is at the minimum to machine precision, and past $2/L$ it explodes.
 
 # %%
 from descentlab.animate import lr_sweep

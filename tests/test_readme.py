@@ -27,6 +27,11 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert "pytest" in commands[1]
 
 
+def test_quick_start_works_with_any_supported_python3() -> None:
+    for command in quick_start_commands():
+        assert command.startswith("python3 -m venv .venv && "), command  # not python3.11
+
+
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = quick_start_commands()[1]
