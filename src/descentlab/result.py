@@ -160,7 +160,7 @@ class StopRule:
             >>> StopRule(grad_tol=1e-8, x_tol=1e-6).stationary_tol
             0.001
         """
-        return max(self.grad_tol, self.x_tol**0.5)
+        return float(max(self.grad_tol, self.x_tol**0.5))
 
 
 @dataclass(frozen=True)
