@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from descentlab.expr.evaluate import Program, evaluate, to_function
+from descentlab.engine.program import lower
+from descentlab.expr.evaluate import evaluate, to_function
 from descentlab.expr.parser import parse
 
 FORMULA = "sin(x^2/2 - y^2/4 + 3)*cos(2x + 1 - e^y)"
@@ -52,7 +53,7 @@ def main() -> None:
         points_t = min(points_t, best_of(lambda: function(points)))
 
     parse_t = best_of(lambda: parse(FORMULA), 200)
-    prepare_t = best_of(lambda: Program(tree), 200)
+    prepare_t = best_of(lambda: lower(tree, ("x", "y")), 200)
     small = np.array([[0.3, 0.4]])
     small_t = best_of(lambda: function(small), 2000)
 
@@ -61,7 +62,7 @@ def main() -> None:
     print(f"evaluate(tree, grid)   {evaluate_t * 1e3:8.2f} ms   ratio {evaluate_t / numpy_t:.3f}")
     print(f"to_function, (1e6, 2) {points_t * 1e3:8.2f} ms   ratio {points_t / numpy_t:.3f}")
     print(f"parse                  {parse_t * 1e6:8.1f} us")
-    print(f"prepare (Program)      {prepare_t * 1e6:8.1f} us")
+    print(f"prepare (lower)        {prepare_t * 1e6:8.1f} us")
     print(f"to_function, 1 point   {small_t * 1e6:8.1f} us")
 
 

@@ -77,9 +77,15 @@ def test_the_notebook_surface_on_a_grid_is_exact() -> None:
 
 
 def test_every_function_is_its_numpy_ufunc() -> None:
+    # The compiled interpreter calls the C library's functions: bit for bit NumPy's, except
+    # tanh, where NumPy has its own vectorized version (they differ by up to 3 ulp).
     t = np.linspace(0.05, 0.95, 19)
     for name, ufunc in FUNCTIONS.items():
-        np.testing.assert_array_equal(evaluate(Call(name, Var("x")), {"x": t}), ufunc(t))
+        got = evaluate(Call(name, Var("x")), {"x": t})
+        if name == "tanh":
+            np.testing.assert_allclose(got, ufunc(t), rtol=4 * 2.0**-52, atol=0)
+        else:
+            np.testing.assert_array_equal(got, ufunc(t))
     assert {"pi": math.pi, "e": math.e} == CONSTANTS
 
 

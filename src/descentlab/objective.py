@@ -2,10 +2,11 @@
 
 ``value`` maps points ``X`` of shape ``(k, n)`` to ``(k,)`` values and ``grad`` to ``(k, n)``
 gradients; a single point of shape ``(n,)`` gives a 0-d value and an ``(n,)`` gradient. An
-Objective comes from a formula (exact gradient by descentlab's reverse-mode autodiff, prepared
-once), from a catalogue problem (the same path: the catalogue stores formulas), or from any Python
-function (gradient by finite differences, forward by default as in the original notebook, unless
-a gradient function is given).
+Objective comes from a formula (exact gradient by descentlab's reverse-mode autodiff: the formula
+is lowered once to the engine's program and run by its compiled interpreter), from a catalogue
+problem (the same path: the catalogue stores formulas), or from any Python function (gradient by
+finite differences, forward by default as in the original notebook, unless a gradient function
+is given).
 
 Examples:
     >>> obj = Objective.from_formula("x^2 + 3y")
@@ -31,9 +32,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import checks
 from .derivatives import finite
-from .derivatives.autodiff import grad_function
+from .engine.program import Program, lower
 from .errors import ConfigError, EvaluationError
-from .expr import parse_with_variables, to_function, to_latex
+from .expr import parse_with_variables, to_latex
 from .expr.tree import Node, format_number
 from .problems import PROBLEMS, Domain, Problem, check_domain, get
 
@@ -63,6 +64,8 @@ class Objective:
         problem: The catalogue entry, or None.
         grad_method: How gradients are computed: ``"exact"`` (autodiff), ``"user"`` (a given
             gradient function) or a finite-difference method (``"forward"``, ``"central"``, ...).
+        program: The formula lowered to the engine's flat program (values, gradients and
+            Hessians all run it), or None for a Python function.
         nfev: Points at which a value was asked for (``value`` and ``value_and_grad``).
         ngev: Points at which a gradient was asked for (``grad`` and ``value_and_grad``). For a
             finite-difference gradient, the underlying function runs about ``n + 1`` times per
@@ -82,6 +85,7 @@ class Objective:
         tree: Node | None = None,
         domain: Domain | None = None,
         problem: Problem | None = None,
+        program: Program | None = None,
     ) -> None:
         self.variables = tuple(variables)
         self.dim = len(self.variables)
@@ -92,6 +96,7 @@ class Objective:
         self.domain = domain
         self.problem = problem
         self.grad_method = grad_method
+        self.program = program
         self._value = value
         self._value_and_grad = value_and_grad
         self.nfev = 0
@@ -135,9 +140,9 @@ class Objective:
         if not names:
             raise ConfigError(f"the formula {text.strip()!r} has no variables to minimize over")
         box = None if domain is None else check_domain(domain, len(names))
+        program = lower(tree, names)
         return cls(
-            to_function(tree, names),
-            grad_function(tree, names),
+            *_compiled(program),
             names,
             name=name if name is not None else text.strip(),
             latex=to_latex(tree),
@@ -145,6 +150,7 @@ class Objective:
             formula=text.strip(),
             tree=tree,
             domain=box,
+            program=program,
         )
 
     @classmethod
@@ -174,9 +180,9 @@ class Objective:
         if dim is not None and dim != problem.dim:
             problem = problem.with_dim(dim)
         tree = problem.tree
+        program = lower(tree, problem.variables)
         return cls(
-            to_function(tree, problem.variables),
-            grad_function(tree, problem.variables),
+            *_compiled(program),
             problem.variables,
             name=problem.name,
             latex=problem.latex,
@@ -185,6 +191,7 @@ class Objective:
             tree=tree,
             domain=problem.domain,
             problem=problem,
+            program=program,
         )
 
     @classmethod
@@ -328,6 +335,51 @@ class Objective:
         self.nfev += k
         self.ngev += k
         return self._value_and_grad(A)
+
+    def hessian(self, X: ArrayLike) -> Array:
+        """Hessians (second derivatives) at the rows of ``X``: (k, n) -> (k, n, n), or (n, n).
+
+        For a formula or a catalogue problem they are exact: the engine differentiates the
+        reverse sweep once more along each coordinate (forward over reverse), symmetrized as
+        ``(H + H^T)/2``. For a Python function they are central differences of the gradient,
+        column ``j`` from ``(g(x + h_j e_j) - g(x - h_j e_j)) / (2 h_j)`` with the step
+        ``h_j = eps^(1/3) max(1, |x_j|)`` (about 6e-6) for an exact (user) gradient and
+        ``h_j = eps^(1/4) max(1, |x_j|)`` (about 1.2e-4) for a finite-difference gradient, whose
+        own error would dominate a smaller step; then symmetrized. Hessians do not count in
+        ``nfev`` or ``ngev``.
+
+        Raises:
+            EvaluationError: ``X`` is not numeric or has the wrong shape.
+
+        Examples:
+            >>> Objective.from_formula("x^2*y").hessian([1.0, 3.0]).tolist()
+            [[6.0, 2.0], [2.0, 0.0]]
+        """
+        A, _ = self._points(X)
+        points = np.ascontiguousarray(A.reshape(-1, self.dim))
+        if self.program is not None:
+            H = self.program.hessians(points)
+        else:
+            H = self._hessian_by_differences(points)
+        return H[0] if A.ndim == 1 else H
+
+    def _hessian_by_differences(self, X: Array) -> Array:
+        power = 1 / 3 if self.grad_method == "user" else 1 / 4
+        k, n = X.shape
+        H = np.empty((k, n, n))
+        for j in range(n):
+            h = np.finfo(np.float64).eps ** power * np.maximum(1.0, np.abs(X[:, j]))
+            up, down = X.copy(), X.copy()
+            up[:, j] += h
+            down[:, j] -= h
+            span = up[:, j] - down[:, j]  # the steps actually taken, after rounding
+            with np.errstate(all="ignore"):
+                H[:, :, j] = (self._value_and_grad(up)[1] - self._value_and_grad(down)[1]) / span[
+                    :, None
+                ]
+        H += np.swapaxes(H, 1, 2)
+        H *= 0.5
+        return H
 
     def reset_counts(self) -> None:
         """Set ``nfev`` and ``ngev`` back to 0."""
@@ -575,6 +627,28 @@ def _batched_grad(grad: Callable[..., Any], dim: int, vectorized: bool, label: s
         return G
 
     return row_by_row
+
+
+def _compiled(program: Program) -> tuple[ValueFn, ValueGradFn]:
+    """``value`` and ``value_and_grad`` of a formula: the compiled interpreter on its program.
+
+    The value is the forward half of the gradient's run, so ``value(X)`` equals
+    ``value_and_grad(X)[0]`` bit for bit. Each call makes its own arrays (thread-safe).
+    """
+    n = program.n_vars
+
+    def value(X: Array) -> Array:
+        if X.ndim == 1:
+            return program.values(X.reshape(1, n)).reshape(())
+        return program.values(np.ascontiguousarray(X))
+
+    def value_and_grad(X: Array) -> tuple[Array, Array]:
+        if X.ndim == 1:
+            f, G = program.values_and_grads(X.reshape(1, n))
+            return f.reshape(()), G[0]
+        return program.values_and_grads(np.ascontiguousarray(X))
+
+    return value, value_and_grad
 
 
 def _single_value(value: ValueFn, dim: int) -> ValueFn:

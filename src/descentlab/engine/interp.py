@@ -1,0 +1,576 @@
+"""The compiled interpreter of a :class:`~descentlab.engine.program.Program`.
+
+One compiled function runs any formula: a new formula is new data (its ``code`` and ``consts``)
+for the same machine code, never a new compilation. The program runs over a *block* of rows in
+column layout: ``XT`` is ``(n, B)``, one contiguous row of ``B`` numbers per variable, and slot
+``i`` of the program is row ``i`` of ``work`` ``(m, B)``. Each instruction is one loop over the
+``B`` rows of the block, so the loops are long, contiguous and vectorize.
+
+- :func:`forward` fills ``work`` and the values ``F``.
+- :func:`forward_backward` adds the reverse sweep: micrograd's algorithm (seed the output's
+  adjoint with 1, visit the slots in reverse, add each operand's share ``g * d slot / d operand``)
+  with the adjoints in ``adj`` and the gradient in ``GT`` ``(n, B)``.
+- :func:`hessian_block` differentiates the reverse sweep once more in each coordinate direction
+  (forward over reverse) for exact second derivatives.
+
+The rules are written once each: :func:`_values` (what each opcode computes), :func:`_adjoint`
+(its first derivatives with respect to its operands, times the adjoint) and :func:`_second` (its
+second derivatives).
+The sweeps never name an operation. An adjoint or tangent that is exactly 0 contributes 0, even
+where the partial derivative is infinite (``0 * inf`` would be nan): ``1/(1 + exp(-x))`` at
+``x = -710`` has ``exp(710) = inf`` inside and the gradient 0, not nan.
+
+The ``*_rows`` functions are the entry points from Python: they take points ``X`` ``(k, n)``,
+run blocks of :data:`BLOCK` rows and return new arrays (nothing is kept between calls, so one
+Objective may be used by many threads; they release the GIL).
+
+Numba is imported with this module, which :mod:`descentlab.engine` imports on first use. The
+compiled code is cached on disk next to this file (numba's ``cache=True``); when no cache
+directory is writable, the functions are compiled in memory for the process and a
+:class:`~descentlab.errors.DescentlabWarning` says so.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+
+from descentlab.engine.program import (
+    ABS,
+    ACOS,
+    ADD,
+    ASIN,
+    ATAN,
+    CONST,
+    COS,
+    COSH,
+    DIV,
+    EXP,
+    LOG,
+    LOG2,
+    LOG10,
+    MUL,
+    NEG,
+    POW,
+    POWI,
+    SIN,
+    SINH,
+    SQRT,
+    SUB,
+    TAN,
+    TANH,
+    VAR,
+)
+from descentlab.errors import DescentlabWarning
+
+__all__ = ["BLOCK", "forward", "forward_backward", "hessian_block"]
+
+BLOCK = 256
+"""Rows per block in the ``*_rows`` drivers (the block's slots stay in the CPU's cache)."""
+
+_LN10 = math.log(10.0)
+_LN2 = math.log(2.0)
+_NAN = math.nan
+
+CACHE_FALLBACK_MESSAGE = (
+    "descentlab: numba cannot cache compiled code here (no writable cache directory: {reason}); "
+    "compiling in memory instead, which costs a few seconds in every new process. "
+    "Set NUMBA_CACHE_DIR to a writable directory to avoid it."
+)
+
+
+def _jit(fn: Callable[..., Any]) -> Any:
+    """``numba.njit`` with the engine's options, cached on disk when a cache directory works."""
+    options = {"error_model": "numpy", "nogil": True}
+    try:
+        return numba.njit(cache=True, **options)(fn)
+    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+        if "cannot cache" not in str(exc):
+            raise
+        warnings.warn(CACHE_FALLBACK_MESSAGE.format(reason=exc), DescentlabWarning, stacklevel=2)
+        return numba.njit(cache=False, **options)(fn)
+
+
+def _inline(fn: Callable[..., Any]) -> Any:
+    """A small helper, compiled into its callers (numba's ``inline="always"``)."""
+    return numba.njit(inline="always", error_model="numpy")(fn)
+
+
+@_inline
+def _powi(x: float, n: int) -> float:
+    """``x ** n`` for an integer n, by the operations of :func:`program.powi`."""
+    if n == 1:
+        return x
+    if n == 2:
+        return x * x
+    if n == 3:
+        return x * x * x
+    if n == 4:
+        s = x * x
+        return s * s
+    if n == 0:
+        return 1.0
+    if n == -1:
+        return 1.0 / x
+    return x ** float(n)
+
+
+@_inline
+def _sign(x: float) -> float:
+    """1, -1, or x itself at 0 and nan (``abs``'s derivative; 0 is a subgradient at 0)."""
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return x * 0.0
+
+
+@_inline
+def _times(g: float, p: float) -> float:
+    """``g * p``, but 0 when ``g`` is 0 (an adjoint or tangent of 0 carries nothing)."""
+    return g * p if g != 0.0 else 0.0
+
+
+@_jit
+def _values(op, n, W, i, a, b):  # noqa: ANN001, C901
+    """Slot ``i`` of ``W`` (``(m, B)``) from its operand slots: ``W[i] = op(W[a], W[b])``.
+
+    ``n`` is POWI's exponent; one-argument operations ignore ``b``.
+    """
+    rows = W.shape[1]
+    if op == NEG:
+        for r in range(rows):
+            W[i, r] = -W[a, r]
+    elif op == ADD:
+        for r in range(rows):
+            W[i, r] = W[a, r] + W[b, r]
+    elif op == SUB:
+        for r in range(rows):
+            W[i, r] = W[a, r] - W[b, r]
+    elif op == MUL:
+        for r in range(rows):
+            W[i, r] = W[a, r] * W[b, r]
+    elif op == DIV:
+        for r in range(rows):
+            W[i, r] = W[a, r] / W[b, r]
+    elif op == POW:
+        for r in range(rows):
+            W[i, r] = np.power(W[a, r], W[b, r])
+    elif op == POWI:
+        for r in range(rows):
+            W[i, r] = _powi(W[a, r], n)
+    elif op == ABS:
+        for r in range(rows):
+            W[i, r] = abs(W[a, r])
+    elif op == ACOS:
+        for r in range(rows):
+            W[i, r] = np.arccos(W[a, r])
+    elif op == ASIN:
+        for r in range(rows):
+            W[i, r] = np.arcsin(W[a, r])
+    elif op == ATAN:
+        for r in range(rows):
+            W[i, r] = np.arctan(W[a, r])
+    elif op == COS:
+        for r in range(rows):
+            W[i, r] = np.cos(W[a, r])
+    elif op == COSH:
+        for r in range(rows):
+            W[i, r] = np.cosh(W[a, r])
+    elif op == EXP:
+        for r in range(rows):
+            W[i, r] = np.exp(W[a, r])
+    elif op == LOG:
+        for r in range(rows):
+            W[i, r] = np.log(W[a, r])
+    elif op == LOG10:
+        for r in range(rows):
+            W[i, r] = np.log10(W[a, r])
+    elif op == LOG2:
+        for r in range(rows):
+            W[i, r] = np.log2(W[a, r])
+    elif op == SIN:
+        for r in range(rows):
+            W[i, r] = np.sin(W[a, r])
+    elif op == SINH:
+        for r in range(rows):
+            W[i, r] = np.sinh(W[a, r])
+    elif op == SQRT:
+        for r in range(rows):
+            W[i, r] = np.sqrt(W[a, r])
+    elif op == TAN:
+        for r in range(rows):
+            W[i, r] = np.tan(W[a, r])
+    elif op == TANH:
+        for r in range(rows):
+            W[i, r] = np.tanh(W[a, r])
+
+
+@_jit
+def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
+    """The first derivatives of slot ``i = op(a, b)``, times an adjoint, added to its operands'.
+
+    ``A[ga] += A[gi] * d i/d a`` and ``A[gb] += A[gi] * d i/d b``, row by row, with the values
+    of the slots in ``W``. The reverse sweep calls it with the adjoints (``gi, ga, gb = i, a, b``);
+    the Hessian with a row of ones and two zeroed rows, to read the derivatives themselves.
+    Outside a function's domain (``log`` of a negative number, ``asin(2)``) they are nan; an
+    adjoint of 0 adds 0. One-argument operations leave ``A[gb]`` alone.
+    """
+    rows = W.shape[1]
+    if op == NEG:
+        for r in range(rows):
+            A[ga, r] -= A[gi, r]
+    elif op == ADD:
+        for r in range(rows):
+            A[ga, r] += A[gi, r]
+            A[gb, r] += A[gi, r]
+    elif op == SUB:
+        for r in range(rows):
+            A[ga, r] += A[gi, r]
+            A[gb, r] -= A[gi, r]
+    elif op == MUL:
+        for r in range(rows):
+            g = A[gi, r]
+            A[ga, r] += _times(g, W[b, r])
+            A[gb, r] += _times(g, W[a, r])
+    elif op == DIV:
+        for r in range(rows):
+            g = A[gi, r]
+            A[ga, r] += _times(g, 1.0 / W[b, r])
+            A[gb, r] += _times(g, -W[i, r] / W[b, r])
+    elif op == POW:
+        for r in range(rows):
+            g, x, y, ans = A[gi, r], W[a, r], W[b, r], W[i, r]
+            A[ga, r] += _times(g, y * np.power(x, y - 1.0))
+            # d/dy x^y = x^y log x, whose limit is 0 where x^y = 0 (x = 0, y > 0)
+            A[gb, r] += _times(g, ans * np.log(x) if ans != 0.0 else 0.0)
+    elif op == POWI:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], n * _powi(W[a, r], n - 1))
+    elif op == ABS:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], _sign(W[a, r]))
+    elif op == ACOS:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], -1.0 / np.sqrt(1.0 - W[a, r] * W[a, r]))
+    elif op == ASIN:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 / np.sqrt(1.0 - W[a, r] * W[a, r]))
+    elif op == ATAN:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 / (1.0 + W[a, r] * W[a, r]))
+    elif op == COS:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], -np.sin(W[a, r]))
+    elif op == COSH:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], np.sinh(W[a, r]))
+    elif op == EXP:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], W[i, r])
+    elif op == LOG:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 / W[a, r] if W[a, r] >= 0.0 else _NAN)
+    elif op == LOG10:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 / (W[a, r] * _LN10) if W[a, r] >= 0.0 else _NAN)
+    elif op == LOG2:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 / (W[a, r] * _LN2) if W[a, r] >= 0.0 else _NAN)
+    elif op == SIN:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], np.cos(W[a, r]))
+    elif op == SINH:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], np.cosh(W[a, r]))
+    elif op == SQRT:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 0.5 / W[i, r])
+    elif op == TAN:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 + W[i, r] * W[i, r])
+    elif op == TANH:
+        for r in range(rows):
+            A[ga, r] += _times(A[gi, r], 1.0 - W[i, r] * W[i, r])
+
+
+@_jit
+def _second(op, n, W, i, a, b, H, haa, hab, hbb):  # noqa: ANN001, C901
+    """Second derivatives of slot ``i = op(a, b)`` into rows ``haa``, ``hab``, ``hbb`` of ``H``.
+
+    ``d2 i/da2``, ``d2 i/da db`` and ``d2 i/db2``; zero for the linear operations (and for
+    ``abs`` away from 0).
+    """
+    rows = W.shape[1]
+    for r in range(rows):
+        H[haa, r] = 0.0
+        H[hab, r] = 0.0
+        H[hbb, r] = 0.0
+    if op == MUL:
+        for r in range(rows):
+            H[hab, r] = 1.0
+    elif op == DIV:
+        for r in range(rows):
+            inv = 1.0 / W[b, r]
+            H[hab, r] = -inv * inv
+            H[hbb, r] = 2.0 * W[i, r] * inv * inv
+    elif op == POW:
+        for r in range(rows):
+            x, y, ans = W[a, r], W[b, r], W[i, r]
+            lx = np.log(x)
+            H[haa, r] = y * (y - 1.0) * np.power(x, y - 2.0)
+            p1 = np.power(x, y - 1.0)
+            H[hab, r] = p1 + y * p1 * lx if p1 != 0.0 else 0.0
+            H[hbb, r] = ans * lx * lx if ans != 0.0 else 0.0
+    elif op == POWI:
+        for r in range(rows):
+            H[haa, r] = n * (n - 1) * _powi(W[a, r], n - 2)
+    elif op == ACOS:
+        for r in range(rows):
+            q = 1.0 - W[a, r] * W[a, r]
+            H[haa, r] = -W[a, r] / (q * np.sqrt(q))
+    elif op == ASIN:
+        for r in range(rows):
+            q = 1.0 - W[a, r] * W[a, r]
+            H[haa, r] = W[a, r] / (q * np.sqrt(q))
+    elif op == ATAN:
+        for r in range(rows):
+            q = 1.0 + W[a, r] * W[a, r]
+            H[haa, r] = -2.0 * W[a, r] / (q * q)
+    elif op in (COS, SIN):
+        for r in range(rows):
+            H[haa, r] = -W[i, r]
+    elif op in (COSH, SINH, EXP):
+        for r in range(rows):
+            H[haa, r] = W[i, r]
+    elif op == LOG:
+        for r in range(rows):
+            H[haa, r] = -1.0 / (W[a, r] * W[a, r]) if W[a, r] >= 0.0 else _NAN
+    elif op == LOG10:
+        for r in range(rows):
+            H[haa, r] = -1.0 / (W[a, r] * W[a, r] * _LN10) if W[a, r] >= 0.0 else _NAN
+    elif op == LOG2:
+        for r in range(rows):
+            H[haa, r] = -1.0 / (W[a, r] * W[a, r] * _LN2) if W[a, r] >= 0.0 else _NAN
+    elif op == SQRT:
+        for r in range(rows):
+            H[haa, r] = -0.25 / (W[i, r] * W[i, r] * W[i, r])
+    elif op == TAN:
+        for r in range(rows):
+            H[haa, r] = 2.0 * W[i, r] * (1.0 + W[i, r] * W[i, r])
+    elif op == TANH:
+        for r in range(rows):
+            H[haa, r] = -2.0 * W[i, r] * (1.0 - W[i, r] * W[i, r])
+
+
+@_inline
+def _arity(op: int) -> int:
+    if op in (VAR, CONST):
+        return 0
+    if op in (ADD, SUB, MUL, DIV, POW):
+        return 2
+    return 1
+
+
+@_jit
+def forward(code, consts, XT, work, F):  # noqa: ANN001
+    """Values of the program on a block of rows.
+
+    Args:
+        code: ``(m, 3)`` int64 instructions ``(opcode, a, b)``.
+        consts: ``(c,)`` float64 constants.
+        XT: ``(n, B)`` float64 points, one row per variable (column layout).
+        work: ``(m, B)`` float64 scratch; slot ``i``'s values end up in ``work[i]``.
+        F: ``(B,)`` float64 output: the formula's values.
+    """
+    m = code.shape[0]
+    rows = F.shape[0]
+    for i in range(m):
+        op, a, b = code[i, 0], code[i, 1], code[i, 2]
+        if op == VAR:
+            for r in range(rows):
+                work[i, r] = XT[a, r]
+        elif op == CONST:
+            c = consts[a]
+            for r in range(rows):
+                work[i, r] = c
+        else:
+            _values(op, b, work, i, a, b)
+    for r in range(rows):
+        F[r] = work[m - 1, r]
+
+
+@_jit
+def forward_backward(code, consts, XT, work, adj, F, GT):  # noqa: ANN001
+    """Values and exact gradients of the program on a block of rows (reverse mode).
+
+    Args:
+        code: ``(m, 3)`` int64 instructions.
+        consts: ``(c,)`` float64 constants.
+        XT: ``(n, B)`` float64 points (column layout).
+        work: ``(m, B)`` float64 scratch for the slots' values.
+        adj: ``(m, B)`` float64 scratch for the slots' adjoints.
+        F: ``(B,)`` float64 output values.
+        GT: ``(n, B)`` float64 output gradients (column layout).
+    """
+    forward(code, consts, XT, work, F)
+    m = code.shape[0]
+    rows = F.shape[0]
+    for i in range(m - 1):
+        for r in range(rows):
+            adj[i, r] = 0.0
+    for r in range(rows):
+        adj[m - 1, r] = 1.0
+    for j in range(GT.shape[0]):
+        for r in range(rows):
+            GT[j, r] = 0.0
+    for i in range(m - 1, -1, -1):
+        op, a, b = code[i, 0], code[i, 1], code[i, 2]
+        if op == VAR:
+            for r in range(rows):
+                GT[a, r] += adj[i, r]
+        elif op != CONST:
+            _adjoint(op, b, work, i, a, b, adj, i, a, b)
+
+
+@_jit
+def hessian_block(code, consts, XT, HT):  # noqa: ANN001
+    """Exact Hessians of the program on a block of rows (forward over reverse).
+
+    For each coordinate direction ``j``, the forward pass carries the tangents ``dot`` (the
+    derivative of each slot along ``e_j``) and the reverse sweep carries the tangents of the
+    adjoints; at a variable's slot they give the row ``j`` of the Hessian.
+
+    Args:
+        code: ``(m, 3)`` int64 instructions.
+        consts: ``(c,)`` float64 constants.
+        XT: ``(n, B)`` float64 points (column layout).
+        HT: ``(n, n, B)`` float64 output: ``HT[j, l, r]`` is ``d2f/dx_j dx_l`` at row ``r``.
+    """
+    n, rows = XT.shape
+    m = code.shape[0]
+    work = np.empty((m, rows))
+    adj = np.zeros((m, rows))
+    P = np.zeros((2 * m + 1, rows))  # d slot / d operands: rows 2i (first operand), 2i + 1
+    P[2 * m] = 1.0  # and a row of ones, the adjoint that reads the derivatives out
+    H = np.zeros((3 * m, rows))  # second derivatives: rows 3i, 3i + 1, 3i + 2
+    F = np.empty(rows)
+    forward(code, consts, XT, work, F)
+    for i in range(m):
+        op, a, b = code[i, 0], code[i, 1], code[i, 2]
+        if op != VAR and op != CONST:
+            _adjoint(op, b, work, i, a, b, P, 2 * m, 2 * i, 2 * i + 1)
+            _second(op, b, work, i, a, b, H, 3 * i, 3 * i + 1, 3 * i + 2)
+    adj[m - 1] = 1.0
+    for i in range(m - 1, -1, -1):
+        op, a, b = code[i, 0], code[i, 1], code[i, 2]
+        if op != VAR and op != CONST:
+            for r in range(rows):
+                adj[a, r] += _times(adj[i, r], P[2 * i, r])
+            if _arity(op) == 2:
+                for r in range(rows):
+                    adj[b, r] += _times(adj[i, r], P[2 * i + 1, r])
+    dot = np.empty((m, rows))
+    adot = np.empty((m, rows))
+    HT[:] = 0.0
+    for j in range(n):
+        for i in range(m):  # tangents along e_j
+            op, a, b = code[i, 0], code[i, 1], code[i, 2]
+            if op == VAR:
+                dot[i] = 1.0 if a == j else 0.0
+            elif op == CONST:
+                dot[i] = 0.0
+            elif _arity(op) == 2:
+                for r in range(rows):
+                    dot[i, r] = _times(dot[a, r], P[2 * i, r]) + _times(dot[b, r], P[2 * i + 1, r])
+            else:
+                for r in range(rows):
+                    dot[i, r] = _times(dot[a, r], P[2 * i, r])
+        adot[:] = 0.0
+        for i in range(m - 1, -1, -1):  # tangents of the adjoints, in reverse
+            op, a, b = code[i, 0], code[i, 1], code[i, 2]
+            if op == VAR:
+                for r in range(rows):
+                    HT[j, a, r] += adot[i, r]
+            elif op != CONST:
+                two = _arity(op) == 2
+                for r in range(rows):
+                    g, gd, da = adj[i, r], adot[i, r], dot[a, r]
+                    db = dot[b, r] if two else 0.0
+                    curv = _times(da, H[3 * i, r]) + _times(db, H[3 * i + 1, r])
+                    adot[a, r] += _times(gd, P[2 * i, r]) + _times(g, curv)
+                    if two:
+                        curv_b = _times(da, H[3 * i + 1, r]) + _times(db, H[3 * i + 2, r])
+                        adot[b, r] += _times(gd, P[2 * i + 1, r]) + _times(g, curv_b)
+
+
+@_jit
+def _columns(X, start, stop):  # noqa: ANN001
+    """Rows ``start:stop`` of ``X`` ``(k, n)`` as a new block in column layout."""
+    n = X.shape[1]
+    XT = np.empty((n, stop - start))
+    for j in range(n):
+        for r in range(start, stop):
+            XT[j, r - start] = X[r, j]
+    return XT
+
+
+@_jit
+def values_rows(code, consts, X):  # noqa: ANN001
+    """Values at the rows of ``X`` ``(k, n)``: a new ``(k,)`` array."""
+    k = X.shape[0]
+    F = np.empty(k)
+    m = code.shape[0]
+    for start in range(0, k, BLOCK):
+        stop = min(start + BLOCK, k)
+        XT = _columns(X, start, stop)
+        work = np.empty((m, stop - start))
+        Fb = np.empty(stop - start)
+        forward(code, consts, XT, work, Fb)
+        F[start:stop] = Fb
+    return F
+
+
+@_jit
+def values_and_grads_rows(code, consts, X):  # noqa: ANN001
+    """Values ``(k,)`` and gradients ``(k, n)`` at the rows of ``X`` ``(k, n)``: new arrays."""
+    k, n = X.shape
+    F = np.empty(k)
+    G = np.empty((k, n))
+    m = code.shape[0]
+    for start in range(0, k, BLOCK):
+        stop = min(start + BLOCK, k)
+        rows = stop - start
+        XT = _columns(X, start, stop)
+        work = np.empty((m, rows))
+        adj = np.empty((m, rows))
+        Fb = np.empty(rows)
+        GT = np.empty((n, rows))
+        forward_backward(code, consts, XT, work, adj, Fb, GT)
+        F[start:stop] = Fb
+        for j in range(n):
+            for r in range(rows):
+                G[start + r, j] = GT[j, r]
+    return F, G
+
+
+@_jit
+def hessians_rows(code, consts, X):  # noqa: ANN001
+    """Hessians ``(k, n, n)`` at the rows of ``X`` ``(k, n)``: a new array (not symmetrized)."""
+    k, n = X.shape
+    H = np.empty((k, n, n))
+    for start in range(0, k, BLOCK):
+        stop = min(start + BLOCK, k)
+        rows = stop - start
+        HT = np.empty((n, n, rows))
+        hessian_block(code, consts, _columns(X, start, stop), HT)
+        for j in range(n):
+            for l in range(n):  # noqa: E741
+                for r in range(rows):
+                    H[start + r, j, l] = HT[j, l, r]
+    return H
