@@ -30,7 +30,7 @@ import numpy as np
 from IPython.display import Image
 
 import descentlab as dl
-from descentlab import animate
+from descentlab import animate, engine
 from descentlab.derivatives import autodiff, finite
 
 # Animations are written to a temporary folder (removed when the kernel stops), then shown inline.
@@ -256,19 +256,21 @@ for name, value, adjoint in [
     print(f"{name:<12} {value:10.6f} {adjoint:10.6f}")
 
 # %% [markdown]
-# descentlab does exactly this, for any formula: it parses the text into the same tree, runs the
-# forward pass, then applies one rule per node in reverse order. Its rules are a table of data,
-# `autodiff.RULES`, one entry per operation with one function per argument (the *vector-Jacobian
-# product*: the adjoint of the output times the local derivative).
+# descentlab does exactly this, for any formula. It parses the text into the same tree and
+# *lowers* it once to a flat program: one row per node, children before parents, each row naming
+# its operation and the rows it reads. Running the rows top to bottom is the forward pass; running
+# them bottom to top, each adding its adjoint times its local derivative to the rows it read, is
+# the backward pass. One compiled interpreter runs every program, over many points at once.
 
 # %%
 tree = dl.parse("x*y + sin(x)")
+program = engine.lower(tree, ["x", "y"])
+for slot, (op, a_slot, b_slot) in enumerate(program.code.tolist()):
+    print(slot, engine.OPS[op].name, a_slot, b_slot if engine.OPS[op].arity == 2 else "")
+
 value, grad = autodiff.value_and_grad(tree, ["x", "y"], [x, y])
 assert np.isclose(value, f_xy) and np.allclose(grad, [x_bar, y_bar])
 print(f"descentlab: f = {value:.6f}, gradient = {grad}")
-
-mul = autodiff.RULES["mul"]  # the rule for a = x * y, called with (adjoint, value, x, y)
-print("mul's contributions to x and y:", [vjp(a_bar, a, x, y) for vjp in mul.vjps])
 
 # %% [markdown]
 # ### The gradient field

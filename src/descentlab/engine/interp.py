@@ -65,6 +65,7 @@ from descentlab.engine.program import (
     TAN,
     TANH,
     VAR,
+    powi,
 )
 from descentlab.errors import DescentlabWarning
 
@@ -101,23 +102,7 @@ def _inline(fn: Callable[..., Any]) -> Any:
     return numba.njit(inline="always", error_model="numpy")(fn)
 
 
-@_inline
-def _powi(x: float, n: int) -> float:
-    """``x ** n`` for an integer n, by the operations of :func:`program.powi`."""
-    if n == 1:
-        return x
-    if n == 2:
-        return x * x
-    if n == 3:
-        return x * x * x
-    if n == 4:
-        s = x * x
-        return s * s
-    if n == 0:
-        return 1.0
-    if n == -1:
-        return 1.0 / x
-    return x ** float(n)
+_powi = _inline(powi)  # x ** n for an integer n: the lowering's own function, compiled
 
 
 @_inline
@@ -131,9 +116,21 @@ def _sign(x: float) -> float:
 
 
 @_inline
+def _unless_zero(g: float, contribution: float) -> float:
+    """``contribution`` (a product with ``g``), but 0 when ``g`` is 0: ``0 * inf`` adds 0."""
+    return contribution if g != 0.0 else 0.0
+
+
+@_inline
 def _times(g: float, p: float) -> float:
     """``g * p``, but 0 when ``g`` is 0 (an adjoint or tangent of 0 carries nothing)."""
     return g * p if g != 0.0 else 0.0
+
+
+@_inline
+def _domain(x: float) -> float:
+    """``x`` where a logarithm is defined (``x >= 0``), nan elsewhere: so its derivative is nan."""
+    return x if x >= 0.0 else _NAN
 
 
 @_jit
@@ -213,13 +210,14 @@ def _values(op, n, W, i, a, b):  # noqa: ANN001, C901
 
 @_jit
 def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
-    """The first derivatives of slot ``i = op(a, b)``, times an adjoint, added to its operands'.
+    """The vector-Jacobian products of slot ``i = op(a, b)``, added to its operands' adjoints.
 
     ``A[ga] += A[gi] * d i/d a`` and ``A[gb] += A[gi] * d i/d b``, row by row, with the values
     of the slots in ``W``. The reverse sweep calls it with the adjoints (``gi, ga, gb = i, a, b``);
     the Hessian with a row of ones and two zeroed rows, to read the derivatives themselves.
     Outside a function's domain (``log`` of a negative number, ``asin(2)``) they are nan; an
-    adjoint of 0 adds 0. One-argument operations leave ``A[gb]`` alone.
+    adjoint of 0 adds 0. One-argument operations leave ``A[gb]`` alone. The expressions (and
+    their order of operations) are those of the explorer page's port, ``core.js``.
     """
     rows = W.shape[1]
     if op == NEG:
@@ -236,67 +234,83 @@ def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
     elif op == MUL:
         for r in range(rows):
             g = A[gi, r]
-            A[ga, r] += _times(g, W[b, r])
-            A[gb, r] += _times(g, W[a, r])
+            A[ga, r] += _unless_zero(g, g * W[b, r])
+            A[gb, r] += _unless_zero(g, g * W[a, r])
     elif op == DIV:
         for r in range(rows):
             g = A[gi, r]
-            A[ga, r] += _times(g, 1.0 / W[b, r])
-            A[gb, r] += _times(g, -W[i, r] / W[b, r])
+            A[ga, r] += _unless_zero(g, g / W[b, r])
+            A[gb, r] += _unless_zero(g, -(g * W[i, r]) / W[b, r])
     elif op == POW:
         for r in range(rows):
             g, x, y, ans = A[gi, r], W[a, r], W[b, r], W[i, r]
-            A[ga, r] += _times(g, y * np.power(x, y - 1.0))
+            A[ga, r] += _unless_zero(g, (g * y) * np.power(x, y - 1.0))
             # d/dy x^y = x^y log x, whose limit is 0 where x^y = 0 (x = 0, y > 0)
-            A[gb, r] += _times(g, ans * np.log(x) if ans != 0.0 else 0.0)
+            A[gb, r] += _unless_zero(g, (g * ans) * np.log(x) if ans != 0.0 else 0.0)
     elif op == POWI:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], n * _powi(W[a, r], n - 1))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, (g * n) * _powi(W[a, r], n - 1))
     elif op == ABS:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], _sign(W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * _sign(W[a, r]))
     elif op == ACOS:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], -1.0 / np.sqrt(1.0 - W[a, r] * W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, -g / np.sqrt(1.0 - W[a, r] * W[a, r]))
     elif op == ASIN:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 / np.sqrt(1.0 - W[a, r] * W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g / np.sqrt(1.0 - W[a, r] * W[a, r]))
     elif op == ATAN:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 / (1.0 + W[a, r] * W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g / (1.0 + W[a, r] * W[a, r]))
     elif op == COS:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], -np.sin(W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, -g * np.sin(W[a, r]))
     elif op == COSH:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], np.sinh(W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * np.sinh(W[a, r]))
     elif op == EXP:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], W[i, r])
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * W[i, r])
     elif op == LOG:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 / W[a, r] if W[a, r] >= 0.0 else _NAN)
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g / _domain(W[a, r]))
     elif op == LOG10:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 / (W[a, r] * _LN10) if W[a, r] >= 0.0 else _NAN)
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g / (_domain(W[a, r]) * _LN10))
     elif op == LOG2:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 / (W[a, r] * _LN2) if W[a, r] >= 0.0 else _NAN)
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g / (_domain(W[a, r]) * _LN2))
     elif op == SIN:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], np.cos(W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * np.cos(W[a, r]))
     elif op == SINH:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], np.cosh(W[a, r]))
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * np.cosh(W[a, r]))
     elif op == SQRT:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 0.5 / W[i, r])
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, (0.5 * g) / W[i, r])
     elif op == TAN:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 + W[i, r] * W[i, r])
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * (1.0 + W[i, r] * W[i, r]))
     elif op == TANH:
         for r in range(rows):
-            A[ga, r] += _times(A[gi, r], 1.0 - W[i, r] * W[i, r])
+            g = A[gi, r]
+            A[ga, r] += _unless_zero(g, g * (1.0 - W[i, r] * W[i, r]))
 
 
 @_jit

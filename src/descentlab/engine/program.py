@@ -14,8 +14,8 @@ Row ``i`` of ``code`` is the instruction ``(opcode, a, b)`` that fills slot ``i`
 Operands always come before the slot they feed, and the formula's value is the last slot,
 ``m - 1``. Lowering walks the tree once, without recursion (a sum of thousands of terms is fine):
 sub-trees without variables are folded to one constant, equal sub-expressions share a slot,
-``u^0`` is 1, ``u^1`` is ``u``, other integer powers up to 64 are ``POWI`` and ``e^u`` is
-``exp(u)``. A variable gets a slot only if the formula uses it.
+``u^0`` is 1, ``u^1`` is ``u`` and other integer powers up to 64 are ``POWI``. A variable gets a
+slot only if the formula uses it.
 
 :data:`OPS` is the one table of operations: the opcode, the name (the derivative rules'
 names in :data:`descentlab.derivatives.autodiff.RULES`), the number of operands and the NumPy
@@ -60,17 +60,15 @@ MAX_POWI = 64
 def powi(a: Any, n: int) -> Any:
     """``a ** n`` for an integer ``n``: exact small powers by multiplication, else ``np.power``.
 
-    The compiled interpreter computes ``POWI`` with the same operations in the same order.
+    The compiled interpreter compiles this very function for ``POWI`` (and its derivatives,
+    where ``n - 2`` may be 0: ``np.power(a, 0.0)`` is 1).
     """
-    if n == 1:
-        return a
     if n == 2:
         return a * a
     if n == 3:
-        return a * a * a
-    if n == 4:
-        s = a * a
-        return s * s
+        return (a * a) * a
+    if n == 1:
+        return a
     if n == -1:
         return 1.0 / a
     return np.power(a, float(n))
@@ -235,7 +233,7 @@ def lower(tree: Node, variables: Sequence[str]) -> Program:
         >>> lower(parse("x*y + 2^3"), ("x", "y")).consts.tolist()
         [8.0]
     """
-    from descentlab.expr.tree import post_order
+    from descentlab.expr.tree import children, post_order
 
     order = _check_variables(variables)
     index = {name: i for i, name in enumerate(order)}
@@ -243,7 +241,7 @@ def lower(tree: Node, variables: Sequence[str]) -> Program:
     slot_of: dict[int, int] = {}  # id(node) -> slot; constants are slots holding a CONST row
     with np.errstate(all="ignore"):
         for node in post_order(tree):
-            args = [slot_of[id(child)] for child in _operands(node)]
+            args = [slot_of[id(child)] for child in children(node)]
             slot_of[id(node)] = builder.node(node, args, index, order)
     root = slot_of[id(tree)]
     code, consts = builder.finish(root)
@@ -257,20 +255,6 @@ def _check_variables(variables: Sequence[str]) -> tuple[str, ...]:
     if len(set(order)) != len(order):
         raise EvaluationError(f"variables {list(order)} repeat a name")
     return order
-
-
-def _operands(node: Node) -> tuple[Node, ...]:
-    from descentlab.expr.tree import Binary, Call, Const, Num, Unary, Var
-
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Call):
-        return (node.arg,)
-    if isinstance(node, Num | Var | Const):
-        return ()
-    raise EvaluationError(f"not an expression node: {node!r}")
 
 
 class _Builder:
@@ -306,6 +290,8 @@ class _Builder:
     ) -> int:
         from descentlab.expr.tree import Binary, Call, Const, Num, Unary, Var
 
+        if not isinstance(node, Num | Var | Const | Unary | Binary | Call):
+            raise EvaluationError(f"not an expression node: {node!r}")
         if isinstance(node, Num):
             return self.constant(node.value)
         if isinstance(node, Const):
@@ -338,8 +324,6 @@ class _Builder:
         return self.apply(_BINARY[node.op], args)
 
     def power(self, node: Binary, args: list[int]) -> int:
-        from descentlab.expr.tree import Const
-
         base, exponent = args
         n = self.value.get(exponent)
         if n is not None and base not in self.value:
@@ -349,8 +333,6 @@ class _Builder:
                 return base
             if float(n).is_integer() and abs(n) <= MAX_POWI:
                 return self.emit(POWI, base, int(n))
-        if node.left == Const("e") and exponent not in self.value:
-            return self.apply(EXP, [exponent])
         return self.apply(POW, args)
 
     def apply(self, op: int, args: list[int]) -> int:

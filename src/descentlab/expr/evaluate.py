@@ -1,7 +1,7 @@
 """Evaluate expression trees on NumPy arrays.
 
 A tree is lowered once to the engine's flat program (:func:`descentlab.engine.program.lower`:
-constants folded, small integer powers as multiplications, ``e^y`` as ``exp(y)``), the same
+constants folded, small integer powers as multiplications), the same
 program that gives exact gradients. Real inputs run through the compiled interpreter (the
 forward pass of :mod:`descentlab.engine.interp`), so a value here is bit for bit the value that
 comes with a gradient; complex inputs (the complex-step derivative) run through the program's
