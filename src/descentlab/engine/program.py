@@ -13,7 +13,7 @@ Row ``i`` of ``code`` is the instruction ``(opcode, a, b)`` that fills slot ``i`
 
 Operands always come before the slot they feed, and the formula's value is the last slot,
 ``m - 1``. Lowering walks the tree once, without recursion (a sum of thousands of terms is fine),
-right operands first as the autodiff tape did (so adjoints add up in the same order): sub-trees
+children left to right (the explorer page's port sums adjoints in this order too): sub-trees
 without variables are folded to one constant, equal sub-expressions share a slot, ``u^0`` is 1,
 ``u^1`` is ``u`` and other integer powers up to 64 are ``POWI``. A variable gets a
 slot only if the formula uses it.
@@ -28,7 +28,7 @@ Examples:
     >>> from descentlab.expr import parse
     >>> p = lower(parse("(1 - x)^2"), ("x",))
     >>> [OPS[op].name for op, _, _ in p.code.tolist()], p.consts.tolist()
-    (['var', 'const', 'sub', 'powi'], [1.0])
+    (['const', 'var', 'sub', 'powi'], [1.0])
 """
 
 from __future__ import annotations
@@ -234,24 +234,14 @@ def lower(tree: Node, variables: Sequence[str]) -> Program:
         >>> lower(parse("x*y + 2^3"), ("x", "y")).consts.tolist()
         [8.0]
     """
-    from descentlab.expr.tree import children
+    from descentlab.expr.tree import children, post_order
 
     order = _check_variables(variables)
     index = {name: i for i, name in enumerate(order)}
     builder = _Builder()
     slot_of: dict[int, int] = {}  # id(node) -> slot; constants are slots holding a CONST row
-    # Post-order with an explicit stack, the right operand first (as the autodiff tape and the
-    # explorer's port walk it: the order in which adjoints add up is theirs).
-    stack: list[tuple[Node, bool]] = [(tree, False)]
     with np.errstate(all="ignore"):
-        while stack:
-            node, ready = stack.pop()
-            if id(node) in slot_of:
-                continue
-            if not ready:
-                stack.append((node, True))
-                stack.extend((child, False) for child in children(node))
-                continue
+        for node in post_order(tree):  # children before parents, left to right
             args = [slot_of[id(child)] for child in children(node)]
             slot_of[id(node)] = builder.node(node, args, index, order)
     root = slot_of[id(tree)]
