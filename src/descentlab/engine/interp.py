@@ -87,14 +87,13 @@ CACHE_FALLBACK_MESSAGE = (
 
 def _jit(fn: Callable[..., Any]) -> Any:
     """``numba.njit`` with the engine's options, cached on disk when a cache directory works."""
-    options = {"error_model": "numpy", "nogil": True}
     try:
-        return numba.njit(cache=True, **options)(fn)
+        return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
     except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
         if "cannot cache" not in str(exc):
             raise
         warnings.warn(CACHE_FALLBACK_MESSAGE.format(reason=exc), DescentlabWarning, stacklevel=2)
-        return numba.njit(cache=False, **options)(fn)
+        return numba.njit(cache=False, error_model="numpy", nogil=True)(fn)
 
 
 def _inline(fn: Callable[..., Any]) -> Any:
