@@ -88,6 +88,7 @@ def minimize(
     record: bool | int | Literal["auto"] = "auto",
     bounds: Any = None,
     scheduler: Any = None,
+    engine: Literal["auto", "compiled", "numpy"] = "auto",
 ) -> Result:
     """Minimize ``objective`` from every row of ``X0`` with ``optimizer``, rows independently.
 
@@ -145,6 +146,13 @@ def minimize(
             first step uses the optimizer's lr), as torch's ``ReduceLROnPlateau`` does. Arrays
             in its state have the rows on their leading axis. The lr of every recorded
             iteration is kept in ``trajectory.lrs``.
+        engine: Which loop runs. ``"auto"`` (default): the fused compiled loop
+            (:mod:`descentlab.engine.loop`) when the objective has a program (formulas and the
+            catalogue), the optimizer an elementwise rule, and the scheduler (if any) a table;
+            the general loop otherwise. ``"numpy"``: always the general loop. ``"compiled"``:
+            the fused loop, or a ConfigError saying why it cannot run. Both give the same
+            Result; with a callback, the compiled loop returns to Python after every
+            iteration.
 
     Returns:
         A :class:`~descentlab.result.Result` with one row per start.
@@ -183,6 +191,16 @@ def minimize(
     lr_table = _check_scheduler(scheduler, optimizer, rule.max_iter)
     k, n = X.shape
     capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
+    program = _fused_program(objective, optimizer, scheduler, lr_table, engine)
+    if program is not None:
+        from descentlab.engine.loop import run_fused
+
+        recorder = None if mode == "off" else _Recorder(mode, stride, capacity)
+        with np.errstate(all="ignore"):
+            fields = run_fused(
+                program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
+            )
+        return _result([_Block(**fields, recorder=recorder)], objective, rule, mode)
     block = k if callback is not None else BLOCK_ROWS
     with np.errstate(all="ignore"):
         runs = [
@@ -199,12 +217,39 @@ def minimize(
             )
             for lo in range(0, k, block)
         ]
+    return _result(runs, objective, rule, mode)
+
+
+def _result(runs: list[_Block], objective: Any, rule: StopRule, mode: str) -> Result:
     joined = {name: np.concatenate([getattr(b, name) for b in runs]) for name in _FIELDS}
     trajectory = None if mode == "off" else _merge_records(runs)
     domain = getattr(objective, "domain", None)
     in_domain = None if domain is None else _inside(joined["x"], _box_of(domain))
     result = Result(**joined, trajectory=trajectory, stop=rule, in_domain=in_domain)
     return classify_rows(objective, result)
+
+
+def _fused_program(
+    objective: Any, optimizer: Optimizer, scheduler: Any, lr_table: Array | None, engine: str
+) -> Any:
+    """The objective's program if the fused compiled loop can run this minimize, else None."""
+    if engine not in ("auto", "compiled", "numpy"):
+        raise ConfigError(f'engine must be "auto", "compiled" or "numpy" (got {engine!r})')
+    if engine == "numpy":
+        return None
+    program = getattr(objective, "program", None)
+    why = None
+    if program is None:
+        why = "the objective has no program (a Python function)"
+    elif optimizer.kernel is None:
+        why = f"{optimizer.name} is not an elementwise rule"
+    elif scheduler is not None and lr_table is None:
+        why = "the scheduler steps on the loss (not a table)"
+    if why is not None:
+        if engine == "compiled":
+            raise ConfigError(f'engine="compiled" cannot run this: {why}')
+        return None
+    return program
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,232 @@
+"""The fused compiled loop (engine/loop.py) against the general loop of descent.py.
+
+The reference is the general loop itself, driven by the same program through the interpreter's
+``forward_backward`` (so both loops see bit-identical values and gradients): every field of the
+Result, the trajectory and the stop reasons must be equal, bit for bit, for random formulas,
+starts, rules and settings. Also: batch == solo, thread count does not matter, and bad requests
+for the compiled engine are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import smooth_trees, trees
+
+from descentlab.descent import minimize
+from descentlab.engine.interp import forward, forward_backward
+from descentlab.engine.program import lower
+from descentlab.errors import ConfigError
+from descentlab.expr.parser import parse
+from descentlab.optimizers import (
+    OPTIMIZERS,
+    adagrad,
+    adam,
+    gd,
+    linesearch,
+    momentum,
+    nesterov,
+    rmsprop,
+)
+
+FIELDS = ("x", "fun", "grad_norm", "status", "nit", "nfev", "diverged_at", "detail", "cause")
+
+
+class ProgramObjective:
+    """A formula's program evaluated by the compiled interpreter, row-major in and out."""
+
+    def __init__(self, tree, variables=("x", "y"), domain=None) -> None:
+        self.program = lower(tree, list(variables))
+        self.dim = len(variables)
+        self.domain = domain
+
+    def _run(self, X):
+        X = np.asarray(X, dtype=float)
+        k, m = X.shape[0], self.program.code.shape[0]
+        XT = np.ascontiguousarray(X.T)
+        F, GT = np.empty(k), np.empty((self.dim, k))
+        work, adj = np.empty((m, k)), np.empty((m, k))
+        forward_backward(self.program.code, self.program.consts, XT, work, adj, F, GT)
+        return F, np.ascontiguousarray(GT.T)
+
+    def value(self, X):
+        X = np.asarray(X, dtype=float)
+        k, m = X.shape[0], self.program.code.shape[0]
+        F = np.empty(k)
+        forward(self.program.code, self.program.consts, np.ascontiguousarray(X.T),
+                np.empty((m, k)), F)  # fmt: skip
+        return F
+
+    def grad(self, X):
+        return self._run(X)[1]
+
+    def value_and_grad(self, X):
+        return self._run(X)
+
+
+def same_result(a, b) -> None:
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.trajectory is None) == (b.trajectory is None)
+    if a.trajectory is not None:
+        np.testing.assert_array_equal(a.trajectory.its, b.trajectory.its)
+        np.testing.assert_array_equal(a.trajectory.xs, b.trajectory.xs)
+        np.testing.assert_array_equal(a.trajectory.fs, b.trajectory.fs)
+
+
+def both(obj, X0, opt, **kw):
+    a = minimize(obj, X0, opt, engine="numpy", **kw)
+    b = minimize(obj, X0, opt, engine="compiled", **kw)
+    same_result(a, b)
+    return b
+
+
+ROSENBROCK = ProgramObjective(parse("(1 - x)^2 + 100(y - x^2)^2"))
+
+RULES = st.one_of(
+    st.builds(gd, lr=st.floats(1e-4, 0.5)),
+    st.builds(momentum, lr=st.floats(1e-4, 0.1), momentum=st.floats(0.0, 0.99)),
+    st.builds(nesterov, lr=st.floats(1e-4, 0.1), momentum=st.floats(0.01, 0.99)),
+    st.builds(adagrad, lr=st.floats(1e-3, 1.0)),
+    st.builds(rmsprop, lr=st.floats(1e-4, 0.1), alpha=st.floats(0.0, 0.999)),
+    st.builds(
+        adam,
+        lr=st.floats(1e-4, 0.5),
+        betas=st.tuples(st.floats(0.0, 0.99), st.floats(0.0, 0.9999)),
+    ),
+)
+
+
+@given(
+    tree=st.one_of(smooth_trees(max_leaves=8), trees(max_leaves=6)),
+    starts=st.lists(st.tuples(st.floats(-2, 2), st.floats(-2, 2)), min_size=1, max_size=5),
+    opt=RULES,
+    max_iter=st.integers(0, 60),
+    grad_tol=st.sampled_from([0.0, 1e-8, 1e-3]),
+    f_tol=st.sampled_from([0.0, 1e-10, 1e-4]),
+    x_tol=st.sampled_from([0.0, 1e-6, 1e-2]),
+    bounds=st.sampled_from([None, (-1.0, 1.5)]),
+    record=st.sampled_from([False, True, 3]),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_compiled_loop_equals_general_loop(
+    tree, starts, opt, max_iter, grad_tol, f_tol, x_tol, bounds, record
+) -> None:
+    obj = ProgramObjective(tree)
+    both(
+        obj,
+        np.array(starts),
+        opt,
+        max_iter=max_iter,
+        grad_tol=grad_tol,
+        f_tol=f_tol,
+        x_tol=x_tol,
+        bounds=bounds,
+        record=record,
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "linesearch"])
+def test_every_rule_on_rosenbrock_many_starts(name: str) -> None:
+    X0 = np.random.default_rng(1).uniform(-2, 2, (600, 2))  # three blocks, the last partial
+    opt = OPTIMIZERS[name](lr=1e-3)
+    r = both(ROSENBROCK, X0, opt, max_iter=400, grad_tol=1e-4, record=10)
+    assert len(set(r.status.tolist())) >= 1 and r.trajectory.xs.shape == (41, 600, 2)
+
+
+def test_statuses_of_every_kind_agree() -> None:
+    # Divergence in f (huge lr), convergence on the gradient, max_iter and stalls, one batch.
+    obj = ProgramObjective(parse("x^2 + y^2"))
+    X0 = np.array([[0.0, 0.0], [1.0, 1.0], [1e-9, 0.0], [3.0, -4.0]])
+    r = both(obj, X0, gd(lr=0.1), grad_tol=0.0, max_iter=50)
+    assert r.status[0] == 7  # stalled
+    r = both(obj, X0, gd(lr=5.0), max_iter=500)
+    assert r.status.tolist() == [0, 4, 0, 4]  # converged at the start, or diverged
+
+
+def test_batch_equals_solo_and_threads_do_not_matter() -> None:
+    numba = pytest.importorskip("numba")
+    X0 = np.random.default_rng(2).uniform(-2, 2, (300, 2))
+    opt = adam(lr=0.02)
+    batch = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False)
+    for i in (0, 137, 299):
+        solo = minimize(ROSENBROCK, X0[i], opt, max_iter=300, record=False)
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(solo, name)[0], getattr(batch, name)[i])
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False)
+    finally:
+        numba.set_num_threads(before)
+    same_result(batch, one)
+
+
+def test_callback_sees_every_iteration_and_stops() -> None:
+    seen = []
+
+    def callback(t, X, F):
+        seen.append((t, X.shape, F.shape))
+        return t == 7
+
+    X0 = np.array([[-1.2, 1.0], [0.5, 0.5]])
+    a = minimize(ROSENBROCK, X0, gd(lr=1e-3), callback=callback, engine="compiled")
+    assert [s[0] for s in seen] == list(range(1, 8))
+    assert a.nit.tolist() == [7, 7] and (a.status == 5).all()
+    b = minimize(ROSENBROCK, X0, gd(lr=1e-3), callback=callback, engine="numpy")
+    same_result(a, b)
+
+
+def test_auto_recording_thins_the_same_way(monkeypatch) -> None:
+    import descentlab.descent as descent
+
+    monkeypatch.setattr(descent, "RECORD_BUDGET", 3 * 40 * 8)  # 8 records of 40 rows, n = 2
+    X0 = np.random.default_rng(3).uniform(-2, 2, (40, 2))
+    r = both(ROSENBROCK, X0, adam(lr=0.01), max_iter=100, grad_tol=0.0)
+    assert len(r.trajectory) <= 9 and r.trajectory.its[-1] == 100
+
+
+def test_scheduler_tables_run_compiled() -> None:
+    class Table:
+        def table(self, max_iter):
+            return 0.01 * 0.99 ** np.arange(max_iter)
+
+    both(ROSENBROCK, [[-1.2, 1.0], [2.0, 2.0]], adam(lr=0.01), scheduler=Table(), max_iter=200)
+
+
+def test_compiled_engine_refuses_what_it_cannot_run() -> None:
+    class Plain:
+        dim = 2
+
+        def value(self, X):
+            return (X * X).sum(axis=1)
+
+        def grad(self, X):
+            return 2 * X
+
+        def value_and_grad(self, X):
+            return self.value(X), self.grad(X)
+
+    with pytest.raises(ConfigError, match="no program"):
+        minimize(Plain(), [1.0, 1.0], gd(), engine="compiled")
+    with pytest.raises(ConfigError, match="linesearch"):
+        minimize(ROSENBROCK, [1.0, 1.0], linesearch(), engine="compiled")
+    with pytest.raises(ConfigError, match="engine"):
+        minimize(ROSENBROCK, [1.0, 1.0], gd(), engine="fast")
+    # The line search still runs on a program objective, through the general loop.
+    r = minimize(ROSENBROCK, [-1.2, 1.0], linesearch(), max_iter=50)
+    assert r.nit[0] == 50 or r.status[0] != 3
+
+
+def test_in_domain_on_the_compiled_path() -> None:
+    obj = ProgramObjective(parse("x^2 + y^2"), domain=((0.5, 2.0), (0.5, 2.0)))
+    r = minimize(obj, [[1.0, 1.0]], gd(lr=0.1), engine="compiled")
+    assert r.in_domain.tolist() == [False]
+    r = minimize(obj, [[1.0, 1.0]], gd(lr=0.1), engine="compiled", bounds="domain")
+    assert r.in_domain.tolist() == [True]
+    np.testing.assert_allclose(r.x, [[0.5, 0.5]])
+    assert dataclasses.replace(r).status[0] == 0
