@@ -24,12 +24,13 @@ This module imports numba; :mod:`descentlab.descent` imports it on first use.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
+from descentlab.engine.interp import forward_backward
 from numba import njit, prange
 
-from descentlab.engine.interp import forward_backward
 from descentlab.engine.rules import rule_step
 from descentlab.result import Cause, Status
 
@@ -45,6 +46,10 @@ REC_FLOATS = 1 << 22
 """Most floats of trajectory one compiled call may write before Python keeps them."""
 
 RUNNING = -1
+
+_LOCK = threading.Lock()
+"""Serializes the parallel compiled calls: numba's fallback threading layer (workqueue) must not
+be entered from two Python threads at once; one run's blocks already use every core."""
 _CONV_GRAD = int(Status.CONVERGED_GRAD)
 _CONV_F = int(Status.CONVERGED_F)
 _CONV_X = int(Status.CONVERGED_X)
@@ -337,8 +342,9 @@ def run_fused(
     bounded = box is not None
     lo = box.lo if bounded else np.zeros(n)
     hi = box.hi if bounded else np.zeros(n)
-    start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, rule.grad_tol,
-          rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
+    with _LOCK:
+        start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, rule.grad_tol,
+              rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
@@ -367,9 +373,10 @@ def run_fused(
         rec_its = np.array(its, dtype=np.int64)
         rec_X = np.empty((len(its), k, n))
         rec_F = np.empty((len(its), k))
-        chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, detail, cause,
-              div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol, stat_tol, rule.limit, lo, hi,
-              bounded, BLOCK, rec_its, rec_X, rec_F, ends)  # fmt: skip
+        with _LOCK:
+            chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, detail,
+                  cause, div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol, stat_tol, rule.limit,
+                  lo, hi, bounded, BLOCK, rec_its, rec_X, rec_F, ends)  # fmt: skip
         end = int(ends.max())
         finished = not (status == RUNNING).any()
         if recorder is not None:
