@@ -200,6 +200,10 @@ def minimize(
             fields = run_fused(
                 program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
             )
+        if isinstance(getattr(objective, "nfev", None), int):  # its counters, as if called
+            evaluated = int(fields["nfev"].sum())
+            objective.nfev += evaluated  # type: ignore[attr-defined]
+            objective.ngev += evaluated  # type: ignore[attr-defined]
         return _result([_Block(**fields, recorder=recorder)], objective, rule, mode)
     block = k if callback is not None else BLOCK_ROWS
     with np.errstate(all="ignore"):
