@@ -1,0 +1,294 @@
+"""The compiled engine against issue #12's targets, as ratios measured in one run.
+
+Rosenbrock from the catalogue (a parsed formula, exact gradient), float64. Prints one table:
+
+1. one start, GD and Adam, 10,000 iterations: ``minimize`` vs the original notebook's own
+   per-start loop (plain Python floats, forward differences) - target: >= 3x faster;
+2. 10,000 starts x 1,000 iterations: ``minimize`` (Adam, GD) vs a hand-fused numba loop written
+   here (rows innermost, vectorized: the floor; target within 2x) and vs ``torch.optim.Adam`` on
+   one thread (target >= 4x faster; torch is imported if this Python has it, else run with
+   ``--torch-python PATH``; the table says which);
+3. 1,000,000 starts x 1,000 Adam iterations (target < 10 s) and the peak memory of that run;
+4. the whole process ``descentlab run rosenbrock --random-starts 20000 --optimizer adam
+   --max-iter 1000 --json`` (startup, cache load, JSON);
+5. a Python-callable Rosenbrock through the general loop (the NumPy path), per row-iteration;
+6. the first-run compile cost (a fresh numba cache directory) and a cached start.
+
+Usage:
+    python benchmarks/bench_engine.py [--quick] [--torch-python /path/to/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from descentlab.descent import minimize
+from descentlab.objective import Objective
+from descentlab.optimizers import adam, gd
+
+LR_GD = 1e-4
+LR_ADAM = 1e-3
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# --- 1. the notebook's own loop (plain floats, forward differences) ---------------------------
+
+
+def rosen(x: float, y: float) -> float:
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+def notebook_gd(x: float, y: float, iters: int, lr: float) -> tuple[float, float]:
+    h = 1e-8
+    for _ in range(iters):
+        f = rosen(x, y)
+        gx = (rosen(x + h, y) - f) / h
+        gy = (rosen(x, y + h) - f) / h
+        x, y = x - lr * gx, y - lr * gy
+    return x, y
+
+
+def notebook_adam(x: float, y: float, iters: int, lr: float) -> tuple[float, float]:
+    h = 1e-8
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    mx = my = vx = vy = 0.0
+    for t in range(1, iters + 1):
+        f = rosen(x, y)
+        gx = (rosen(x + h, y) - f) / h
+        gy = (rosen(x, y + h) - f) / h
+        mx = b1 * mx + (1 - b1) * gx
+        my = b1 * my + (1 - b1) * gy
+        vx = b2 * vx + (1 - b2) * gx * gx
+        vy = b2 * vy + (1 - b2) * gy * gy
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        x -= lr * (mx / c1) / ((vx / c2) ** 0.5 + eps)
+        y -= lr * (my / c1) / ((vy / c2) ** 0.5 + eps)
+    return x, y
+
+
+# --- 2. the floor: hand-fused numba loops, rows innermost ------------------------------------
+
+
+def fused_floors():
+    from numba import njit, prange
+
+    @njit(parallel=True, error_model="numpy", cache=True)
+    def adam_floor(XT, iters, lr, b1, b2, eps, block):
+        k = XT.shape[1]
+        for bi in prange((k + block - 1) // block):
+            a0 = bi * block
+            a1 = min(k, a0 + block)
+            x = XT[0, a0:a1].copy()
+            y = XT[1, a0:a1].copy()
+            B = a1 - a0
+            mx = np.zeros(B)
+            my = np.zeros(B)
+            vx = np.zeros(B)
+            vy = np.zeros(B)
+            for t in range(1, iters + 1):
+                step = -(lr / (1.0 - b1**t))
+                root = (1.0 - b2**t) ** 0.5
+                for r in range(B):
+                    u = y[r] - x[r] * x[r]
+                    gx = -2.0 * (1.0 - x[r]) - 400.0 * x[r] * u
+                    gy = 200.0 * u
+                    mx[r] += (gx - mx[r]) * (1 - b1)
+                    my[r] += (gy - my[r]) * (1 - b1)
+                    vx[r] = vx[r] * b2 + (1 - b2) * gx * gx
+                    vy[r] = vy[r] * b2 + (1 - b2) * gy * gy
+                    x[r] += mx[r] / (np.sqrt(vx[r]) / root + eps) * step
+                    y[r] += my[r] / (np.sqrt(vy[r]) / root + eps) * step
+            XT[0, a0:a1] = x
+            XT[1, a0:a1] = y
+
+    @njit(parallel=True, error_model="numpy", cache=True)
+    def gd_floor(XT, iters, lr, block):
+        k = XT.shape[1]
+        for bi in prange((k + block - 1) // block):
+            a0 = bi * block
+            a1 = min(k, a0 + block)
+            x = XT[0, a0:a1].copy()
+            y = XT[1, a0:a1].copy()
+            for _ in range(iters):
+                for r in range(a1 - a0):
+                    u = y[r] - x[r] * x[r]
+                    gx = -2.0 * (1.0 - x[r]) - 400.0 * x[r] * u
+                    gy = 200.0 * u
+                    x[r] -= lr * gx
+                    y[r] -= lr * gy
+            XT[0, a0:a1] = x
+            XT[1, a0:a1] = y
+
+    return adam_floor, gd_floor
+
+
+TORCH_SNIPPET = r"""
+import sys, time, torch
+torch.set_num_threads(1)
+k, iters, lr = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+g = torch.Generator().manual_seed(0)
+P = (torch.rand(k, 2, generator=g, dtype=torch.float64) * 4 - 2).requires_grad_(True)
+opt = torch.optim.Adam([P], lr=lr)
+def run(n):
+    for _ in range(n):
+        opt.zero_grad()
+        x, y = P[:, 0], P[:, 1]
+        ((1 - x) ** 2 + 100 * (y - x * x) ** 2).sum().backward()
+        opt.step()
+run(5)
+t = time.perf_counter(); run(iters); print(time.perf_counter() - t)
+"""
+
+
+def torch_seconds(k: int, iters: int, torch_python: str | None) -> tuple[float | None, str]:
+    try:
+        import torch  # noqa: F401
+
+        python = sys.executable
+    except ImportError:
+        python = torch_python
+    if python is None:
+        return None, "torch not available (pass --torch-python)"
+    out = subprocess.run(
+        [python, "-c", TORCH_SNIPPET, str(k), str(iters), str(LR_ADAM)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip()), f"torch.optim.Adam, 1 thread ({python})"
+
+
+def cli_seconds(env: dict[str, str] | None = None) -> float:
+    cmd = [sys.executable, "-m", "descentlab", "run", "rosenbrock", "--random-starts", "20000",
+           "--optimizer", "adam", "--max-iter", "1000", "--json"]  # fmt: skip
+    t = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True, env=env)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="skip the 1e6-start run")
+    ap.add_argument("--torch-python", default=None)
+    args = ap.parse_args()
+    obj = Objective.from_problem("rosenbrock")
+    assert getattr(obj, "program", None) is not None, "the catalogue objective has no program"
+    rows: list[tuple[str, str]] = []
+
+    def row(what: str, value: str) -> None:
+        rows.append((what, value))
+        print(f"{what:<72} {value}", flush=True)
+
+    # 6. compile cost: a fresh cache, then a cached start (both whole processes).
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        probe = [sys.executable, "-c", "import descentlab as d, time; t=time.perf_counter(); "
+                 "d.minimize(d.Objective.from_problem('rosenbrock'), [[-1.2, 1.0]], d.adam(), "
+                 "max_iter=10); print(time.perf_counter()-t)"]  # fmt: skip
+        cold = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
+        warm = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
+    row("first minimize in a process, empty numba cache (compiles once)", f"{cold:.2f} s")
+    row("first minimize in a process, cache on disk", f"{warm:.2f} s")
+
+    # 1. one start, 10,000 iterations.
+    n1 = 10_000
+    for name, opt, lr, nb in (
+        ("GD", gd(lr=LR_GD), LR_GD, notebook_gd),
+        ("Adam", adam(lr=LR_ADAM), LR_ADAM, notebook_adam),
+    ):
+        ours = best_of(lambda o=opt: minimize(obj, [-1.2, 1.0], o, max_iter=n1, grad_tol=0.0,
+                                              record=False))  # fmt: skip
+        theirs = best_of(lambda f=nb, r=lr: f(-1.2, 1.0, n1, r))
+        row(f"one start, {name}, 10k iterations: us/iteration minimize | notebook",
+            f"{ours / n1 * 1e6:.3f} | {theirs / n1 * 1e6:.3f}  "
+            f"({theirs / ours:.1f}x faster)")  # fmt: skip
+
+    # 2. many starts.
+    k, iters = 10_000, 1000
+    X0 = np.random.default_rng(0).uniform(-2, 2, (k, 2))
+    adam_floor, gd_floor = fused_floors()
+    ns = 1e9 / (k * iters)
+    ours_adam = best_of(lambda: minimize(obj, X0, adam(lr=LR_ADAM), max_iter=iters, grad_tol=0.0,
+                                         record=False))  # fmt: skip
+    ours_gd = best_of(lambda: minimize(obj, X0, gd(lr=LR_GD), max_iter=iters, grad_tol=0.0,
+                                       record=False))  # fmt: skip
+    adam_floor(np.ascontiguousarray(X0.T), 2, LR_ADAM, 0.9, 0.999, 1e-8, 256)
+    gd_floor(np.ascontiguousarray(X0.T), 2, LR_GD, 256)
+    floor_adam = best_of(lambda: adam_floor(np.ascontiguousarray(X0.T), iters, LR_ADAM, 0.9, 0.999,
+                                            1e-8, 256))  # fmt: skip
+    floor_gd = best_of(lambda: gd_floor(np.ascontiguousarray(X0.T), iters, LR_GD, 256))
+    row("1e4 starts x 1000, Adam: ns/(start x it) minimize | hand-fused floor",
+        f"{ours_adam * ns:.2f} | {floor_adam * ns:.2f}  "
+        f"({ours_adam / floor_adam:.2f}x the floor)")  # fmt: skip
+    row(
+        "1e4 starts x 1000, GD: ns/(start x it) minimize | hand-fused floor",
+        f"{ours_gd * ns:.2f} | {floor_gd * ns:.2f}  ({ours_gd / floor_gd:.2f}x the floor)",
+    )
+    t_torch, how = torch_seconds(k, iters, args.torch_python)
+    if t_torch is None:
+        row("1e4 starts x 1000, Adam: torch.optim.Adam", how)
+    else:
+        row(f"1e4 starts x 1000, Adam: ns/(start x it) {how}",
+            f"{t_torch * ns:.2f}  (minimize {t_torch / ours_adam:.1f}x faster)")  # fmt: skip
+
+    # 3. scale.
+    if not args.quick:
+        big = np.random.default_rng(1).uniform(-2, 2, (1_000_000, 2))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t = time.perf_counter()
+        minimize(obj, big, adam(lr=LR_ADAM), max_iter=1000, grad_tol=0.0, record=False)
+        dt = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        row("1e6 starts x 1000 Adam: seconds | peak RSS growth (MB)",
+            f"{dt:.2f} s | {(peak - before) / 1024:.0f} MB")  # fmt: skip
+
+    # 4. whole process.
+    cli_seconds()
+    row("descentlab run rosenbrock --random-starts 20000 --optimizer adam --max-iter 1000 --json",
+        f"{min(cli_seconds() for _ in range(2)):.2f} s")  # fmt: skip
+    if t_torch is not None:
+        row("  torch in-process, same work (2x the 1e4 time above)", f"{2 * t_torch:.2f} s")
+
+    # 5. Python-callable objective: the general loop.
+    class Hand:
+        dim = 2
+
+        def value(self, X):
+            return (1.0 - X[:, 0]) ** 2 + 100.0 * (X[:, 1] - X[:, 0] ** 2) ** 2
+
+        def grad(self, X):
+            x, y = X[:, 0], X[:, 1]
+            u = y - x * x
+            return np.stack([-2.0 * (1.0 - x) - 400.0 * x * u, 200.0 * u], axis=1)
+
+        def value_and_grad(self, X):
+            return self.value(X), self.grad(X)
+
+    for kk, it in ((1, 2000), (10_000, 200)):
+        Xh = np.random.default_rng(2).uniform(-2, 2, (kk, 2))
+        t = best_of(lambda X=Xh, n=it: minimize(Hand(), X, adam(lr=LR_ADAM), max_iter=n,
+                                                 grad_tol=0.0, record=False))  # fmt: skip
+        row(f"Python-callable Rosenbrock, Adam, {kk} start(s): ns/(start x it)",
+            f"{t / (kk * it) * 1e9:.1f}")  # fmt: skip
+    print(json.dumps(dict(rows)))
+
+
+if __name__ == "__main__":
+    main()
