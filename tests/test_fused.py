@@ -130,7 +130,23 @@ def test_compiled_loop_equals_general_loop(
     )
 
 
-@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "linesearch"])
+FUSED = [n for n, f in OPTIMIZERS.items() if f().kernel is not None and not f().pauses]
+
+
+def test_rules_whose_zero_steps_are_pauses_run_the_general_loop() -> None:
+    from descentlab.errors import ConfigError
+
+    opt = OPTIMIZERS["rprop"](lr=1e-3)
+    X0 = np.random.default_rng(3).uniform(-2, 2, (50, 2))
+    with pytest.raises(ConfigError, match="zero steps"):
+        minimize(ROSENBROCK, X0, opt, max_iter=50, engine="compiled")
+    auto = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False)
+    general = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False, engine="numpy")
+    np.testing.assert_array_equal(auto.x, general.x)
+    np.testing.assert_array_equal(auto.status, general.status)
+
+
+@pytest.mark.parametrize("name", FUSED)
 def test_every_rule_on_rosenbrock_many_starts(name: str) -> None:
     X0 = np.random.default_rng(1).uniform(-2, 2, (600, 2))  # three blocks, the last partial
     opt = OPTIMIZERS[name](lr=1e-3)
@@ -191,11 +207,21 @@ def test_auto_recording_thins_the_same_way(monkeypatch) -> None:
 
 
 def test_scheduler_tables_run_compiled() -> None:
-    class Table:
-        def table(self, max_iter):
-            return 0.01 * 0.99 ** np.arange(max_iter)
+    from descentlab.schedules import exponentiallr
 
-    both(ROSENBROCK, [[-1.2, 1.0], [2.0, 2.0]], adam(lr=0.01), scheduler=Table(), max_iter=200)
+    class Table:
+        def table(self, max_iter, lr):
+            return lr * 0.99 ** np.arange(max_iter)
+
+    X0 = [[-1.2, 1.0], [2.0, 2.0]]
+    both(ROSENBROCK, X0, adam(lr=0.01), scheduler=Table(), max_iter=200)
+    both(ROSENBROCK, X0, adam(lr=0.01), scheduler=exponentiallr(gamma=0.99), max_iter=200)
+    runs = [
+        minimize(ROSENBROCK, X0, adam(lr=0.01), scheduler=exponentiallr(gamma=0.99),
+                 max_iter=200, record=True, engine=engine)
+        for engine in ("compiled", "numpy")
+    ]  # fmt: skip
+    np.testing.assert_array_equal(runs[0].trajectory.lrs, runs[1].trajectory.lrs)
 
 
 def test_compiled_engine_refuses_what_it_cannot_run() -> None:

@@ -140,7 +140,10 @@ def test_bfgs_reaches_scipys_minimum(name: str) -> None:
             method="BFGS",
             options={"gtol": 1e-9, "maxiter": 2000},
         )
-        if not ref.success:
+        # scipy reports "precision loss" at gtol 1e-9 where f is large (Goldstein-Price reaches
+        # 1e6) even when it stopped at the minimum: its gradient there decides.
+        stationary = np.abs(ref.jac).max() <= 1e-6 * max(1.0, abs(float(ref.fun)))
+        if not (ref.success or stationary):
             continue
         compared += 1
         # ours stops converged, or stalled within rounding of the minimum (f no longer changes)

@@ -200,6 +200,10 @@ def minimize(
             fields = run_fused(
                 program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
             )
+        if recorder is not None and lr_table is not None:
+            # The lr each row used last at each record, as the general loop keeps it.
+            used = [np.minimum(u, fields["nit"]) for u in recorder.its]
+            recorder.lrs = [np.where(u >= 1, lr_table[np.maximum(u, 1) - 1], np.nan) for u in used]
         if isinstance(getattr(objective, "nfev", None), int):  # its counters, as if called
             evaluated = int(fields["nfev"].sum())
             objective.nfev += evaluated  # type: ignore[attr-defined]
@@ -247,6 +251,8 @@ def _fused_program(
         why = "the objective has no program (a Python function)"
     elif optimizer.kernel is None:
         why = f"{optimizer.name} is not an elementwise rule"
+    elif optimizer.pauses:
+        why = f"{optimizer.name} takes zero steps as part of its rule (the stall test differs)"
     elif scheduler is not None and lr_table is None:
         why = "the scheduler steps on the loss (not a table)"
     if why is not None:

@@ -28,9 +28,9 @@ import threading
 from typing import Any
 
 import numpy as np
-from descentlab.engine.interp import forward_backward
 from numba import njit, prange
 
+from descentlab.engine.interp import forward_backward
 from descentlab.engine.rules import rule_step
 from descentlab.result import Cause, Status
 
@@ -60,7 +60,7 @@ _CAUSE_X = int(Cause.X)
 _CAUSE_F = int(Cause.F)
 _CAUSE_GRAD = int(Cause.GRAD)
 
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}
 
 
 @njit(**_JIT)
@@ -177,7 +177,7 @@ def chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, d
             for b in range(B):
                 T[b] = t
                 lr[b] = lrs[t - t0 - 1]
-            rule_step(rule_id, G, St, T, H, lr, out)
+            rule_step(rule_id, G, St, T, H, lr, out, X)
             for i in range(n):
                 for b in range(B):
                     Xn[i, b] = X[i, b] + out[i, b]
