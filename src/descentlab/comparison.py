@@ -394,7 +394,7 @@ def compare(
     extra = _check_hyperparameters(hyperparameters, names)
     factories = _factories(names, extra, lrs)
 
-    objective = as_objective(target, dim=dim) if dim is not None else as_objective(target)
+    objective = as_objective(target, dim=dim)
     X0 = random_starts(start_domain(objective), k, seed=seed)
     objective.check_finite_at(X0)
     reference_f = _known_minimum(objective)
@@ -412,7 +412,7 @@ def compare(
                     grad_tol=0.0,
                     f_tol=0.0,
                     x_tol=0.0,
-                    record=True if stride == 1 else stride,
+                    record=stride,
                 )
                 raw.append((name, float(lr), _Outcome.of(result)))
                 advance()
