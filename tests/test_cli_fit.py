@@ -168,3 +168,29 @@ def test_an_option_of_another_optimizer_warns(capsys):
 def test_help_lists_fit(capsys):
     code, out, _ = run(capsys, "fit", "--help")
     assert code == 0 and "--batch-size" in out and "--holdout" in out
+
+
+def test_scheduler_reaches_fit_and_its_json(capsys):
+    doc = run_json(
+        capsys, "linear", "--data", "line", "--optimizer", "momentum", "--lr", "0.05",
+        "--batch-size", "8", "--epochs", "6", "--scheduler", "steplr", "--step-size", "4",
+        "--gamma", "0.5", "--grad-tol", "0",
+    )  # fmt: skip
+    assert doc["scheduler"] == {"name": "steplr", "step_size": 4, "gamma": 0.5}
+    want = dl.fit("linear", "line", dl.momentum(lr=0.05), batch_size=8, epochs=6, grad_tol=0,
+                  scheduler=dl.steplr(4, 0.5))  # fmt: skip
+    assert doc["parameters"]["b"] == float(want.params[0, 1])
+    assert doc["history"]["lr"] == [None, *want.history.lr[1:, 0].tolist()]
+    # one scheduler step per minibatch step: 4 steps per lr, not 4 epochs
+    per_epoch = want.steps_per_epoch
+    assert want.history.lr[1, 0] == 0.05 * 0.5 ** ((per_epoch - 1) // 4)
+
+
+def test_scheduler_in_fits_text_header_and_its_errors(capsys):
+    code, out, _ = run(capsys, "fit", "linear", "--epochs", "3", "--scheduler", "exponentiallr",
+                       "--gamma", "0.9")  # fmt: skip
+    assert code == 0 and "exponentiallr(gamma=0.9)" in out.splitlines()[0]
+    code, _, err = run(capsys, "fit", "linear", "--scheduler", "steplr")
+    assert code == 2 and "needs --step-size" in err and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "fit", "linear", "--gamma", "0.5")
+    assert code == 2 and "needs --scheduler" in err

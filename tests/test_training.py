@@ -234,3 +234,78 @@ def test_bad_settings_raise(kwargs, match):
 def test_second_order_rules_are_refused_with_a_reason(name):
     with pytest.raises(ConfigError, match=f"fit does not train with {name}"):
         fit("logistic", dsets.load("iris"), OPTIMIZERS[name](), epochs=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules: one scheduler step per optimizer step, against a torch training loop.
+
+FITS = __import__("json").loads(
+    (__import__("pathlib").Path(__file__).parent / "data" / "torch_fit.json").read_text()
+)
+
+
+def _torch_fit_data() -> dsets.Dataset:
+    X = np.array(FITS["x"])[:, None]
+    return dsets.Dataset("torch", X, np.array(FITS["y"]), ("x",), "y", "regression")
+
+
+def _hyper(raw: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
+def test_torch_fit_batches_are_fits_order():
+    """The trace's batches are the ones fit draws (so the comparison below is like for like)."""
+    m, b = len(FITS["x"]), FITS["batch_size"]
+    rng = np.random.default_rng(FITS["seed"])
+    ours = []
+    for _ in range(FITS["epochs"]):
+        order = rng.permutation(m)
+        ours += [sorted(order[j : j + b].tolist()) for j in range(0, m, b)]
+    assert ours == FITS["batches"]
+
+
+@pytest.mark.parametrize("case", FITS["cases"], ids=[c["name"] for c in FITS["cases"]])
+def test_scheduled_fit_equals_torchs_training_loop(case):
+    from descentlab.schedules import SCHEDULERS
+
+    sched = SCHEDULERS[case["scheduler"]](**_hyper(case["parameters"]))
+    opt = OPTIMIZERS[case["optimizer"]](**_hyper(case["hyperparameters"]))
+    r = fit(
+        "linear",
+        _torch_fit_data(),
+        opt,
+        epochs=FITS["epochs"],
+        batch_size=FITS["batch_size"],
+        seeds=FITS["seed"],
+        start=FITS["start"],
+        standardize=False,
+        grad_tol=0.0,
+        scheduler=sched,
+    )
+    assert r.scheduler is sched and r.path is not None and r.lrs is not None
+    np.testing.assert_allclose(r.path[:, 0], np.array(case["params"]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(r.lrs[1:, 0], np.array(case["lrs"]), rtol=1e-12, atol=0)
+    assert np.isnan(r.lrs[0, 0])
+    # history.lr: the lr of each epoch's last step
+    per_epoch = r.steps_per_epoch
+    last_of_epoch = np.array(case["lrs"])[per_epoch - 1 :: per_epoch]
+    np.testing.assert_array_equal(r.history.lr[1:, 0], last_of_epoch)
+
+
+def test_plateau_steps_on_the_minibatch_loss_per_row():
+    """Two seeds shuffle differently, so their minibatch losses and lr cuts differ."""
+    from descentlab.schedules import reducelronplateau
+
+    r = fit("linear", "line", dl.adam(lr=0.5), epochs=40, batch_size=4, seeds=(0, 1),
+            scheduler=reducelronplateau(factor=0.5, patience=2), grad_tol=0.0)  # fmt: skip
+    assert r.history.lr is not None and (r.history.lr[-1] < 0.5).all()
+    assert not np.array_equal(r.lrs[:, 0], r.lrs[:, 1])
+
+
+def test_a_bad_schedule_or_one_too_long_is_refused():
+    from descentlab.schedules import steplr
+
+    with pytest.raises(ConfigError, match="scheduler"):
+        fit("linear", "line", dl.gd(lr=0.1), scheduler=object())
+    with pytest.raises(ConfigError, match="steps"):
+        fit("linear", "line", dl.gd(lr=0.1), epochs=10**6, batch_size=1, scheduler=steplr(5))

@@ -1,6 +1,6 @@
 """Write torch.optim's float64 iterates as test data: the tests never import torch.
 
-Two files under tests/data/:
+Three files under tests/data/:
 
 - ``torch_reference.json``: 50 steps of the first seven rules, every iterate.
 - ``torch_family.json``: 500 steps of every other rule and every option combination that changes
@@ -8,6 +8,9 @@ Two files under tests/data/:
   rate scheduler, and torch.optim.LBFGS with ``line_search_fn="strong_wolfe"``, on three
   functions. To stay small it keeps every ``STRIDE``-th iterate (the last one included) and
   the lr used at those iterations.
+- ``torch_fit.json``: small minibatch fits of a linear regression (a torch training loop: the
+  batches in the order descentlab.fit draws them, one scheduler step per optimizer step,
+  ReduceLROnPlateau stepped on the minibatch loss), every step's parameters and lr.
 
 Run once with torch installed (``pip install torch==2.13.0``). The gradients are the
 hand-written formulas of tests/hand_objectives.py, evaluated with the same operations in torch,
@@ -368,6 +371,115 @@ def family_document() -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# The fit file: a linear regression trained on minibatches, as descentlab.fit trains it.
+
+FIT_ROWS, FIT_BATCH, FIT_EPOCHS, FIT_SEED = 23, 5, 30, 3
+FIT_START = [0.5, -0.5]  # (w, b)
+
+# (name, (optimizer, torch class, kwargs), (scheduler, torch class, kwargs) or None)
+FIT_CASES = [
+    (
+        "momentum-steplr",
+        ("momentum", OPT.SGD, {"lr": 0.05, "momentum": 0.9}),
+        ("steplr", lrs.StepLR, {"step_size": 20, "gamma": 0.5}),
+    ),
+    (
+        "adam-plateau",
+        ("adam", OPT.Adam, {"lr": 0.2}),
+        ("reducelronplateau", lrs.ReduceLROnPlateau, {"factor": 0.5, "patience": 3}),
+    ),
+    (
+        "adamw-cosine",
+        ("adamw", OPT.AdamW, {"lr": 0.1, "weight_decay": 0.05}),
+        ("cosineannealinglr", lrs.CosineAnnealingLR, {"T_max": 40, "eta_min": 1e-3}),
+    ),
+]
+
+
+def fit_data() -> tuple[list[float], list[float]]:
+    """A noisy line y = 1.5 x - 0.7 + noise (numpy's seeded generator, stored with the trace)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-2.0, 3.0, FIT_ROWS)
+    y = 1.5 * x - 0.7 + rng.normal(0.0, 0.4, FIT_ROWS)
+    return x.tolist(), y.tolist()
+
+
+def fit_batches() -> list[list[int]]:
+    """descentlab.fit's documented order: per epoch ``default_rng(seed).permutation(m)``, cut
+    into consecutive batches of FIT_BATCH, each batch's rows in data order (sorted)."""
+    import numpy as np
+
+    rng = np.random.default_rng(FIT_SEED)
+    out = []
+    for _ in range(FIT_EPOCHS):
+        order = rng.permutation(FIT_ROWS)
+        for j in range(0, FIT_ROWS, FIT_BATCH):
+            out.append(sorted(order[j : j + FIT_BATCH].tolist()))
+    return out
+
+
+def run_fit(opt_case, sched_case, x: list[float], y: list[float]) -> tuple[list, list]:
+    """Every step's (w, b) and lr: mean squared error, gradient by hand (as descentlab.models)."""
+    name, cls, kwargs = opt_case
+    p = torch.tensor(FIT_START, dtype=torch.float64)
+    extra = {"nesterov": True} if name == "nesterov" else {}
+    opt = cls([p], **kwargs, **extra)
+    scheduler = None if sched_case is None else sched_case[1](opt, **sched_case[2])
+    X = torch.tensor(x, dtype=torch.float64)
+    Y = torch.tensor(y, dtype=torch.float64)
+    path, used = [p.tolist()], []
+    for idx in fit_batches():
+        xb, yb = X[idx], Y[idx]
+        z = p[1] + xb * p[0]
+        r = z - yb
+        loss = (r * r).mean()
+        dz = (2.0 / len(idx)) * (z - yb)
+        p.grad = torch.stack(((dz * xb).sum(), dz.sum()))
+        used.append(float(opt.param_groups[0]["lr"]))
+        opt.step()
+        if isinstance(scheduler, lrs.ReduceLROnPlateau):
+            scheduler.step(float(loss))
+        elif scheduler is not None:
+            scheduler.step()
+        path.append(p.tolist())
+    return path, used
+
+
+def fit_document() -> dict:
+    torch.set_default_dtype(torch.float64)
+    x, y = fit_data()
+    cases = []
+    for label, opt_case, sched_case in FIT_CASES:
+        path, used = run_fit(opt_case, sched_case, x, y)
+        cases.append(
+            {
+                "name": label,
+                "optimizer": opt_case[0],
+                "hyperparameters": _json_kwargs(opt_case[2]),
+                "scheduler": None if sched_case is None else sched_case[0],
+                "parameters": None if sched_case is None else _json_kwargs(sched_case[2]),
+                "params": path,
+                "lrs": used,
+            }
+        )
+    return {
+        "generator": "tools/make_torch_reference.py",
+        "torch_version": torch.__version__,
+        "dtype": "float64",
+        "x": x,
+        "y": y,
+        "batch_size": FIT_BATCH,
+        "epochs": FIT_EPOCHS,
+        "seed": FIT_SEED,
+        "start": FIT_START,
+        "batches": fit_batches(),
+        "cases": cases,
+    }
+
+
 def main(argv: list[str]) -> int:
     torch.set_num_threads(1)
     folder = Path(argv[1]) if len(argv) > 1 else Path(__file__).parents[1] / "tests/data"
@@ -402,6 +514,10 @@ def main(argv: list[str]) -> int:
         f"wrote {len(family['cases'])} rule, {len(family['schedulers'])} scheduler and "
         f"{len(family['lbfgs'])} lbfgs cases to {path}"
     )
+    fits = fit_document()
+    path = folder / "torch_fit.json"
+    path.write_text(json.dumps(fits, separators=(",", ":")) + "\n")
+    print(f"wrote {len(fits['cases'])} fit cases to {path}")
     return 0
 
 

@@ -364,6 +364,21 @@ def _scheduler(args: argparse.Namespace) -> Any:
     return factory(**given)
 
 
+def _scheduler_json(scheduler: Any) -> dict[str, Any] | None:
+    """The JSON record of a scheduler: its name and settings (None without one)."""
+    return None if scheduler is None else {"name": scheduler.name, **scheduler.parameters}
+
+
+def _settings_text(optimizer: Any, scheduler: Any) -> str:
+    """``adam(lr=0.1, ...)`` or ``adam(lr=0.1, ...), steplr(step_size=5, gamma=0.1)``."""
+    parts = [(optimizer.name, optimizer.hyperparameters)]
+    if scheduler is not None:
+        parts.append((scheduler.name, scheduler.parameters))
+    return ", ".join(
+        f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})" for name, settings in parts
+    )
+
+
 def _add_stop_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-iter", metavar="N", help=f"iteration limit (<= {MAX_ITER_LIMIT:,})")
     p.add_argument("--grad-tol", metavar="T", help="stop when |grad f| < T (0 turns it off)")
@@ -687,9 +702,7 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                     "dim": objective.dim,
                 },
                 "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
-                "scheduler": None
-                if scheduler is None
-                else {"name": scheduler.name, **scheduler.parameters},
+                "scheduler": _scheduler_json(scheduler),
                 "runs": records,
                 "minima_found": iter(minima),
             }
@@ -698,12 +711,7 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     shown = sorted(set(range(min(result.k, _MAX_ROWS))) | set(diverged_rows[:_MAX_NOTES]))
     runs = {i: _run_record(result, X0, i, trace=bool(args.trace)) for i in shown}
 
-    hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
-    if scheduler is None:
-        out(f"{objective.name}: {optimizer.name}({hyper})")
-    else:
-        sched = ", ".join(f"{k}={v}" for k, v in scheduler.parameters.items())
-        out(f"{objective.name}: {optimizer.name}({hyper}), {scheduler.name}({sched})")
+    out(f"{objective.name}: {_settings_text(optimizer, scheduler)}")
     _print_run_table([runs[i] for i in range(min(result.k, _MAX_ROWS))], result.k, out)
     for i in diverged_rows[:_MAX_NOTES]:
         out(f"start {_fmt_vec(runs[i]['start'])} {runs[i]['message']}")
@@ -908,6 +916,9 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         raise ConfigError(
             f"--epochs x rows x seeds x parameters is {work:,}; the limit is {MAX_FIT_WORK:,}"
         )
+    scheduler = _scheduler(args)
+    if scheduler is not None:
+        kwargs["scheduler"] = scheduler
     result = fit(model, data, optimizer, record=path is not None, **kwargs)
     runs = [_fit_record(result, i) for i in range(result.k)]
     opt = result.optimizer
@@ -923,13 +934,13 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 "validation_rows": None if result.validation is None else result.validation.rows,
             },
             "optimizer": {"name": opt.name, **dict(opt.hyperparameters)},
+            "scheduler": _scheduler_json(scheduler),
             "batch_size": result.batch_size,
             **runs[0],
             "runs": runs,
         }
         _print_json(doc)
     else:
-        hyper_text = ", ".join(f"{k}={v}" for k, v in opt.hyperparameters.items())
         batch = (
             "full batch"
             if result.batch_size == result.data.rows
@@ -938,7 +949,7 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         out(
             f"{model} on {result.data.name} ({result.data.rows} rows; "
             f"{', '.join(result.data.features)} -> {result.data.target}): "
-            f"{opt.name}({hyper_text}), {batch}"
+            f"{_settings_text(opt, scheduler)}, {batch}"
         )
         for run in runs[:_MAX_ROWS]:
             params = "  ".join(f"{k} = {_fmt_param(v)}" for k, v in run["parameters"].items())
@@ -986,6 +997,8 @@ def _fit_record(result: Any, i: int) -> dict[str, Any]:
         history["accuracy"] = h.accuracy[:, i]
     if h.val_accuracy is not None:
         history["val_accuracy"] = h.val_accuracy[:, i]
+    if h.lr is not None:
+        history["lr"] = h.lr[:, i]  # the lr of each epoch's last step (null at epoch 0)
     # A row that finished early repeats its last values: the history stops where it stopped.
     stop = int(result.epochs[i]) + 1
     history = {k: v[:stop] for k, v in history.items()}
@@ -1258,6 +1271,7 @@ def build_parser() -> _Parser:
     )
     p.add_argument("--target", metavar="NAME", help="the CSV's target column (default: the last)")
     _add_optimizer_options(p, default=None)
+    _add_scheduler_options(p)
     p.add_argument("--epochs", default="100", metavar="E", help=f"epochs (<= {MAX_EPOCHS_CLI:,})")
     p.add_argument("--batch-size", metavar="B", help="rows per step (default: all, full batch)")
     p.add_argument(

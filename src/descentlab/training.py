@@ -13,6 +13,12 @@ the training rows:
   batch's rows are used in data order (sorted), so that ``B >= m`` gives the full batch exactly.
   ``B = 1`` is single-sample stochastic gradient descent.
 
+A learning-rate schedule (``scheduler=``, :mod:`descentlab.schedules`) steps once per optimizer
+step, as a torch loop that calls ``scheduler.step()`` after every ``optimizer.step()`` does:
+a closed-form schedule counts steps, not epochs (``steplr(step_size=10)`` decays every ten
+minibatches), and ``reducelronplateau`` is given each row's minibatch loss at the point where the
+step's gradient was taken (torch's ``scheduler.step(loss)``).
+
 After every epoch the loss and its gradient on the whole training set decide, for each row and
 in this order, as in ``minimize``: divergence (a non-finite or overflowing (``> 1e150``) parameter,
 loss or gradient; the row keeps the parameters of the previous epoch and records the epoch), then
@@ -43,14 +49,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from descentlab.checks import integer, non_negative
 from descentlab.data import Dataset, load
-from descentlab.descent import _take
+from descentlab.descent import _check_scheduler, _take
 from descentlab.errors import ConfigError
 from descentlab.models import MODELS, Model
 from descentlab.optimizers import Optimizer, gd
 from descentlab.result import Status, StopRule
 from descentlab.secondorder import SECOND_ORDER
 
-__all__ = ["MAX_EPOCHS", "MAX_SEEDS", "FitResult", "History", "fit"]
+__all__ = ["MAX_EPOCHS", "MAX_SCHEDULE_STEPS", "MAX_SEEDS", "FitResult", "History", "fit"]
 
 Array = NDArray[np.float64]
 
@@ -59,6 +65,10 @@ MAX_EPOCHS = 1_000_000
 
 MAX_SEEDS = 1_000
 """Most seeds (rows) one :func:`fit` may run."""
+
+MAX_SCHEDULE_STEPS = 50_000_000
+"""Most steps (epochs x batches per epoch) a scheduled :func:`fit` may take: a closed-form
+schedule is a table of that many learning rates."""
 
 PATH_BUDGET = 20_000_000
 """Floats the recorded path may hold; past it only the end of every epoch is kept."""
@@ -77,6 +87,8 @@ class History:
         val_loss: (E + 1, k) loss on the validation set, or None without a holdout.
         accuracy: (E + 1, k) fraction of training rows classified right, or None (regression).
         val_accuracy: (E + 1, k) the same on the validation set, or None.
+        lr: (E + 1, k) the learning rate of each epoch's last step (``nan`` at epoch 0), when
+            the run had a scheduler; otherwise None.
     """
 
     epoch: NDArray[np.int64]
@@ -85,6 +97,7 @@ class History:
     val_loss: Array | None = None
     accuracy: Array | None = None
     val_accuracy: Array | None = None
+    lr: Array | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -109,6 +122,9 @@ class FitResult:
             that would exceed :data:`PATH_BUDGET` floats), or None when not recorded.
         path_steps: (T,) the number of steps taken before each record of ``path``.
         stop: The stopping settings (``max_iter`` is the epoch limit).
+        scheduler: The learning-rate schedule, or None.
+        lrs: (T, k) the learning rate of the step that led to each record of ``path`` (``nan``
+            at the start), when the run had a scheduler and a recorded path; otherwise None.
     """
 
     model: Model
@@ -127,6 +143,8 @@ class FitResult:
     path: Array | None
     path_steps: NDArray[np.int64] | None
     stop: StopRule
+    scheduler: Any = None
+    lrs: Array | None = None
 
     @property
     def k(self) -> int:
@@ -228,6 +246,7 @@ def fit(
     grad_tol: float = 1e-8,
     f_tol: float = 0.0,
     record: bool = True,
+    scheduler: Any = None,
     **model_options: Any,
 ) -> FitResult:
     """Train ``model`` on ``data`` with ``optimizer``: one row of parameters per seed.
@@ -250,6 +269,11 @@ def fit(
         grad_tol: Stop a row when its full training gradient's norm is below this (0: off).
         f_tol: Stop a row when an epoch changes its training loss by less than this (0: off).
         record: Keep the parameters after every step (:attr:`FitResult.path`).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`), stepped once per
+            optimizer step (one per minibatch), as a torch loop calls ``scheduler.step()``
+            after every ``optimizer.step()``; ``reducelronplateau`` steps on the minibatch loss
+            at the point where the step's gradient was taken (``scheduler.step(loss)``). The lr
+            of every step is in :attr:`FitResult.lrs` and, per epoch, ``history.lr``.
         **model_options: For a model name: ``l2``, and for ``"mlp"`` ``hidden`` and
             ``activation``.
 
@@ -257,7 +281,8 @@ def fit(
         A :class:`FitResult`.
 
     Raises:
-        ConfigError: A bad model, data set, setting, or a classifier on a numeric target.
+        ConfigError: A bad model, data set, setting, scheduler (or one with an optimizer that
+            has no lr), or a classifier on a numeric target.
     """
     ds = load(data, target=target)
     optimizer = gd(lr=0.1) if optimizer is None else optimizer
@@ -310,8 +335,46 @@ def fit(
                 f"start must be {mdl.n_params} finite numbers, or {k} rows of them "
                 f"(got shape {np.shape(start)})"
             )
+    total_steps = epochs * -(-m // b)
+    schedule = None
+    if scheduler is not None:
+        if total_steps > MAX_SCHEDULE_STEPS:
+            raise ConfigError(
+                f"a schedule over {total_steps:,} steps (epochs x batches); the limit is "
+                f"{MAX_SCHEDULE_STEPS:,}"
+            )
+        schedule = _Schedule(scheduler, _check_scheduler(scheduler, optimizer, total_steps))
     with np.errstate(all="ignore"):
-        return _train(mdl, ds, valid, optimizer, P, seed_list, b, stop, record)
+        return _train(mdl, ds, valid, optimizer, P, seed_list, b, stop, record, schedule)
+
+
+@dataclass
+class _Schedule:
+    """A scheduler while it runs: its lr table (closed form) or its per-row state (plateau)."""
+
+    scheduler: Any
+    table: Array | None
+    state: Any = None
+    lr: Array | None = None
+
+    def start(self, k: int, lr: float) -> None:
+        if self.table is None:
+            self.state = self.scheduler.init(k, lr)
+            self.lr = np.full(k, lr)
+
+    def lr_of(self, step: int, k: int) -> Array:
+        """The (k,) learning rates of step ``step`` (counted from 1)."""
+        if self.table is not None:
+            return np.full(k, self.table[step - 1])
+        assert self.lr is not None
+        return self.lr
+
+    def after(self, losses: Array) -> None:
+        """One scheduler step after an optimizer step; ``losses`` (k,) where it took the
+        gradient (only the schedule that follows the loss reads them)."""
+        if self.table is None:
+            lr, self.state = self.scheduler.step(self.state, losses)
+            self.lr = np.asarray(lr, dtype=np.float64)
 
 
 def _train(
@@ -324,6 +387,7 @@ def _train(
     b: int,
     stop: StopRule,
     record: bool,
+    schedule: _Schedule | None = None,
 ) -> FitResult:
     k, p = P.shape
     m = ds.rows
@@ -337,6 +401,10 @@ def _train(
     every_step = record and (total_steps + 1) * k * p <= PATH_BUDGET
     path: list[Array] = [P.copy()] if record else []
     path_steps: list[int] = [0] if record else []
+    nan_lr = np.full(k, np.nan)
+    path_lrs: list[Array] = [nan_lr] if record and schedule is not None else []
+    hist_lr: list[Array] = [nan_lr]
+    lr: Array | None = None
 
     def measure(Q: Array) -> tuple[Array, Array, list[Array | None]]:
         L, G = mdl.loss_and_grad(Q, X_all, y_all)
@@ -369,6 +437,8 @@ def _train(
     diverged_at[bad] = 0
     finish(running & (gn < stop.grad_tol), Status.CONVERGED_GRAD, 0, P, L, gn)
     state = opt.init(P)
+    if schedule is not None:
+        schedule.start(k, float(opt.hyperparameters["lr"]))
     per_row = opt.name == "linesearch" and not full and k > 1
     step_count = 0
     epoch = 0
@@ -386,20 +456,28 @@ def _train(
             else:
                 rows = np.arange(k)[:, None]
                 Xb, yb = X_all[rows, idx], y_all[rows, idx]
+            step_count += 1
+            kwargs: dict[str, Any] = {}
+            if schedule is not None:
+                lr = schedule.lr_of(step_count, k)
+                kwargs["lr"] = lr
             if per_row:
-                step, state = _update_rows_apart(mdl, opt, P, state, Xb, yb)
+                step, state, Lb = _update_rows_apart(mdl, opt, P, state, Xb, yb, lr)
             else:
                 Lb, Gb = mdl.loss_and_grad(P, Xb, yb)
 
                 def value_fn(Q: Array, Xb: Array = Xb, yb: Array = yb) -> Array:
                     return mdl.loss(Q, Xb, yb)
 
-                step, state = opt.update(Gb, state, P, value_fn=value_fn, value=Lb)
+                step, state = opt.update(Gb, state, P, value_fn=value_fn, value=Lb, **kwargs)
+            if schedule is not None:
+                schedule.after(Lb)
             P = np.where(running[:, None], P + step, P)
-            step_count += 1
             if every_step:
                 path.append(P.copy())
                 path_steps.append(step_count)
+                if lr is not None:
+                    path_lrs.append(lr.copy())
         L, gn, extra = measure(P)
         bad = running & ~((np.abs(P).max(axis=1) <= limit) & (np.abs(L) <= limit) & (gn < np.inf))
         if bad.any():
@@ -419,9 +497,13 @@ def _train(
         hist_loss.append(L)
         hist_gn.append(gn)
         hist_extra.append(extra)
+        if lr is not None:
+            hist_lr.append(lr.copy())
         if record and not every_step:
             path.append(P.copy())
             path_steps.append(step_count)
+            if lr is not None:
+                path_lrs.append(lr.copy())
     finish(running.copy(), Status.MAX_ITER, epoch, P, L, gn)
 
     def stacked(j: int) -> Array | None:
@@ -436,6 +518,7 @@ def _train(
         val_loss=stacked(0),
         accuracy=stacked(1),
         val_accuracy=stacked(2),
+        lr=np.stack(hist_lr) if schedule is not None else None,
     )
     return FitResult(
         model=mdl,
@@ -454,6 +537,8 @@ def _train(
         path=np.stack(path) if record else None,
         path_steps=np.array(path_steps, dtype=np.int64) if record else None,
         stop=stop,
+        scheduler=None if schedule is None else schedule.scheduler,
+        lrs=np.stack(path_lrs) if path_lrs else None,
     )
 
 
@@ -464,24 +549,35 @@ def _accuracy(mdl: Model, P: Array, ds: Dataset) -> Array:
 
 
 def _update_rows_apart(
-    mdl: Model, opt: Optimizer, P: Array, state: Any, Xb: Array, yb: Array
-) -> tuple[Array, Any]:
+    mdl: Model,
+    opt: Optimizer,
+    P: Array,
+    state: Any,
+    Xb: Array,
+    yb: Array,
+    lr: Array | None = None,
+) -> tuple[Array, Any, Array]:
     """One update with each row on its own batch, for optimizers that evaluate the loss.
 
     A line search calls ``value_fn`` on a subset of the rows, which cannot tell which row's
-    batch to use; updating the rows one at a time keeps each on its own batch.
+    batch to use; updating the rows one at a time keeps each on its own batch. Returns the
+    step, the new state and each row's batch loss; ``lr`` (k,), if given, is each row's lr.
     """
-    steps, states = [], []
+    steps, states, losses = [], [], []
     for i in range(P.shape[0]):
         Li, Gi = mdl.loss_and_grad(P[i : i + 1], Xb[i : i + 1], yb[i : i + 1])
 
         def value_fn(Q: Array, i: int = i) -> Array:
             return mdl.loss(Q, Xb[i : i + 1], yb[i : i + 1])
 
-        step, st = opt.update(Gi, _take(state, [i]), P[i : i + 1], value_fn=value_fn, value=Li)
+        kwargs = {} if lr is None else {"lr": lr[i : i + 1]}
+        step, st = opt.update(
+            Gi, _take(state, [i]), P[i : i + 1], value_fn=value_fn, value=Li, **kwargs
+        )
         steps.append(step)
         states.append(st)
-    return np.concatenate(steps), _join(states)
+        losses.append(Li)
+    return np.concatenate(steps), _join(states), np.concatenate(losses)
 
 
 def _join(states: list[Any]) -> Any:
