@@ -371,12 +371,8 @@ def _scheduler_json(scheduler: Any) -> dict[str, Any] | None:
 
 def _settings_text(optimizer: Any, scheduler: Any) -> str:
     """``adam(lr=0.1, ...)`` or ``adam(lr=0.1, ...), steplr(step_size=5, gamma=0.1)``."""
-    parts = [(optimizer.name, optimizer.hyperparameters)]
-    if scheduler is not None:
-        parts.append((scheduler.name, scheduler.parameters))
-    return ", ".join(
-        f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})" for name, settings in parts
-    )
+    hyper = ", ".join(f"{k}={v}" for k, v in optimizer.hyperparameters.items())
+    return f"{optimizer.name}({hyper})" + ("" if scheduler is None else f", {scheduler}")
 
 
 def _add_stop_options(p: argparse.ArgumentParser) -> None:
@@ -1062,6 +1058,9 @@ def _cmd_animate(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             args.optimizer = "gd"
         warn = lambda m: print(f"{PROG}: warning: {m}", file=sys.stderr)  # noqa: E731
         give("optimizer", _optimizer(args, warn=warn), "--optimizer")
+    scheduler = _scheduler(args)
+    if scheduler is not None:
+        give("scheduler", scheduler, "--scheduler")
     for key, value in _stop_kwargs(args).items():
         give(key, value, "--" + key.replace("_", "-"))
     if args.frames is not None:
@@ -1242,6 +1241,7 @@ def build_parser() -> _Parser:
     p.add_argument("--at", metavar="X", help="the point of the tangent (derivative scene)")
     _add_target_options(p)
     _add_optimizer_options(p, default=None)
+    _add_scheduler_options(p)
     _add_stop_options(p)
     p.add_argument("--frames", metavar="N", help=f"frame budget (<= {MAX_FRAMES:,})")
     p.add_argument("--fps", metavar="F", help=f"frames per second (1 to {MAX_FPS})")

@@ -72,6 +72,10 @@ class Scheduler(NamedTuple):
     init: Callable[[int, float], Any] | None = None
     step: Callable[[Any, Array], tuple[Array, Any]] | None = None
 
+    def __str__(self) -> str:
+        """``steplr(step_size=30, gamma=0.1)``: the name and settings, for titles and reports."""
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in self.parameters.items())})"
+
 
 class PlateauState(NamedTuple):
     """Per-row state of :func:`reducelronplateau` (rows on the leading axis).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,6 +56,7 @@ def basins(
     target: object = None,
     *,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     per_axis: int = 80,
     max_iter: int | None = None,
     grad_tol: float | None = None,
@@ -74,6 +75,8 @@ def basins(
     Args:
         target: An Objective, catalogue name or formula in two variables (None: Himmelblau).
         optimizer: An Optimizer (default ``gd(lr=0.01)``).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`) every run follows;
+            the title names it after the lr it starts from.
         per_axis: Grid starts along each axis.
         max_iter: Iteration limit (default 10,000, as for `run`: enough for most starts to
             finish; those that do not are counted as such).
@@ -102,13 +105,15 @@ def basins(
     per_axis = check_count("per_axis", per_axis, 2)
     box = obj.domain if obj.domain is not None else ((-3.0, 3.0), (-3.0, 3.0))
     X0 = grid_starts(box, per_axis)
+    opt = gd(lr=0.01) if optimizer is None else optimizer
     result = minimize(
         obj,
         X0,
-        gd(lr=0.01) if optimizer is None else optimizer,
+        opt,
         max_iter=limit,
         grad_tol=1e-6 if grad_tol is None else grad_tol,
         record=False,
+        scheduler=scheduler,
     )
     found = group_minima(result, tol=1e-3)
     n = X0.shape[0]
@@ -181,9 +186,9 @@ def basins(
         ax.set_ylim(y_lo, y_hi)
         ax.set_xlabel(f"${obj.variables[0]}$")
         ax.set_ylabel(f"${obj.variables[1]}$")
-        opt = gd(lr=0.01) if optimizer is None else optimizer
         ax.set_title(
-            f"Basins of attraction: {optimizer_label(opt)}, {n:,} starts\n{formula_title(obj)}",
+            f"Basins of attraction: {optimizer_label(opt, scheduler)}, {n:,} starts\n"
+            f"{formula_title(obj)}",
             fontsize=11,
         )
         ax.legend(

@@ -189,15 +189,21 @@ def run(
     f_tol: float | None,
     x_tol: float | None,
     defaults: dict[str, Any],
+    scheduler: Any = None,
 ) -> Result:
-    """:func:`minimize` with every iterate recorded; ``None`` settings take ``defaults``."""
+    """:func:`minimize` with every iterate recorded; ``None`` settings take ``defaults``.
+
+    ``scheduler`` (a :mod:`descentlab.schedules` schedule) is passed on: the lr of every step is
+    then in ``result.trajectory.lrs``.
+    """
     from descentlab.descent import minimize
 
     settings = {"max_iter": max_iter, "grad_tol": grad_tol, "f_tol": f_tol, "x_tol": x_tol}
     chosen = {k: (defaults.get(k) if v is None else v) for k, v in settings.items()}
     chosen = {k: v for k, v in chosen.items() if v is not None}
     obj.check_finite_at(X0)  # a start where f is undefined is bad input, not a divergence
-    return minimize(obj, X0, default if optimizer is None else optimizer, record=True, **chosen)
+    opt = default if optimizer is None else optimizer
+    return minimize(obj, X0, opt, record=True, scheduler=scheduler, **chosen)
 
 
 def view(obj: Objective, paths: Sequence[np.ndarray], margin: float = 0.08) -> tuple[Any, Any]:
@@ -429,10 +435,103 @@ def stop_defaults() -> dict[str, Any]:
     return {name: params[name].default for name in names}
 
 
-def optimizer_label(opt: Optimizer) -> str:
-    """``gd (lr 0.001)``: the optimizer's name and learning rate, for titles and legends."""
+def optimizer_label(opt: Optimizer, scheduler: Any = None) -> str:
+    """``gd (lr 0.001)``: the optimizer's name and learning rate, for titles and legends; with a
+    schedule, ``gd (lr 0.001, steplr)`` (the lr it starts from and the schedule's name)."""
     lr = opt.hyperparameters.get("lr")
-    return f"{opt.name} (lr {lr:g})" if lr is not None else opt.name
+    if lr is None:
+        return opt.name
+    return f"{opt.name} (lr {lr:g}{'' if scheduler is None else ', ' + scheduler.name})"
+
+
+# -- the learning rate of a schedule --------------------------------------------------------------
+
+
+def lr_at(lrs: np.ndarray, j: int) -> np.ndarray:
+    """The learning rates (one per run) shown with record ``j``: those of the step that led to
+    it (``trajectory.lrs[j]``); at the start (``j = 0``, no step yet), those of the first step."""
+    return lrs[min(max(j, 1), len(lrs) - 1)]
+
+
+def lr_text(lrs: np.ndarray) -> str:
+    """``lr 0.05`` for a readout: one value, or the range when the runs' rates differ."""
+    values = np.asarray(lrs, dtype=float).reshape(-1)
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    return f"lr {num(lo, 4)}" if lo == hi else f"lr {num(lo, 3)}–{num(hi, 3)}"
+
+
+def lr_inset(
+    ax: Axes,
+    its: np.ndarray,
+    lrs: np.ndarray,
+    colors: Sequence[str],
+    bounds: tuple[float, float, float, float] = (0.6, 0.6, 0.36, 0.3),
+    unit: str = "iterations",
+) -> tuple[list[Any], Callable[[int], None]]:
+    """A small lr-against-iteration panel inside ``ax``, with a dot at the current record.
+
+    Drawn only when the schedule changes the lr (a constant one has no picture to show):
+    then returns ``([], update)`` with an ``update`` that does nothing.
+
+    Args:
+        ax: The axes to draw in (the panel sits at ``bounds``, in axes fractions).
+        its: (T,) iteration numbers of the records.
+        lrs: (T, r) the lr of the step to each record, one column per run (row 0 is ignored).
+        colors: One colour per run.
+        bounds: ``(x, y, width, height)`` of the panel in ``ax``'s axes fractions.
+        unit: What ``its`` counts, for the panel's title (``"steps"`` for a fit).
+
+    Returns:
+        The moving artists (the dots) and ``update(j)`` that puts them at record ``j``.
+    """
+    lrs = np.asarray(lrs, dtype=float).reshape(len(its), -1)
+    body = lrs[1:]
+    finite = body[np.isfinite(body)]
+    if len(its) < 2 or finite.size == 0 or finite.min() == finite.max():
+        return [], lambda j: None
+    inset = ax.inset_axes(bounds, zorder=9)
+    inset.set_in_layout(False)  # inside ax: the figure's layout need not make room for it
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi / lo > 20:
+        inset.set_yscale("log")
+    for r in range(body.shape[1]):
+        inset.plot(its[1:], body[:, r], color=colors[r % len(colors)], lw=1.2)
+    inset.set_xlim(0, max(float(its[-1]), 1.0))
+    # Room above the curve for the label, which stays inside the panel (clipped to it): text
+    # reaching over other axes would be drawn over them between frames but under them in a
+    # full draw.
+    if hi / lo > 20:
+        ratio = hi / lo
+        inset.set_ylim(lo / ratio**0.1, hi * ratio**0.7)
+    else:
+        span = max(hi - lo, 1e-300)
+        inset.set_ylim(lo - 0.1 * span, hi + 0.7 * span)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.minorticks_off()
+    inset.text(
+        0.03,
+        0.96,
+        f"lr {num(lo, 2)} to {num(hi, 2)}\nover {int(its[-1]):,} {unit}",
+        transform=inset.transAxes,
+        ha="left",
+        va="top",
+        fontsize=7,
+        clip_on=True,
+    )
+    dots = [
+        inset.plot(
+            [], [], "o", color=colors[r % len(colors)], mec="white", ms=5, zorder=3, clip_on=False
+        )[0]  # fmt: skip
+        for r in range(body.shape[1])
+    ]
+
+    def update(j: int) -> None:
+        at = min(max(j, 1), len(its) - 1)
+        for r, dot in enumerate(dots):
+            dot.set_data([its[at]], [lrs[at, r]])
+
+    return dots, update
 
 
 def stop_reason(result: Result, row: int | None = None) -> str:
@@ -471,6 +570,7 @@ def notebook_descent(
     grad_tol: float | None,
     f_tol: float | None,
     x_tol: float | None,
+    scheduler: Any = None,
 ) -> tuple[Any, ...]:
     """One descent with the original notebook's settings, ready to draw on a 2D view.
 
@@ -495,6 +595,7 @@ def notebook_descent(
         f_tol=f_tol,
         x_tol=x_tol,
         defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+        scheduler=scheduler,
     )
     xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
     xlim, ylim = view(obj, [xs])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from descentlab.animate.common import (
     draw_filled,
     formula_title,
     label_colorbar,
+    lr_at,
+    lr_inset,
+    lr_text,
     notebook_descent,
     num,
     path_frames,
@@ -31,6 +34,7 @@ def contour(
     *,
     start: Sequence[Sequence[float]] | None = None,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     max_iter: int | None = None,
     grad_tol: float | None = None,
     f_tol: float | None = None,
@@ -52,6 +56,8 @@ def contour(
             notebook's function).
         start: Start points ``[[x, y], ...]``; one path per start (default ``[[0.1, -0.8]]``).
         optimizer: An Optimizer (default ``gd(lr=0.1)``).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`); the title then reads
+            each frame's lr and, when it changes, a small panel draws it against the iteration.
         max_iter: Iteration limit (default 3000).
         grad_tol: Gradient-norm tolerance (default 0: off, as in the notebook).
         f_tol: Tolerance on the change of f (default 1e-6).
@@ -62,8 +68,8 @@ def contour(
         n_levels: Number of contour levels.
 
     Returns:
-        The scene; ``scene.info`` holds the run (``result``) and the colour bar's labels
-        (``colorbar``).
+        The scene; ``scene.info`` holds the run (``result``), the colour bar's labels
+        (``colorbar``) and the record drawn in each frame (``frames``).
 
     Raises:
         ConfigError: A target that is not a function of two variables, bad starts or frames.
@@ -73,8 +79,9 @@ def contour(
 
     frames = check_frames(frames)
     obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
-        "contour", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol
+        "contour", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol, scheduler
     )
+    lrs = result.trajectory.lrs
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
     k = xs.shape[1]
@@ -101,6 +108,9 @@ def contour(
 
         # runs that converged to a saddle or a maximum say so once every run has ended
         ended_elsewhere = _not_minima(result)
+        lr_dots, move_lr = [], None
+        if lrs is not None:
+            lr_dots, move_lr = lr_inset(ax, its, lrs, ["#e8112d"], bounds=(0.6, 0.04, 0.36, 0.24))
 
         def update(i: int) -> None:
             j = idx[i]
@@ -111,12 +121,16 @@ def contour(
                 text = f"iteration {its[j]}:  f = {num(fs[j, 0], 8)}"
             else:
                 text = f"iteration {its[j]}:  best f = {num(np.nanmin(fs[j]), 8)}"
+            if lrs is not None:
+                text += f",  {lr_text(lr_at(lrs, j))}"
+                move_lr(j)
             title.set_text(text + (ended_elsewhere if j == last else ""))
             status.set_text(f"stop: {reason}" if j == last else "")
 
         finish_layout(fig, rect=(0.0, 0.04, 1.0, 1.0))
-    info = {"result": result, "colorbar": bar_labels}
-    return Scene(fig, [*lines, status, point, title], update, n_frames=len(idx), fps=fps, info=info)
+    info = {"result": result, "colorbar": bar_labels, "frames": idx}
+    moving = [*lines, status, point, title, *lr_dots]
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 
 
 def _not_minima(result: object) -> str:

@@ -6,7 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from descentlab.animate.common import curve, finite_path, num, optimizer_label, stop_reason
+from descentlab.animate.common import (
+    curve,
+    finite_path,
+    lr_at,
+    lr_inset,
+    lr_text,
+    num,
+    optimizer_label,
+    stop_reason,
+)
 from descentlab.animate.engine import Scene
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.animate.style import COLORS, RC, new_figure, quiet_axes
@@ -20,6 +29,7 @@ def descent_1d(
     *,
     start: float = 3.0,
     optimizer: object = None,
+    scheduler: Any = None,
     grad_tol: float = 1e-12,
     max_iter: int = 100_000,
     frames: int = 70,
@@ -43,6 +53,9 @@ def descent_1d(
         target: Formula text in one variable, a catalogue name or a one-variable Objective.
         start: The initial guess x0.
         optimizer: An Optimizer (default ``gd(lr=0.001)``, the original notebook's).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`); the title then reads
+            the lr of each frame's step and, when the lr changes, a small panel in the left
+            plot draws it against the iteration.
         grad_tol: Stop when ``|f'(x)| < grad_tol``.
         max_iter: Iteration limit.
         frames: Frame budget, the pause included.
@@ -53,7 +66,8 @@ def descent_1d(
 
     Returns:
         The scene; ``scene.info`` holds the run's ``result``, the iterate index of each frame
-        (``frames``) and the view (``xlim``, ``ylim``).
+        (``frames``) and the view (``xlim``, ``ylim``). With a schedule the lr of frame ``i``'s
+        step is ``result.trajectory.lrs[frames[i]]`` (the first step's at the start).
 
     Raises:
         ConfigError: Bad numbers or a target of more than one variable.
@@ -82,6 +96,7 @@ def descent_1d(
         max_iter=max_iter,
         grad_tol=grad_tol,
         record=True,
+        scheduler=scheduler,
     )
     traj = result.trajectory
     xs = traj.xs[:, 0, 0]
@@ -101,7 +116,7 @@ def descent_1d(
     nxt = np.append(walk[1:], walk[-1])
     nxt = np.concatenate((nxt, np.full(int(pause), walk[-1])))
     slopes = c.df(xs[idx])
-    opt_text = optimizer_label(opt)
+    opt_text = optimizer_label(opt, scheduler)
     reason = stop_reason(result)
     last_walk = len(walk) - 1
 
@@ -119,7 +134,8 @@ def descent_1d(
         left.set_ylim(f_lo - f_pad, f_hi + f_pad)
         left.set_xlabel("iteration")
         left.set_ylabel(f"$f({c.var}_k)$")
-        left.set_title(f"{opt_text}: f against iteration", fontsize=11)
+        # With a schedule the label is longer: the axis labels already say "f against iteration".
+        left.set_title(opt_text if scheduler else f"{opt_text}: f against iteration", fontsize=11)
         # Right: the curve, the tangent and the step.
         right.plot(grid, ys, color=COLORS["curve"], zorder=2)
         right.set_xlim(*xlim)
@@ -146,6 +162,9 @@ def descent_1d(
                         "shrinkA": DOT_MS / 2 + 1, "shrinkB": 0, "mutation_scale": 14},
         )  # fmt: skip
         title = right.set_title(" \n ", fontsize=11)
+        lr_dots, move_lr = [], None
+        if traj.lrs is not None:
+            lr_dots, move_lr = lr_inset(left, its, traj.lrs, [COLORS["moving"]])
 
         # Fixed margins: tight_layout would size them from the empty readouts.
         w, h = size
@@ -175,12 +194,14 @@ def descent_1d(
             length = np.hypot((xs[k_next] - x) * px_per_x, (shown_f[k_next] - fy) * px_per_y)
             step.set_visible(bool(length > MIN_ARROW_PX))
             step.xy, step.xyann = (xs[k_next], shown_f[k_next]), (x, fy)
-            title.set_text(
-                f"iteration {its[k]}\nx = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}"
-            )
+            head = f"iteration {its[k]}"
+            if traj.lrs is not None:  # on the first line: the second is long enough
+                head += f",  {lr_text(lr_at(traj.lrs, k))}"
+                move_lr(k)
+            title.set_text(f"{head}\nx = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}")
             status.set_text(f"stop: {reason}" if i >= last_walk else "")
 
-    moving = [loss, loss_dot, trail, tangent, point, step, title, status]
+    moving = [loss, loss_dot, trail, tangent, point, step, title, status, *lr_dots]
     info = {"result": result, "frames": idx, "ylim": ylim, "xlim": xlim}
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 

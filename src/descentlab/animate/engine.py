@@ -205,10 +205,16 @@ class Scene:
         foreground: list[Artist] = []
         # Figure-level texts draw after the axes (zorder 0); axes come first in this list.
         containers.sort(key=lambda c: c is self.fig)
+        orders = []
         for container in containers:
             order = _draw_order(container)
             first = next(k for k, a in enumerate(order) if id(a) in moving)
-            foreground.extend(order[first:])
+            orders.append((container, order[first:]))
+        # An inset axes that its parent's foreground redraws whole is not redrawn again.
+        redrawn = {id(a) for _, order in orders for a in order}
+        for container, order in orders:
+            if id(container) not in redrawn:
+                foreground.extend(order)
         self._foreground = foreground
         from matplotlib.text import Text
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.common import check_frames, draw_filled, num
+from descentlab.animate.common import check_frames, draw_filled, lr_at, lr_inset, lr_text, num
 from descentlab.animate.engine import Scene, Still
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
@@ -54,6 +54,7 @@ def _run(
     seed: int,
     start: Sequence[float] | None,
     standardize: bool | None,
+    scheduler: Any = None,
 ) -> FitResult:
     """A recorded :func:`descentlab.fit` run with this scene's defaults for ``model``."""
     from descentlab.optimizers import OPTIMIZERS
@@ -82,6 +83,8 @@ def _run(
     elif not custom_data and default_start is not None:
         kwargs["start"] = default_start
     opt = optimizer if optimizer is not None else OPTIMIZERS[name](**hyper)
+    if scheduler is not None:
+        kwargs["scheduler"] = scheduler
     return run_fit(model, data if custom_data else default_data, opt, record=True, **kwargs, **d)
 
 
@@ -93,7 +96,10 @@ def _title(r: FitResult) -> str:
     name = what[r.model.name]
     if r.model.name == "mlp":
         name = f"network ({r.model.hidden} {r.model.activation} units)"
-    return f"{name} on {r.data.name} ({r.data.rows} rows): {r.optimizer.name}({hyper}), {batch}"
+    sched = "" if r.scheduler is None else f", {r.scheduler.name}"
+    return (
+        f"{name} on {r.data.name} ({r.data.rows} rows): {r.optimizer.name}({hyper}){sched}, {batch}"
+    )
 
 
 def _feature_label(r: FitResult, j: int) -> str:
@@ -143,6 +149,7 @@ def fit(
     *,
     data: Any = None,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     batch_size: int | None = None,
     epochs: int | None = None,
     seed: int = 0,
@@ -167,6 +174,10 @@ def fit(
             (changed by the options below, which apply only to a model name).
         data: A data set name, CSV path or Dataset (default per model).
         optimizer: The optimizer (default per model).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`), one step per
+            optimizer step. A run with a schedule (given here or in ``target``) shows the lr of
+            each frame's step in the readout and, when it changes, draws it against the step in
+            a small panel of the loss plot.
         batch_size: Rows per step (default per model; None is the full batch).
         epochs: Epochs to run (default per model).
         seed: The seed of the run.
@@ -177,7 +188,8 @@ def fit(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.result`` is the run.
+        The scene; ``scene.result`` is the run and ``scene.info["frames"]`` the record of
+        ``result.path`` (and ``result.lrs``) drawn in each frame.
 
     Raises:
         ConfigError: A result without a recorded path, data the scene cannot draw (more than
@@ -188,12 +200,12 @@ def fit(
     from descentlab.training import FitResult
 
     if isinstance(target, FitResult):
-        given = (data, optimizer, batch_size, epochs, start, standardize)
+        given = (data, optimizer, scheduler, batch_size, epochs, start, standardize)
         if any(v is not None for v in given) or seed != 0:
             raise ConfigError("the fit scene's run options apply to a model name, not to a run")
         r = target
     elif isinstance(target, str):
-        r = _run(target, data, optimizer, batch_size, epochs, seed, start, standardize)
+        r = _run(target, data, optimizer, batch_size, epochs, seed, start, standardize, scheduler)
     else:
         raise ConfigError(
             f"the fit scene takes a model name (linear, logistic, mlp) or a fit run (got "
@@ -212,6 +224,7 @@ def fit(
     last = int(np.nonzero(ok)[0][-1]) if ok.any() else 0
     path = path[: last + 1]
     steps = r.path_steps[: last + 1]
+    lrs = None if r.lrs is None else r.lrs[: last + 1, :1]
     spe = r.steps_per_epoch
     pause = max(1, frames // 8)
     idx = pad(sample_indices(len(path), max(2, frames - pause)), pause)
@@ -337,6 +350,11 @@ def fit(
         readout = fig.text(0.99, 0.01, "", ha="right", va="bottom", fontsize=10,
                            color=COLORS["text"])  # fmt: skip
         moving.append(readout)
+        lr_dots, move_lr = [], None
+        if lrs is not None:
+            lr_dots, move_lr = lr_inset(lossax, steps, lrs, [COLORS["curve"]],
+                                        bounds=(0.6, 0.55, 0.36, 0.3), unit="steps")  # fmt: skip
+            moving += lr_dots
 
         def update(i: int) -> None:
             j = int(idx[i])
@@ -352,10 +370,13 @@ def fit(
             text = f"epoch {e}   step {int(steps[j])}   training loss {num(loss_hist[e], 4)}"
             if hist.accuracy is not None:
                 text += f"   accuracy {hist.accuracy[e, 0]:.0%}"
+            if lrs is not None:
+                text += f"   {lr_text(lr_at(lrs, j))}"
+                move_lr(j)
             readout.set_text(text)
 
         finish_layout(fig, rect=(0, 0.03, 1, 0.95))
-    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps)
+    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"frames": idx})
     scene.result = r  # type: ignore[attr-defined]
     return scene
 

@@ -28,11 +28,17 @@ def _max_curvature(obj: Any, x: np.ndarray) -> float:
     return float(np.linalg.eigvalsh((H + H.T) / 2).max())
 
 
+def _schedule_words(scheduler: Any) -> str:
+    """``, scheduled by steplr(step_size=50, gamma=0.5)`` (empty without a schedule)."""
+    return "" if scheduler is None else f", scheduled by {scheduler}"
+
+
 def lr_sweep(
     target: object = "x^2 + 10y^2",
     *,
     start: Sequence[Sequence[float]] | None = None,
     lrs: Sequence[float] | None = None,
+    scheduler: Any = None,
     max_iter: int | None = None,
     grad_tol: float | None = None,
     size: tuple[int, int] = (760, 500),
@@ -49,6 +55,8 @@ def lr_sweep(
             edge 0.1).
         start: One start ``[[x, ...]]`` (default ``[[1, 1]]``, or the catalogue's first start).
         lrs: The learning rates (default 48 log-spaced from 1e-3 to 0.3).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`): every run then
+            starts from its rate and follows the schedule (the x-axis is the starting rate).
         max_iter: Iteration limit per run (default 300).
         grad_tol: Gradient tolerance (default 1e-8).
         size: (width, height) in pixels.
@@ -77,7 +85,10 @@ def lr_sweep(
         "max_iter": 300 if max_iter is None else max_iter,
         "grad_tol": 1e-8 if grad_tol is None else grad_tol,
     }
-    runs = [minimize(obj, x0, gd(lr=float(lr)), record=False, **settings) for lr in rates]
+    runs = [
+        minimize(obj, x0, gd(lr=float(lr)), record=False, scheduler=scheduler, **settings)
+        for lr in rates
+    ]
     status = np.array([int(r.status[0]) for r in runs])
     final = np.array([float(r.fun[0]) for r in runs])
     diverged = status == Status.DIVERGED
@@ -181,11 +192,13 @@ def lr_sweep(
                 va="center",
                 fontsize=10,
             )
-        ax.set_xlabel("learning rate")
+        ax.set_xlabel(
+            "learning rate" if scheduler is None else f"starting learning rate ({scheduler.name})"
+        )
         ax.set_ylabel("final $f$" if f_star is None else "final $f - f^*$")
         ax.set_title(
             f"Gradient descent on {formula_title(obj)} from ({', '.join(num(v, 3) for v in x0)})"
-            "\nfinal value against the learning rate",
+            f"\nfinal value against the learning rate{_schedule_words(scheduler)}",
             fontsize=11,
         )
         ax.legend(loc="upper left", fontsize=9)

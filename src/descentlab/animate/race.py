@@ -13,7 +13,11 @@ from descentlab.animate.common import (
     finite_path,
     formula_title,
     grid_values,
+    lr_at,
+    lr_inset,
+    lr_text,
     objective_2d,
+    optimizer_label,
     path_frames,
     run,
     starts,
@@ -45,16 +49,12 @@ RACERS: tuple[tuple[str, dict[str, float]], ...] = (
 COLORS = ("#222222", "#1f77b4", "#17becf", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e")
 
 
-def _label(opt: Optimizer) -> str:
-    lr = opt.hyperparameters.get("lr")
-    return f"{opt.name} (lr {lr:g})" if lr is not None else opt.name
-
-
 def race(
     target: object = None,
     *,
     start: Sequence[Sequence[float]] | None = None,
     optimizer: Sequence[Optimizer] | Optimizer | None = None,
+    scheduler: Any = None,
     max_iter: int | None = None,
     grad_tol: float | None = None,
     f_tol: float | None = None,
@@ -76,6 +76,10 @@ def race(
         start: One start point ``[[x, y]]`` (default the target's first catalogue start, else
             ``[[-1.2, 1]]``).
         optimizer: The runners: a list of Optimizers (or one); None takes :data:`RACERS`.
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`) every runner follows
+            from its own lr (runners without an lr, such as Newton's method, are refused).
+            The clock then reads each frame's lr and a small panel in the loss plot draws
+            every runner's lr against the iteration.
         max_iter: Iteration limit (default 2000).
         grad_tol: Gradient-norm tolerance (default 1e-8).
         f_tol: Tolerance on the change of f (default 0: off).
@@ -85,7 +89,9 @@ def race(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.info["results"]`` holds each runner's Result and ``info["f_ref"]``
+        The scene; ``scene.info["results"]`` holds each runner's Result, ``info["frames"]``
+        the iteration each frame shows, ``info["lrs"]`` (with a schedule) the (T, runners) lr of
+        each iteration's step (a finished runner keeps its last), and ``info["f_ref"]``
         the value the loss panel subtracts (the known minimum, or for a typed formula the best
         end point refined by a line search: see :func:`_reference`).
 
@@ -129,6 +135,7 @@ def race(
             f_tol=f_tol,
             x_tol=x_tol,
             defaults=defaults,
+            scheduler=scheduler,
         )
         xs, fs = finite_path(res.trajectory.xs[:, 0], res.trajectory.fs[:, 0])
         paths.append(xs)
@@ -137,6 +144,10 @@ def race(
     # Every record is one iteration (record=True): aligning the ends shares the clock.
     paths = align_ends(paths)
     values = align_ends(values)
+    lrs = None
+    if scheduler is not None:  # (T, runners): a runner that stopped keeps its last lr
+        lrs = np.stack(align_ends([r.trajectory.lrs[: len(p), 0] for r, p in
+                                   zip(results, values, strict=True)]), axis=1)  # fmt: skip
     n_points = len(paths[0])
     its = np.arange(n_points)
     f_star, star_text = _reference(obj, values, paths)
@@ -179,7 +190,8 @@ def race(
             color = COLORS[r]
             # Earlier runners wider: where paths coincide, each shows as a border of the next.
             width = 1.3 + 0.55 * (len(runners) - 1 - r)
-            (trail,) = ax.plot([], [], color=color, lw=width, zorder=5, label=_label(opt))
+            label = optimizer_label(opt, scheduler)
+            (trail,) = ax.plot([], [], color=color, lw=width, zorder=5, label=label)
             (head,) = ax.plot([], [], "o", color=color, mec="white", ms=6, zorder=6)
             (curve,) = loss.plot([], [], color=color, lw=1.6, zorder=5)
             trails.append(trail)
@@ -190,8 +202,11 @@ def race(
         legend = ax.legend(loc=corner, fontsize=8, framealpha=0.85)
         legend.set_zorder(7)
         clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top", zorder=6)
+        lr_dots, move_lr = [], None
+        if lrs is not None:
+            lr_dots, move_lr = lr_inset(loss, its, lrs, COLORS, bounds=(0.06, 0.06, 0.4, 0.3))
         reasons = "  ".join(
-            f"{_label(o).split(' ')[0]}: {stop_reason(res).split(':')[0]}"
+            f"{o.name}: {stop_reason(res).split(':')[0]}"
             for o, res in zip(runners, results, strict=True)
         )
         status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
@@ -202,12 +217,16 @@ def race(
                 trails[r].set_data(paths[r][: j + 1, 0], paths[r][: j + 1, 1])
                 heads[r].set_data([paths[r][j, 0]], [paths[r][j, 1]])
                 curves[r].set_data(its[: j + 1], gaps[r][: j + 1])
-            clock.set_text(f"iteration {its[j]}")
+            if lrs is None:
+                clock.set_text(f"iteration {its[j]}")
+            else:
+                clock.set_text(f"iteration {its[j]}\n{lr_text(lr_at(lrs, j))}")
+                move_lr(j)
             status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
 
         finish_layout(fig, rect=(0.0, 0.05, 1.0, 1.0))
-    moving: list[Any] = [*trails, *heads, *curves, status, clock]
-    info = {"results": results, "f_ref": f_star}
+    moving: list[Any] = [*trails, *heads, *curves, status, clock, *lr_dots]
+    info = {"results": results, "f_ref": f_star, "frames": idx, "lrs": lrs}
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 
 

@@ -10,7 +10,11 @@ import numpy as np
 from descentlab.animate.common import (
     check_frames,
     formula_title,
+    lr_at,
+    lr_inset,
+    lr_text,
     num,
+    optimizer_label,
     place_clear,
     stop_reason,
 )
@@ -53,6 +57,7 @@ def remedies(
     *,
     start: Sequence[Sequence[float]] | None = None,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     max_iter: int | None = None,
     grad_tol: float | None = None,
     f_tol: float | None = None,
@@ -81,6 +86,9 @@ def remedies(
         start: The multi-start panel's starts ``[[x], ...]`` (1 to 3; default -3, 0.5, 4).
         optimizer: Replaces ``gd(lr=0.001)`` in panels 1 and 3 (panel 2 is always
             ``gd(lr=0.01)``, its point being the learning rate).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`) every panel follows
+            from its own lr; each readout then shows its lr at every frame, and the middle
+            panel (the one about the learning rate) draws the lr against the iteration.
         max_iter: Iteration limit (default 100000).
         grad_tol: Gradient tolerance (default 1e-12).
         f_tol: Tolerance on the change of f (default 0: off).
@@ -90,7 +98,9 @@ def remedies(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.info["results"]`` holds the three panels' Results.
+        The scene; ``scene.info["results"]`` holds the three panels' Results, ``info["frames"]``
+        the iteration of each frame and, with a schedule, ``info["lrs"]`` each panel's (T, k) lr
+        of every iteration's step (a finished run keeps its last).
 
     Raises:
         ConfigError: A target of more than one variable, bad starts or frames.
@@ -116,11 +126,15 @@ def remedies(
     ]
     for _, X0, _ in panels:
         obj.check_finite_at(X0)  # a start where f is undefined is bad input
-    results = [minimize(obj, X0, opt, record=True, **settings) for _, X0, opt in panels]
+    results = [
+        minimize(obj, X0, opt, record=True, scheduler=scheduler, **settings)
+        for _, X0, opt in panels
+    ]
     # Each record is one iteration: padding the shorter runs with their last point shares the
     # clock, so the panels end together.
     paths = align_ends([r.trajectory.xs[:, :, 0] for r in results])
     values = align_ends([r.trajectory.fs for r in results])
+    lrs = None if scheduler is None else align_ends([r.trajectory.lrs for r in results])
     n_points = len(paths[0])
     nits = [r.nit for r in results]
     # a run that converged to a maximum or a saddle says so once it has arrived
@@ -150,10 +164,6 @@ def remedies(
     walk = sample_indices(n_points, frames - pause, mode="distance", xs=screen)
     idx = pad(walk, pause)
 
-    def lr_text(opt: Optimizer) -> str:
-        lr = opt.hyperparameters.get("lr")
-        return f"{opt.name}, lr = {lr:g}" if lr is not None else opt.name
-
     var = obj.variables[0]
     with matplotlib.rc_context(RC):
         fig = new_figure(size)
@@ -169,7 +179,9 @@ def remedies(
             ax.set_ylim(*ylim)
             ax.set_xlabel(f"${var}$")
             starts_text = ", ".join(num(v, 3) for v in X0[:, 0])
-            ax.set_title(f"{name}\n$x_0$ = {starts_text};  {lr_text(opt)}", fontsize=11)
+            ax.set_title(
+                f"{name}\n$x_0$ = {starts_text};  {optimizer_label(opt, scheduler)}", fontsize=11
+            )
             k = X0.shape[0]
             colors = POINT_COLORS[:k] if p == 2 else POINT_COLORS[:1]
             ax.scatter(X0[:, 0], values[p][0], s=30, color=COLORS["muted"], zorder=3)
@@ -200,6 +212,12 @@ def remedies(
                 ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center", va="top", zorder=6)
             )
         axes[0].set_ylabel(f"$f({var})$")
+        lr_dots, move_lr = [], None
+        if lrs is not None:  # the panel about the learning rate draws it
+            its = np.arange(n_points)
+            lr_dots, move_lr = lr_inset(
+                axes[1], its, lrs[1], POINT_COLORS[:1], bounds=(0.28, 0.32, 0.44, 0.28)
+            )
         # The stop line before the suptitle: figure texts redraw in creation order.
         status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
         fig.suptitle(formula_title(obj), fontsize=12)
@@ -222,7 +240,12 @@ def remedies(
                     for r, v in enumerate(xs[j])
                 )
                 label = "iterations" if len(it) > 1 else "iteration"
-                readouts[p].set_text(f"{label} {its}\n{var} = {where}")
+                text = f"{label} {its}\n{var} = {where}"
+                if lrs is not None:
+                    text += f"\n{lr_text(lr_at(lrs[p], j))}"
+                readouts[p].set_text(text)
+            if move_lr is not None:
+                move_lr(j)
             status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
 
         finish_layout(fig, rect=(0.0, 0.06, 1.0, 0.95))
@@ -251,8 +274,10 @@ def remedies(
                         [(tip, o, "right" if o[0] < 0 else "left", "top") for o in offsets],
                         curve_xy, pad_px=3.0,
                     )  # fmt: skip
-    moving = [a for group in (*dots, *trails) for a in group] + [status, *readouts]
-    info = {"results": results, "pointers": [t for _, t, _ in pointers]}
+    moving = [a for group in (*dots, *trails) for a in group] + [status, *readouts, *lr_dots]
+    info = {"results": results, "pointers": [t for _, t, _ in pointers], "frames": idx}
+    if lrs is not None:
+        info["lrs"] = lrs
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 
 

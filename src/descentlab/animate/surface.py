@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from descentlab.animate.common import (
     formula_title,
     grid_values,
     label_colorbar,
+    lr_at,
+    lr_inset,
+    lr_text,
     notebook_descent,
     num,
     path_frames,
@@ -32,6 +35,7 @@ def surface(
     *,
     start: Sequence[Sequence[float]] | None = None,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     max_iter: int | None = None,
     grad_tol: float | None = None,
     f_tol: float | None = None,
@@ -53,6 +57,8 @@ def surface(
             notebook's sin-cos function).
         start: Start points ``[[x, y], ...]`` (default ``[[0.1, -0.8]]``).
         optimizer: An Optimizer (default ``gd(lr=0.1)``).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`); the title then reads
+            each frame's lr and, when it changes, a small panel draws it against the iteration.
         max_iter: Iteration limit (default 3000).
         grad_tol: Gradient-norm tolerance (default 0: off).
         f_tol: Tolerance on the change of f (default 1e-6).
@@ -64,7 +70,8 @@ def surface(
         azim: Azimuth of the 3D view in degrees.
 
     Returns:
-        The scene; ``scene.info["result"]`` holds the run. The last frame says why it stopped.
+        The scene; ``scene.info["result"]`` holds the run and ``info["frames"]`` the record
+        drawn in each frame. The last frame says why it stopped.
 
     Raises:
         ConfigError: A target that is not a function of two variables, bad starts or frames.
@@ -74,8 +81,9 @@ def surface(
 
     frames = check_frames(frames)
     obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
-        "surface", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol
+        "surface", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol, scheduler
     )
+    lrs = result.trajectory.lrs
     Xs, Ys, Zs = grid_values(obj, xlim, ylim, n=60)
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
@@ -123,6 +131,9 @@ def surface(
         reason = stop_reason(result)
         status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
         last = len(xs) - 1
+        lr_dots, move_lr = [], None
+        if lrs is not None:
+            lr_dots, move_lr = lr_inset(ax, its, lrs, ["#1fd1e0"], bounds=(0.6, 0.04, 0.36, 0.24))
 
         def update(i: int) -> None:
             j = idx[i]
@@ -132,9 +143,14 @@ def surface(
             point3.set_data_3d(xs[j, :, 0], xs[j, :, 1], fs[j] + lift)
             point.set_data(xs[j, :, 0], xs[j, :, 1])
             best = fs[j, 0] if k == 1 else np.nanmin(fs[j])
-            title.set_text(f"iteration {its[j]}:  f = {num(best, 8)}")
+            text = f"iteration {its[j]}:  f = {num(best, 8)}"
+            if lrs is not None:
+                text += f",  {lr_text(lr_at(lrs, j))}"
+                move_lr(j)
+            title.set_text(text)
             status.set_text(f"stop: {reason}" if j == last else "")
 
         finish_layout(fig, rect=(0.0, 0.05, 1.0, 0.95))
-    moving = [*lines3, point3, *lines, point, title, status]
-    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"result": result})
+    moving = [*lines3, point3, *lines, point, title, status, *lr_dots]
+    info = {"result": result, "frames": idx}
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
