@@ -218,7 +218,7 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
 
     Args:
         result: The Result of a multi-start :func:`~descentlab.descent.minimize`.
-        tol: Distance under which two end points are the same minimum (relative for |x| > 1).
+        tol: Distance under which two end points are the same minimum (relative for ``|x| > 1``).
 
     Returns:
         The distinct minima, sorted by f (ties by the number of starts, most first).
