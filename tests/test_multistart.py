@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from descentlab import multistart
 from descentlab.descent import minimize
 from descentlab.errors import ConfigError
 from descentlab.multistart import (
@@ -214,6 +215,78 @@ def test_counts_sum_to_the_converged_rows(rows) -> None:
     assert all_rows == sorted(np.flatnonzero(status <= Status.CONVERGED_X).tolist())
     assert len(found) == len({c for c, _, s in rows if s <= Status.CONVERGED_X})
     assert [m.f for m in found] == sorted(m.f for m in found)
+
+
+def reference_groups(x: np.ndarray, fun: np.ndarray, tol: float) -> list[tuple[int, ...]]:
+    """The grouping rule as the plain loop it describes (lowest point first takes its radius)."""
+    left = sorted(range(len(fun)), key=lambda i: fun[i])  # stable: ties by row
+    groups = []
+    while left:
+        c = left[0]
+        r = tol * max(1.0, float(np.linalg.norm(x[c])))
+        near = [i for i in left if np.linalg.norm(x[i] - x[c]) <= r]
+        groups.append((fun[c], -len(near), tuple(sorted(near))))
+        left = [i for i in left if i not in near]
+    return [g for _, _, g in sorted(groups, key=lambda g: g[:2])]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 120),
+    st.sampled_from([1e-4, 1e-2, 0.3]),
+    st.integers(0, 2**32 - 1),
+)
+def test_grouping_equals_the_plain_loop_in_a_crowd(n: int, k: int, tol: float, seed: int) -> None:
+    # A crowd: points a fraction of tol apart, chained, on a few centres, with tied values.
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-3, 3, (3, n))
+    x = centres[rng.integers(0, 3, k)] + rng.uniform(-2 * tol, 2 * tol, (k, n))
+    fun = rng.integers(0, 4, k).astype(float)
+    found = group_minima(fake_result(x, fun, np.zeros(k)), tol=tol)
+    assert [m.rows for m in found] == reference_groups(x, fun, tol)
+    assert all(m.x.tolist() == x[min(m.rows, key=lambda i: (fun[i], i))].tolist() for m in found)
+
+
+def test_grouping_a_crowd_of_100k_points_takes_bounded_work(monkeypatch) -> None:
+    from scipy.spatial import cKDTree
+
+    grids = []
+
+    class Counted(multistart._Grid):
+        def __init__(self, *args) -> None:
+            super().__init__(*args)
+            grids.append(self)
+
+    monkeypatch.setattr(multistart, "_Grid", Counted)
+    rng = np.random.default_rng(7)
+    k, tol = 100_000, 1e-4
+    x = rng.uniform(-0.06, 0.06, (k, 2))  # ~2 neighbours within tol each, 90k groups
+    fun = rng.random(k)
+    found = group_minima(fake_result(x, fun, np.zeros(k)), tol=tol)
+    assert sum(g.pairs_made for g in grids) <= 20 * k  # the loop compared ~k * groups pairs
+
+    # The groups are the rule's: no group start is within reach of a lower one, and every other
+    # point is in the lowest start's group that reaches it (all near pairs from a k-d tree).
+    rank = np.empty(k, dtype=np.intp)
+    rank[np.argsort(fun, kind="stable")] = np.arange(k)
+    members = np.concatenate([m.rows for m in found])
+    sizes = [m.count for m in found]
+    lowest = np.minimum.reduceat(rank[members], np.cumsum([0, *sizes[:-1]]))
+    group = np.empty(k, dtype=np.intp)
+    group[members] = np.repeat(np.argsort(fun, kind="stable")[lowest], sizes)
+    pairs = cKDTree(x).query_pairs(tol, output_type="ndarray")
+    pairs = np.concatenate([pairs, pairs[:, ::-1]])
+    lo, hi = pairs[:, 0], pairs[:, 1]
+    lower = rank[lo] < rank[hi]
+    lo, hi = lo[lower], hi[lower]  # lo reaches hi and comes first (|x| < 1: radius = tol)
+    is_start = group == np.arange(k)
+    assert not np.any(is_start[lo] & is_start[hi])
+    assert np.all(rank[group] <= rank)
+    assert np.all(np.linalg.norm(x - x[group], axis=1) <= tol)
+    first = np.full(k, k)
+    np.minimum.at(first, hi[is_start[lo]], rank[lo[is_start[lo]]])
+    assert np.array_equal(rank[group][~is_start], first[~is_start])
 
 
 @pytest.mark.parametrize("tol", [0.0, -1e-3, math.nan, math.inf, "1e-3", True])

@@ -15,8 +15,9 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,21 +201,29 @@ def _minimum_rows(result: Result) -> NDArray[np.intp]:
 
 
 _PROJECTION_SEED = 20240601
+_PAIRS_AT_ONCE = 1_000_000
+"""Most candidate pairs held in memory at once while grouping (16 MB of indices)."""
 
 
 def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     """Group the end points of the rows that converged to a minimum into distinct minima.
 
-    The lowest ungrouped end point starts a group and takes every ungrouped end point within
-    ``tol * max(1, |x|)`` of it (Euclidean distance); repeat until every row is grouped. Rows
-    that converged to a saddle, a maximum or a degenerate point (see
-    :mod:`descentlab.stationary`), and rows that diverged, hit the iteration limit or were
-    stopped are left out (see :func:`summarize`).
+    The rule: the lowest end point starts a group and takes every other end point within
+    ``tol * max(1, |x|)`` of it (Euclidean distance, ``x`` the group's lowest point); the lowest
+    end point left starts the next group, and so on until every row is grouped. Rows that
+    converged to a saddle, a maximum or a degenerate point (see :mod:`descentlab.stationary`), and
+    rows that diverged, hit the iteration limit or were stopped are left out (see
+    :func:`summarize`).
 
-    Candidates are found through one sorted projection on a fixed random direction (two points
-    within ``r`` of each other project within ``r``): the cost is ``O(N log N)`` for the sort
-    plus, per group, the points whose projections fall within its radius; points that no
-    radius can reach are single groups at once, without a Python loop.
+    The rule reads as a loop over groups, but it is computed without one (a crowd of 10^5 end
+    points would make 10^5 Python iterations), in ``O(N log N)`` NumPy work for end points
+    spread in space: near pairs come from a grid of cells one radius wide (on three fixed
+    random directions when there are more than three variables); end points that share a cell
+    ``tol / sqrt(n)`` wide can only follow the first of them, so the rule runs on those first
+    points in rounds (a point is settled once every lower point that reaches it is), and the
+    others join the lowest group start that reaches them. A point that no group start reaches is
+    added to the points the rule runs on, which repeats until none is left (at most a few
+    times): the groups are exactly the loop's.
 
     Args:
         result: The Result of a multi-start :func:`~descentlab.descent.minimize`.
@@ -239,77 +248,138 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     rows = _minimum_rows(result)
     if rows.size == 0:
         return []
-    order = rows[np.argsort(result.fun[rows], kind="stable")]  # lowest f first
+    order = rows[np.argsort(result.fun[rows], kind="stable")]  # lowest f first: rank = position
     X = result.x[order]
-    m, n = X.shape
-    radius = tol * np.maximum(1.0, np.linalg.norm(X, axis=1))
-    u = np.random.default_rng(_PROJECTION_SEED).standard_normal(n)
-    u /= np.linalg.norm(u)
-    p = X @ u
-    by_p = np.argsort(p, kind="stable")
-    p_sorted = p[by_p]
-    reach = float(radius.max())
-    lo = np.searchsorted(p_sorted, p - reach, side="left")
-    hi = np.searchsorted(p_sorted, p + reach, side="right")
-    alone = (hi - lo) == 1  # no other point within any group's radius
-    alone |= _no_neighbour(X, by_p, lo, hi, reach)
-
-    group = np.full(m, -1, dtype=np.intp)  # index (in f order) of each point's group centre
-    group[alone] = np.flatnonzero(alone)
-    for i in np.flatnonzero(~alone):
-        if group[i] >= 0:
-            continue
-        a = np.searchsorted(p_sorted, p[i] - radius[i], side="left")
-        b = np.searchsorted(p_sorted, p[i] + radius[i], side="right")
-        cand = by_p[a:b]
-        cand = cand[group[cand] < 0]
-        near = cand[np.linalg.norm(X[cand] - X[i], axis=1) <= radius[i]]
-        group[near] = i
-        group[i] = i
+    group = _leaders(X, tol * np.maximum(1.0, np.linalg.norm(X, axis=1)), tol)
 
     centres, counts = np.unique(group, return_counts=True)
-    rows_sorted = order[np.lexsort((order, group))]  # by group, then by row index
-    rows_per_group = np.split(rows_sorted, np.cumsum(counts)[:-1])
+    rows_sorted = order[np.lexsort((order, group))].tolist()  # by group, then by row index
+    ends = np.cumsum(counts).tolist()
     xs = X[centres]
     fs = result.fun[order[centres]].tolist()
     found = [
-        FoundMinimum(x=xs[j], f=fs[j], count=int(counts[j]), rows=tuple(rows.tolist()))
-        for j, rows in enumerate(rows_per_group)
+        FoundMinimum(x=xs[j], f=fs[j], count=end - start, rows=tuple(rows_sorted[start:end]))
+        for j, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
     ]
     found.sort(key=lambda f: (f.f, -f.count))
     return found
 
 
-_FEW_CANDIDATES = 32
-_PAIRS_AT_ONCE = 1_000_000
+def _leaders(X: NDArray, radius: NDArray, tol: float) -> NDArray[np.intp]:
+    """For points in rank order, the rank of the group start each joins (see group_minima)."""
+    m, n = X.shape
+    if n <= 3:
+        P = X
+    else:  # a projection shortens distances: pairs within r stay within r
+        g = np.random.default_rng(_PROJECTION_SEED).standard_normal((n, 3))
+        P = X @ np.linalg.qr(g)[0]
+    grid = _Grid(P, float(radius.max()))
+    cell = np.unique(np.floor(X * (math.sqrt(n) / tol)), axis=0, return_index=True)[1]
+    runs = np.zeros(m, dtype=bool)
+    runs[cell] = True  # the first (lowest) point of each small cell
+    while True:
+        ids = np.flatnonzero(runs)
+        starts = ids[_greedy(X, radius, grid, ids)]
+        group, missed = _join(X, radius, grid, starts)
+        if not missed.any():
+            return group
+        runs |= missed
 
 
-def _no_neighbour(
-    X: NDArray, by_p: NDArray, lo: NDArray, hi: NDArray, reach: float
-) -> NDArray[np.bool_]:
-    """Points whose few projection candidates (at most 32) are all farther than ``reach``.
+def _greedy(X: NDArray, radius: NDArray, grid: _Grid, ids: NDArray) -> NDArray[np.bool_]:
+    """Which of the points ``ids`` (increasing ranks) start a group when the rule runs on them."""
+    a_all, b_all = [], []
+    for a, b in grid.pairs(ids, ids):  # positions in ids
+        keep = a < b
+        a, b = a[keep], b[keep]
+        reach = np.linalg.norm(X[ids[a]] - X[ids[b]], axis=1) <= radius[ids[a]]
+        a_all.append(a[reach])
+        b_all.append(b[reach])
+    a = np.concatenate(a_all) if a_all else np.zeros(0, np.intp)
+    b = np.concatenate(b_all) if b_all else np.zeros(0, np.intp)
+    state = np.zeros(ids.size, dtype=np.int8)  # 0 open, 1 starts a group, 2 joins one
+    while True:
+        first = np.full(ids.size, ids.size, dtype=np.intp)  # lowest open or starting point reaching
+        np.minimum.at(first, b, a)
+        open_ = state == 0
+        state[open_ & (first == ids.size)] = 1
+        joins = open_ & (first < ids.size)
+        joins[joins] = state[first[joins]] == 1
+        state[joins] = 2
+        keep = (state[a] != 2) & (state[b] == 0)
+        a, b = a[keep], b[keep]
+        if a.size == 0:
+            state[state == 0] = 1
+            return state == 1
 
-    Checked for all such points at once, in chunks of candidate pairs: scattered end points
-    (a flat function, many shallow minima) then need no Python loop at all.
-    """
+
+def _join(
+    X: NDArray, radius: NDArray, grid: _Grid, starts: NDArray
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Each point's lowest reaching group start among ``starts``; and points none reaches."""
     m = X.shape[0]
-    count = hi - lo
-    idx = np.flatnonzero((count > 1) & (count <= _FEW_CANDIDATES))
-    near = np.zeros(m, dtype=bool)
-    step = max(1, _PAIRS_AT_ONCE // _FEW_CANDIDATES)
-    for start in range(0, idx.size, step):
-        part = idx[start : start + step]
-        c = count[part]
-        owner = np.repeat(part, c)
-        offset = np.arange(owner.size) - np.repeat(np.cumsum(c) - c, c)
-        other = by_p[np.repeat(lo[part], c) + offset]
-        keep = other != owner
-        owner, other = owner[keep], other[keep]
-        close = np.linalg.norm(X[owner] - X[other], axis=1) <= reach
-        near[owner[close]] = True
-    alone = np.zeros(m, dtype=bool)
-    alone[idx] = ~near[idx]
-    return alone
+    group = np.full(m, m, dtype=np.intp)
+    group[starts] = starts
+    every = np.arange(m)
+    for p, s in grid.pairs(every, starts):
+        s = starts[s]
+        keep = s < p
+        p, s = p[keep], s[keep]
+        reach = np.linalg.norm(X[p] - X[s], axis=1) <= radius[s]
+        np.minimum.at(group, p[reach], s[reach])
+    return group, group == m
+
+
+class _Grid:
+    """Cells of side ``h`` over the (projected) end points ``P``: which pairs may be within h."""
+
+    def __init__(self, P: NDArray, h: float) -> None:
+        cells = np.floor(P / h)
+        axes = [np.unique(c) for c in cells.T]
+        while math.prod(len(a) for a in axes) >= 2**62:  # keys fit in int64: fewer axes, more pairs
+            axes.pop()
+        self.dim = len(axes)
+        self.near: dict[tuple[int, int], tuple[NDArray, NDArray]] = {}
+        stride = 1
+        for k in reversed(range(self.dim)):  # for offsets -1, 0, 1 along each axis: the
+            for o in (-1, 0, 1):  # next cell's part of the key, and whether any point is there
+                v = cells[:, k] + o
+                at = np.minimum(np.searchsorted(axes[k], v), len(axes[k]) - 1)
+                self.near[k, o] = (at * stride, axes[k][at] == v)
+            stride *= len(axes[k])
+        self.key: NDArray = sum(self.near[k, 0][0] for k in range(self.dim))
+        self.pairs_made = 0  # candidate pairs handed out (the work the tests bound)
+
+    def pairs(self, query: NDArray, target: NDArray) -> Iterator[tuple[NDArray, NDArray]]:
+        """Positions ``(i, j)`` in ``query`` and ``target`` of points in the same or next cells.
+
+        Yielded in chunks of at most about :data:`_PAIRS_AT_ONCE` pairs.
+        """
+        by_key = np.argsort(self.key[target], kind="stable")
+        sorted_keys = self.key[target][by_key]
+        ranked = np.argsort(self.key[query], kind="stable")  # needles in order: fast search
+        query = query[ranked]
+        for offset in itertools.product((-1, 0, 1), repeat=self.dim):
+            key_q = np.zeros(len(query), dtype=np.intp)
+            found = np.ones(len(query), dtype=bool)
+            for k, o in enumerate(offset):
+                at, exists = self.near[k, o]
+                key_q += at[query]
+                found &= exists[query]
+            lo = np.searchsorted(sorted_keys, key_q, side="left")
+            count = np.where(found, np.searchsorted(sorted_keys, key_q, side="right") - lo, 0)
+            ends = np.cumsum(count)
+            start = 0
+            while start < len(query):
+                budget = ends[start] - count[start] + _PAIRS_AT_ONCE
+                stop = max(int(np.searchsorted(ends, budget, side="right")), start + 1)
+                c = count[start:stop]
+                i = np.repeat(ranked[start:stop], c)
+                within = np.arange(i.size) - np.repeat(np.cumsum(c) - c, c)
+                j = by_key[np.repeat(lo[start:stop], c) + within]
+                self.pairs_made += i.size
+                yield i, j
+                start = stop
 
 
 def summarize(result: Result, *, tol: float = 1e-4) -> Summary:
