@@ -148,8 +148,9 @@ def minimize(
             iteration is kept in ``trajectory.lrs``.
         engine: Which loop runs. ``"auto"`` (default): the fused compiled loop
             (:mod:`descentlab.engine.loop`) when the objective has a program (formulas and the
-            catalogue), the optimizer an elementwise rule, and the scheduler (if any) a table;
-            the general loop otherwise. ``"numpy"``: always the general loop. ``"compiled"``:
+            catalogue), the optimizer an elementwise rule or ``linesearch`` (its own compiled
+            loop, :mod:`descentlab.engine.search`), and the scheduler (if any) a table; the
+            general loop otherwise. ``"numpy"``: always the general loop. ``"compiled"``:
             the fused loop, or a ConfigError saying why it cannot run. Both give the same
             Result; with a callback, the compiled loop returns to Python after every
             iteration.
@@ -193,13 +194,23 @@ def minimize(
     capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
     program = _fused_program(objective, optimizer, scheduler, lr_table, engine)
     if program is not None:
-        from descentlab.engine.loop import run_fused
-
         recorder = None if mode == "off" else _Recorder(mode, stride, capacity)
+        searched = 0  # evaluations of f alone (the line search's trials)
         with np.errstate(all="ignore"):
-            fields = run_fused(
-                program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
-            )
+            if optimizer.kernel is None:  # the line search (see _fused_program)
+                from descentlab.engine.search import run_search
+
+                fields, trials = run_search(
+                    program, X, optimizer.hyperparameters, rule, callback, recorder, box,
+                    lr_table, _ask,
+                )  # fmt: skip
+                searched = int(trials.sum())
+            else:
+                from descentlab.engine.loop import run_fused
+
+                fields = run_fused(
+                    program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
+                )
         if recorder is not None and lr_table is not None:
             # The lr each row used last at each record, as the general loop keeps it.
             used = [np.minimum(u, fields["nit"]) for u in recorder.its]
@@ -207,7 +218,7 @@ def minimize(
         if isinstance(getattr(objective, "nfev", None), int):  # its counters, as if called
             evaluated = int(fields["nfev"].sum())
             objective.nfev += evaluated  # type: ignore[attr-defined]
-            objective.ngev += evaluated  # type: ignore[attr-defined]
+            objective.ngev += evaluated - searched  # type: ignore[attr-defined]
         return _result([_Block(**fields, recorder=recorder)], objective, rule, mode)
     block = k if callback is not None else BLOCK_ROWS
     with np.errstate(all="ignore"):
@@ -249,7 +260,7 @@ def _fused_program(
     why = None
     if program is None:
         why = "the objective has no program (a Python function)"
-    elif optimizer.kernel is None:
+    elif optimizer.kernel is None and not _is_linesearch(optimizer):
         why = f"{optimizer.name} is not an elementwise rule"
     elif optimizer.pauses:
         why = f"{optimizer.name} takes zero steps as part of its rule (the stall test differs)"
@@ -260,6 +271,12 @@ def _fused_program(
             raise ConfigError(f'engine="compiled" cannot run this: {why}')
         return None
     return program
+
+
+def _is_linesearch(optimizer: Optimizer) -> bool:
+    """True for :func:`~descentlab.optimizers.linesearch`, which has its own compiled loop
+    (:mod:`descentlab.engine.search`)."""
+    return optimizer.name == "linesearch" and "max_backtracks" in optimizer.hyperparameters
 
 
 # ---------------------------------------------------------------------------------------------
