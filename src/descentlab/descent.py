@@ -407,6 +407,10 @@ def _merge_records(runs: Sequence[_Block]) -> Trajectory:
     its = list(range(0, end + 1, stride))
     if its[-1] != end:
         its.append(end)
+    if len(recs) == 1 and recs[0].its == its:  # one block (the compiled loops): stack it
+        r = recs[0]
+        lrs_one = None if r.lrs[0] is None else np.stack(r.lrs)  # type: ignore[arg-type]
+        return Trajectory(np.stack(r.xs), np.stack(r.fs), np.array(its, dtype=np.int64), lrs_one)
     xs = np.empty((len(its), sum(r.xs[0].shape[0] for r in recs), recs[0].xs[0].shape[1]))
     fs = np.empty(xs.shape[:2])
     lrs = None if recs[0].lrs[0] is None else np.empty(xs.shape[:2])

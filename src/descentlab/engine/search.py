@@ -41,6 +41,8 @@ from descentlab.result import Cause, Status
 __all__ = ["pairwise_sum", "run_search", "search_step"]
 
 _JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}
+_INLINE: dict[str, Any] = {"inline": "always", "error_model": "numpy"}
+"""Small helpers are compiled into their callers: a call per row costs more than its sum."""
 
 _CONV_GRAD = int(Status.CONVERGED_GRAD)
 _CONV_F = int(Status.CONVERGED_F)
@@ -58,44 +60,80 @@ _CAUSE_GRAD = int(Cause.GRAD)
 # Sums in NumPy's order.
 
 
+@njit(**_INLINE)
+def _pairwise_block(v, lo, n):  # noqa: ANN001, ANN202
+    """NumPy's sum of ``v[lo:lo + n]`` for ``n <= 128`` (see :func:`pairwise_sum`)."""
+    if n < 8:
+        s = 0.0
+        for i in range(lo, lo + n):
+            s += v[i]
+        return s
+    r0, r1, r2, r3 = v[lo], v[lo + 1], v[lo + 2], v[lo + 3]
+    r4, r5, r6, r7 = v[lo + 4], v[lo + 5], v[lo + 6], v[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += v[lo + i]
+        r1 += v[lo + i + 1]
+        r2 += v[lo + i + 2]
+        r3 += v[lo + i + 3]
+        r4 += v[lo + i + 4]
+        r5 += v[lo + i + 5]
+        r6 += v[lo + i + 6]
+        r7 += v[lo + i + 7]
+        i += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        s += v[lo + i]
+        i += 1
+    return s
+
+
 @njit(**_JIT)
 def pairwise_sum(v, lo, n):  # noqa: ANN001, ANN201
     """``v[lo:lo + n].sum()`` exactly as NumPy adds a contiguous row of float64.
 
     Under 8 numbers: left to right from 0. Up to 128: eight running sums over blocks of 8, added
     as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the rest one by one. Above:
-    the two halves (cut at a multiple of 8) summed that way and added.
+    the two halves (cut at a multiple of 8) summed that way, then added; the halving runs on an
+    explicit stack (numba's cache does not keep recursive functions).
     """
-    if n < 8:
-        s = 0.0
-        for i in range(lo, lo + n):
-            s += v[i]
-        return s
     if n <= 128:
-        r0, r1, r2, r3 = v[lo], v[lo + 1], v[lo + 2], v[lo + 3]
-        r4, r5, r6, r7 = v[lo + 4], v[lo + 5], v[lo + 6], v[lo + 7]
-        i = 8
-        while i < n - n % 8:
-            r0 += v[lo + i]
-            r1 += v[lo + i + 1]
-            r2 += v[lo + i + 2]
-            r3 += v[lo + i + 3]
-            r4 += v[lo + i + 4]
-            r5 += v[lo + i + 5]
-            r6 += v[lo + i + 6]
-            r7 += v[lo + i + 7]
-            i += 8
-        s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            s += v[lo + i]
-            i += 1
-        return s
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(v, lo, half) + pairwise_sum(v, lo + half, n - half)
+        return _pairwise_block(v, lo, n)
+    los = np.empty(64, dtype=np.int64)
+    ns = np.empty(64, dtype=np.int64)
+    first = np.empty(64)
+    stage = np.zeros(64, dtype=np.int64)
+    d = 0
+    los[0], ns[0] = lo, n
+    while True:
+        while ns[d] > 128:  # down the left halves
+            half = ns[d] // 2
+            half -= half % 8
+            los[d + 1], ns[d + 1], stage[d + 1] = los[d], half, 0
+            d += 1
+        s = _pairwise_block(v, los[d], ns[d])
+        d -= 1
+        while d >= 0 and stage[d] == 1:  # both halves known: add them, go up
+            s = first[d] + s
+            d -= 1
+        if d < 0:
+            return s
+        first[d], stage[d] = s, 1  # the left half is known: now the right one
+        half = ns[d] // 2
+        half -= half % 8
+        los[d + 1], ns[d + 1], stage[d + 1] = los[d] + half, ns[d] - half, 0
+        d += 1
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
+def _sum(v, n):  # noqa: ANN001, ANN202
+    """``v[:n].sum()`` in NumPy's order (:func:`pairwise_sum`), inline up to 128 numbers."""
+    if n <= 128:
+        return _pairwise_block(v, 0, n)
+    return pairwise_sum(v, 0, n)
+
+
+@njit(**_INLINE)
 def _sq_sum(v, n, tmp):  # noqa: ANN001, ANN202
     """``descent._sq_norms`` of the row ``v[:n]``: coordinate order up to 8 numbers, pairwise
     above (``tmp`` is scratch of n floats)."""
@@ -106,10 +144,10 @@ def _sq_sum(v, n, tmp):  # noqa: ANN001, ANN202
         return s
     for i in range(n):
         tmp[i] = v[i] * v[i]
-    return pairwise_sum(tmp, 0, n)
+    return _sum(tmp, n)
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
     """Squared norm of row ``b``'s gradient, projected on the box when ``bounded``."""
     n = G.shape[0]
@@ -127,7 +165,7 @@ def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
 
 @njit(**_JIT)
 def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows, cnt, out,
-            TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
+            trials, TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
     """One backtracking step for the rows ``rows[:cnt]`` of a block, as ``linesearch.update``.
 
     Args:
@@ -140,6 +178,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         lo, hi, bounded: The box.
         rows, cnt: Which rows of the block search.
         out: (n, B) receives the step (0 where every trial failed).
+        trials: Whether to keep the trials in ``TA`` and ``TF`` (the loop does not).
         TA, TF: (width, B) receive the trial step sizes and values (nan-padded).
         acc, nbt, ev, failed: (B,) receive the accepted step size (nan if none), the number of
             shrinks, the evaluations made and whether every trial failed.
@@ -166,9 +205,10 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         failed[b] = False
         acc[b] = np.nan
         nbt[b] = 0
-        for j in range(width):
-            TA[j, b] = np.nan
-            TF[j, b] = np.nan
+        if trials:
+            for j in range(width):
+                TA[j, b] = np.nan
+                TF[j, b] = np.nan
         for i in range(n):
             out[i, b] = 0.0
     if left > 0:
@@ -187,7 +227,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         todo[q] = b
         for i in range(n):
             tmp[i] = G[i, b] * G[i, b]
-        g2[b] = pairwise_sum(tmp, 0, n)
+        g2[b] = _sum(tmp, n)
         a[b] = lr[b]
     D = np.empty((n, B))
     for j in range(width):
@@ -205,7 +245,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
             if bounded:
                 for i in range(n):
                     tmp[i] = G[i, b] * D[i, q]
-                dec[b] = -c * pairwise_sum(tmp, 0, n)
+                dec[b] = -c * _sum(tmp, n)
             else:
                 dec[b] = (c * ar) * g2[b]
         forward(code, consts, XT, work, ft[:left])
@@ -214,8 +254,9 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
             b = todo[q]
             f = ft[q]
             ev[b] += 1
-            TA[j, b] = a[b]
-            TF[j, b] = f
+            if trials:
+                TA[j, b] = a[b]
+                TF[j, b] = f
             nbt[b] = j
             value = FS[b]
             if (f <= value - dec[b]) and ((f < value) or (dec[b] == 0)):
@@ -260,7 +301,7 @@ def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded
         rows = np.arange(B)
         buf = np.empty((2 * n + m + 6) * B + 2 * n + 2)
         _search(code, consts, X, G, F, lrs[a0:a1].copy(), c, shrink, width, lo, hi, bounded,
-                rows, B, o, ta, tf, ac, nb, e, fl, buf)  # fmt: skip
+                rows, B, o, True, ta, tf, ac, nb, e, fl, buf)  # fmt: skip
         for b in range(B):
             FS[a0 + b] = F[b]
             acc[a0 + b] = ac[b]
@@ -423,8 +464,8 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
         ex = EX[a0:a1].copy()
         lr = np.empty(B)
         out = np.empty((n, B))
-        TA = np.empty((width, B))
-        TF = np.empty((width, B))
+        TA = np.empty((0, 0))  # trials are not kept
+        TF = np.empty((0, 0))
         acc = np.empty(B)
         nbt = np.empty(B, dtype=np.int64)
         ev = np.empty(B, dtype=np.int64)
@@ -448,7 +489,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
             for q in range(left):
                 lr[rows[q]] = lrs[t - t0 - 1]
             _search(code, consts, X, G, fs, lr, c, shrink, width, lo, hi, bounded, rows, left,
-                    out, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
+                    out, False, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
             kept = 0
             for q in range(left):
                 b = rows[q]
