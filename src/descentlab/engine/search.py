@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from descentlab.engine.interp import forward, forward_backward
-from descentlab.engine.loop import BLOCK, CHUNK, REC_FLOATS, RUNNING, _LOCK
+from descentlab.engine.loop import _LOCK, BLOCK, CHUNK, REC_FLOATS, RUNNING
 from descentlab.result import Cause, Status
 
 __all__ = ["pairwise_sum", "run_search", "search_step"]
