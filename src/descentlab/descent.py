@@ -306,7 +306,7 @@ def _box_of(domain: Any) -> _Box:
 
 
 def _inside(X: Array, box: _Box) -> NDArray[np.bool_]:
-    return ((box.lo <= X) & (box.hi >= X)).all(axis=1)
+    return np.all((box.lo <= X) & (box.hi >= X), axis=1)
 
 
 def _check_bounds(objective: SupportsObjective, bounds: Any) -> _Box | None:

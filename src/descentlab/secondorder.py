@@ -95,7 +95,7 @@ class LBFGSState(NamedTuple):
         dirs: (k, m, n) gradient differences ``y`` (torch's ``old_dirs``).
         stps: (k, m, n) steps ``s`` (torch's ``old_stps``).
         ro: (k, m) ``1 / <y, s>``.
-        count: (k,) pairs stored.
+        n_pairs: (k,) pairs stored.
         H_diag: (k,) the initial inverse-Hessian scale ``<y, s> / <y, y>`` of the newest pair.
         g: (k, n) the gradient where the last step started.
         s: (k, n) the last step ``t d``.
@@ -107,7 +107,7 @@ class LBFGSState(NamedTuple):
     dirs: Array
     stps: Array
     ro: Array
-    count: NDArray[np.int64]
+    n_pairs: NDArray[np.int64]  # not ``count``: that is tuple's method
     H_diag: Array
     g: Array
     s: Array
@@ -549,7 +549,7 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
             dirs=np.zeros((k, m, n)),
             stps=np.zeros((k, m, n)),
             ro=np.zeros((k, m)),
-            count=np.zeros(k, dtype=np.int64),
+            n_pairs=np.zeros(k, dtype=np.int64),
             H_diag=np.ones(k),
             g=np.full((k, n), np.nan),
             s=np.zeros((k, n)),
@@ -562,7 +562,7 @@ def lbfgs(lr: float = 1.0, history_size: int = 100) -> Optimizer:
         objective = _objective(kwargs, "lbfgs")
         k, n = X.shape
         dirs, stps, ro = state.dirs.copy(), state.stps.copy(), state.ro.copy()
-        count, H_diag = state.count.copy(), state.H_diag.copy()
+        count, H_diag = state.n_pairs.copy(), state.H_diag.copy()
         D = -G
         for i in np.flatnonzero(state.n_iter > 0).tolist():
             y = G[i] - state.g[i]

@@ -11,6 +11,7 @@ from descentlab.errors import RenderError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "COLORS",
@@ -51,7 +52,7 @@ OPTIMIZER_COLORS: dict[str, str] = {
 }
 
 #: matplotlib settings applied while a scene builds its figure.
-RC: dict[str, Any] = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 11,
     "axes.titlesize": 12,

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -380,7 +381,7 @@ def hessian(grad: Callable[[NDArray[np.float64]], ArrayLike], X: ArrayLike) -> N
 
 
 def derivative(
-    f: Callable[[float], float],
+    f: Callable[[Any], Any],
     x: float,
     *,
     method: str = "central",

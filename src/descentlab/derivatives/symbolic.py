@@ -124,20 +124,25 @@ def mul(a: Node, b: Node) -> Node:
             return folded
     if vb is not None and va is None:
         a, b, va, vb = b, a, vb, va
-    coefficient_b = _coefficient(b)
-    if va is not None and coefficient_b is not None:  # 3*(4*u) is 12*u
+    split_b = _coefficient(b)
+    if va is not None and split_b is not None:  # 3*(4*u) is 12*u
+        coefficient_b, _, rest = split_b
         folded = _exact(va * coefficient_b, Fraction(va) * Fraction(coefficient_b))
         if folded is not None:
-            return mul(folded, b.right)
-    if va is None and coefficient_b is not None:  # numbers to the front: u*(2*w) is 2*u*w
-        return Binary("*", mul(b.left, a), b.right)
+            return mul(folded, rest)
+    if va is None and split_b is not None:  # numbers to the front: u*(2*w) is 2*u*w
+        _, number, rest = split_b
+        return Binary("*", mul(number, a), rest)
     return Binary("*", a, b)
 
 
-def _coefficient(node: Node) -> float | None:
-    """``c`` if ``node`` is ``c*u`` with a number ``c``, else None."""
+def _coefficient(node: Node) -> tuple[float, Node, Node] | None:
+    """``(c, c, u)`` (the value, its node and the rest) if ``node`` is ``c*u`` with a number
+    ``c``, else None."""
     if isinstance(node, Binary) and node.op == "*":
-        return _number(node.left)
+        c = _number(node.left)
+        if c is not None:
+            return c, node.left, node.right
     return None
 
 
@@ -158,11 +163,12 @@ def div(a: Node, b: Node) -> Node:
         folded = _exact(va / vb, Fraction(va) / Fraction(vb))
         if folded is not None:
             return folded
-    coefficient = _coefficient(a)
-    if coefficient is not None and vb:  # (2*u)/2 is u
+    split_a = _coefficient(a)
+    if split_a is not None and vb:  # (2*u)/2 is u
+        coefficient, _, rest = split_a
         folded = _exact(coefficient / vb, Fraction(coefficient) / Fraction(vb))
         if folded is not None:
-            return mul(folded, a.right)
+            return mul(folded, rest)
     return Binary("/", a, b)
 
 

@@ -258,7 +258,8 @@ class _Parser:
         tok = self.tokens[i]
         nxt = self.tokens[i + 1] if tok.kind != END else tok
         if tok.kind == NUMBER:
-            self.operands.append((Num(float(tok.value)), 1))
+            assert tok.value is not None  # a number token always carries its value
+            self.operands.append((Num(tok.value), 1))
         elif tok.kind == NAME:
             return self.name(tok, nxt, i)
         elif tok.kind == OP and tok.text in "+-":

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 MAX_DEPTH = 150
 """Deepest tree the parser builds; derivatives of such trees are deeper (walkers are iterative)."""
@@ -49,18 +49,18 @@ class _Node:
     __slots__ = ()
 
     def __str__(self) -> str:
-        return _fold(self, _text)
+        return _fold(_node(self), _text)
 
     def __repr__(self) -> str:
-        return _fold(self, _repr)
+        return _fold(_node(self), _repr)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Node):
             return NotImplemented
-        return _equal(self, other)
+        return _equal(_node(self), _node(other))
 
     def __hash__(self) -> int:
-        return _fold(self, _hash)
+        return _fold(_node(self), _hash)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -110,6 +110,11 @@ class Call(_Node):
 
 
 Node = Num | Var | Const | Unary | Binary | Call
+
+
+def _node(node: _Node) -> Node:
+    """``node`` as the union ``Node``: every ``_Node`` is one of its six classes."""
+    return cast(Node, node)
 
 
 def precedence(node: Node) -> int:
