@@ -81,7 +81,16 @@ SCHEDULES = [
     ["--scheduler", "exponentiallr", "--gamma", "0.9"],
     ["--scheduler", "cosineannealinglr", "--t-max", "20", "--eta-min", "1e-5"],
     ["--scheduler", "linearlr", "--start-factor", "0.1", "--total-iters", "10"],
-    ["--scheduler", "onecyclelr", "--max-lr", "0.01", "--anneal-strategy", "linear"],
+    [
+        "--scheduler",
+        "onecyclelr",
+        "--max-lr",
+        "0.01",
+        "--anneal-strategy",
+        "linear",
+        "--cycle-momentum",
+        "false",
+    ],  # fmt: skip
     ["--scheduler", "reducelronplateau", "--factor", "0.5", "--patience", "2", "--mode", "min"],
 ]
 
@@ -91,6 +100,23 @@ def test_every_schedule_is_reachable(capsys, argv: list[str]) -> None:
     doc = _json(capsys, "himmelblau", "--start", "0,0", "--max-iter", "30", "--lr", "0.001", *argv)
     assert doc["scheduler"]["name"] == argv[1]
     assert {a[1] for a in SCHEDULES} == set(SCHEDULERS)
+
+
+def test_onecycle_cycles_the_momentum_from_the_cli(capsys) -> None:
+    argv = ["himmelblau", "--start", "0,0", "--max-iter", "30", "--optimizer", "momentum",
+            "--scheduler", "onecyclelr", "--max-lr", "0.01", "--base-momentum", "0.8"]  # fmt: skip
+    doc = _json(capsys, *argv)
+    assert doc["scheduler"]["cycle_momentum"] is True and doc["scheduler"]["base_momentum"] == 0.8
+    off = _json(capsys, *argv, "--cycle-momentum", "false")
+    assert (
+        off["scheduler"]["cycle_momentum"] is False and off["runs"][0]["x"] != doc["runs"][0]["x"]
+    )
+    for bad, message in (
+        (["--optimizer", "gd"], "no momentum or beta1"),
+        (["--cycle-momentum", "maybe"], "--cycle-momentum takes true or false"),
+    ):
+        code, _, err = run_cli(capsys, "run", *argv, *bad)
+        assert code == 2 and message in err and len(err.splitlines()) == 1
 
 
 def test_schedule_is_in_the_text_header(capsys) -> None:

@@ -109,9 +109,7 @@ def test_iterates_match_torch(case: dict) -> None:
 
 @pytest.mark.parametrize("case", _cases("schedulers"))
 def test_scheduled_iterates_and_lrs_match_torch(case: dict) -> None:
-    params = dict(case["parameters"])
-    params.pop("cycle_momentum", None)
-    scheduler = SCHEDULERS[case["scheduler"]](**params)
+    scheduler = SCHEDULERS[case["scheduler"]](**case["parameters"])
     opt = OPTIMIZERS[case["optimizer"]](**_hyper(case["hyperparameters"]))
     r = _run(case, opt, scheduler)
     steps = case["steps"]

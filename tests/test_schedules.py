@@ -27,10 +27,7 @@ FAMILY = json.loads((Path(__file__).parent / "data" / "torch_family.json").read_
 
 
 def _make(case: dict):
-    params = dict(case["parameters"])
-    if case["scheduler"] == "onecyclelr":
-        params.pop("cycle_momentum")
-    return SCHEDULERS[case["scheduler"]](**params)
+    return SCHEDULERS[case["scheduler"]](**case["parameters"])
 
 
 TABLE_CASES = [
@@ -130,7 +127,9 @@ BAD = [
     (onecyclelr, {"max_lr": 1.0, "pct_start": 1.0}, "1.0"),
     (onecyclelr, {"max_lr": 1.0, "anneal_strategy": "sin"}, "'sin'"),
     (onecyclelr, {"max_lr": 1.0, "div_factor": -2.0}, "-2.0"),
-    (onecyclelr, {"max_lr": 1.0, "cycle_momentum": True}, "True"),
+    (onecyclelr, {"max_lr": 1.0, "cycle_momentum": "yes"}, "'yes'"),
+    (onecyclelr, {"max_lr": 1.0, "base_momentum": -0.1}, "-0.1"),
+    (onecyclelr, {"max_lr": 1.0, "max_momentum": 1.0}, "1.0"),
     (onecyclelr, {"max_lr": 1.0, "three_phase": "yes"}, "'yes'"),
     (reducelronplateau, {"mode": "up"}, "'up'"),
     (reducelronplateau, {"factor": 1.0}, "1.0"),
@@ -161,3 +160,40 @@ def test_table_checks_its_arguments() -> None:
     with pytest.raises(ConfigError, match="lr"):
         steplr(2).table(5, 0.0)
     assert steplr(2).table(0, 0.1).shape == (0,)
+
+
+@pytest.mark.parametrize("three", [False, True])
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+def test_onecycle_momentum_mirrors_the_lr(three: bool, strategy: str) -> None:
+    """Within each phase the momentum moves from max to base exactly as the lr moves from its
+    low end to its peak (the same anneal at the same fraction): 1cycle's inverse relation."""
+    sched = onecyclelr(2.0, total_steps=200, anneal_strategy=strategy, three_phase=three,
+                       base_momentum=0.8, max_momentum=0.9, div_factor=10.0)  # fmt: skip
+    lr, m = sched.table(200, 1.0), sched.momentum(200)
+    up = int(0.3 * 200) - 1  # the end of the warm-up
+    frac_lr = (lr[: up + 1] - 0.2) / (2.0 - 0.2)
+    frac_m = (0.9 - m[: up + 1]) / (0.9 - 0.8)
+    np.testing.assert_allclose(frac_m, frac_lr, rtol=0, atol=1e-12)
+    assert m[0] == pytest.approx(0.9, abs=1e-15) and m[up] == pytest.approx(0.8, abs=1e-15)
+    assert m[-1] == pytest.approx(0.9, abs=1e-15)
+    assert onecyclelr(1.0, cycle_momentum=False).momentum is None
+
+
+def test_cycle_momentum_changes_the_iterates_and_runs_on_the_general_loop() -> None:
+    from descentlab.descent import minimize
+    from descentlab.objective import as_objective
+    from descentlab.optimizers import adagrad, adam, gd
+
+    f = as_objective("rosenbrock")
+    on = onecyclelr(0.05)
+    r = minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=100, scheduler=on)
+    same = minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=100, scheduler=on, engine="numpy")
+    np.testing.assert_array_equal(r.x, same.x)
+    off = minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=100,
+                   scheduler=onecyclelr(0.05, cycle_momentum=False))  # fmt: skip
+    assert np.abs(r.x - off.x).max() > 1e-6
+    with pytest.raises(ConfigError, match="cycles the momentum"):
+        minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=10, scheduler=on, engine="compiled")
+    for opt in (gd(lr=0.01), adagrad()):
+        with pytest.raises(ConfigError, match="no momentum or beta1"):
+            minimize(f, [-1.2, 1.0], opt, max_iter=10, scheduler=on)

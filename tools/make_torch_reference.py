@@ -223,6 +223,26 @@ SCHEDULER_CASES = [
         },
         ("momentum", OPT.SGD, {"lr": 1e-3, "momentum": 0.9}),
     ),
+    # OneCycleLR's default cycle_momentum=True: SGD's momentum or the Adam family's beta1
+    # cycles between 0.95 and 0.85, inversely to the lr.
+    *[
+        (
+            "onecyclelr",
+            lrs.OneCycleLR,
+            {"max_lr": max_lr, "total_steps": 500, **extra},
+            (name, cls, {"lr": max_lr / 25, **kw}),
+        )
+        for name, cls, kw, max_lr, extra in [
+            ("momentum", OPT.SGD, {"momentum": 0.9}, 2e-3, {}),
+            ("nesterov", OPT.SGD, {"momentum": 0.9}, 2e-3, {"three_phase": True}),
+            ("rmsprop", OPT.RMSprop, {}, 0.01, {"base_momentum": 0.5, "max_momentum": 0.8}),
+            ("adam", OPT.Adam, {}, 0.05, {}),
+            ("adamw", OPT.AdamW, {"weight_decay": 0.05}, 0.05, {"anneal_strategy": "linear"}),
+            ("nadam", OPT.NAdam, {}, 0.05, {}),
+            ("radam", OPT.RAdam, {}, 0.01, {"pct_start": 0.2}),
+            ("adamax", OPT.Adamax, {}, 0.05, {}),
+        ]
+    ],
     (
         "reducelronplateau",
         lrs.ReduceLROnPlateau,
@@ -388,6 +408,11 @@ FIT_CASES = [
         "adam-plateau",
         ("adam", OPT.Adam, {"lr": 0.2}),
         ("reducelronplateau", lrs.ReduceLROnPlateau, {"factor": 0.5, "patience": 3}),
+    ),
+    (
+        "nesterov-onecycle",  # cycle_momentum=True (torch's default): the momentum cycles too
+        ("nesterov", OPT.SGD, {"lr": 0.01, "momentum": 0.9}),
+        ("onecyclelr", lrs.OneCycleLR, {"max_lr": 0.1, "total_steps": 150}),
     ),
     (
         "adamw-cosine",

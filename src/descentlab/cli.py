@@ -220,8 +220,8 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 # Every hyperparameter flag, torch's keyword dashed: (keyword, metavar, kind, help). kind is
-# "float", "pair" (two numbers A,B), "int" or "flag" (a switch that sets True). One table for
-# the parser, run, animate and compare.
+# "float", "pair" (two numbers A,B), "int", "ints", "text", "bool" (true or false) or "flag" (a
+# switch that sets True). One table for the parser, run, animate, fit and compare.
 OPTIMIZER_FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("lr", "LR", "float", "learning rate"),
     ("momentum", "M", "float", "momentum (momentum, nesterov, rmsprop)"),
@@ -262,6 +262,9 @@ SCHEDULER_FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("total_steps", "N", "int", "cycle length, default --max-iter (onecyclelr)"),
     ("pct_start", "P", "float", "warm-up fraction (onecyclelr)"),
     ("anneal_strategy", "cos|linear", "text", "annealing shape (onecyclelr)"),
+    ("cycle_momentum", "true|false", "bool", "cycle momentum or beta1, default true (onecyclelr)"),
+    ("base_momentum", "M", "float", "lowest cycled momentum, default 0.85 (onecyclelr)"),
+    ("max_momentum", "M", "float", "highest cycled momentum, default 0.95 (onecyclelr)"),
     ("div_factor", "D", "float", "initial lr = max_lr / D (onecyclelr)"),
     ("final_div_factor", "D", "float", "min lr = initial lr / D (onecyclelr)"),
     ("three_phase", "", "flag", "three-phase cycle (onecyclelr)"),
@@ -325,6 +328,10 @@ def _parse_flags(
             given[keyword] = _int(text, flag, low=-(2**62), high=2**62)
         elif kind == "ints":
             given[keyword] = [_int(v, flag, low=-(2**62), high=2**62) for v in text.split(",")]
+        elif kind == "bool":
+            if text.lower() not in ("true", "false"):
+                raise ConfigError(f"{flag} takes true or false (got {text!r})")
+            given[keyword] = text.lower() == "true"
         elif kind == "pair":
             pair = _floats(text, flag)
             if len(pair) != 2:

@@ -145,15 +145,18 @@ def minimize(
             the points the step started from, it gives each row's lr for the next step (the
             first step uses the optimizer's lr), as torch's ``ReduceLROnPlateau`` does. Arrays
             in its state have the rows on their leading axis. The lr of every recorded
-            iteration is kept in ``trajectory.lrs``.
+            iteration is kept in ``trajectory.lrs``. A schedule with ``momentum(max_iter)``
+            (``onecyclelr(cycle_momentum=True)``) also sets the optimizer's momentum or beta1
+            at every iteration (the general loop passes each step's value to the rule's
+            kernel); a rule without one is refused.
         engine: Which loop runs. ``"auto"`` (default): the fused compiled loop
             (:mod:`descentlab.engine.loop`) when the objective has a program (formulas and the
             catalogue), the optimizer an elementwise rule or ``linesearch`` (its own compiled
-            loop, :mod:`descentlab.engine.search`), and the scheduler (if any) a table; the
-            general loop otherwise. ``"numpy"``: always the general loop. ``"compiled"``:
-            the fused loop, or a ConfigError saying why it cannot run. Both give the same
-            Result; with a callback, the compiled loop returns to Python after every
-            iteration.
+            loop, :mod:`descentlab.engine.search`), and the scheduler (if any) a table that
+            leaves the momentum alone; the general loop otherwise. ``"numpy"``: always the
+            general loop. ``"compiled"``: the fused loop, or a ConfigError saying why it cannot
+            run. Both give the same Result; with a callback, the compiled loop returns to
+            Python after every iteration.
 
     Returns:
         A :class:`~descentlab.result.Result` with one row per start.
@@ -190,9 +193,10 @@ def minimize(
         raise ConfigError(f"callback must be callable (got {callback!r})")
     mode, stride = _check_record(record)
     lr_table = _check_scheduler(scheduler, optimizer, rule.max_iter)
+    momenta = _check_momentum(scheduler, optimizer, rule.max_iter)
     k, n = X.shape
     capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
-    program = _fused_program(objective, optimizer, scheduler, lr_table, engine)
+    program = _fused_program(objective, optimizer, scheduler, lr_table, engine, momenta)
     if program is not None:
         recorder = None if mode == "off" else _Recorder(mode, stride, capacity)
         searched = 0  # evaluations of f alone (the line search's trials)
@@ -233,6 +237,7 @@ def minimize(
                 box,
                 scheduler,
                 lr_table,
+                momenta,
             )
             for lo in range(0, k, block)
         ]
@@ -249,7 +254,12 @@ def _result(runs: list[_Block], objective: Any, rule: StopRule, mode: str) -> Re
 
 
 def _fused_program(
-    objective: Any, optimizer: Optimizer, scheduler: Any, lr_table: Array | None, engine: str
+    objective: Any,
+    optimizer: Optimizer,
+    scheduler: Any,
+    lr_table: Array | None,
+    engine: str,
+    momenta: Array | None = None,
 ) -> Any:
     """The objective's program if the fused compiled loop can run this minimize, else None."""
     if engine not in ("auto", "compiled", "numpy"):
@@ -266,6 +276,8 @@ def _fused_program(
         why = f"{optimizer.name} takes zero steps as part of its rule (the stall test differs)"
     elif scheduler is not None and lr_table is None:
         why = "the scheduler steps on the loss (not a table)"
+    elif momenta is not None:
+        why = "the schedule cycles the momentum (the fused loop's hyperparameters are fixed)"
     if why is not None:
         if engine == "compiled":
             raise ConfigError(f'engine="compiled" cannot run this: {why}')
@@ -346,6 +358,24 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Arr
             f"(got {scheduler!r})"
         )
     return None
+
+
+def _check_momentum(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Array | None:
+    """The (max_iter,) momentum (or beta1) of each iteration for a schedule that cycles it,
+    else None; refused, as torch refuses it, for a rule that has neither."""
+    cycle = getattr(scheduler, "momentum", None)
+    if cycle is None:
+        return None
+    if optimizer.kernel is None or optimizer.kernel.momentum is None:
+        raise ConfigError(
+            f"{scheduler.name} cycles the momentum and {optimizer.name} has no momentum or "
+            "beta1 (torch: optimizer must support momentum or beta1 with `cycle_momentum` "
+            "option enabled); pass cycle_momentum=False"
+        )
+    table = np.asarray(cycle(max_iter), dtype=np.float64)
+    if table.shape != (max_iter,) or not np.isfinite(table).all():
+        raise ConfigError(f"scheduler.momentum({max_iter}) must give {max_iter} finite numbers")
+    return table
 
 
 def _check_record(record: object) -> tuple[str, int]:
@@ -583,6 +613,7 @@ def _run_block(
     box: _Box | None = None,
     scheduler: Any = None,
     lr_table: Array | None = None,
+    momenta: Array | None = None,
 ) -> _Block:
     out = _Block.start(X0, recorder)
     limit = rule.limit
@@ -659,6 +690,8 @@ def _run_block(
         kwargs: dict[str, Any] = {"value_fn": objective.value, "objective": objective}
         if lr is not None:
             kwargs["lr"] = lr
+        if momenta is not None:  # the schedule's momentum: the kernel reads this step's H
+            kwargs["momentum"] = float(momenta[t - 1])
         if opt.kernel is None and project is not None:
             kwargs["project"] = project
         step, run.state = opt.update(run.G, run.state, run.X, **kwargs)

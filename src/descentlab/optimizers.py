@@ -81,7 +81,7 @@ class InitFn(Protocol):
 
 class UpdateFn(Protocol):
     """``update(G, state, X, *, value_fn=None, value=None, lr=None, objective=None) -> (step,
-    new_state)``."""
+    new_state)``; an elementwise rule with a momentum also takes ``momentum=``."""
 
     def __call__(
         self,
@@ -106,12 +106,16 @@ class Kernel(NamedTuple):
         H: The other hyperparameters, in the order the rule's kernel reads them.
         state_type: The public state record; its array fields, in order, are the kernel's
             state arrays ``S``, and a field named ``t`` (if any) is the step count.
+        momentum: The index in ``H`` of the rule's momentum (SGD, RMSProp) or beta1 (the Adam
+            family), which a schedule may cycle (:func:`~descentlab.schedules.onecyclelr`);
+            None for a rule without one.
     """
 
     rule: str
     lr: float
     H: tuple[float, ...]
     state_type: type
+    momentum: int | None = None
 
 
 class Optimizer(NamedTuple):
@@ -125,7 +129,9 @@ class Optimizer(NamedTuple):
             searches use them); ``lr`` (k,), if given, replaces the learning rate for this step
             (schedules); ``objective`` is the objective itself (Newton needs its ``hessian``,
             BFGS and L-BFGS its ``value_and_grad``; other rules ignore it). The new point is
-            ``X + step``.
+            ``X + step``. A rule whose :class:`Kernel` has a ``momentum`` index also takes
+            ``momentum=`` (a float): this step's momentum or beta1, for a schedule that
+            cycles it.
         name: The registry name (``"adam"``), as the CLI and reports show it.
         hyperparameters: The settings, torch.optim names (``{"lr": 0.001, "betas": ...}``).
         kernel: For an elementwise rule, what the compiled loop needs to run it
@@ -295,14 +301,20 @@ def rule_kernels() -> Any:
 
 
 def kernel_optimizer(
-    name: str, lr: float, H: tuple[float, ...], hyperparameters: dict[str, Any], state_type: type
+    name: str,
+    lr: float,
+    H: tuple[float, ...],
+    hyperparameters: dict[str, Any],
+    state_type: type,
+    momentum: int | None = None,
 ) -> Optimizer:
     """The :class:`Optimizer` of the compiled elementwise rule ``name``.
 
     ``init`` builds ``state_type`` with zero arrays shaped like ``X`` (and ``t = 0`` if it has a
     field ``t``); ``update`` moves the state to the kernel's column layout, runs
     ``engine.rules.rule_step`` once and returns the step and a new state (the old one is never
-    changed).
+    changed). With ``momentum=m`` (rules that have one) the kernel reads ``H`` with
+    ``H[momentum] = m`` for that step.
 
     Args:
         name: The rule's name in ``engine.rules.RULE_IDS`` (and the optimizer's name).
@@ -310,6 +322,7 @@ def kernel_optimizer(
         H: The rule's other hyperparameters, in its kernel's order.
         hyperparameters: The settings as reported (torch.optim names).
         state_type: A NamedTuple whose fields are (k, n) arrays, plus optionally ``t``.
+        momentum: The index in ``H`` of the momentum or beta1, if the rule has one.
 
     Returns:
         The optimizer, with its :class:`Kernel`.
@@ -332,8 +345,15 @@ def kernel_optimizer(
         value: Array | None = None,
         lr: Array | None = None,
         objective: Any = None,
+        momentum: float | None = None,
     ) -> tuple[Array, Any]:
         k, n = G.shape
+        hyper = H_arr
+        if momentum is not None:
+            if kernel.momentum is None:
+                raise ConfigError(f"{name} has no momentum or beta1 to set (got {momentum!r})")
+            hyper = H_arr.copy()
+            hyper[kernel.momentum] = momentum
         S = np.empty((len(arrays), n, k))
         for j, f in enumerate(arrays):
             S[j] = getattr(state, f).T
@@ -346,7 +366,7 @@ def kernel_optimizer(
             np.ascontiguousarray(G.T),
             S,
             np.full(k, t, np.int64),
-            H_arr,
+            hyper,
             lrs,
             out,
             np.ascontiguousarray(X.T),
@@ -356,7 +376,7 @@ def kernel_optimizer(
             parts["t"] = t
         return out.T, state_type(**parts)
 
-    kernel = Kernel(name, lr, tuple(H), state_type)
+    kernel = Kernel(name, lr, tuple(H), state_type, momentum)
     return Optimizer(init, update, name, hyperparameters, kernel)
 
 
@@ -448,7 +468,7 @@ def momentum(
     wd = checks.non_negative("weight_decay", weight_decay)
     mx = checks.flag("maximize", maximize)
     hyper = {"lr": lr, "momentum": mu, **_options(dampening=damp, weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("momentum", lr, (mu, damp, wd, _sign(mx)), hyper, MomentumState)
+    return kernel_optimizer("momentum", lr, (mu, damp, wd, _sign(mx)), hyper, MomentumState, 0)
 
 
 def nesterov(
@@ -497,7 +517,7 @@ def nesterov(
     wd = checks.non_negative("weight_decay", weight_decay)
     mx = checks.flag("maximize", maximize)
     hyper = {"lr": lr, "momentum": mu, **_options(weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("nesterov", lr, (mu, 0.0, wd, _sign(mx)), hyper, MomentumState)
+    return kernel_optimizer("nesterov", lr, (mu, 0.0, wd, _sign(mx)), hyper, MomentumState, 0)
 
 
 def adagrad(
@@ -609,7 +629,7 @@ def rmsprop(
     options = _options(weight_decay=wd, momentum=mu, centered=ctr, maximize=mx)
     hyper = {"lr": lr, "alpha": alpha, "eps": eps, **options}
     H = (alpha, eps, mu, float(ctr), wd, _sign(mx))
-    return kernel_optimizer("rmsprop", lr, H, hyper, RMSPropState)
+    return kernel_optimizer("rmsprop", lr, H, hyper, RMSPropState, 2)
 
 
 def adam(
@@ -690,7 +710,7 @@ def _adam_family(
     else:
         hyper = {**core, **_options(weight_decay=wd, amsgrad=ams, maximize=mx)}
     H = (beta1, beta2, eps, wd, float(ams), _sign(mx), float(decoupled))
-    return kernel_optimizer(name, lr, H, hyper, AdamState)
+    return kernel_optimizer(name, lr, H, hyper, AdamState, 0)
 
 
 def adamw(
@@ -800,7 +820,7 @@ def nadam(
     options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
     hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "momentum_decay": psi, **options}
     H = (beta1, beta2, eps, wd, psi, float(dec), _sign(mx))
-    return kernel_optimizer("nadam", lr, H, hyper, NAdamState)
+    return kernel_optimizer("nadam", lr, H, hyper, NAdamState, 0)
 
 
 def radam(
@@ -862,7 +882,7 @@ def radam(
     options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
     hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, **options}
     H = (beta1, beta2, eps, wd, float(dec), _sign(mx))
-    return kernel_optimizer("radam", lr, H, hyper, RAdamState)
+    return kernel_optimizer("radam", lr, H, hyper, RAdamState, 0)
 
 
 def adamax(
@@ -916,7 +936,8 @@ def adamax(
         "eps": eps,
         **_options(weight_decay=wd, maximize=mx),
     }
-    return kernel_optimizer("adamax", lr, (beta1, beta2, eps, wd, _sign(mx)), hyper, AdamaxState)
+    H = (beta1, beta2, eps, wd, _sign(mx))
+    return kernel_optimizer("adamax", lr, H, hyper, AdamaxState, 0)
 
 
 def adadelta(

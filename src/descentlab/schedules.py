@@ -64,6 +64,8 @@ class Scheduler(NamedTuple):
         init: ``init(k, lr) -> state`` for k rows (None for closed-form schedules).
         step: ``step(state, F) -> (lr (k,), state)``: F holds f where this iteration's
             gradients were taken; the result is the next iteration's lr per row.
+        momentum: ``momentum(max_iter) -> (max_iter,)``, the momentum (or beta1) of iterations
+            1..max_iter for a schedule that cycles it (:func:`onecyclelr`); None otherwise.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Scheduler(NamedTuple):
     table: TableFn | None = None
     init: Callable[[int, float], Any] | None = None
     step: Callable[[Any, Array], tuple[Array, Any]] | None = None
+    momentum: Callable[[int], Array] | None = None
 
     def __str__(self) -> str:
         """``steplr(step_size=30, gamma=0.1)``: the name and settings, for titles and reports."""
@@ -317,18 +320,25 @@ def onecyclelr(
     total_steps: int | None = None,
     pct_start: float = 0.3,
     anneal_strategy: str = "cos",
+    cycle_momentum: bool = True,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
     three_phase: bool = False,
-    cycle_momentum: bool = False,
 ) -> Scheduler:
     r"""The 1cycle policy: warm up from ``max_lr / div_factor`` to ``max_lr``, then anneal to
-    ``max_lr / (div_factor final_div_factor)`` (the optimizer's own lr is not used).
+    ``max_lr / (div_factor final_div_factor)`` (the optimizer's own lr is not used), cycling
+    the momentum the other way.
 
     Phase boundaries are at steps :math:`p T - 1` and :math:`T - 1` (three phases: :math:`pT -
     1`, :math:`2pT - 2`, :math:`T - 1`, the second coming back down to the initial lr); within a
     phase from :math:`a` to :math:`b` at fraction :math:`q`, the lr is
-    :math:`b + (a - b)(1 + \cos \pi q)/2` ("cos") or :math:`a + (b - a) q` ("linear").
+    :math:`b + (a - b)(1 + \cos \pi q)/2` ("cos") or :math:`a + (b - a) q` ("linear"). With
+    ``cycle_momentum`` the momentum (SGD's ``momentum``, RMSProp's ``momentum``, or the Adam
+    family's ``beta1``) follows the same phases from ``max_momentum`` down to
+    ``base_momentum`` and back (three phases: down, up, then constant), replacing the
+    optimizer's own value at every step.
 
     Args:
         max_lr: The peak learning rate, > 0.
@@ -336,25 +346,38 @@ def onecyclelr(
             run's ``max_iter``. A run may not be longer than ``total_steps + 1`` iterations.
         pct_start: Fraction of the cycle spent warming up, in (0, 1) (torch's default 0.3).
         anneal_strategy: ``"cos"`` (default) or ``"linear"``.
+        cycle_momentum: Cycle the momentum (or beta1) inversely to the lr (torch's default
+            True). The optimizer must have one: a rule without momentum or beta1 (gd, adagrad,
+            adadelta, rprop, asgd) is refused when the run starts; pass False for those.
+        base_momentum: The lowest momentum, at the peak lr, in [0, 1) (torch's 0.85).
+        max_momentum: The highest momentum, at the ends, in [0, 1) (torch's 0.95).
         div_factor: ``initial_lr = max_lr / div_factor``, > 0 (torch's default 25).
         final_div_factor: ``min_lr = initial_lr / final_div_factor``, > 0 (torch's 1e4).
         three_phase: Use the three-phase variant (torch's default False).
-        cycle_momentum: Must be False: descentlab's schedules change only the learning rate.
 
     Returns:
-        The scheduler.
+        The scheduler; with ``cycle_momentum`` its ``momentum(max_iter)`` gives the momentum
+        of iterations 1..max_iter.
 
     Raises:
-        ConfigError: If a setting is out of range, a phase is empty, or ``cycle_momentum``.
+        ConfigError: If a setting is out of range or a phase is empty.
 
     Note:
-        This is ``torch.optim.lr_scheduler.OneCycleLR(..., cycle_momentum=False)``. torch's
-        default ``cycle_momentum=True`` also cycles SGD's momentum or Adam's beta1 between
-        0.85 and 0.95; pass ``cycle_momentum=False`` there to compare with descentlab.
+        This is ``torch.optim.lr_scheduler.OneCycleLR``, with the same parameters and
+        defaults; plain SGD has no momentum in descentlab (``gd``), where torch's SGD would
+        start using the cycled one: use ``momentum`` instead. fastai's ``fit_one_cycle`` also
+        cycles the momentum between 0.95 and 0.85.
+
+    References:
+        Smith and Topin, "Super-Convergence: Very Fast Training of Neural Networks Using Large
+        Learning Rates", 2018.
 
     Examples:
-        >>> [round(v, 6) for v in onecyclelr(1.0, anneal_strategy="linear").table(5, 0.01).tolist()]
+        >>> sched = onecyclelr(1.0, anneal_strategy="linear")
+        >>> [round(v, 6) for v in sched.table(5, 0.01).tolist()]
         [0.04, 0.857143, 0.57143, 0.285717, 4e-06]
+        >>> [round(v, 4) for v in sched.momentum(5).tolist()]
+        [0.95, 0.8643, 0.8929, 0.9214, 0.95]
     """
     peak = checks.positive("max_lr", max_lr)
     total = None if total_steps is None else checks.integer("total_steps", total_steps, lo=2)
@@ -363,65 +386,77 @@ def onecyclelr(
         raise ConfigError(f"pct_start must be in (0, 1) (got {pct_start!r})")
     pct = float(pct)
     strategy = checks.choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+    cycle = checks.flag("cycle_momentum", cycle_momentum)
+    low_m = checks.in_range("base_momentum", base_momentum, 0, 1, hi_open=True)
+    high_m = checks.in_range("max_momentum", max_momentum, 0, 1, hi_open=True)
     div = checks.positive("div_factor", div_factor)
     final_div = checks.positive("final_div_factor", final_div_factor)
-    if not isinstance(three_phase, bool):
-        raise ConfigError(f"three_phase must be True or False (got {three_phase!r})")
-    if cycle_momentum is not False:
-        raise ConfigError(
-            "onecyclelr: cycle_momentum is not supported (schedules change only the learning "
-            f"rate; got {cycle_momentum!r})"
-        )
+    three = checks.flag("three_phase", three_phase)
+    initial = peak / div
+    low = initial / final_div
 
-    def table(max_iter: int, lr: float) -> Array:
-        _check_table_args(max_iter, lr)
+    def phases(max_iter: int) -> list[tuple[float, int, int]]:
+        """(end step, index of the start value, index of the end value) per phase, the values
+        being (initial or max momentum, peak or base momentum, low or max momentum)."""
         steps = max(max_iter, 2) if total is None else total
         if max_iter - 1 > steps:
             raise ConfigError(
                 f"onecyclelr: total_steps = {steps} is shorter than the run "
                 f"(max_iter = {max_iter} needs total_steps >= {max_iter - 1})"
             )
-        initial = peak / div
-        low = initial / final_div
-        if three_phase:
-            phases = [
-                (float(pct * steps) - 1, initial, peak),
-                (float(2 * pct * steps) - 2, peak, initial),
-                (steps - 1, initial, low),
-            ]
+        if three:
+            ends = [float(pct * steps) - 1, float(2 * pct * steps) - 2, steps - 1]
+            out = [(ends[0], 0, 1), (ends[1], 1, 0), (ends[2], 0, 2)]
         else:
-            phases = [(float(pct * steps) - 1, initial, peak), (steps - 1, peak, low)]
-        starts = [0.0] + [p[0] for p in phases[:-1]]
-        for (end, _, _), begin in zip(phases, starts, strict=True):
+            out = [(float(pct * steps) - 1, 0, 1), (steps - 1, 1, 2)]
+        for (end, _, _), begin in zip(out, [0.0] + [p[0] for p in out[:-1]], strict=True):
             if not end > begin:
                 raise ConfigError(
                     f"onecyclelr: pct_start = {pct!r} leaves an empty phase with "
                     f"total_steps = {steps}"
                 )
+        return out
+
+    def anneal(max_iter: int, values: tuple[float, float, float]) -> Array:
+        """torch's ``get_lr``: the value of each scheduler step 0..max_iter-1."""
+        plan = phases(max_iter)
         out = np.empty(max_iter)
         for e in range(max_iter):
             begin = 0.0
-            for i, (end, a, b) in enumerate(phases):
-                if e <= end or i == len(phases) - 1:
+            for i, (end, a, b) in enumerate(plan):
+                if e <= end or i == len(plan) - 1:
                     q = (e - begin) / (end - begin)
+                    start, stop = values[a], values[b]
                     if strategy == "cos":
-                        out[e] = b + (a - b) / 2.0 * (math.cos(math.pi * q) + 1)
+                        out[e] = stop + (start - stop) / 2.0 * (math.cos(math.pi * q) + 1)
                     else:
-                        out[e] = (b - a) * q + a
+                        out[e] = (stop - start) * q + start
                     break
                 begin = end
         return out
+
+    def table(max_iter: int, lr: float) -> Array:
+        _check_table_args(max_iter, lr)
+        return anneal(max_iter, (initial, peak, low))
+
+    def momentum(max_iter: int) -> Array:
+        checks.integer("max_iter", max_iter, lo=0)
+        # Three phases: max -> base, base -> max, then max -> max (torch's momentum phases).
+        return anneal(max_iter, (high_m, low_m, high_m))
 
     params = {
         "max_lr": peak,
         "total_steps": total,
         "pct_start": pct,
         "anneal_strategy": strategy,
+        "cycle_momentum": cycle,
+        "base_momentum": low_m,
+        "max_momentum": high_m,
         "div_factor": div,
         "final_div_factor": final_div,
-        "three_phase": three_phase,
+        "three_phase": three,
     }
-    return Scheduler("onecyclelr", params, table)
+    return Scheduler("onecyclelr", params, table, momentum=momentum if cycle else None)
 
 
 # ---------------------------------------------------------------------------------------------

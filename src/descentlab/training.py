@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from descentlab.checks import integer, non_negative
 from descentlab.data import Dataset, load
-from descentlab.descent import _check_scheduler, _take
+from descentlab.descent import _check_momentum, _check_scheduler, _take
 from descentlab.errors import ConfigError
 from descentlab.models import MODELS, Model
 from descentlab.optimizers import Optimizer, gd
@@ -272,8 +272,9 @@ def fit(
         scheduler: A learning-rate schedule (:mod:`descentlab.schedules`), stepped once per
             optimizer step (one per minibatch), as a torch loop calls ``scheduler.step()``
             after every ``optimizer.step()``; ``reducelronplateau`` steps on the minibatch loss
-            at the point where the step's gradient was taken (``scheduler.step(loss)``). The lr
-            of every step is in :attr:`FitResult.lrs` and, per epoch, ``history.lr``.
+            at the point where the step's gradient was taken (``scheduler.step(loss)``);
+            ``onecyclelr`` also sets the momentum (or beta1) of every step. The lr of every
+            step is in :attr:`FitResult.lrs` and, per epoch, ``history.lr``.
         **model_options: For a model name: ``l2``, and for ``"mlp"`` ``hidden`` and
             ``activation``.
 
@@ -343,7 +344,11 @@ def fit(
                 f"a schedule over {total_steps:,} steps (epochs x batches); the limit is "
                 f"{MAX_SCHEDULE_STEPS:,}"
             )
-        schedule = _Schedule(scheduler, _check_scheduler(scheduler, optimizer, total_steps))
+        schedule = _Schedule(
+            scheduler,
+            _check_scheduler(scheduler, optimizer, total_steps),
+            _check_momentum(scheduler, optimizer, total_steps),
+        )
     with np.errstate(all="ignore"):
         return _train(mdl, ds, valid, optimizer, P, seed_list, b, stop, record, schedule)
 
@@ -354,6 +359,7 @@ class _Schedule:
 
     scheduler: Any
     table: Array | None
+    momenta: Array | None = None
     state: Any = None
     lr: Array | None = None
 
@@ -461,8 +467,10 @@ def _train(
             if schedule is not None:
                 lr = schedule.lr_of(step_count, k)
                 kwargs["lr"] = lr
+                if schedule.momenta is not None:
+                    kwargs["momentum"] = float(schedule.momenta[step_count - 1])
             if per_row:
-                step, state, Lb = _update_rows_apart(mdl, opt, P, state, Xb, yb, lr)
+                step, state, Lb = _update_rows_apart(mdl, opt, P, state, Xb, yb, kwargs)
             else:
                 Lb, Gb = mdl.loss_and_grad(P, Xb, yb)
 
@@ -555,13 +563,14 @@ def _update_rows_apart(
     state: Any,
     Xb: Array,
     yb: Array,
-    lr: Array | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[Array, Any, Array]:
     """One update with each row on its own batch, for optimizers that evaluate the loss.
 
     A line search calls ``value_fn`` on a subset of the rows, which cannot tell which row's
     batch to use; updating the rows one at a time keeps each on its own batch. Returns the
-    step, the new state and each row's batch loss; ``lr`` (k,), if given, is each row's lr.
+    step, the new state and each row's batch loss; ``options`` are the update's keywords (an
+    ``lr`` (k,) is split by row).
     """
     steps, states, losses = [], [], []
     for i in range(P.shape[0]):
@@ -570,7 +579,9 @@ def _update_rows_apart(
         def value_fn(Q: Array, i: int = i) -> Array:
             return mdl.loss(Q, Xb[i : i + 1], yb[i : i + 1])
 
-        kwargs = {} if lr is None else {"lr": lr[i : i + 1]}
+        kwargs = dict(options or {})
+        if "lr" in kwargs:
+            kwargs["lr"] = kwargs["lr"][i : i + 1]
         step, st = opt.update(
             Gi, _take(state, [i]), P[i : i + 1], value_fn=value_fn, value=Li, **kwargs
         )
