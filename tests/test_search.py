@@ -17,9 +17,10 @@ from strategies import smooth_trees, trees
 
 from descentlab.descent import _Box, minimize
 from descentlab.engine import search
+from descentlab.errors import ConfigError
 from descentlab.multistart import random_starts, start_domain
 from descentlab.objective import Objective, as_objective
-from descentlab.optimizers import linesearch
+from descentlab.optimizers import adam, linesearch
 from descentlab.result import Status
 from descentlab.schedules import steplr
 
@@ -218,3 +219,22 @@ def test_random_formulas_agree(
     a = minimize(obj, np.array(starts), opt, engine="numpy", **kw)
     b = minimize(obj, np.array(starts), opt, engine="compiled", **kw)
     same_result(a, b)
+
+
+@pytest.mark.parametrize(
+    ("engine", "opt"),
+    [("compiled", linesearch()), ("numpy", linesearch()), ("compiled", adam(lr=0.05))],
+)
+def test_record_points_false_keeps_the_same_values_only(engine: str, opt) -> None:
+    obj = as_objective("himmelblau")
+    X0 = random_starts(start_domain(obj), 20, seed=6)
+    kw = {"max_iter": 60, "grad_tol": 0.0, "record": 4, "engine": engine}
+    full = minimize(obj, X0, opt, **kw)
+    lean = minimize(obj, X0, opt, record_points=False, **kw)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(full, name), getattr(lean, name), err_msg=name)
+    np.testing.assert_array_equal(full.trajectory.fs, lean.trajectory.fs)
+    np.testing.assert_array_equal(full.trajectory.its, lean.trajectory.its)
+    assert lean.trajectory.xs.shape == (len(full.trajectory), 20, 0)
+    with pytest.raises(ConfigError, match="record_points"):
+        minimize(obj, X0, opt, record_points="no")

@@ -413,6 +413,7 @@ def compare(
                     f_tol=0.0,
                     x_tol=0.0,
                     record=stride,
+                    record_points=False,  # the cell reads the values alone
                 )
                 raw.append((name, float(lr), _Outcome.of(result)))
                 advance()

@@ -86,6 +86,7 @@ def minimize(
     x_tol: float = 0.0,
     callback: Callback | None = None,
     record: bool | int | Literal["auto"] = "auto",
+    record_points: bool = True,
     bounds: Any = None,
     scheduler: Any = None,
     engine: Literal["auto", "compiled", "numpy"] = "auto",
@@ -135,6 +136,10 @@ def minimize(
             doubles, so memory stays bounded whatever ``max_iter`` is. The last iteration is
             always recorded, and finished rows stay frozen, so the last record holds every
             row's final point.
+        record_points: False keeps only the values in the trajectory (``xs`` is then
+            ``(T, k, 0)``): what a caller needs that reads ``fs`` alone (:func:`descentlab.
+            compare` finds each run's first iteration within tolerance), at a fraction of the
+            memory and copying.
         bounds: A box every iterate is projected onto: ``(lo, hi)`` for every variable, one
             ``(lo, hi)`` pair per variable, or ``"domain"`` for the objective's own domain. The
             starts are projected first; the line search searches along the projected path.
@@ -192,13 +197,15 @@ def minimize(
     if callback is not None and not callable(callback):
         raise ConfigError(f"callback must be callable (got {callback!r})")
     mode, stride = _check_record(record)
+    if not isinstance(record_points, bool | np.bool_):
+        raise ConfigError(f"record_points must be True or False (got {record_points!r})")
     lr_table = _check_scheduler(scheduler, optimizer, rule.max_iter)
     momenta = _check_momentum(scheduler, optimizer, rule.max_iter)
     k, n = X.shape
     capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
     program = _fused_program(objective, optimizer, scheduler, lr_table, engine, momenta)
     if program is not None:
-        recorder = None if mode == "off" else _Recorder(mode, stride, capacity)
+        recorder = None if mode == "off" else _Recorder(mode, stride, capacity, bool(record_points))
         searched = 0  # evaluations of f alone (the line search's trials)
         with np.errstate(all="ignore"):
             if optimizer.kernel is None:  # the line search (see _fused_program)
@@ -233,7 +240,7 @@ def minimize(
                 optimizer,
                 rule,
                 callback,
-                None if mode == "off" else _Recorder(mode, stride, capacity),
+                None if mode == "off" else _Recorder(mode, stride, capacity, bool(record_points)),
                 box,
                 scheduler,
                 lr_table,
@@ -397,8 +404,9 @@ def _check_record(record: object) -> tuple[str, int]:
 class _Recorder:
     """Snapshots (iteration, X, F) of one block at the iterations the mode asks for."""
 
-    def __init__(self, mode: str, stride: int, capacity: int) -> None:
+    def __init__(self, mode: str, stride: int, capacity: int, points: bool = True) -> None:
         self.mode, self.stride, self.capacity = mode, stride, capacity
+        self.points = points  # False: keep the values only (the points as (k, 0) views)
         self.its: list[int] = []
         self.xs: list[Array] = []
         self.fs: list[Array] = []
@@ -424,7 +432,7 @@ class _Recorder:
             if t % self.stride:
                 return
         self.its.append(t)
-        self.xs.append(X)
+        self.xs.append(X if self.points else X[:, :0])
         self.fs.append(F)
         self.lrs.append(lr)
 

@@ -435,7 +435,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
         lo, hi, bounded: The box (n,) and whether there is one.
         block: Rows per block.
         rec_its, rec_X, rec_F: Iterations to snapshot (increasing) and the (R, k, n), (R, k)
-            snapshots (finished rows frozen).
+            snapshots (finished rows frozen); ``rec_X`` (R, k, 0) keeps no points.
         ends: (nblocks,) the iteration at which each block's last row finished (``t0`` if none
             ran; ``t0 + c`` if some still run).
         reached: (nblocks,) receives 1 where a row of the block reached the convergence tests
@@ -595,7 +595,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
                 if rec_its[j] == t:
                     for b in range(B):
                         rec_F[j, a0 + b] = F[b]
-                        for i in range(n):
+                        for i in range(rec_X.shape[2]):  # 0: values only
                             rec_X[j, a0 + b, i] = X[i, b]
                 j += 1
         if left > 0:
@@ -605,7 +605,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
         while j < R:  # the block is finished: its rows stay frozen
             for b in range(B):
                 rec_F[j, a0 + b] = F[b]
-                for i in range(n):
+                for i in range(rec_X.shape[2]):
                     rec_X[j, a0 + b, i] = X[i, b]
             j += 1
         for i in range(n):
@@ -695,7 +695,7 @@ def run_search(
             if lr_table is None
             else lr_table[t : t + size]
         )
-        rec_X = np.empty((len(its), k, n))
+        rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
         with _LOCK:
             chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, nit, nfev,
