@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import smooth_trees, trees
+from test_fused import FIELDS
+from test_fused import same_result as same_fused
 
 from descentlab.descent import _Box, minimize
 from descentlab.engine import search
@@ -24,17 +26,11 @@ from descentlab.optimizers import adam, linesearch
 from descentlab.result import Status
 from descentlab.schedules import steplr
 
-FIELDS = ("x", "fun", "grad_norm", "status", "nit", "nfev", "diverged_at", "detail", "cause")
-
 
 def same_result(a, b) -> None:
-    for name in FIELDS:
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    assert (a.trajectory is None) == (b.trajectory is None)
+    """Every field, the trajectory, and the scheduler's lrs where there are any."""
+    same_fused(a, b)
     if a.trajectory is not None:
-        np.testing.assert_array_equal(a.trajectory.its, b.trajectory.its)
-        np.testing.assert_array_equal(a.trajectory.xs, b.trajectory.xs)
-        np.testing.assert_array_equal(a.trajectory.fs, b.trajectory.fs)
         assert (a.trajectory.lrs is None) == (b.trajectory.lrs is None)
         if a.trajectory.lrs is not None:
             np.testing.assert_array_equal(a.trajectory.lrs, b.trajectory.lrs)
