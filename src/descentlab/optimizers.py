@@ -271,6 +271,72 @@ def _betas(betas: object) -> tuple[float, float]:
     )
 
 
+def _etas(etas: object) -> tuple[float, float]:
+    if not isinstance(etas, tuple | list) or len(etas) != 2:
+        raise ConfigError(f"etas must be a pair (etaminus, etaplus) (got {etas!r})")
+    return (
+        checks.in_range("etaminus", etas[0], 0, 1, lo_open=True, hi_open=True),
+        checks.real("etaplus", etas[1], lo=1, lo_open=True),
+    )
+
+
+def _step_sizes(step_sizes: object) -> tuple[float, float]:
+    if not isinstance(step_sizes, tuple | list) or len(step_sizes) != 2:
+        raise ConfigError(f"step_sizes must be a pair (min, max) (got {step_sizes!r})")
+    lo = checks.non_negative("the smallest step size", step_sizes[0])
+    hi = checks.real("the largest step size", step_sizes[1], lo=max(lo, 0.0), lo_open=lo == 0)
+    return lo, hi
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "lr": checks.positive,
+    "eps": checks.positive,
+    "momentum": checks.non_negative,
+    "dampening": lambda name, v: checks.in_range(name, v, 0, 1),
+    "alpha": lambda name, v: checks.in_range(name, v, 0, 1, hi_open=True),
+    "rho": lambda name, v: checks.in_range(name, v, 0, 1, hi_open=True),
+    "betas": lambda name, v: _betas(v),
+    "etas": lambda name, v: _etas(v),
+    "step_sizes": lambda name, v: _step_sizes(v),
+    "weight_decay": checks.non_negative,
+    "lr_decay": checks.non_negative,
+    "initial_accumulator_value": checks.non_negative,
+    "momentum_decay": checks.non_negative,
+    "lambd": checks.non_negative,
+    "t0": checks.non_negative,
+    "amsgrad": checks.flag,
+    "centered": checks.flag,
+    "decoupled_weight_decay": checks.flag,
+    "maximize": checks.flag,
+}
+"""The one check of each hyperparameter, by torch's name (ASGD's ``alpha``, a decay power
+rather than RMSProp's smoothing constant, is checked where it is made)."""
+
+
+def _checked(**values: Any) -> dict[str, Any]:
+    """The hyperparameters validated by their checks in :data:`_CHECKS`, in the order given
+    (so the first bad one is the one reported)."""
+    return {name: _CHECKS[name](name, value) for name, value in values.items()}
+
+
+def _rule(
+    name: str,
+    state_type: type,
+    settings: dict[str, Any],
+    H: tuple[float, ...],
+    *,
+    core: tuple[str, ...] = (),
+    momentum: int | None = None,
+) -> Optimizer:
+    """:func:`kernel_optimizer` for validated ``settings`` (``lr`` first): they are reported as
+    ``lr``, then the ``core`` settings, then the others where they differ from torch's
+    defaults (0 and False)."""
+    lr = settings["lr"]
+    others = {k: v for k, v in settings.items() if k != "lr" and k not in core}
+    hyper = {"lr": lr, **{k: settings[k] for k in core}, **_options(**others)}
+    return kernel_optimizer(name, lr, H, hyper, state_type, momentum)
+
+
 def _options(**values: Any) -> dict[str, Any]:
     """The options that differ from torch's defaults (0 and False), for the report."""
     return {k: v for k, v in values.items() if v}
@@ -414,11 +480,8 @@ def gd(lr: float = 0.01, weight_decay: float = 0.0, *, maximize: bool = False) -
         >>> gd(lr=0.1).hyperparameters
         {'lr': 0.1}
     """
-    lr = checks.positive("lr", lr)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {"lr": lr, **_options(weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("gd", lr, (wd, _sign(mx)), hyper, EmptyState)
+    v = _checked(lr=lr, weight_decay=weight_decay, maximize=maximize)
+    return _rule("gd", EmptyState, v, (v["weight_decay"], _sign(v["maximize"])))
 
 
 def momentum(
@@ -462,13 +525,15 @@ def momentum(
         >>> momentum(lr=0.1, momentum=0.5).hyperparameters
         {'lr': 0.1, 'momentum': 0.5}
     """
-    lr = checks.positive("lr", lr)
-    mu = checks.non_negative("momentum", momentum)
-    damp = checks.in_range("dampening", dampening, 0, 1)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {"lr": lr, "momentum": mu, **_options(dampening=damp, weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("momentum", lr, (mu, damp, wd, _sign(mx)), hyper, MomentumState, 0)
+    v = _checked(
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
+        maximize=maximize,
+    )
+    H = (v["momentum"], v["dampening"], v["weight_decay"], _sign(v["maximize"]))
+    return _rule("momentum", MomentumState, v, H, core=("momentum",), momentum=0)
 
 
 def nesterov(
@@ -508,16 +573,14 @@ def nesterov(
         >>> nesterov(lr=0.1).name
         'nesterov'
     """
-    lr = checks.positive("lr", lr)
-    mu = checks.non_negative("momentum", momentum)
-    if mu == 0:
+    v = _checked(lr=lr, momentum=momentum)
+    if v["momentum"] == 0:
         raise ConfigError(f"nesterov needs momentum > 0 (got {momentum!r})")
     if not checks.is_real(dampening) or dampening != 0:
         raise ConfigError(f"nesterov needs dampening = 0, as torch does (got {dampening!r})")
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {"lr": lr, "momentum": mu, **_options(weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("nesterov", lr, (mu, 0.0, wd, _sign(mx)), hyper, MomentumState, 0)
+    v |= _checked(weight_decay=weight_decay, maximize=maximize)
+    H = (v["momentum"], 0.0, v["weight_decay"], _sign(v["maximize"]))
+    return _rule("nesterov", MomentumState, v, H, core=("momentum",), momentum=0)
 
 
 def adagrad(
@@ -560,16 +623,16 @@ def adagrad(
         >>> adagrad().hyperparameters
         {'lr': 0.01, 'eps': 1e-10}
     """
-    lr = checks.positive("lr", lr)
-    eps = checks.positive("eps", eps)
-    decay = checks.non_negative("lr_decay", lr_decay)
-    s0 = checks.non_negative("initial_accumulator_value", initial_accumulator_value)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    options = _options(lr_decay=decay, initial_accumulator_value=s0, weight_decay=wd, maximize=mx)
-    hyper = {"lr": lr, "eps": eps, **options}
-    H = (eps, decay, s0, wd, _sign(mx))
-    return kernel_optimizer("adagrad", lr, H, hyper, AdaGradState)
+    v = _checked(
+        lr=lr,
+        eps=eps,
+        lr_decay=lr_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        weight_decay=weight_decay,
+        maximize=maximize,
+    )
+    H = (v["eps"], v["lr_decay"], v["initial_accumulator_value"], v["weight_decay"])
+    return _rule("adagrad", AdaGradState, v, (*H, _sign(v["maximize"])), core=("eps",))
 
 
 def rmsprop(
@@ -619,17 +682,18 @@ def rmsprop(
         >>> rmsprop(alpha=0.9).hyperparameters
         {'lr': 0.01, 'alpha': 0.9, 'eps': 1e-08}
     """
-    lr = checks.positive("lr", lr)
-    alpha = checks.in_range("alpha", alpha, 0, 1, hi_open=True)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mu = checks.non_negative("momentum", momentum)
-    ctr = checks.flag("centered", centered)
-    mx = checks.flag("maximize", maximize)
-    options = _options(weight_decay=wd, momentum=mu, centered=ctr, maximize=mx)
-    hyper = {"lr": lr, "alpha": alpha, "eps": eps, **options}
-    H = (alpha, eps, mu, float(ctr), wd, _sign(mx))
-    return kernel_optimizer("rmsprop", lr, H, hyper, RMSPropState, 2)
+    v = _checked(
+        lr=lr,
+        alpha=alpha,
+        eps=eps,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        centered=centered,
+        maximize=maximize,
+    )
+    sign = _sign(v["maximize"])
+    H = (v["alpha"], v["eps"], v["momentum"], float(v["centered"]), v["weight_decay"], sign)
+    return _rule("rmsprop", RMSPropState, v, H, core=("alpha", "eps"), momentum=2)
 
 
 def adam(
@@ -697,20 +761,18 @@ def _adam_family(
     maximize: bool,
 ) -> Optimizer:
     """Adam and AdamW: one kernel, decoupled weight decay for ``adamw``."""
-    lr = checks.positive("lr", lr)
-    beta1, beta2 = _betas(betas)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    ams = checks.flag("amsgrad", amsgrad)
-    mx = checks.flag("maximize", maximize)
+    v = _checked(
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+    )
     decoupled = name == "adamw"
-    core = {"lr": lr, "betas": (beta1, beta2), "eps": eps}
-    if decoupled:
-        hyper = {**core, "weight_decay": wd, **_options(amsgrad=ams, maximize=mx)}
-    else:
-        hyper = {**core, **_options(weight_decay=wd, amsgrad=ams, maximize=mx)}
-    H = (beta1, beta2, eps, wd, float(ams), _sign(mx), float(decoupled))
-    return kernel_optimizer(name, lr, H, hyper, AdamState, 0)
+    H = (*v["betas"], v["eps"], v["weight_decay"], float(v["amsgrad"]), _sign(v["maximize"]))
+    core = ("betas", "eps", "weight_decay") if decoupled else ("betas", "eps")
+    return _rule(name, AdamState, v, (*H, float(decoupled)), core=core, momentum=0)
 
 
 def adamw(
@@ -810,17 +872,19 @@ def nadam(
         >>> nadam().hyperparameters
         {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08, 'momentum_decay': 0.004}
     """
-    lr = checks.positive("lr", lr)
-    beta1, beta2 = _betas(betas)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    psi = checks.non_negative("momentum_decay", momentum_decay)
-    dec = checks.flag("decoupled_weight_decay", decoupled_weight_decay)
-    mx = checks.flag("maximize", maximize)
-    options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
-    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "momentum_decay": psi, **options}
-    H = (beta1, beta2, eps, wd, psi, float(dec), _sign(mx))
-    return kernel_optimizer("nadam", lr, H, hyper, NAdamState, 0)
+    v = _checked(
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        momentum_decay=momentum_decay,
+        decoupled_weight_decay=decoupled_weight_decay,
+        maximize=maximize,
+    )
+    decoupled, sign = float(v["decoupled_weight_decay"]), _sign(v["maximize"])
+    H = (*v["betas"], v["eps"], v["weight_decay"], v["momentum_decay"], decoupled, sign)
+    core = ("betas", "eps", "momentum_decay")
+    return _rule("nadam", NAdamState, v, H, core=core, momentum=0)
 
 
 def radam(
@@ -873,16 +937,17 @@ def radam(
         >>> radam(weight_decay=0.1).hyperparameters
         {'lr': 0.001, 'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.1}
     """
-    lr = checks.positive("lr", lr)
-    beta1, beta2 = _betas(betas)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    dec = checks.flag("decoupled_weight_decay", decoupled_weight_decay)
-    mx = checks.flag("maximize", maximize)
-    options = _options(weight_decay=wd, decoupled_weight_decay=dec, maximize=mx)
-    hyper = {"lr": lr, "betas": (beta1, beta2), "eps": eps, **options}
-    H = (beta1, beta2, eps, wd, float(dec), _sign(mx))
-    return kernel_optimizer("radam", lr, H, hyper, RAdamState, 0)
+    v = _checked(
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        decoupled_weight_decay=decoupled_weight_decay,
+        maximize=maximize,
+    )
+    decoupled, sign = float(v["decoupled_weight_decay"]), _sign(v["maximize"])
+    H = (*v["betas"], v["eps"], v["weight_decay"], decoupled, sign)
+    return _rule("radam", RAdamState, v, H, core=("betas", "eps"), momentum=0)
 
 
 def adamax(
@@ -925,19 +990,9 @@ def adamax(
         >>> adamax().hyperparameters
         {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08}
     """
-    lr = checks.positive("lr", lr)
-    beta1, beta2 = _betas(betas)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {
-        "lr": lr,
-        "betas": (beta1, beta2),
-        "eps": eps,
-        **_options(weight_decay=wd, maximize=mx),
-    }
-    H = (beta1, beta2, eps, wd, _sign(mx))
-    return kernel_optimizer("adamax", lr, H, hyper, AdamaxState, 0)
+    v = _checked(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    H = (*v["betas"], v["eps"], v["weight_decay"], _sign(v["maximize"]))
+    return _rule("adamax", AdamaxState, v, H, core=("betas", "eps"), momentum=0)
 
 
 def adadelta(
@@ -981,13 +1036,9 @@ def adadelta(
         >>> adadelta().hyperparameters
         {'lr': 1.0, 'rho': 0.9, 'eps': 1e-06}
     """
-    lr = checks.positive("lr", lr)
-    rho = checks.in_range("rho", rho, 0, 1, hi_open=True)
-    eps = checks.positive("eps", eps)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {"lr": lr, "rho": rho, "eps": eps, **_options(weight_decay=wd, maximize=mx)}
-    return kernel_optimizer("adadelta", lr, (rho, eps, wd, _sign(mx)), hyper, AdadeltaState)
+    v = _checked(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    H = (v["rho"], v["eps"], v["weight_decay"], _sign(v["maximize"]))
+    return _rule("adadelta", AdadeltaState, v, H, core=("rho", "eps"))
 
 
 def rprop(
@@ -1034,24 +1085,9 @@ def rprop(
         >>> rprop().hyperparameters
         {'lr': 0.01, 'etas': (0.5, 1.2), 'step_sizes': (1e-06, 50.0)}
     """
-    lr = checks.positive("lr", lr)
-    if not isinstance(etas, tuple | list) or len(etas) != 2:
-        raise ConfigError(f"etas must be a pair (etaminus, etaplus) (got {etas!r})")
-    em = checks.in_range("etaminus", etas[0], 0, 1, lo_open=True, hi_open=True)
-    ep = checks.real("etaplus", etas[1], lo=1, lo_open=True)
-    if not isinstance(step_sizes, tuple | list) or len(step_sizes) != 2:
-        raise ConfigError(f"step_sizes must be a pair (min, max) (got {step_sizes!r})")
-    lo = checks.non_negative("the smallest step size", step_sizes[0])
-    hi = checks.real("the largest step size", step_sizes[1], lo=max(lo, 0.0), lo_open=lo == 0)
-    mx = checks.flag("maximize", maximize)
-    hyper = {
-        "lr": lr,
-        "etas": (em, ep),
-        "step_sizes": (lo, hi),
-        **_options(maximize=mx),
-    }
-    H = (em, ep, lo, hi, _sign(mx))
-    return kernel_optimizer("rprop", lr, H, hyper, RpropState)._replace(pauses=True)
+    v = _checked(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
+    H = (*v["etas"], *v["step_sizes"], _sign(v["maximize"]))
+    return _rule("rprop", RpropState, v, H, core=("etas", "step_sizes"))._replace(pauses=True)
 
 
 def asgd(
@@ -1103,20 +1139,11 @@ def asgd(
         >>> asgd().hyperparameters
         {'lr': 0.01, 'lambd': 0.0001, 'alpha': 0.75, 't0': 1000000.0}
     """
-    lr = checks.positive("lr", lr)
-    lam = checks.non_negative("lambd", lambd)
-    a = checks.non_negative("alpha", alpha)
-    start = checks.non_negative("t0", t0)
-    wd = checks.non_negative("weight_decay", weight_decay)
-    mx = checks.flag("maximize", maximize)
-    hyper = {
-        "lr": lr,
-        "lambd": lam,
-        "alpha": a,
-        "t0": start,
-        **_options(weight_decay=wd, maximize=mx),
-    }
-    return kernel_optimizer("asgd", lr, (lam, a, start, wd, _sign(mx)), hyper, ASGDState)
+    v = _checked(lr=lr, lambd=lambd)
+    v["alpha"] = checks.non_negative("alpha", alpha)  # a decay power: not RMSProp's check
+    v |= _checked(t0=t0, weight_decay=weight_decay, maximize=maximize)
+    H = (v["lambd"], v["alpha"], v["t0"], v["weight_decay"], _sign(v["maximize"]))
+    return _rule("asgd", ASGDState, v, H, core=("lambd", "alpha", "t0"))
 
 
 def linesearch(
