@@ -108,3 +108,14 @@ def test_the_gallery_shows_every_picture_and_the_explorer_is_linked(site: Path) 
     assert 'href="explore.html"' in _page(site, "explorer.html")
     page = _page(site, "explore.html")
     assert "window.descentlab" in page and "<script src=" not in page  # one self-contained file
+
+
+def test_every_module_has_its_place_in_the_reference(site: Path) -> None:
+    pages = "".join(p.read_text(encoding="utf-8") for p in (site / "api").glob("*.html"))
+    package = ROOT / "src" / "descentlab"
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        assert f'id="module-{module}"' in pages, f"{module}: add it to a page in docs/api/"

@@ -83,3 +83,20 @@ def test_catalogue_name_and_objective() -> None:
     for target in ("quartic", as_objective("3x^4 + 4x^3 - 12x^2 + 7")):
         scene = descent_1d(target, frames=6, size=(300, 150), max_iter=50)
         assert "3x^{4}" in scene.fig.get_suptitle()
+
+
+def test_a_python_function_is_titled_by_its_name() -> None:
+    # The notebook's "valley" cell read "f(x) = f(x)": a function with no formula has no
+    # right-hand side to print, so the title names the function; given LaTeX, it prints that.
+    from descentlab.objective import Objective
+
+    def valley(p: np.ndarray) -> float:
+        return p[0] ** 4 / 4 - p[0] ** 2 + 0.3 * p[0]
+
+    named = Objective.from_function(valley, 1, fd_method="central")
+    scene = descent_1d(named, start=2.5, frames=6, size=(300, 150), max_iter=50)
+    title = scene.fig.get_suptitle()
+    assert title.startswith("valley(x)") and "f(x)" not in title, title
+    given = Objective.from_function(valley, 1, latex=r"x^4/4 - x^2 + 0.3x")
+    scene = descent_1d(given, start=2.5, frames=6, size=(300, 150), max_iter=50)
+    assert scene.fig.get_suptitle() == r"$f(x) = x^4/4 - x^2 + 0.3x$"

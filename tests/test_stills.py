@@ -50,6 +50,28 @@ def test_lr_sweep_marks_diverged_runs_and_the_edge() -> None:
     assert edges == pytest.approx([0.1], rel=1e-6)  # 2 / L for x^2 + 10y^2
 
 
+def test_lr_sweep_legend_hides_no_point() -> None:
+    # The notebook's sweep on 2x^2: the slow small rates start at the top left, where the legend
+    # used to sit. Every marker drawn (in its own transform) must lie outside the legend's box.
+    square = as_objective("2x^2")
+    lrs = np.geomspace(0.005, 0.6, 48)
+    still = stills.lr_sweep(square, start=[[1.0]], lrs=lrs, max_iter=50, size=(700, 420))
+    fig = still.fig
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    drawn = 0
+    for line in ax.lines:
+        xy = line.get_xydata()
+        if len(xy) == 0 or line.get_marker() in (None, "None", ""):
+            continue
+        for px, py in line.get_transform().transform(xy):
+            drawn += 1
+            assert not box.contains(px, py), (line.get_label(), px, py)
+    assert drawn >= len(lrs)  # the check saw the sweep's points
+    assert fig.bbox.contains(box.x1 - 1, box.y0 + 1)  # and the legend is on the picture
+
+
 def test_basins_colours_match_group_minima() -> None:
     still = stills.basins(per_axis=12, size=(360, 340))
     found = group_minima(still.info["result"], tol=1e-3)

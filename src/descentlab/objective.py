@@ -38,7 +38,7 @@ from .expr import parse_with_variables, to_latex
 from .expr.tree import Node, format_number
 from .problems import PROBLEMS, Domain, Problem, check_domain, get
 
-__all__ = ["Objective", "as_objective"]
+__all__ = ["Objective", "as_objective", "placeholder_latex"]
 
 Array = NDArray[np.float64]
 ValueFn = Callable[[Array], Array]
@@ -255,7 +255,7 @@ class Objective:
         if label == "<lambda>":
             label = "f"
         names = ("x",) if dim == 1 else tuple(f"x{i}" for i in range(1, dim + 1))
-        tex = latex if latex is not None else f"f({', '.join(_latex_name(v) for v in names)})"
+        tex = latex if latex is not None else placeholder_latex(names)
 
         batched = _batched_value(f, dim, vectorized, label)
         if grad is not None:
@@ -495,6 +495,15 @@ def _refuse_unknown_word(word: str, variables: Sequence[str] | None) -> None:
 
 
 # -- wrapping a user's Python function -----------------------------------------------------------
+
+
+def placeholder_latex(variables: Sequence[str]) -> str:
+    """The LaTeX of a function known only by its values: ``f(x)``, ``f(x_{1}, x_{2})``.
+
+    :meth:`Objective.from_function` uses it when given no ``latex``; a title that finds it knows
+    there is no formula to print.
+    """
+    return f"f({', '.join(_latex_name(v) for v in variables)})"
 
 
 def _latex_name(name: str) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.errors import ConfigError
-from descentlab.objective import Objective, as_objective
+from descentlab.objective import Objective, as_objective, placeholder_latex
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -418,7 +418,14 @@ def math_or_plain(lhs: str, latex: str, plain: str) -> str:
 
 
 def formula_title(obj: Objective) -> str:
-    """``$f(x, y) = ...$`` in mathtext, or plain text when mathtext cannot set it."""
+    """``$f(x, y) = ...$`` in mathtext, or plain text when mathtext cannot set it.
+
+    A Python function given without ``latex`` has no formula to print: its title is its name,
+    ``valley(x) (a Python function)``, not ``f(x) = f(x)``.
+    """
+    if obj.tree is None and obj.latex == placeholder_latex(obj.variables):
+        name = obj.name.replace("$", r"\$")  # plain text: a "$" would start mathtext
+        return f"{name}({', '.join(obj.variables)}) (a Python function)"
     plain = str(obj.tree) if obj.tree is not None else obj.name
     return math_or_plain(f"f({', '.join(obj.variables)})", obj.latex or "", plain)
 

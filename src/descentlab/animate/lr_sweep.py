@@ -201,6 +201,7 @@ def lr_sweep(
             f"\nfinal value against the learning rate{_schedule_words(scheduler)}",
             fontsize=11,
         )
-        ax.legend(loc="upper left", fontsize=9)
+        # outside the axes, right: inside, some corner always held points (lr near 0 starts high)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, borderaxespad=0)
         finish_layout(fig)
     return Still(fig, info={"runs": runs, "lrs": rates})
