@@ -357,16 +357,17 @@ def _write_mp4(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> 
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
+        stdin = proc.stdin
+        assert stdin is not None  # Popen(stdin=PIPE)
         try:
-            assert proc.stdin is not None
             for frame in _frames(scene, "MP4", quiet):
-                proc.stdin.write(frame.tobytes())
-            proc.stdin.close()
+                stdin.write(frame.tobytes())
+            stdin.close()
             code = proc.wait()
         except BaseException:
             proc.kill()
             with contextlib.suppress(OSError):
-                proc.stdin.close()
+                stdin.close()
             proc.wait()
             raise
         if code != 0:

@@ -13,13 +13,13 @@ from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quie
 from descentlab.errors import ConfigError
 
 if TYPE_CHECKING:
-    pass
+    from descentlab.objective import Objective
 
 __all__ = ["fd_error"]
 
 
 def fd_error(
-    target: object = "sin(x)e^x",
+    target: str | Objective = "sin(x)e^x",
     *,
     at: float = 0.7,
     methods: Sequence[str] = ("forward", "central", "complex", "richardson"),
@@ -95,7 +95,7 @@ def fd_error(
     }
     # central differences and the complex step share their truncation error (h^2 f''' / 6):
     # central is drawn wide underneath, complex dashed on top, so both show where they coincide.
-    styles = {
+    styles: dict[str, dict[str, Any]] = {
         "central": {"lw": 4.0, "alpha": 0.55, "zorder": 2},
         "complex": {"lw": 1.6, "ls": (0, (5, 2)), "zorder": 4},
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def linesearch(
         top = blended_transform_factory(ax.transData, ax.transAxes)
         for j, (aj, fj) in enumerate(zip(a_try, f_try, strict=True)):
             inside = ylim[0] <= fj <= ylim[1]
-            style = (
+            style: dict[str, Any] = (
                 {"color": "#2e8b57", "marker": "o", "ms": 10}
                 if accepted[j]
                 else {"color": "#d62728", "marker": "x", "ms": 9, "mew": 2}

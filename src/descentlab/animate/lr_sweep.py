@@ -81,7 +81,7 @@ def lr_sweep(
     rates = np.geomspace(1e-3, 0.3, 48) if lrs is None else np.asarray(lrs, dtype=float)
     if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates) & (rates > 0)):
         raise ConfigError(f"lrs must be positive numbers (got {lrs!r})")
-    settings = {
+    settings: dict[str, Any] = {
         "max_iter": 300 if max_iter is None else max_iter,
         "grad_tol": 1e-8 if grad_tol is None else grad_tol,
     }
