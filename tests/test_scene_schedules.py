@@ -158,3 +158,16 @@ def test_stills_name_the_schedule() -> None:
     ref = minimize(as_objective("x^2 + 10y^2"), [1.0, 1.0], dl.gd(lr=0.05), max_iter=50,
                    grad_tol=1e-8, scheduler=sched, record=False)  # fmt: skip
     assert sweep.info["runs"][1].fun[0] == ref.fun[0]
+
+
+def test_linesearch_still_starts_from_the_schedules_lr() -> None:
+    from descentlab.animate.linesearch import linesearch
+
+    sched = dl.steplr(step_size=2, gamma=0.5)
+    still = linesearch(scheduler=sched, iteration=4)
+    trials, _, accepted = still.info["trials"]
+    assert trials[0] == sched.table(5, 1.0)[4] == 0.25  # step 5 of lr 1 halved twice
+    assert trials[1] == 0.125 and accepted in trials  # the search halves from there
+    assert "steplr's lr" in still.fig.axes[0].get_title()
+    with pytest.raises(dl.ConfigError, match="no step 40"):
+        linesearch("x^2", start=[[1.0]], scheduler=sched, iteration=40)

@@ -23,6 +23,7 @@ def linesearch(
     *,
     start: Sequence[Sequence[float]] | None = None,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     iteration: int = 0,
     size: tuple[int, int] = (760, 500),
 ) -> Still:
@@ -40,12 +41,15 @@ def linesearch(
         start: The start ``[[x, ...]]`` (default the catalogue's first start).
         optimizer: A ``linesearch`` Optimizer (default ``linesearch()``: lr 1, c 1e-4,
             shrink 0.5).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`): the run follows it
+            and the search shown starts from the schedule's lr of that step (its first trial).
         iteration: Which step to show: the search made at this iteration of the run (0 is the
             first step, from the start).
         size: (width, height) in pixels.
 
     Returns:
-        The still; ``still.info["trials"]`` holds ``(trial_lrs, trial_values, accepted_lr)``.
+        The still; ``still.info["trials"]`` holds ``(trial_lrs, trial_values, accepted_lr)``
+        (with a schedule the first trial is the schedule's lr of that step).
 
     Raises:
         ConfigError: An optimizer that is not a line search, bad start or iteration.
@@ -64,13 +68,25 @@ def linesearch(
         raise ConfigError(f"the linesearch still needs the linesearch optimizer (got {opt!r})")
     iteration = check_count("iteration", iteration, 0)
     x = one_start(obj, start)
-    if iteration:
+    first: dict[str, Any] = {}  # the first trial's lr: the optimizer's, or the schedule's
+    if scheduler is not None:
+        run = minimize(obj, x, opt, max_iter=iteration + 1, grad_tol=0.0, scheduler=scheduler)
+        if run.nit[0] < iteration + 1:
+            raise ConfigError(
+                f"the run stopped after {int(run.nit[0])} iterations: there is no step "
+                f"{iteration} to show ({run.message[0]})"
+            )
+        traj = run.trajectory
+        assert traj is not None and traj.lrs is not None  # recorded, with the schedule's lrs
+        x = traj.xs[iteration, 0]
+        first["lr"] = traj.lrs[iteration + 1, :1]
+    elif iteration:
         x = minimize(obj, x, opt, max_iter=iteration, grad_tol=0.0, record=False).x[0]
     X = x[None, :]
     fx, G = obj.value_and_grad(X)
     state = opt.init(X)
     with np.errstate(all="ignore"):
-        _, state = opt.update(G, state, X, value_fn=obj.value, value=fx)
+        _, state = opt.update(G, state, X, value_fn=obj.value, value=fx, **first)
     tried = np.isfinite(state.trial_lrs[0])
     a_try = state.trial_lrs[0][tried]
     f_try = state.trial_values[0][tried]
@@ -146,7 +162,8 @@ def linesearch(
         where = ", ".join(num(v, 4) for v in x)
         ax.set_title(
             f"Backtracking line search on {formula_title(obj)}\n"
-            f"iteration {iteration} from ({where}): {len(a_try)} trials",
+            f"iteration {iteration} from ({where}): {len(a_try)} trials"
+            + ("" if scheduler is None else f", the first at {scheduler.name}'s lr"),
             fontsize=11,
         )
         ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.86), fontsize=9)
