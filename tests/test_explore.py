@@ -7,6 +7,7 @@ whole paths of ``minimize`` for every optimizer on catalogue functions and rando
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import subprocess
@@ -24,10 +25,12 @@ from test_html_player import ARGS, _browser_or_skip
 from test_parser import BAD
 
 from descentlab.cli import main
+from descentlab.descent import minimize
 from descentlab.errors import ConfigError, ParseError, RenderError
 from descentlab.explorer import (
     EXPLORER_OPTIMIZERS,
     MAX_BYTES,
+    RACING,
     Explorer,
     _script_json,
     config,
@@ -38,6 +41,7 @@ from descentlab.objective import Objective
 from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS
 from descentlab.result import Status
+from descentlab.schedules import SCHEDULERS
 
 STEPS = 500
 
@@ -327,7 +331,7 @@ def test_refusals_match_the_parser(page) -> None:
         "x 2",
         "sin(x)(y)",
     ]
-    assert len(texts) > 150
+    assert len(texts) > 150 and not all(isinstance(_sendable(t), str) for t in texts)
     got = _page_check(page, texts)
     for text, verdict in zip(texts, got, strict=True):
         assert verdict == _python_check(text), text[:80]
@@ -364,7 +368,7 @@ def test_page_is_offline_small_and_quiet(browser, page, page_url) -> None:
     state = page.evaluate("() => window.descentlab.ui.state()")
     assert state["problem"] == "quartic" and len(state["start"]) == 1
     results = page.evaluate("() => window.descentlab.ui.results()")
-    assert sorted(results) == sorted(EXPLORER_OPTIMIZERS)
+    assert sorted(results) == sorted(RACING)  # the others are off until clicked
 
 
 @pytest.mark.slow
@@ -400,9 +404,15 @@ def test_click_slider_formula_and_fragment(browser, page_url) -> None:
         assert page.evaluate("() => window.descentlab.ui.state().formula") == "x^2 + 3y^2 + x*y"
 
         # the fragment holds the set-up; a new page opened on it restores it
-        page.fill("#momentum", "0.5")
+        page.select_option("#rule", "momentum")
+        page.fill("#opt-momentum", "0.5")
         page.click("#on-adam")
+        page.click("#on-nadam")
+        page.select_option("#schedule", "exponentiallr")
         url = page.url
+        assert page.evaluate("() => window.descentlab.ui.state().opts.momentum") == {
+            "momentum": 0.5
+        }
         state = page.evaluate("() => window.descentlab.ui.state()")
         again = browser.open(url)
         try:
@@ -412,10 +422,89 @@ def test_click_slider_formula_and_fragment(browser, page_url) -> None:
             )
         finally:
             again.close()
-        assert "adam" not in page.evaluate("() => window.descentlab.ui.results()")
+        results = page.evaluate("() => window.descentlab.ui.results()")
+        assert "adam" not in results and "nadam" in results
         assert browser.external() == [] and browser.errors == []
     finally:
         page.close()
+
+
+def _ui_matches_minimize(page, name: str, hyper: dict, scheduler=None) -> None:
+    """The page's result for ``name`` is minimize's, from the page's start, for its settings."""
+    state = page.evaluate("() => window.descentlab.ui.state()")
+    got = page.evaluate("() => window.descentlab.ui.results()")[name]
+    r = minimize(
+        Objective.from_problem(state["problem"]), np.array(state["start"]),
+        OPTIMIZERS[name](**hyper), max_iter=state["maxIter"], scheduler=scheduler, record=False,
+    )  # fmt: skip
+    assert got["status"] == Status(r.status[0]).label
+    assert np.allclose(got["last"], r.x[0], rtol=1e-12, atol=0), (got, r.x[0])
+
+
+@pytest.mark.slow
+def test_rule_options_and_schedule_controls(browser, page_url) -> None:
+    from descentlab.schedules import steplr
+
+    page = browser.open(page_url + "#fn=booth&start=-5,7")
+    ui = "() => window.descentlab.ui."
+    try:
+        # the picker lists every rule; the options shown are the chosen rule's, labelled
+        rules = page.eval_on_selector_all("#rule option", "os => os.map(o => o.value)")
+        assert rules == list(EXPLORER_OPTIMIZERS)
+        page.select_option("#rule", "rmsprop")
+        inputs = page.eval_on_selector_all(
+            "#rule-params input, #rule-params select",
+            "es => es.map(e => [e.id, Boolean(e.labels.length || e.getAttribute('aria-label'))])",
+        )
+        assert [i for i, _ in inputs] == [f"opt-{k}" for k in config()["optimizers"]["rmsprop"]
+                                          if k != "lr"]  # fmt: skip
+        assert all(labelled for _, labelled in inputs)
+        page.focus("#rule")  # reachable by keyboard: the rule, its defaults button, its options
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.id") == "opt-alpha"
+
+        # a bad value is refused with the library's message and nothing is recomputed
+        page.click("#on-rmsprop")  # off, and on again: a recompute
+        page.click("#on-rmsprop")
+        before = page.evaluate(ui + "stats().recomputes")
+        for text, phrase in [("1.5", "alpha must be a number in [0, 1)"), ("abc", "not a number"),
+                             ("", "not a number")]:  # fmt: skip
+            page.fill("#opt-alpha", text)
+            assert phrase in page.text_content("#rule-error")
+            assert page.get_attribute("#opt-alpha", "aria-invalid") == "true"
+        assert page.evaluate(ui + "stats().recomputes") == before
+        page.fill("#opt-alpha", "0.9")
+        page.check("#opt-centered")
+        assert page.is_hidden("#rule-error")
+        assert page.evaluate(ui + "state().opts.rmsprop") == {"alpha": 0.9, "centered": True}
+        _ui_matches_minimize(page, "rmsprop", {"alpha": 0.9, "centered": True})
+        page.select_option("#rule", "rprop")
+        page.fill("#opt-etas-1", "1.0")
+        assert "etaplus must be a finite number > 1" in page.text_content("#rule-error")
+        page.fill("#opt-etas-1", "1.3")
+        page.click("#on-rprop")
+        _ui_matches_minimize(page, "rprop", {"etas": (0.5, 1.3)})
+
+        # a schedule: its parameters, the lr now, the same paths as minimize with it
+        page.select_option("#schedule", "steplr")
+        assert page.input_value("#sched-step_size") == "100"
+        assert page.is_visible("#chart-lr") and page.text_content("#lr-gd-now") != ""
+        page.fill("#sched-gamma", "2")
+        assert "gamma must be a number in (0, 1]" in page.text_content("#schedule-error")
+        page.fill("#sched-gamma", "0.5")
+        assert page.is_hidden("#schedule-error")
+        assert page.evaluate(ui + "state().sched") == {
+            "name": "steplr", "parameters": {"gamma": 0.5}}  # fmt: skip
+        _ui_matches_minimize(page, "gd", {}, steplr(100, 0.5))
+        _ui_matches_minimize(page, "rmsprop", {"alpha": 0.9, "centered": True}, steplr(100, 0.5))
+        page.fill("#iter", "150")  # the lr shown is the one of the iteration shown
+        assert page.text_content("#lr-gd-now") == "0.005"
+        page.select_option("#schedule", "")
+        assert page.is_hidden("#chart-lr") and page.evaluate(ui + "state().sched") is None
+    finally:
+        page.close()
+    assert browser.external() == [] and browser.errors == []
 
 
 @pytest.mark.slow
@@ -508,9 +597,34 @@ def test_page_data_cannot_close_its_script_element() -> None:
 
 def test_config_comes_from_the_library() -> None:
     data = config()
-    assert data["optimizers"]["adam"] == {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-8}
+    assert data["optimizers"]["adam"] == {
+        "lr": 0.001,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+        "maximize": False,
+    }
     assert data["optimizers"]["adagrad"]["eps"] == OPTIMIZERS["adagrad"]().hyperparameters["eps"]
-    assert set(data["optimizers"]) == set(EXPLORER_OPTIMIZERS) <= set(OPTIMIZERS)
+    # every first-order rule (an elementwise kernel, or the line search), none of the others
+    first_order = {n for n, f in OPTIMIZERS.items() if f().kernel is not None} | {"linesearch"}
+    assert set(data["optimizers"]) == set(EXPLORER_OPTIMIZERS) == first_order
+    for name, defaults in data["optimizers"].items():
+        hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in defaults.items()}
+        made, default = OPTIMIZERS[name](**hyper), OPTIMIZERS[name]()  # the factory's defaults
+        assert (made.hyperparameters, made.kernel) == (default.hyperparameters, default.kernel)
+        assert set(data["kinds"][name]) == set(defaults)
+    assert set(data["schedules"]) == set(SCHEDULERS)
+    for name, defaults in data["schedules"].items():
+        params = inspect.signature(SCHEDULERS[name]).parameters
+        for key, value in defaults.items():
+            if params[key].default is not inspect.Parameter.empty:
+                assert value == params[key].default, (name, key)
+        assert (
+            SCHEDULERS[name](**defaults).parameters.items()
+            >= {k: v for k, v in defaults.items() if k != "milestones"}.items()
+        )
+    assert data["pauses"] == ["rprop"]
     assert {p["name"] for p in data["problems"]} == {
         name for name, p in PROBLEMS.items() if p.dim <= 2
     }
@@ -579,3 +693,214 @@ def test_explorer_repr_and_default_output(tmp_path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "explore.html").stat().st_size <= MAX_BYTES
+
+
+# ------------------------------------------------------------------------------------------------
+# Every rule, option and schedule of the library: the page's paths against minimize's, in one
+# page.evaluate per batch.
+
+FAMILY_STEPS = 200
+# Two polynomials (no transcendental function: the paths must agree to 1e-12) and one with
+# log and sin, where the C library and the browser may round differently in the last bit.
+FAMILY_FORMULAS = [
+    ("(1 - x)^2 + 5(y - x^2)^2", (-1.0, 1.5), 1e-12),
+    ("x^4 + 2y^2 + x y - x", (1.5, -1.0), 1e-12),
+    ("log(1 + x^2) + 0.5(y - 1)^2 + 0.1sin(2x)", (2.0, -1.0), 1e-10),
+]
+RULE_CASES: list[tuple[str, dict]] = [
+    ("gd", {}), ("gd", {"weight_decay": 0.1}),
+    ("momentum", {}), ("momentum", {"dampening": 0.3}), ("momentum", {"weight_decay": 0.05}),
+    ("nesterov", {}), ("nesterov", {"weight_decay": 0.05}),
+    ("adagrad", {"lr": 0.1}), ("adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+    ("adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+    ("adagrad", {"lr": 0.1, "weight_decay": 0.05}),
+    ("rmsprop", {}), ("rmsprop", {"centered": True}), ("rmsprop", {"momentum": 0.5}),
+    ("rmsprop", {"centered": True, "momentum": 0.5, "weight_decay": 0.05}),
+    ("adam", {"lr": 0.02}), ("adam", {"lr": 0.02, "amsgrad": True}),
+    ("adam", {"lr": 0.02, "weight_decay": 0.05}),
+    ("adamw", {"lr": 0.02}), ("adamw", {"lr": 0.02, "amsgrad": True, "weight_decay": 0.1}),
+    ("nadam", {"lr": 0.02}), ("nadam", {"lr": 0.02, "momentum_decay": 0.01}),
+    ("nadam", {"lr": 0.02, "weight_decay": 0.05}),
+    ("nadam", {"lr": 0.02, "weight_decay": 0.05, "decoupled_weight_decay": True}),
+    ("radam", {"lr": 0.02}), ("radam", {"lr": 0.02, "weight_decay": 0.05}),
+    ("radam", {"lr": 0.02, "weight_decay": 0.05, "decoupled_weight_decay": True}),
+    ("adamax", {"lr": 0.02}), ("adamax", {"lr": 0.02, "weight_decay": 0.05}),
+    ("adadelta", {}), ("adadelta", {"rho": 0.5}), ("adadelta", {"weight_decay": 0.05}),
+    ("rprop", {}), ("rprop", {"etas": [0.3, 1.5]}), ("rprop", {"step_sizes": [1e-3, 0.2]}),
+    ("asgd", {}), ("asgd", {"lambd": 0.01, "alpha": 0.5, "t0": 50.0}),
+    ("asgd", {"weight_decay": 0.05}),
+    ("linesearch", {"c": 0.3, "shrink": 0.7, "max_backtracks": 10}),
+]  # fmt: skip
+SCHEDULE_CASES: list[tuple[str, dict]] = [
+    ("steplr", {"step_size": 50, "gamma": 0.5}),
+    ("multisteplr", {"milestones": [30, 80, 80], "gamma": 0.5}),
+    ("exponentiallr", {"gamma": 0.99}),
+    ("cosineannealinglr", {"T_max": 100, "eta_min": 1e-4}),
+    ("linearlr", {"start_factor": 0.25, "end_factor": 0.9, "total_iters": 20}),
+    ("onecyclelr", {"max_lr": 0.05}),
+    ("onecyclelr", {"max_lr": 0.05, "total_steps": 400, "three_phase": True,
+                    "anneal_strategy": "linear"}),
+    ("reducelronplateau", {"factor": 0.5, "patience": 3}),
+    ("reducelronplateau", {"mode": "max", "factor": 0.5, "patience": 2, "cooldown": 2,
+                           "threshold_mode": "abs", "min_lr": 1e-3}),
+]  # fmt: skip
+SCHEDULED_RULES = [("gd", {}), ("adam", {"lr": 0.02}), ("linesearch", {}), ("rprop", {})]
+
+
+def _family_specs() -> tuple[list[dict], list[float]]:
+    """Every rule case on the two polynomials (and each rule's first case on the third formula);
+    each rule with maximize (on -f); every schedule with gd and adam on both polynomials, and with
+    the line search and Rprop on the first (they run on minimize's general loop, the slowest)."""
+    polynomials = FAMILY_FORMULAS[:2]
+    cases = [(f, name, hyper, None) for f in polynomials for name, hyper in RULE_CASES]
+    cases += [(FAMILY_FORMULAS[2], n, h, None) for n, h in dict(RULE_CASES[::-1]).items()]
+    cases += [
+        ((f"-({formula})", start, tol), name, {**hyper, "maximize": True}, None)
+        for formula, start, tol in polynomials[:1]
+        for name, hyper in dict(RULE_CASES).items()
+        if "maximize" in inspect.signature(OPTIMIZERS[name]).parameters
+    ]
+    for s, p in SCHEDULE_CASES:
+        scheduler = {"name": s, "parameters": p}
+        cases += [(f, n, h, scheduler) for f in polynomials for n, h in SCHEDULED_RULES[:2]]
+        cases += [(polynomials[0], n, h, scheduler) for n, h in SCHEDULED_RULES[2:]]
+    specs = [
+        {"formula": formula, "start": list(start), "optimizer": name, "hyperparameters": hyper,
+         "steps": FAMILY_STEPS, "scheduler": scheduler}
+        for (formula, start, _), name, hyper, scheduler in cases
+    ]  # fmt: skip
+    return specs, [tol for (_, _, tol), *_ in cases]
+
+
+def _python_family_run(spec: dict):
+    from descentlab.descent import minimize
+    from descentlab.schedules import SCHEDULERS
+
+    s = spec["scheduler"]
+    hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in spec["hyperparameters"].items()}
+    r = minimize(
+        Objective.from_formula(spec["formula"]),
+        np.array(spec["start"]),
+        OPTIMIZERS[spec["optimizer"]](**hyper),
+        max_iter=spec["steps"],
+        record=True,
+        scheduler=None if s is None else SCHEDULERS[s["name"]](**s["parameters"]),
+    )
+    lrs = None if r.trajectory.lrs is None else r.trajectory.lrs[1:, 0]
+    return r.trajectory.xs[:, 0, :], Status(r.status[0]).label, lrs
+
+
+@pytest.mark.slow
+def test_every_rule_option_and_schedule_equals_minimize(page) -> None:
+    specs, tolerances = _family_specs()
+    assert {s["optimizer"] for s in specs} == set(EXPLORER_OPTIMIZERS)
+    assert {s["scheduler"]["name"] for s in specs if s["scheduler"]} == set(SCHEDULERS)
+    got = page.evaluate(
+        """specs => specs.map(s => {
+            const r = window.descentlab.run(s);
+            return {xs: r.xs, status: r.status, lrs: r.lrs};
+        })""",
+        specs,
+    )
+    bad, statuses, worst = [], set(), 0.0
+    for spec, js, tol in zip(specs, got, tolerances, strict=True):
+        xs, status, lrs = _python_family_run(spec)
+        where = (
+            f"{spec['optimizer']} {spec['hyperparameters']} {spec['scheduler']} on "
+            f"{spec['formula']!r}"
+        )
+        jxs = np.array(js["xs"], dtype=float).reshape(-1, xs.shape[1])
+        statuses.add(status)
+        if js["status"] != status or len(jxs) > len(xs):
+            bad.append(f"{where}: {js['status']} after {len(jxs) - 1} vs {status} {len(xs) - 1}")
+            continue
+        # minimize records a finished row again, frozen, at the run's last iteration
+        assert (xs[len(jxs) :] == xs[len(jxs) - 1]).all(), where
+        err = np.abs(jxs - xs[: len(jxs)]) / np.maximum(1.0, np.abs(xs[: len(jxs)]))
+        if spec["scheduler"] is not None:
+            jl = np.array(js["lrs"], dtype=float)
+            lr_err = np.abs(jl - lrs[: len(jl)]) / lrs[: len(jl)]
+            err = np.append(err, lr_err)
+            assert len(jl) == len(jxs) - 1, where
+        worst = max(worst, float(err.max()))
+        if not err.max() <= tol:
+            bad.append(f"{where}: relative difference {err.max():.2e}")
+    assert bad == []
+    assert {"converged", "max_iter"} <= statuses, statuses
+
+
+RULE_REFUSALS: list[tuple[str, dict]] = [
+    ("gd", {"lr": -1.0}), ("gd", {"lr": 0.0}), ("gd", {"weight_decay": -0.1}),
+    ("gd", {"maximize": "yes"}),
+    ("momentum", {"momentum": -0.1}), ("momentum", {"dampening": 1.5}),
+    ("nesterov", {"momentum": 0.0}), ("nesterov", {"dampening": 0.1}),
+    ("adagrad", {"eps": 0.0}), ("adagrad", {"lr_decay": -1.0}),
+    ("adagrad", {"initial_accumulator_value": -1.0}),
+    ("rmsprop", {"alpha": 1.0}), ("rmsprop", {"momentum": -1.0}), ("rmsprop", {"centered": 1}),
+    ("adam", {"betas": [1.0, 0.999]}), ("adam", {"betas": [0.9]}), ("adam", {"amsgrad": 0}),
+    ("adamw", {"weight_decay": -0.1}), ("adamw", {"betas": [0.9, 1.5]}),
+    ("nadam", {"momentum_decay": -1.0}), ("radam", {"eps": -1.0}),
+    ("adamax", {"betas": [-0.1, 0.9]}), ("adadelta", {"rho": 1.0}),
+    ("rprop", {"etas": [1.0, 1.2]}), ("rprop", {"etas": [0.5, 1.0]}),
+    ("rprop", {"step_sizes": [-1.0, 50.0]}), ("rprop", {"step_sizes": [1.0, 0.5]}),
+    ("asgd", {"lambd": -1.0}), ("asgd", {"alpha": -1.0}), ("asgd", {"t0": -1.0}),
+    ("linesearch", {"c": 0.0}), ("linesearch", {"shrink": 1.0}),
+    ("linesearch", {"max_backtracks": -1}),
+]  # fmt: skip
+SCHEDULE_REFUSALS: list[tuple[str, dict]] = [
+    ("steplr", {"step_size": 0}), ("steplr", {"step_size": 10, "gamma": 0.0}),
+    ("steplr", {"step_size": 10, "gamma": 1.5}),
+    ("multisteplr", {"milestones": []}), ("multisteplr", {"milestones": [3, 0]}),
+    ("exponentiallr", {"gamma": 0.0}), ("cosineannealinglr", {"T_max": 0}),
+    ("cosineannealinglr", {"T_max": 10, "eta_min": -1.0}),
+    ("cosineannealinglr", {"T_max": 100}),  # lr 0 at step 100 of 300: refused by minimize
+    ("linearlr", {"start_factor": 0.0}), ("linearlr", {"end_factor": 1.5}),
+    ("linearlr", {"total_iters": 0}),
+    ("onecyclelr", {"max_lr": 0.0}), ("onecyclelr", {"max_lr": 0.1, "pct_start": 1.0}),
+    ("onecyclelr", {"max_lr": 0.1, "anneal_strategy": "sin"}),
+    ("onecyclelr", {"max_lr": 0.1, "total_steps": 50}),
+    ("onecyclelr", {"max_lr": 0.1, "div_factor": 0.0}),
+    ("onecyclelr", {"max_lr": 0.1, "total_steps": 3, "pct_start": 0.1}),
+    ("reducelronplateau", {"mode": "up"}), ("reducelronplateau", {"factor": 1.0}),
+    ("reducelronplateau", {"patience": -1}), ("reducelronplateau", {"threshold_mode": "x"}),
+    ("reducelronplateau", {"cooldown": -1}), ("reducelronplateau", {"min_lr": -1.0}),
+]  # fmt: skip
+
+
+def _python_refusal(name: str, hyper: dict, schedule: tuple[str, dict] | None) -> str | None:
+    from descentlab.descent import _check_scheduler
+    from descentlab.schedules import SCHEDULERS
+
+    try:
+        hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
+        opt = OPTIMIZERS[name](**hyper)
+        if schedule is not None:
+            _check_scheduler(SCHEDULERS[schedule[0]](**schedule[1]), opt, FAMILY_STEPS)
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.slow
+def test_bad_settings_are_refused_as_the_library_refuses_them(page) -> None:
+    cases = [(name, hyper, None) for name, hyper in RULE_REFUSALS]
+    cases += [("gd", {}, s) for s in SCHEDULE_REFUSALS]
+    assert {c[0] for c in cases} == set(EXPLORER_OPTIMIZERS)
+    assert {c[2][0] for c in cases if c[2]} == set(SCHEDULERS)
+    got = page.evaluate(
+        """cases => cases.map(([optimizer, hyperparameters, s, steps]) =>
+            window.descentlab.checkSettings({optimizer, hyperparameters, steps,
+                scheduler: s && {name: s[0], parameters: s[1]}}))""",
+        [[n, h, s, FAMILY_STEPS] for n, h, s in cases],
+    )
+    for (name, hyper, schedule), message in zip(cases, got, strict=True):
+        expected = _python_refusal(name, hyper, schedule)
+        assert expected is not None and message is not None, (name, hyper, schedule)
+        # the same words; the value quoted after "(got" is printed by Python or by JavaScript
+        assert message.split(" (got")[0] == expected.split(" (got")[0], (name, hyper, schedule)
+    # run() refuses them too, before any step
+    error = page.evaluate(
+        """() => { try { window.descentlab.run({formula: "x^2", start: [1], optimizer: "adam",
+            hyperparameters: {betas: [1, 0.9]}}); } catch (e) { return e.message; } }"""
+    )
+    assert error.startswith("beta1 must be a number in [0, 1)")

@@ -49,6 +49,13 @@ OPTIMIZER_COLORS: dict[str, str] = {
     "rmsprop": "#9467bd",
     "adam": "#d62728",
     "linesearch": "#ff7f0e",
+    "adamw": "#e377c2",
+    "nadam": "#8c564b",
+    "radam": "#bcbd22",
+    "adamax": "#7f7f7f",
+    "adadelta": "#393b79",
+    "rprop": "#637939",
+    "asgd": "#a55194",
 }
 
 #: matplotlib settings applied while a scene builds its figure.

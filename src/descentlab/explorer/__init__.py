@@ -37,17 +37,55 @@ from descentlab.expr.evaluate import CONSTANTS
 from descentlab.expr.parser import DEFAULT_MAX_LENGTH, FUNCTION_ALIASES, FUNCTION_NAMES
 from descentlab.expr.tree import MAX_DEPTH
 from descentlab.objective import as_objective
-from descentlab.optimizers import OPTIMIZERS, LineSearchState
+from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS, to_json
 from descentlab.result import Status, StopRule
 
-__all__ = ["DEFAULT_TARGET", "EXPLORER_OPTIMIZERS", "MAX_BYTES", "Explorer", "explore"]
+__all__ = [
+    "DEFAULT_TARGET",
+    "EXPLORER_OPTIMIZERS",
+    "MAX_BYTES",
+    "RACING",
+    "SCHEDULE_STARTS",
+    "Explorer",
+    "explore",
+]
 
 DEFAULT_TARGET = "quartic"
 """What the page opens on without a target: the original notebook's quartic."""
 
-EXPLORER_OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "linesearch")
-"""The update rules the page carries (each ported to JavaScript and tested against Python)."""
+EXPLORER_OPTIMIZERS = (
+    "gd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "linesearch",
+    "adamw",
+    "nadam",
+    "radam",
+    "adamax",
+    "adadelta",
+    "rprop",
+    "asgd",
+)
+"""The update rules the page carries: every first-order rule of the library (each ported to
+JavaScript and tested against Python)."""
+
+RACING = EXPLORER_OPTIMIZERS[:7]
+"""The rules that race when the page opens (the others are one click away)."""
+
+SCHEDULE_STARTS: dict[str, dict[str, Any]] = {
+    "steplr": {"step_size": 100},
+    "multisteplr": {"milestones": [100, 300]},
+    "exponentiallr": {"gamma": 0.99},
+    "cosineannealinglr": {"T_max": 1000},
+    "onecyclelr": {"max_lr": 0.01},
+}
+"""Where the page starts a schedule's parameters that torch leaves without a default."""
+
+_NOT_OFFERED = {"cycle_momentum"}  # onecyclelr refuses anything but its default
 
 MAX_BYTES = 400_000
 """The page's size limit (it is one file with everything inlined)."""
@@ -55,11 +93,52 @@ MAX_BYTES = 400_000
 _TEMPLATES = ("page.html", "style.css", "core.js", "ui.js")
 
 
-def _defaults(factory: Any) -> dict[str, Any]:
-    """An optimizer factory's keyword defaults (tuples as lists, for JSON)."""
-    # the settings the factory reports (options at their defaults, such as weight_decay, are
-    # left out: the page mirrors the seven rules without them)
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in factory().hyperparameters.items()}
+def _defaults(factory: Any, starts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A factory's keyword defaults, every option included (tuples as lists, for JSON); a
+    parameter without a default takes its value from ``starts``."""
+    out: dict[str, Any] = {}
+    for name, param in inspect.signature(factory).parameters.items():
+        if name in _NOT_OFFERED:
+            continue
+        value = (starts or {})[name] if param.default is inspect.Parameter.empty else param.default
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _kind(value: Any) -> str:
+    """How the page reads a parameter, from its default: flag, pair, ints, int, float, choice."""
+    if isinstance(value, bool):
+        return "flag"
+    if isinstance(value, list):
+        return "pair"
+    if isinstance(value, str):
+        return "choice"
+    return "int" if isinstance(value, int) else "float"
+
+
+def _parameters() -> dict[str, Any]:
+    """Defaults, kinds, help texts and choices of every rule's and schedule's parameters."""
+    from descentlab.cli import OPTIMIZER_FLAGS, SCHEDULER_FLAGS
+    from descentlab.schedules import SCHEDULERS
+
+    optimizers = {name: _defaults(OPTIMIZERS[name]) for name in EXPLORER_OPTIMIZERS}
+    schedules = {name: _defaults(f, SCHEDULE_STARTS.get(name)) for name, f in SCHEDULERS.items()}
+    kinds = {}
+    for group in (optimizers, schedules):
+        for name, defaults in group.items():
+            kinds[name] = {k: _kind(v) for k, v in defaults.items()}
+    kinds["multisteplr"]["milestones"] = "ints"
+    kinds["onecyclelr"]["total_steps"] = "int?"  # None: the run's max_iter
+    flags = OPTIMIZER_FLAGS + SCHEDULER_FLAGS
+    return {
+        "optimizers": optimizers,
+        "schedules": schedules,
+        "kinds": kinds,
+        "help": {k: text for k, _, _, text in OPTIMIZER_FLAGS},
+        "scheduleHelp": {k: text for k, _, _, text in SCHEDULER_FLAGS},
+        "choices": {k: m.split("|") for k, m, kind, _ in flags if kind == "text"},
+        "pauses": [n for n in EXPLORER_OPTIMIZERS if OPTIMIZERS[n]().pauses],
+    }
 
 
 def _stop_defaults() -> dict[str, Any]:
@@ -86,10 +165,9 @@ def config() -> dict[str, Any]:
         "constants": dict(CONSTANTS),
         "maxDepth": MAX_DEPTH,
         "maxLength": DEFAULT_MAX_LENGTH,
-        "optimizers": {name: _defaults(OPTIMIZERS[name]) for name in EXPLORER_OPTIMIZERS},
+        **_parameters(),
+        "racing": list(RACING),
         "stop": _stop_defaults(),
-        # Whether a line search without sufficient decrease stops its row (precision_loss).
-        "lineSearchStops": "failed" in LineSearchState._fields,
         # Whether Objective.value is the forward pass of the gradient's program (one evaluator).
         "valueIsForwardPass": importlib.util.find_spec("descentlab.engine.program") is not None,
         "colors": [OPTIMIZER_COLORS[name] for name in EXPLORER_OPTIMIZERS],

@@ -781,162 +781,578 @@
   }
 
   // ------------------------------------------------------------------------------------------
-  // The update rules (optimizers.py), one row at a time: init(n) -> state;
-  // update(G, state, X, valueFn, F) -> step (the new point is X + step).
+  // Checks (checks.py): the same tests and messages as the Python factories give.
 
-  function checkPositive(name, value) {
-    if (typeof value !== "number" || !(Number.isFinite(value) && value > 0)) {
-      throw new Error(`${name} must be > 0 and finite (got ${value})`);
+  class ConfigError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = "ConfigError";
     }
-    return value;
-  }
-  function checkRange(name, value, lo, hi) {
-    if (typeof value !== "number" || !(lo <= value && value < hi)) {
-      throw new Error(`${name} must be in [${lo}, ${hi}) (got ${value})`);
-    }
-    return value;
-  }
-  function checkOpen(name, value) {
-    if (typeof value !== "number" || !(value > 0 && value < 1)) {
-      throw new Error(`${name} must be in (0, 1) (got ${value})`);
-    }
-    return value;
-  }
-  function checkMomentum(value) {
-    if (typeof value !== "number" || !(Number.isFinite(value) && value >= 0)) {
-      throw new Error(`momentum must be >= 0 and finite (got ${value})`);
-    }
-    return value;
   }
 
-  const zeros = (n) => new Array(n).fill(0);
+  /** A number as Python's format(v, "g") prints it (the bounds in the messages). */
+  function formatG(v) {
+    const r = Number(v.toPrecision(6));
+    const e = r === 0 ? 0 : Math.floor(Math.log10(Math.abs(r)));
+    if (e >= -4 && e < 6) return String(r);
+    const [m, x] = r.toExponential().split("e");
+    return `${m}e${x[0] === "-" ? "-" : "+"}${x.replace(/^[+-]/, "").padStart(2, "0")}`;
+  }
+
+  const shownValue = (v) => (typeof v === "string" ? pyRepr(v) : JSON.stringify(v) ?? String(v));
+
+  function describe(lo, hi, loOpen, hiOpen) {
+    if (lo !== null && hi !== null) {
+      return `a number in ${loOpen ? "(" : "["}${formatG(lo)}, ${formatG(hi)}${hiOpen ? ")" : "]"}`;
+    }
+    if (lo !== null) return `a finite number ${loOpen ? ">" : ">="} ${formatG(lo)}`;
+    if (hi !== null) return `a finite number ${hiOpen ? "<" : "<="} ${formatG(hi)}`;
+    return "a finite number";
+  }
+
+  /** checks.real: a finite number within the bounds (each end open or closed). */
+  function real(name, value, { lo = null, hi = null, loOpen = false, hiOpen = false } = {}) {
+    let ok = typeof value === "number" && Number.isFinite(value);
+    if (ok && lo !== null) ok = loOpen ? value > lo : value >= lo;
+    if (ok && hi !== null) ok = hiOpen ? value < hi : value <= hi;
+    if (!ok) {
+      throw new ConfigError(`${name} must be ${describe(lo, hi, loOpen, hiOpen)} (got ${shownValue(value)})`);
+    }
+    return value;
+  }
+  const positive = (name, v) => real(name, v, { lo: 0, loOpen: true });
+  const nonNegative = (name, v) => real(name, v, { lo: 0 });
+  const inRange = (name, v, lo, hi, opts = {}) => real(name, v, { lo, hi, ...opts });
+
+  function integer(name, value, lo = null) {
+    if (!Number.isInteger(value) || (lo !== null && value < lo)) {
+      const what = lo === null ? "an integer" : `an integer >= ${grouped(lo)}`;
+      throw new ConfigError(`${name} must be ${what} (got ${shownValue(value)})`);
+    }
+    return value;
+  }
+
+  function flag(name, value) {
+    if (typeof value !== "boolean") {
+      throw new ConfigError(`${name} must be True or False (got ${shownValue(value)})`);
+    }
+    return value;
+  }
+
+  function choice(name, value, choices) {
+    if (!choices.includes(value)) {
+      throw new ConfigError(`unknown ${name} ${shownValue(value)} (one of ${choices.join(", ")})`);
+    }
+    return value;
+  }
+
+  function pair(name, value, what) {
+    if (!Array.isArray(value) || value.length !== 2) {
+      throw new ConfigError(`${name} must be a pair ${what} (got ${shownValue(value)})`);
+    }
+    return value;
+  }
+
+  function betasOf(h) {
+    const b = pair("betas", h.betas, "(beta1, beta2)");
+    return [inRange("beta1", b[0], 0, 1, { hiOpen: true }), inRange("beta2", b[1], 0, 1, { hiOpen: true })];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The update rules: the kernels of engine/rules.py for one row, in the same operation order.
+  // make(h) validates as the factory in optimizers.py does and returns {size, step}: size is the
+  // number of state arrays (zeros at first), step(G, S, t, lr, X, out) writes the step (the new
+  // point is X + step) for iteration t (from 1) with this iteration's learning rate lr.
+
+  /** engine.rules._grad: the sign (maximize), then L2 weight decay. */
+  function gradOf(g, x, sign, wd) {
+    g = g * sign;
+    if (wd !== 0) g = g + x * wd;
+    return g;
+  }
+
+  const signOf = (h) => (flag("maximize", h.maximize) ? -1 : 1);
+
+  function sgdRule(h, nesterov) {
+    positive("lr", h.lr);
+    const mu = nonNegative("momentum", h.momentum);
+    let w;
+    if (nesterov) {
+      if (mu === 0) throw new ConfigError(`nesterov needs momentum > 0 (got ${shownValue(h.momentum)})`);
+      if (typeof h.dampening !== "number" || h.dampening !== 0) {
+        throw new ConfigError(`nesterov needs dampening = 0, as torch does (got ${shownValue(h.dampening)})`);
+      }
+      w = 1;
+    } else {
+      w = 1 - inRange("dampening", h.dampening, 0, 1);
+    }
+    const wd = nonNegative("weight_decay", h.weight_decay);
+    const sign = signOf(h);
+    return {
+      size: 1,
+      step(G, [v], t, lr, X, out) {
+        const wb = t === 1 ? 1 : w;
+        if (t === 1) v.fill(0);
+        for (let i = 0; i < G.length; i += 1) {
+          const g = gradOf(G[i], X[i], sign, wd);
+          const vi = v[i] * mu + g * wb;
+          v[i] = vi;
+          out[i] = nesterov ? (g + vi * mu) * -lr : vi * -lr;
+        }
+      },
+    };
+  }
+
+  function adamRule(h, decoupled) {
+    positive("lr", h.lr);
+    const [beta1, beta2] = betasOf(h);
+    const eps = positive("eps", h.eps);
+    const wd = nonNegative("weight_decay", h.weight_decay);
+    const ams = flag("amsgrad", h.amsgrad);
+    const sign = signOf(h);
+    const l2 = decoupled ? 0 : wd;
+    const w1 = 1 - beta1, w2 = 1 - beta2;
+    return {
+      size: 3,
+      step(G, [m, v, vmax], t, lr, X, out) {
+        const a = -(lr / (1 - powInt(beta1, t)));
+        const c = Math.sqrt(1 - powInt(beta2, t));
+        const keep = 1 - lr * wd;
+        for (let i = 0; i < G.length; i += 1) {
+          const x = X[i];
+          const g = gradOf(G[i], x, sign, l2);
+          const mi = (g - m[i]) * w1 + m[i];
+          m[i] = mi;
+          let vi = g * w2 * g + v[i] * beta2;
+          v[i] = vi;
+          if (ams) {
+            vi = Math.max(vmax[i], vi);
+            vmax[i] = vi;
+          }
+          const u = (mi / (Math.sqrt(vi) / c + eps)) * a;
+          out[i] = decoupled && wd !== 0 ? (x * keep - x) + u : u;
+        }
+      },
+    };
+  }
 
   const RULES = {
     gd(h) {
-      const negLr = -checkPositive("lr", h.lr);
-      return { init: () => null, update: (G) => G.map((g) => g * negLr) };
-    },
-    momentum(h) {
-      const negLr = -checkPositive("lr", h.lr);
-      const mu = checkMomentum(h.momentum);
+      positive("lr", h.lr);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const sign = signOf(h);
       return {
-        init: (n) => ({ v: zeros(n) }),
-        update(G, s) {
-          s.v = s.v.map((v, i) => v * mu + G[i]);
-          return s.v.map((v) => v * negLr);
+        size: 0,
+        step(G, S, t, lr, X, out) {
+          for (let i = 0; i < G.length; i += 1) out[i] = gradOf(G[i], X[i], sign, wd) * -lr;
         },
       };
     },
-    nesterov(h) {
-      const negLr = -checkPositive("lr", h.lr);
-      const mu = checkMomentum(h.momentum);
-      if (mu === 0) throw new Error(`nesterov needs momentum > 0 (got ${h.momentum})`);
-      return {
-        init: (n) => ({ v: zeros(n) }),
-        update(G, s) {
-          s.v = s.v.map((v, i) => v * mu + G[i]);
-          return G.map((g, i) => (g + s.v[i] * mu) * negLr);
-        },
-      };
-    },
+    momentum: (h) => sgdRule(h, false),
+    nesterov: (h) => sgdRule(h, true),
     adagrad(h) {
-      const negLr = -checkPositive("lr", h.lr);
-      const eps = checkPositive("eps", h.eps);
+      positive("lr", h.lr);
+      const eps = positive("eps", h.eps);
+      const decay = nonNegative("lr_decay", h.lr_decay);
+      const s0 = nonNegative("initial_accumulator_value", h.initial_accumulator_value);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const sign = signOf(h);
       return {
-        init: (n) => ({ s: zeros(n) }),
-        update(G, st) {
-          st.s = st.s.map((s, i) => s + G[i] * G[i]);
-          return G.map((g, i) => (g / (Math.sqrt(st.s[i]) + eps)) * negLr);
+        size: 1,
+        step(G, [s], t, lr, X, out) {
+          const clr = -(lr / (1 + (t - 1) * decay));
+          if (t === 1) s.fill(s0);
+          for (let i = 0; i < G.length; i += 1) {
+            const g = gradOf(G[i], X[i], sign, wd);
+            const si = s[i] + g * g;
+            s[i] = si;
+            out[i] = (g / (Math.sqrt(si) + eps)) * clr;
+          }
         },
       };
     },
     rmsprop(h) {
-      const negLr = -checkPositive("lr", h.lr);
-      const alpha = checkRange("alpha", h.alpha, 0, 1);
-      const eps = checkPositive("eps", h.eps);
-      const oneMinusAlpha = 1.0 - alpha;
+      positive("lr", h.lr);
+      const alpha = inRange("alpha", h.alpha, 0, 1, { hiOpen: true });
+      const eps = positive("eps", h.eps);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const mu = nonNegative("momentum", h.momentum);
+      const centered = flag("centered", h.centered);
+      const sign = signOf(h);
+      const w = 1 - alpha;
       return {
-        init: (n) => ({ v: zeros(n) }),
-        update(G, s) {
-          s.v = s.v.map((v, i) => v * alpha + (oneMinusAlpha * G[i]) * G[i]);
-          return G.map((g, i) => (g / (Math.sqrt(s.v[i]) + eps)) * negLr);
+        size: 3,
+        step(G, [v, m, buf], t, lr, X, out) {
+          for (let i = 0; i < G.length; i += 1) {
+            const g = gradOf(G[i], X[i], sign, wd);
+            const vi = v[i] * alpha + w * g * g;
+            v[i] = vi;
+            let avg;
+            if (centered) {
+              const mi = (g - m[i]) * w + m[i];
+              m[i] = mi;
+              avg = Math.sqrt(vi - mi * mi) + eps;
+            } else {
+              avg = Math.sqrt(vi) + eps;
+            }
+            if (mu > 0) {
+              const bi = buf[i] * mu + g / avg;
+              buf[i] = bi;
+              out[i] = bi * -lr;
+            } else {
+              out[i] = (g / avg) * -lr;
+            }
+          }
         },
       };
     },
-    adam(h) {
-      const lr = checkPositive("lr", h.lr);
-      if (!Array.isArray(h.betas) || h.betas.length !== 2) {
-        throw new Error(`betas must be a pair (beta1, beta2) (got ${h.betas})`);
-      }
-      const beta1 = checkRange("beta1", h.betas[0], 0, 1);
-      const beta2 = checkRange("beta2", h.betas[1], 0, 1);
-      const eps = checkPositive("eps", h.eps);
-      const w1 = 1.0 - beta1, w2 = 1.0 - beta2;
+    adam: (h) => adamRule(h, false),
+    adamw: (h) => adamRule(h, true),
+    nadam(h) {
+      positive("lr", h.lr);
+      const [beta1, beta2] = betasOf(h);
+      const eps = positive("eps", h.eps);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const psi = nonNegative("momentum_decay", h.momentum_decay);
+      const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
+      const sign = signOf(h);
+      const l2 = decoupled ? 0 : wd;
+      const w1 = 1 - beta1, w2 = 1 - beta2;
       return {
-        init: (n) => ({ t: 0, m: zeros(n), v: zeros(n) }),
-        update(G, s) {
-          s.t += 1;
-          s.m = s.m.map((m, i) => (G[i] - m) * w1 + m);
-          s.v = s.v.map((v, i) => (G[i] * w2) * G[i] + v * beta2);
-          const negStepSize = -(lr / (1.0 - powInt(beta1, s.t)));
-          const rootBc2 = Math.sqrt(1.0 - powInt(beta2, s.t));
-          return s.m.map((m, i) => (m / (Math.sqrt(s.v[i]) / rootBc2 + eps)) * negStepSize);
+        size: 3,
+        step(G, [m, v, prod], t, lr, X, out) {
+          const bc2 = 1 - powInt(beta2, t);
+          // 0.96^(t psi): the C library's pow and the browser's may differ in the last bit.
+          const mu = beta1 * (1 - 0.5 * Math.pow(0.96, t * psi));
+          const muNext = beta1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * psi));
+          const keep = 1 - lr * wd;
+          for (let i = 0; i < G.length; i += 1) {
+            const x = X[i];
+            const g = gradOf(G[i], x, sign, l2);
+            const p = (t === 1 ? 1 : prod[i]) * mu;
+            prod[i] = p;
+            const mi = (g - m[i]) * w1 + m[i];
+            m[i] = mi;
+            const vi = v[i] * beta2 + w2 * g * g;
+            v[i] = vi;
+            const denom = Math.sqrt(vi / bc2) + eps;
+            let xn = decoupled && wd !== 0 ? x * keep : x;
+            xn = xn + ((-lr * (1 - mu)) / (1 - p)) * (g / denom);
+            xn = xn + ((-lr * muNext) / (1 - p * muNext)) * (mi / denom);
+            out[i] = xn - x;
+          }
+        },
+      };
+    },
+    radam(h) {
+      positive("lr", h.lr);
+      const [beta1, beta2] = betasOf(h);
+      const eps = positive("eps", h.eps);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
+      const sign = signOf(h);
+      const l2 = decoupled ? 0 : wd;
+      const w1 = 1 - beta1, w2 = 1 - beta2;
+      const rhoInf = 2 / (1 - beta2) - 1;
+      return {
+        size: 2,
+        step(G, [m, v], t, lr, X, out) {
+          const bc1 = 1 - powInt(beta1, t);
+          const bc2 = 1 - powInt(beta2, t);
+          const rhoT = rhoInf - (2 * t * powInt(beta2, t)) / bc2;
+          let rect = 0;
+          if (rhoT > 5) {
+            const num = (rhoT - 4) * (rhoT - 2) * rhoInf;
+            rect = Math.sqrt(num / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+          }
+          const keep = 1 - lr * wd;
+          for (let i = 0; i < G.length; i += 1) {
+            const x = X[i];
+            const g = gradOf(G[i], x, sign, l2);
+            const mi = (g - m[i]) * w1 + m[i];
+            m[i] = mi;
+            const vi = v[i] * beta2 + w2 * g * g;
+            v[i] = vi;
+            const mhat = mi / bc1;
+            const u = rhoT > 5 ? mhat * lr * (Math.sqrt(bc2) / (Math.sqrt(vi) + eps)) * rect : mhat * lr;
+            const xd = decoupled && wd !== 0 ? x * keep : x;
+            out[i] = (xd - x) - u;
+          }
+        },
+      };
+    },
+    adamax(h) {
+      positive("lr", h.lr);
+      const [beta1, beta2] = betasOf(h);
+      const eps = positive("eps", h.eps);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const sign = signOf(h);
+      const w1 = 1 - beta1;
+      return {
+        size: 2,
+        step(G, [m, u], t, lr, X, out) {
+          const clr = -(lr / (1 - powInt(beta1, t)));
+          for (let i = 0; i < G.length; i += 1) {
+            const g = gradOf(G[i], X[i], sign, wd);
+            const mi = (g - m[i]) * w1 + m[i];
+            m[i] = mi;
+            const ui = Math.max(u[i] * beta2, Math.abs(g) + eps);
+            u[i] = ui;
+            out[i] = (mi / ui) * clr;
+          }
+        },
+      };
+    },
+    adadelta(h) {
+      positive("lr", h.lr);
+      const rho = inRange("rho", h.rho, 0, 1, { hiOpen: true });
+      const eps = positive("eps", h.eps);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const sign = signOf(h);
+      const w = 1 - rho;
+      return {
+        size: 2,
+        step(G, [v, acc], t, lr, X, out) {
+          for (let i = 0; i < G.length; i += 1) {
+            const g = gradOf(G[i], X[i], sign, wd);
+            const vi = v[i] * rho + w * g * g;
+            v[i] = vi;
+            const ai = acc[i];
+            const delta = (Math.sqrt(ai + eps) / Math.sqrt(vi + eps)) * g;
+            acc[i] = ai * rho + w * delta * delta;
+            out[i] = delta * -lr;
+          }
+        },
+      };
+    },
+    rprop(h) {
+      positive("lr", h.lr);
+      const etas = pair("etas", h.etas, "(etaminus, etaplus)");
+      const em = inRange("etaminus", etas[0], 0, 1, { loOpen: true, hiOpen: true });
+      const ep = real("etaplus", etas[1], { lo: 1, loOpen: true });
+      const sizes = pair("step_sizes", h.step_sizes, "(min, max)");
+      const lo = nonNegative("the smallest step size", sizes[0]);
+      const hi = real("the largest step size", sizes[1], { lo: Math.max(lo, 0), loOpen: lo === 0 });
+      const sign = signOf(h);
+      return {
+        size: 2,
+        step(G, [prev, size], t, lr, X, out) {
+          for (let i = 0; i < G.length; i += 1) {
+            let g = G[i] * sign;
+            let st = t === 1 ? lr : size[i];
+            const p = g * prev[i];
+            const f = p > 0 ? ep : p < 0 ? em : 1;
+            st = Math.min(Math.max(st * f, lo), hi);
+            size[i] = st;
+            if (f === em) g = 0;
+            prev[i] = g;
+            const sg = g > 0 ? 1 : g < 0 ? -1 : 0;
+            out[i] = -(sg * st);
+          }
+        },
+      };
+    },
+    asgd(h) {
+      positive("lr", h.lr);
+      const lambd = nonNegative("lambd", h.lambd);
+      const alpha = nonNegative("alpha", h.alpha);
+      nonNegative("t0", h.t0);
+      const wd = nonNegative("weight_decay", h.weight_decay);
+      const sign = signOf(h);
+      return {
+        size: 1,
+        step(G, [eta], t, lr, X, out) {
+          for (let i = 0; i < G.length; i += 1) {
+            const x = X[i];
+            const g = gradOf(G[i], x, sign, wd);
+            const e = t === 1 ? lr : eta[i];
+            let xn = x * (1 - lambd * e);
+            xn = xn + g * -e;
+            // (1 + lambd lr t)^alpha: the C library's pow and the browser's may differ in the
+            // last bit. The averaged iterate (torch's ax) is not drawn, so it is not kept.
+            eta[i] = lr / Math.pow(1 + lambd * lr * t, alpha);
+            out[i] = xn - x;
+          }
         },
       };
     },
     linesearch(h) {
-      const lr = checkPositive("lr", h.lr);
-      const c = checkOpen("c", h.c);
-      const shrink = checkOpen("shrink", h.shrink);
-      const maxBacktracks = h.max_backtracks;
-      if (!Number.isInteger(maxBacktracks) || maxBacktracks < 0) {
-        throw new Error(`max_backtracks must be an int >= 0 (got ${maxBacktracks})`);
-      }
-      if (CONFIG.lineSearchStops) {
-        // A search with no sufficient decrease takes no step (failed: the loop stops the row
-        // with precision_loss); trials are compared with values of one evaluator (valueFn).
-        return {
-          init: () => ({ lr: NaN, trials: [], failed: false, f: NaN }),
-          update(G, s, X, valueFn) {
-            const value = Number.isFinite(s.f) ? s.f : valueFn(X);
-            let g2 = 0;
-            for (const g of G) g2 += g * g;
-            let a = lr;
-            s.trials = [];
-            s.lr = NaN;
-            s.failed = true;
-            for (let j = 0; j <= maxBacktracks; j += 1) {
-              const d = G.map((g) => -(a * g));
-              const decrease = (c * a) * g2;
-              const fTrial = valueFn(X.map((x, i) => x + d[i]));
-              s.trials.push([a, fTrial]);
-              if (fTrial <= value - decrease && (fTrial < value || decrease === 0)) {
-                s.lr = a;
-                s.failed = false;
-                s.f = fTrial;
-                return d;
-              }
-              a *= shrink;
-            }
-            return G.map(() => 0);
-          },
-        };
-      }
+      positive("lr", h.lr);
+      const c = inRange("c", h.c, 0, 1, { loOpen: true, hiOpen: true });
+      const shrink = inRange("shrink", h.shrink, 0, 1, { loOpen: true, hiOpen: true });
+      const maxBacktracks = integer("max_backtracks", h.max_backtracks, 0);
+      // A search with no sufficient decrease takes no step (failed: the loop stops the row with
+      // precision_loss); trials are compared with values of one evaluator (valueFn), starting
+      // from the value the previous step accepted.
       return {
-        init: () => ({ lr: NaN, trials: [] }),
-        update(G, s, X, valueFn, F) {
+        size: 0,
+        init: () => ({ f: NaN, failed: false }),
+        step(G, S, t, lr, X, out, ls, valueFn) {
+          const value = Number.isFinite(ls.f) ? ls.f : valueFn(X);
           let g2 = 0;
           for (const g of G) g2 += g * g;
           let a = lr;
-          s.trials = [];
+          ls.failed = true;
+          out.fill(0);
           for (let j = 0; j <= maxBacktracks; j += 1) {
-            const fTrial = valueFn(X.map((x, i) => x - a * G[i]));
-            s.trials.push([a, fTrial]);
-            s.lr = a;
-            if (fTrial <= F - (c * a) * g2) break;
-            if (j < maxBacktracks) a *= shrink;
+            const d = G.map((g) => -(a * g));
+            const decrease = (c * a) * g2;
+            const fTrial = valueFn(X.map((x, i) => x + d[i]));
+            if (fTrial <= value - decrease && (fTrial < value || decrease === 0)) {
+              ls.failed = false;
+              ls.f = fTrial;
+              d.forEach((v, i) => { out[i] = v; });
+              return;
+            }
+            a *= shrink;
           }
-          return G.map((g) => -(s.lr * g));
+        },
+      };
+    },
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Learning-rate schedules (schedules.py), torch's recursions in torch's operation order.
+  // make(p) validates as the factory does and returns {table(maxIter, lr)} (closed form) or
+  // {init(lr), step(state, f)} (reducelronplateau, which follows the loss).
+
+  function recursive(getLr, first) {
+    return (maxIter, lr) => {
+      const out = new Array(maxIter);
+      let current = first * lr;
+      for (let e = 0; e < maxIter; e += 1) {
+        if (e) current = getLr(e, current, lr);
+        out[e] = current;
+      }
+      return out;
+    };
+  }
+
+  const SCHEDULES = {
+    steplr(p) {
+      const size = integer("step_size", p.step_size, 1);
+      const g = inRange("gamma", p.gamma, 0, 1, { loOpen: true });
+      return { table: recursive((e, lr) => (e % size === 0 ? lr * g : lr), 1) };
+    },
+    multisteplr(p) {
+      if (!Array.isArray(p.milestones)) {
+        throw new ConfigError(`milestones must be a list of ints >= 1 (got ${shownValue(p.milestones)})`);
+      }
+      if (!p.milestones.length) throw new ConfigError("milestones must not be empty (got [])");
+      const counts = new Map();
+      for (const m of p.milestones) {
+        integer("a milestone", m, 1);
+        counts.set(m, (counts.get(m) || 0) + 1);
+      }
+      const g = inRange("gamma", p.gamma, 0, 1, { loOpen: true });
+      return { table: recursive((e, lr) => (counts.has(e) ? lr * powInt(g, counts.get(e)) : lr), 1) };
+    },
+    exponentiallr(p) {
+      const g = inRange("gamma", p.gamma, 0, 1, { loOpen: true });
+      return { table: recursive((e, lr) => lr * g, 1) };
+    },
+    cosineannealinglr(p) {
+      const T = integer("T_max", p.T_max, 1);
+      const low = nonNegative("eta_min", p.eta_min);
+      // cos: the C library's and the browser's may differ in the last bit.
+      return {
+        table: recursive((e, cur, base) => {
+          if ((e - 1 - T) % (2 * T) === 0) return cur + ((base - low) * (1 - Math.cos(Math.PI / T))) / 2;
+          const ratio = (1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T));
+          return ratio * (cur - low) + low;
+        }, 1),
+      };
+    },
+    linearlr(p) {
+      const s = inRange("start_factor", p.start_factor, 0, 1, { loOpen: true });
+      const f = inRange("end_factor", p.end_factor, 0, 1);
+      const n = integer("total_iters", p.total_iters, 1);
+      return {
+        table: recursive((e, lr) => (e > n ? lr : lr * (1 + (f - s) / (n * s + (e - 1) * (f - s)))), s),
+      };
+    },
+    onecyclelr(p) {
+      const peak = positive("max_lr", p.max_lr);
+      const total = p.total_steps === null || p.total_steps === undefined ? null
+        : integer("total_steps", p.total_steps, 2);
+      const pct = p.pct_start;
+      if (typeof pct !== "number" || !(pct > 0 && pct < 1)) {
+        throw new ConfigError(`pct_start must be in (0, 1) (got ${shownValue(pct)})`);
+      }
+      const strategy = choice("anneal_strategy", p.anneal_strategy, CONFIG.choices.anneal_strategy);
+      const div = positive("div_factor", p.div_factor);
+      const finalDiv = positive("final_div_factor", p.final_div_factor);
+      if (typeof p.three_phase !== "boolean") {
+        throw new ConfigError(`three_phase must be True or False (got ${shownValue(p.three_phase)})`);
+      }
+      return {
+        table(maxIter) {
+          const steps = total === null ? Math.max(maxIter, 2) : total;
+          if (maxIter - 1 > steps) {
+            throw new ConfigError(`onecyclelr: total_steps = ${steps} is shorter than the run ` +
+              `(max_iter = ${maxIter} needs total_steps >= ${maxIter - 1})`);
+          }
+          const initial = peak / div;
+          const low = initial / finalDiv;
+          const phases = p.three_phase
+            ? [[pct * steps - 1, initial, peak], [2 * pct * steps - 2, peak, initial], [steps - 1, initial, low]]
+            : [[pct * steps - 1, initial, peak], [steps - 1, peak, low]];
+          let begin = 0;
+          for (const [end] of phases) {
+            if (!(end > begin)) {
+              throw new ConfigError(`onecyclelr: pct_start = ${pct} leaves an empty phase with ` +
+                `total_steps = ${steps}`);
+            }
+            begin = end;
+          }
+          const out = new Array(maxIter);
+          for (let e = 0; e < maxIter; e += 1) {
+            begin = 0;
+            for (let i = 0; i < phases.length; i += 1) {
+              const [end, a, b] = phases[i];
+              if (e <= end || i === phases.length - 1) {
+                const q = (e - begin) / (end - begin);
+                out[e] = strategy === "cos" ? b + ((a - b) / 2) * (Math.cos(Math.PI * q) + 1)
+                  : (b - a) * q + a;
+                break;
+              }
+              begin = end;
+            }
+          }
+          return out;
+        },
+      };
+    },
+    reducelronplateau(p) {
+      const mode = choice("mode", p.mode, CONFIG.choices.mode);
+      if (typeof p.factor !== "number" || !(p.factor > 0 && p.factor < 1)) {
+        throw new ConfigError(`factor must be in (0, 1) (got ${shownValue(p.factor)})`);
+      }
+      const fac = p.factor;
+      const wait = integer("patience", p.patience, 0);
+      const thr = nonNegative("threshold", p.threshold);
+      const tmode = choice("threshold_mode", p.threshold_mode, CONFIG.choices.threshold_mode);
+      const cool = integer("cooldown", p.cooldown, 0);
+      const floor = nonNegative("min_lr", p.min_lr);
+      const tiny = nonNegative("eps", p.eps);
+      return {
+        init: (lr) => ({ lr, best: mode === "min" ? Infinity : -Infinity, numBad: 0, cooldown: 0 }),
+        step(s, f) {
+          let better;
+          if (mode === "min") better = tmode === "rel" ? f < s.best * (1 - thr) : f < s.best - thr;
+          else better = tmode === "rel" ? f > s.best * (thr + 1) : f > s.best + thr;
+          if (better) s.best = f;
+          let numBad = better ? 0 : s.numBad + 1;
+          const inCooldown = s.cooldown > 0;
+          let counter = inCooldown ? s.cooldown - 1 : s.cooldown;
+          if (inCooldown) numBad = 0;
+          const cut = numBad > wait;
+          const newLr = Math.max(s.lr * fac, floor);
+          if (cut && s.lr - newLr > tiny) s.lr = newLr;
+          if (cut) { counter = cool; numBad = 0; }
+          s.numBad = numBad;
+          s.cooldown = counter;
+          return s.lr;
         },
       };
     },
@@ -946,6 +1362,7 @@
   // minimize (descent.py) for one start.
 
   const STATUS = CONFIG.statuses; // code -> label, from result.Status
+  const PAUSES = new Set(CONFIG.pauses); // rules whose zero step is a pause (Rprop)
 
   function sqNorm(A) {
     let out = A[0] * A[0];
@@ -953,26 +1370,47 @@
     return out;
   }
 
-  function hyperparameters(name, given) {
-    if (!has(CONFIG.optimizers, name) || !has(RULES, name)) {
-      throw new Error(`unknown optimizer ${JSON.stringify(name)} (one of ${Object.keys(CONFIG.optimizers).join(", ")})`);
+  /** A rule's or schedule's settings: the library's defaults, then the given ones. */
+  function settings(table, what, name, given) {
+    if (!has(table, name)) {
+      throw new ConfigError(`unknown ${what} ${JSON.stringify(name)} (one of ${Object.keys(table).join(", ")})`);
     }
-    const h = Object.assign({}, CONFIG.optimizers[name], given || {});
     for (const key of Object.keys(given || {})) {
-      if (!has(CONFIG.optimizers[name], key)) {
-        throw new Error(`${name} has no hyperparameter ${JSON.stringify(key)}`);
-      }
+      if (!has(table[name], key)) throw new ConfigError(`${name} has no parameter ${JSON.stringify(key)}`);
     }
-    return h;
+    return Object.assign({}, table[name], given || {});
+  }
+
+  /** The rule `name` with these hyperparameters (ConfigError if one is refused). */
+  function makeRule(name, given) {
+    const h = settings(CONFIG.optimizers, "optimizer", name, given);
+    return Object.assign(RULES[name](h), { lr: h.lr, name });
+  }
+
+  /** The schedule {name, parameters} (ConfigError if a parameter is refused). */
+  function makeSchedule(spec) {
+    const p = settings(CONFIG.schedules, "scheduler", spec.name, spec.parameters);
+    return SCHEDULES[spec.name](p);
+  }
+
+  /** The learning rates of iterations 1..maxIter, as minimize checks a schedule's table. */
+  function lrTable(schedule, maxIter, lr) {
+    const table = schedule.table(maxIter, lr);
+    if (!table.every((v) => Number.isFinite(v) && v > 0)) {
+      throw new ConfigError(`scheduler.table(${maxIter}) must give ${maxIter} learning rates > 0 ` +
+        `(got shape (${table.length},))`);
+    }
+    return table;
   }
 
   /**
    * Run one optimizer from one start, as descentlab.minimize does.
    *
    * @param {object} spec {formula, start, optimizer, hyperparameters, steps (max_iter),
-   *   grad_tol, f_tol, x_tol, variables}
+   *   grad_tol, f_tol, x_tol, variables, scheduler: {name, parameters} or null}
    * @returns {{xs: number[][], fs: number[], status: string, code: number, nit: number,
-   *   grads: number[], lrs: number[]}} every iterate, the start first.
+   *   grads: number[], lrs: number[]}} every iterate, the start first; lrs[t - 1] is the
+   *   learning rate iteration t used.
    */
   function run(spec) {
     const obj = spec.objective || objective(spec.formula, spec.variables);
@@ -981,32 +1419,40 @@
     for (const key of ["max_iter", "grad_tol", "f_tol", "x_tol"]) {
       if (spec[key] !== undefined) stop[key] = spec[key];
     }
-    if (!Number.isInteger(stop.max_iter) || stop.max_iter < 0) {
-      throw new Error(`max_iter must be an int >= 0 (got ${stop.max_iter})`);
-    }
+    integer("max_iter", stop.max_iter, 0);
     const limit = stop.limit;
     let X = Array.from(spec.start, Number);
     if (X.length !== obj.dim || !X.every(Number.isFinite)) {
-      throw new Error(`start must be ${obj.dim} finite numbers (got ${spec.start})`);
+      throw new ConfigError(`start must be ${obj.dim} finite numbers (got ${spec.start})`);
     }
-    const rule = RULES[spec.optimizer](hyperparameters(spec.optimizer, spec.hyperparameters));
+    const rule = makeRule(spec.optimizer, spec.hyperparameters);
+    const schedule = spec.scheduler ? makeSchedule(spec.scheduler) : null;
+    const table = schedule && schedule.table ? lrTable(schedule, stop.max_iter, rule.lr) : null;
+    const plateau = schedule && schedule.init ? schedule.init(rule.lr) : null;
+    const pauses = PAUSES.has(rule.name);
+    const stationaryTol = Math.max(stop.grad_tol, Math.sqrt(stop.x_tol));
     const xs = [X], fs = [], grads = [], lrs = [];
     let [F, G] = obj.valueAndGrad(X);
     let gn2 = sqNorm(G);
-    let gn = Math.sqrt(gn2);
     fs.push(F);
-    grads.push(gn);
+    grads.push(Math.sqrt(gn2));
     const done = (code, t) => ({ xs, fs, grads, lrs, status: STATUS[code], code, nit: t });
     if (!(Math.abs(F) <= limit && gn2 < Infinity)) return done(CONFIG.codes.DIVERGED, 0);
-    if (gn < stop.grad_tol) return done(CONFIG.codes.CONVERGED_GRAD, 0);
-    const state = rule.init(obj.dim);
+    if (Math.sqrt(gn2) < stop.grad_tol) return done(CONFIG.codes.CONVERGED_GRAD, 0);
+    const n = obj.dim;
+    const S = Array.from({ length: rule.size }, () => new Array(n).fill(0));
+    const ls = rule.init ? rule.init() : null;
+    const out = new Array(n).fill(0);
+    let lrNext = rule.lr;
     for (let t = 1; t <= stop.max_iter; t += 1) {
-      const step = rule.update(G, state, X, obj.value, F);
-      if (state && state.lr !== undefined) lrs.push(state.lr);
-      const Xn = step.map((s, i) => s + X[i]);
-      // A step not taken (the line search found no decrease) or that changes nothing.
-      if (state && state.failed) return done(CONFIG.codes.PRECISION_LOSS, t - 1);
-      if (has(CONFIG.codes, "STALLED") && Xn.every((v, i) => v === X[i])) {
+      const lr = table ? table[t - 1] : lrNext;
+      rule.step(G, S, t, lr, X, out, ls, obj.value);
+      if (plateau) lrNext = schedule.step(plateau, F);
+      const Xn = out.map((s, i) => s + X[i]);
+      // A step not taken (the line search found no decrease) or that changes nothing (for a
+      // rule that pauses, only where the gradient itself is zero).
+      if (ls && ls.failed) return done(CONFIG.codes.PRECISION_LOSS, t - 1);
+      if (Xn.every((v, i) => v === X[i]) && (!pauses || G.every((g) => g === 0))) {
         return done(CONFIG.codes.STALLED, t - 1);
       }
       if (!(Xn.every((v) => Math.abs(v) <= limit))) return done(CONFIG.codes.DIVERGED, t);
@@ -1018,10 +1464,10 @@
       if (stop.grad_tol > 0 && gnn < stop.grad_tol) code = CONFIG.codes.CONVERGED_GRAD;
       else if (stop.f_tol > 0 && Math.abs(Fn - F) < stop.f_tol) code = CONFIG.codes.CONVERGED_F;
       else if (stop.x_tol > 0 && Math.sqrt(sqNorm(Xn.map((v, i) => v - X[i]))) < stop.x_tol) {
-        code = CONFIG.codes.CONVERGED_X;
+        code = gnn < stationaryTol ? CONFIG.codes.CONVERGED_X : CONFIG.codes.SMALL_STEP;
       }
-      X = Xn; F = Fn; G = Gn; gn = gnn;
-      xs.push(X); fs.push(F); grads.push(gn);
+      X = Xn; F = Fn; G = Gn;
+      xs.push(X); fs.push(F); grads.push(gnn); lrs.push(lr);
       if (code !== null) return done(code, t);
     }
     return done(CONFIG.codes.MAX_ITER, stop.max_iter);
@@ -1035,6 +1481,28 @@
   /** The value of a formula at a point (as Objective.value computes it). */
   function value(formula, point, variables) {
     return objective(formula, variables).value(Array.from(point, Number));
+  }
+
+  /**
+   * Whether a rule's hyperparameters (and a schedule, if given) are accepted, as the library's
+   * factories would accept them.
+   *
+   * @param {object} spec {optimizer, hyperparameters, scheduler: {name, parameters} or null,
+   *   steps (max_iter, for the schedule's table)}
+   * @returns {string|null} null, or the message of the refusal.
+   */
+  function checkSettings(spec) {
+    try {
+      const rule = makeRule(spec.optimizer, spec.hyperparameters);
+      if (spec.scheduler) {
+        const schedule = makeSchedule(spec.scheduler);
+        if (schedule.table) lrTable(schedule, spec.steps ?? CONFIG.stop.max_iter, rule.lr);
+      }
+      return null;
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message;
+      throw err;
+    }
   }
 
   /** {ok, variables} or {ok: false, message, column} (0-based, in code points). */
@@ -1051,9 +1519,11 @@
     version: CONFIG.version,
     optimizers: Object.keys(CONFIG.optimizers),
     defaults: CONFIG.optimizers,
+    schedules: Object.keys(CONFIG.schedules),
+    scheduleDefaults: CONFIG.schedules,
     stop: CONFIG.stop,
-    run, grad, value, check,
-    _internal: { parse, parseWithVariables, tokenize, variablesOf, postOrder, objective, ParseError, pyRepr, powInt,
+    run, grad, value, check, checkSettings,
+    _internal: { ConfigError, makeRule, makeSchedule, lrTable, parse, parseWithVariables, tokenize, variablesOf, postOrder, objective, ParseError, pyRepr, powInt,
       formatNumber },
   };
 })(typeof window !== "undefined" ? window : globalThis);

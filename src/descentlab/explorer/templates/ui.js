@@ -16,14 +16,12 @@
 
   const S = {
     problem: null, formula: "", view: null, start: null,
-    on: Object.fromEntries(OPTS.map((o) => [o, true])),
+    on: Object.fromEntries(OPTS.map((o) => [o, CONFIG.racing.includes(o)])),
     lr: Object.fromEntries(OPTS.map((o) => [o, defaultLr(o)])),
     link: false,
-    momentum: CONFIG.optimizers.momentum.momentum,
-    alpha: CONFIG.optimizers.rmsprop.alpha,
-    beta1: CONFIG.optimizers.adam.betas[0],
-    beta2: CONFIG.optimizers.adam.betas[1],
-    eps: null, // null: each optimizer's own default
+    rule: "adam", // the rule whose options are shown
+    opts: Object.fromEntries(OPTS.map((o) => [o, {}])), // options that differ from the defaults
+    sched: null, // null, or {name, parameters} (parameters that differ from the defaults)
     maxIter: 1000,
     tol: CONFIG.stop.grad_tol,
     field: false,
@@ -101,13 +99,7 @@
   // Runs.
 
   function hyper(name) {
-    const h = { lr: S.lr[name] };
-    const eps = S.eps === null ? undefined : S.eps;
-    if (name === "momentum" || name === "nesterov") h.momentum = S.momentum;
-    if (name === "adagrad" && eps !== undefined) h.eps = eps;
-    if (name === "rmsprop") { h.alpha = S.alpha; if (eps !== undefined) h.eps = eps; }
-    if (name === "adam") { h.betas = [S.beta1, S.beta2]; if (eps !== undefined) h.eps = eps; }
-    return h;
+    return Object.assign({ lr: S.lr[name] }, S.opts[name]);
   }
 
   function recompute() {
@@ -117,7 +109,7 @@
       if (!S.on[name]) continue;
       try {
         results[name] = DL.run({ objective: obj, start: S.start, optimizer: name,
-          hyperparameters: hyper(name), steps: S.maxIter, grad_tol: S.tol });
+          hyperparameters: hyper(name), steps: S.maxIter, grad_tol: S.tol, scheduler: S.sched });
       } catch (err) {
         results[name] = { error: String(err.message || err) };
       }
@@ -254,6 +246,7 @@
     $("iter").max = String(Math.max(1, longest()));
     $("iter").value = String(frame);
     $("iter-out").textContent = `${frame} / ${longest()}`;
+    if (S.sched) updateControls();
     document.body.dataset.frame = String(frame);
   }
 
@@ -444,6 +437,9 @@
     if (p) for (const m of p.minima) fmin = Math.min(fmin, m.f);
     chart($("chart-f"), "f \u2212 min f", (r) => r.fs.map((f) => f - fmin));
     chart($("chart-g"), "|\u2207f|", (r) => r.grads);
+    $("chart-lr").hidden = !S.sched;
+    // the lr of iteration t, drawn at t (and the first one at 0)
+    if (S.sched) chart($("chart-lr"), "lr", (r) => (r.lrs.length ? [r.lrs[0], ...r.lrs] : []));
   }
 
   function chart(canvas, title, series) {
@@ -585,10 +581,9 @@
     q.set("on", OPTS.filter((o) => S.on[o]).join(","));
     q.set("lr", OPTS.map((o) => S.lr[o]).join(","));
     if (S.link) q.set("link", "1");
-    q.set("momentum", String(S.momentum));
-    q.set("alpha", String(S.alpha));
-    q.set("betas", `${S.beta1},${S.beta2}`);
-    if (S.eps !== null) q.set("eps", String(S.eps));
+    q.set("rule", S.rule);
+    for (const o of OPTS) if (Object.keys(S.opts[o]).length) q.set(`opt.${o}`, JSON.stringify(S.opts[o]));
+    if (S.sched) q.set("schedule", JSON.stringify(S.sched));
     q.set("iter", String(S.maxIter));
     q.set("tol", String(S.tol));
     if (S.field) q.set("field", "1");
@@ -606,6 +601,16 @@
     if (typeof text !== "string") return null;
     const v = text.split(",").map(Number);
     return v.length === n && v.every(Number.isFinite) ? v : null;
+  };
+  /** A plain JSON object from the fragment (data only, never run), or null. */
+  const parsed = (text) => {
+    if (typeof text !== "string") return null;
+    try {
+      const v = JSON.parse(text);
+      return v !== null && typeof v === "object" && !Array.isArray(v) ? v : null;
+    } catch (err) {
+      return null;
+    }
   };
   const num = (text, lo, hi) => {
     const v = Number(text);
@@ -633,16 +638,17 @@
     const lrs = nums(q.get("lr"), OPTS.length);
     if (lrs && lrs.every((v) => v > 0)) OPTS.forEach((o, k) => { S.lr[o] = lrs[k]; });
     S.link = q.get("link") === "1";
-    const mom = num(q.get("momentum"), 0, 0.999);
-    if (mom !== null) S.momentum = mom;
-    const alpha = num(q.get("alpha"), 0, 0.9999);
-    if (alpha !== null) S.alpha = alpha;
-    const betas = nums(q.get("betas"), 2);
-    if (betas && betas.every((b) => b >= 0 && b < 1)) [S.beta1, S.beta2] = betas;
-    const eps = num(q.get("eps"), 1e-300, 1);
-    S.eps = eps;
+    if (OPTS.includes(q.get("rule"))) S.rule = q.get("rule");
     const it = num(q.get("iter"), 0, 100000);
     if (it !== null && Number.isInteger(it)) S.maxIter = it;
+    // Options and the schedule are kept only if the library's checks accept them.
+    for (const o of OPTS) {
+      const given = parsed(q.get(`opt.${o}`));
+      S.opts[o] = given && DL.checkSettings({ optimizer: o, hyperparameters: given }) === null ? given : {};
+    }
+    const sched = parsed(q.get("schedule"));
+    S.sched = sched && DL.schedules.includes(sched.name) && scheduleError(sched) === null
+      ? { name: sched.name, parameters: sched.parameters || {} } : null;
     const tol = num(q.get("tol"), 0, 1e10);
     if (tol !== null) S.tol = tol;
     S.field = q.get("field") === "1";
@@ -689,10 +695,13 @@
       const out = document.createElement("output");
       out.id = `lr-${name}-out`;
       td2.append(lr, out);
+      const now = document.createElement("td");
+      now.className = "now";
+      now.id = `lr-${name}-now`;
       const td3 = document.createElement("td");
       td3.className = "status";
       td3.id = `status-${name}`;
-      tr.append(td1, td2, td3);
+      tr.append(td1, td2, now, td3);
       body.append(tr);
       box.addEventListener("change", () => { S.on[name] = box.checked; recompute(); });
       lr.addEventListener("input", () => {
@@ -718,11 +727,20 @@
     });
     $("field").addEventListener("change", () => { S.field = $("field").checked; writeHash(); draw(); });
     const slider = (id, set) => $(id).addEventListener("input", () => { set(Number($(id).value)); recompute(); });
-    slider("momentum", (v) => { S.momentum = v; });
-    slider("alpha", (v) => { S.alpha = v; });
-    slider("beta1", (v) => { S.beta1 = v; });
-    slider("beta2", (v) => { S.beta2 = v; });
-    slider("eps", (v) => { S.eps = Math.pow(10, v); });
+    for (const name of OPTS) $("rule").append(new Option(name, name));
+    $("rule").addEventListener("change", () => { S.rule = $("rule").value; buildRuleOptions(); writeHash(); });
+    $("rule-defaults").addEventListener("click", () => { S.opts[S.rule] = {}; buildRuleOptions(); recompute(); });
+    $("schedule").append(new Option("none (constant lr)", ""));
+    for (const name of DL.schedules) $("schedule").append(new Option(name, name));
+    $("schedule").addEventListener("change", () => {
+      const name = $("schedule").value;
+      const sched = name ? { name, parameters: {} } : null;
+      const error = sched && scheduleError(sched);
+      showSettingsError("schedule-error", error);
+      if (!error) S.sched = sched;
+      buildScheduleOptions();
+      recompute();
+    });
     slider("maxiter", (v) => { S.maxIter = v; });
     slider("tol", (v) => { S.tol = +Math.pow(10, v).toPrecision(3); });
     $("speed").addEventListener("input", () => { S.speed = Number($("speed").value); updateControls(); writeHash(); });
@@ -733,13 +751,156 @@
     $("view-reset").addEventListener("click", () => { S.view = defaultView(obj.dim); contour = null; writeHash(); draw(); });
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Options of the chosen rule and of the schedule: one input per parameter, built from the
+  // library's defaults and kinds (CONFIG); a value the library would refuse is refused here with
+  // its message, and nothing is recomputed with it.
+
+  const KINDS = CONFIG.kinds;
+
+  /** The text an input shows for a value. */
+  function shownText(kind, v) {
+    if (v === null || v === undefined) return "";
+    return kind === "ints" ? v.join(",") : String(v);
+  }
+
+  /** The value typed into a text input, or an Error whose message says what is wrong. */
+  function readValue(name, kind, text) {
+    const t = text.trim();
+    if (kind === "int?" && t === "") return null;
+    if (kind === "ints") {
+      const parts = t.split(",").map((p) => p.trim());
+      const v = parts.map(Number);
+      if (t === "" || parts.some((p) => p === "") || !v.every(Number.isFinite)) {
+        return new Error(`${name}: ${JSON.stringify(text)} is not a list of numbers (write 100,300)`);
+      }
+      return v;
+    }
+    const v = Number(t);
+    if (t === "" || !Number.isFinite(v)) return new Error(`${name}: ${JSON.stringify(text)} is not a number`);
+    return v;
+  }
+
+  function showSettingsError(id, message) {
+    $(id).textContent = message || "";
+    $(id).hidden = !message;
+  }
+
+  function scheduleError(sched) {
+    const rule = OPTS.find((o) => S.on[o]) || "gd";
+    return DL.checkSettings({ optimizer: rule, hyperparameters: hyper(rule), scheduler: sched, steps: S.maxIter });
+  }
+
+  /**
+   * Inputs for the parameters `names` of `kinds`, showing `values`; `accept(key, value)` returns
+   * an error message or null (then the value is kept); text that is no number is refused in the
+   * element `errorId`.
+   */
+  function paramInputs(box, prefix, names, kinds, values, help, errorId, accept) {
+    box.replaceChildren();
+    for (const key of names) {
+      const kind = kinds[key];
+      const row = document.createElement("div");
+      row.className = "row param";
+      const label = document.createElement("label");
+      label.textContent = key;
+      if (help[key]) label.title = help[key];
+      const id = `${prefix}-${key}`;
+      const fields = [];
+      if (kind === "flag") {
+        const box2 = document.createElement("input");
+        box2.type = "checkbox";
+        box2.id = id;
+        box2.checked = values[key];
+        box2.addEventListener("change", () => { if (accept(key, box2.checked)) box2.checked = values[key]; });
+        label.prepend(box2, " ");
+        row.append(label);
+      } else if (kind === "choice") {
+        const select = document.createElement("select");
+        select.id = id;
+        for (const c of CONFIG.choices[key]) select.append(new Option(c, c));
+        select.value = values[key];
+        select.addEventListener("change", () => accept(key, select.value));
+        label.htmlFor = id;
+        row.append(label, select);
+      } else {
+        const parts = kind === "pair" ? [0, 1] : [null];
+        label.htmlFor = kind === "pair" ? `${id}-0` : id;
+        row.append(label);
+        for (const part of parts) {
+          const input = document.createElement("input");
+          input.type = "text";
+          input.inputMode = "decimal";
+          input.spellcheck = false;
+          input.id = part === null ? id : `${id}-${part}`;
+          input.value = part === null ? shownText(kind, values[key]) : String(values[key][part]);
+          if (kind === "int?") input.placeholder = "max iterations";
+          if (part !== null) input.setAttribute("aria-label", `${key} ${part === 0 ? "first" : "second"}`);
+          fields.push(input);
+          row.append(input);
+        }
+        const onInput = () => {
+          const read = fields.map((f) => readValue(key, kind === "pair" ? "float" : kind, f.value));
+          const bad = read.find((v) => v instanceof Error);
+          if (bad) showSettingsError(errorId, bad.message);
+          const message = bad ? bad.message : accept(key, kind === "pair" ? read : read[0]);
+          for (const f of fields) f.setAttribute("aria-invalid", message ? "true" : "false");
+        };
+        for (const f of fields) f.addEventListener("input", onInput);
+      }
+      box.append(row);
+    }
+  }
+
+  function buildRuleOptions() {
+    const name = S.rule;
+    const defaults = CONFIG.optimizers[name];
+    const values = Object.assign({}, defaults, S.opts[name]);
+    const keys = Object.keys(defaults).filter((k) => k !== "lr");
+    showSettingsError("rule-error", null);
+    paramInputs($("rule-params"), "opt", keys, KINDS[name], values, CONFIG.help, "rule-error", (key, value) => {
+      const opts = Object.assign({}, S.opts[name], { [key]: value });
+      const error = DL.checkSettings({ optimizer: name, hyperparameters: Object.assign({ lr: S.lr[name] }, opts) });
+      showSettingsError("rule-error", error);
+      if (error) return error;
+      values[key] = value;
+      if (JSON.stringify(value) === JSON.stringify(defaults[key])) delete opts[key];
+      S.opts[name] = opts;
+      recompute();
+      return null;
+    });
+  }
+
+  function buildScheduleOptions() {
+    const box = $("schedule-params");
+    if (!S.sched) { box.replaceChildren(); return; }
+    const name = S.sched.name;
+    const defaults = CONFIG.schedules[name];
+    const values = Object.assign({}, defaults, S.sched.parameters);
+    paramInputs(box, "sched", Object.keys(defaults), KINDS[name], values, CONFIG.scheduleHelp, "schedule-error", (key, value) => {
+      const parameters = Object.assign({}, S.sched.parameters, { [key]: value });
+      const sched = { name, parameters };
+      const error = scheduleError(sched);
+      showSettingsError("schedule-error", error);
+      if (error) return error;
+      values[key] = value;
+      if (JSON.stringify(value) === JSON.stringify(defaults[key])) delete parameters[key];
+      S.sched = sched;
+      recompute();
+      return null;
+    });
+  }
+
   function updateControls() {
     OPTS.forEach((name) => {
       $(`on-${name}`).checked = S.on[name];
       $(`lr-${name}`).value = String(Math.log10(S.lr[name]));
-      $(`lr-${name}-out`).textContent = fmt(S.lr[name]);
       const cell = $(`status-${name}`);
       const r = results[name];
+      $(`lr-${name}-out`).textContent = fmt(S.lr[name]);
+      // With a schedule: the lr of the iteration shown (of the first one at the start).
+      const now = S.sched && r && r.lrs && r.lrs.length ? r.lrs[Math.max(0, Math.min(frame, r.lrs.length) - 1)] : null;
+      $(`lr-${name}-now`).textContent = now === null ? "" : fmt(now);
       cell.className = "status";
       cell.title = "";
       if (!S.on[name] || !r) cell.textContent = "off";
@@ -753,11 +914,9 @@
     $("link").checked = S.link;
     $("field").checked = S.field;
     const set = (id, value, text) => { $(id).value = String(value); $(`${id}-out`).textContent = text; };
-    set("momentum", S.momentum, String(S.momentum));
-    set("alpha", S.alpha, String(S.alpha));
-    set("beta1", S.beta1, String(S.beta1));
-    set("beta2", S.beta2, String(S.beta2));
-    set("eps", S.eps === null ? -8 : Math.log10(S.eps), S.eps === null ? "defaults (adagrad 1e-10, others 1e-8)" : fmt(S.eps));
+    $("optimizers").classList.toggle("scheduled", Boolean(S.sched));
+    $("rule").value = S.rule;
+    $("schedule").value = S.sched ? S.sched.name : "";
     set("maxiter", S.maxIter, String(S.maxIter));
     set("tol", Math.log10(S.tol || 1e-14), fmt(S.tol));
     set("speed", S.speed, `${SPEEDS[S.speed]} iterations per frame`);
@@ -844,10 +1003,17 @@
   }
 
   window.addEventListener("resize", () => { contour = null; draw(); });
-  window.addEventListener("hashchange", () => { readHash(); recompute(); });
+  window.addEventListener("hashchange", () => {
+    readHash();
+    buildRuleOptions();
+    buildScheduleOptions();
+    recompute();
+  });
 
   buildControls();
   readHash();
+  buildRuleOptions();
+  buildScheduleOptions();
   recompute();
 
   DL.ui = {
