@@ -54,24 +54,12 @@ __all__ = [
 DEFAULT_TARGET = "quartic"
 """What the page opens on without a target: the original notebook's quartic."""
 
-EXPLORER_OPTIMIZERS = (
-    "gd",
-    "momentum",
-    "nesterov",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "linesearch",
-    "adamw",
-    "nadam",
-    "radam",
-    "adamax",
-    "adadelta",
-    "rprop",
-    "asgd",
+EXPLORER_OPTIMIZERS = tuple(
+    n for n, f in OPTIMIZERS.items() if f.__module__ == "descentlab.optimizers"
 )
-"""The update rules the page carries: every first-order rule of the library (each ported to
-JavaScript and tested against Python)."""
+"""The update rules the page carries: every first-order rule of the library, those defined in
+:mod:`descentlab.optimizers` (Newton and the quasi-Newton methods live in
+:mod:`descentlab.secondorder`), each ported to JavaScript and tested against Python."""
 
 RACING = EXPLORER_OPTIMIZERS[:7]
 """The rules that race when the page opens (the others are one click away)."""

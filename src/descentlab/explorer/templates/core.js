@@ -853,9 +853,15 @@
     return value;
   }
 
-  function betasOf(h) {
+  /** The settings the Adam family checks first, in its order: lr, betas, eps, weight_decay. */
+  function adamBase(h) {
+    positive("lr", h.lr);
     const b = pair("betas", h.betas, "(beta1, beta2)");
-    return [inRange("beta1", b[0], 0, 1, { hiOpen: true }), inRange("beta2", b[1], 0, 1, { hiOpen: true })];
+    const beta1 = inRange("beta1", b[0], 0, 1, { hiOpen: true });
+    const beta2 = inRange("beta2", b[1], 0, 1, { hiOpen: true });
+    const eps = positive("eps", h.eps);
+    const wd = nonNegative("weight_decay", h.weight_decay);
+    return { beta1, beta2, eps, wd, w1: 1 - beta1, w2: 1 - beta2 };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -904,14 +910,10 @@
   }
 
   function adamRule(h, decoupled) {
-    positive("lr", h.lr);
-    const [beta1, beta2] = betasOf(h);
-    const eps = positive("eps", h.eps);
-    const wd = nonNegative("weight_decay", h.weight_decay);
+    const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
     const ams = flag("amsgrad", h.amsgrad);
     const sign = signOf(h);
     const l2 = decoupled ? 0 : wd;
-    const w1 = 1 - beta1, w2 = 1 - beta2;
     return {
       size: 3,
       step(G, [m, v, vmax], t, lr, X, out) {
@@ -1009,15 +1011,11 @@
     adam: (h) => adamRule(h, false),
     adamw: (h) => adamRule(h, true),
     nadam(h) {
-      positive("lr", h.lr);
-      const [beta1, beta2] = betasOf(h);
-      const eps = positive("eps", h.eps);
-      const wd = nonNegative("weight_decay", h.weight_decay);
+      const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
       const psi = nonNegative("momentum_decay", h.momentum_decay);
       const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
       const sign = signOf(h);
       const l2 = decoupled ? 0 : wd;
-      const w1 = 1 - beta1, w2 = 1 - beta2;
       return {
         size: 3,
         step(G, [m, v, prod], t, lr, X, out) {
@@ -1045,14 +1043,10 @@
       };
     },
     radam(h) {
-      positive("lr", h.lr);
-      const [beta1, beta2] = betasOf(h);
-      const eps = positive("eps", h.eps);
-      const wd = nonNegative("weight_decay", h.weight_decay);
+      const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
       const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
       const sign = signOf(h);
       const l2 = decoupled ? 0 : wd;
-      const w1 = 1 - beta1, w2 = 1 - beta2;
       const rhoInf = 2 / (1 - beta2) - 1;
       return {
         size: 2,
@@ -1082,12 +1076,8 @@
       };
     },
     adamax(h) {
-      positive("lr", h.lr);
-      const [beta1, beta2] = betasOf(h);
-      const eps = positive("eps", h.eps);
-      const wd = nonNegative("weight_decay", h.weight_decay);
+      const { beta1, beta2, eps, wd, w1 } = adamBase(h);
       const sign = signOf(h);
-      const w1 = 1 - beta1;
       return {
         size: 2,
         step(G, [m, u], t, lr, X, out) {
