@@ -443,7 +443,7 @@ def _ui_matches_minimize(page, name: str, hyper: dict, scheduler=None) -> None:
 
 @pytest.mark.slow
 def test_rule_options_and_schedule_controls(browser, page_url) -> None:
-    from descentlab.schedules import steplr
+    from descentlab.schedules import onecyclelr, steplr
 
     page = browser.open(page_url + "#fn=booth&start=-5,7")
     ui = "() => window.descentlab.ui."
@@ -500,6 +500,15 @@ def test_rule_options_and_schedule_controls(browser, page_url) -> None:
         _ui_matches_minimize(page, "rmsprop", {"alpha": 0.9, "centered": True}, steplr(100, 0.5))
         page.fill("#iter", "150")  # the lr shown is the one of the iteration shown
         assert page.text_content("#lr-gd-now") == "0.005"
+        # onecyclelr cycles the momentum as torch does: a rule without one says why it cannot run
+        page.select_option("#schedule", "onecyclelr")
+        assert "gd: onecyclelr cycles the momentum and gd has no momentum or beta1" in (
+            page.text_content("#run-errors")
+        )
+        _ui_matches_minimize(page, "rmsprop", {"alpha": 0.9, "centered": True}, onecyclelr(0.01))
+        page.uncheck("#sched-cycle_momentum")
+        assert page.is_hidden("#run-errors")
+        _ui_matches_minimize(page, "gd", {}, onecyclelr(0.01, cycle_momentum=False))
         page.select_option("#schedule", "")
         assert page.is_hidden("#chart-lr") and page.evaluate(ui + "state().sched") is None
     finally:
@@ -625,6 +634,8 @@ def test_config_comes_from_the_library() -> None:
             >= {k: v for k, v in defaults.items() if k != "milestones"}.items()
         )
     assert data["pauses"] == ["rprop"]
+    assert set(data["cycles"]) == {
+        "momentum", "nesterov", "rmsprop", "adam", "adamw", "nadam", "radam", "adamax"}  # fmt: skip
     assert {p["name"] for p in data["problems"]} == {
         name for name, p in PROBLEMS.items() if p.dim <= 2
     }
@@ -737,20 +748,23 @@ SCHEDULE_CASES: list[tuple[str, dict]] = [
     ("exponentiallr", {"gamma": 0.99}),
     ("cosineannealinglr", {"T_max": 100, "eta_min": 1e-4}),
     ("linearlr", {"start_factor": 0.25, "end_factor": 0.9, "total_iters": 20}),
-    ("onecyclelr", {"max_lr": 0.05}),
+    ("onecyclelr", {"max_lr": 0.05, "cycle_momentum": False}),
     ("onecyclelr", {"max_lr": 0.05, "total_steps": 400, "three_phase": True,
-                    "anneal_strategy": "linear"}),
+                    "anneal_strategy": "linear", "cycle_momentum": False}),
     ("reducelronplateau", {"factor": 0.5, "patience": 3}),
     ("reducelronplateau", {"mode": "max", "factor": 0.5, "patience": 2, "cooldown": 2,
                            "threshold_mode": "abs", "min_lr": 1e-3}),
 ]  # fmt: skip
 SCHEDULED_RULES = [("gd", {}), ("adam", {"lr": 0.02}), ("linesearch", {}), ("rprop", {})]
+# onecyclelr cycles the momentum (or beta1) of every rule that has one, as torch does
+CYCLED = [{"max_lr": 0.05}, {"max_lr": 0.05, "three_phase": True, "base_momentum": 0.5}]
 
 
 def _family_specs() -> tuple[list[dict], list[float]]:
     """Every rule case on the two polynomials (and each rule's first case on the third formula);
     each rule with maximize (on -f); every schedule with gd and adam on both polynomials, and with
-    the line search and Rprop on the first (they run on minimize's general loop, the slowest)."""
+    the line search and Rprop on the first (they run on minimize's general loop, the slowest);
+    onecyclelr cycling the momentum of every rule that has one."""
     polynomials = FAMILY_FORMULAS[:2]
     cases = [(f, name, hyper, None) for f in polynomials for name, hyper in RULE_CASES]
     cases += [(FAMILY_FORMULAS[2], n, h, None) for n, h in dict(RULE_CASES[::-1]).items()]
@@ -764,6 +778,9 @@ def _family_specs() -> tuple[list[dict], list[float]]:
         scheduler = {"name": s, "parameters": p}
         cases += [(f, n, h, scheduler) for f in polynomials for n, h in SCHEDULED_RULES[:2]]
         cases += [(polynomials[0], n, h, scheduler) for n, h in SCHEDULED_RULES[2:]]
+    for k, name in enumerate(config()["cycles"]):
+        scheduler = {"name": "onecyclelr", "parameters": CYCLED[k % 2]}
+        cases += [(f, name, {}, scheduler) for f in polynomials]
     specs = [
         {"formula": formula, "start": list(start), "optimizer": name, "hyperparameters": hyper,
          "steps": FAMILY_STEPS, "scheduler": scheduler}
@@ -861,6 +878,8 @@ SCHEDULE_REFUSALS: list[tuple[str, dict]] = [
     ("onecyclelr", {"max_lr": 0.1, "total_steps": 50}),
     ("onecyclelr", {"max_lr": 0.1, "div_factor": 0.0}),
     ("onecyclelr", {"max_lr": 0.1, "total_steps": 3, "pct_start": 0.1}),
+    ("onecyclelr", {"max_lr": 0.1}),  # gd has no momentum to cycle
+    ("onecyclelr", {"max_lr": 0.1, "base_momentum": 1.0}),
     ("reducelronplateau", {"mode": "up"}), ("reducelronplateau", {"factor": 1.0}),
     ("reducelronplateau", {"patience": -1}), ("reducelronplateau", {"threshold_mode": "x"}),
     ("reducelronplateau", {"cooldown": -1}), ("reducelronplateau", {"min_lr": -1.0}),
@@ -868,14 +887,16 @@ SCHEDULE_REFUSALS: list[tuple[str, dict]] = [
 
 
 def _python_refusal(name: str, hyper: dict, schedule: tuple[str, dict] | None) -> str | None:
-    from descentlab.descent import _check_scheduler
+    from descentlab.descent import _check_momentum, _check_scheduler
     from descentlab.schedules import SCHEDULERS
 
     try:
         hyper = {k: tuple(v) if isinstance(v, list) else v for k, v in hyper.items()}
         opt = OPTIMIZERS[name](**hyper)
         if schedule is not None:
-            _check_scheduler(SCHEDULERS[schedule[0]](**schedule[1]), opt, FAMILY_STEPS)
+            scheduler = SCHEDULERS[schedule[0]](**schedule[1])
+            _check_scheduler(scheduler, opt, FAMILY_STEPS)
+            _check_momentum(scheduler, opt, FAMILY_STEPS)
     except ConfigError as error:
         return str(error)
     return None

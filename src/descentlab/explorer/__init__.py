@@ -73,8 +73,6 @@ SCHEDULE_STARTS: dict[str, dict[str, Any]] = {
 }
 """Where the page starts a schedule's parameters that torch leaves without a default."""
 
-_NOT_OFFERED = {"cycle_momentum"}  # onecyclelr refuses anything but its default
-
 MAX_BYTES = 400_000
 """The page's size limit (it is one file with everything inlined)."""
 
@@ -86,8 +84,6 @@ def _defaults(factory: Any, starts: dict[str, Any] | None = None) -> dict[str, A
     parameter without a default takes its value from ``starts``."""
     out: dict[str, Any] = {}
     for name, param in inspect.signature(factory).parameters.items():
-        if name in _NOT_OFFERED:
-            continue
         value = (starts or {})[name] if param.default is inspect.Parameter.empty else param.default
         out[name] = list(value) if isinstance(value, tuple) else value
     return out
@@ -126,6 +122,12 @@ def _parameters() -> dict[str, Any]:
         "scheduleHelp": {k: text for k, _, _, text in SCHEDULER_FLAGS},
         "choices": {k: m.split("|") for k, m, kind, _ in flags if kind == "text"},
         "pauses": [n for n in EXPLORER_OPTIMIZERS if OPTIMIZERS[n]().pauses],
+        # the rules whose momentum or beta1 a schedule may cycle (onecyclelr)
+        "cycles": [
+            n
+            for n in EXPLORER_OPTIMIZERS
+            if getattr(OPTIMIZERS[n]().kernel, "momentum", None) is not None
+        ],
     }
 
 

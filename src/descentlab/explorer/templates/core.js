@@ -861,14 +861,16 @@
     const beta2 = inRange("beta2", b[1], 0, 1, { hiOpen: true });
     const eps = positive("eps", h.eps);
     const wd = nonNegative("weight_decay", h.weight_decay);
-    return { beta1, beta2, eps, wd, w1: 1 - beta1, w2: 1 - beta2 };
+    return { beta1, beta2, eps, wd, w2: 1 - beta2 };
   }
 
   // ------------------------------------------------------------------------------------------
   // The update rules: the kernels of engine/rules.py for one row, in the same operation order.
   // make(h) validates as the factory in optimizers.py does and returns {size, step}: size is the
-  // number of state arrays (zeros at first), step(G, S, t, lr, X, out) writes the step (the new
-  // point is X + step) for iteration t (from 1) with this iteration's learning rate lr.
+  // number of state arrays (zeros at first), step(G, S, t, lr, X, out, ls, valueFn, mom) writes
+  // the step (the new point is X + step) for iteration t (from 1) with this iteration's learning
+  // rate lr and, for a rule in CONFIG.cycles (one with a momentum or beta1, its Kernel.momentum),
+  // this iteration's momentum or beta1 `mom` when a schedule sets it.
 
   /** engine.rules._grad: the sign (maximize), then L2 weight decay. */
   function gradOf(g, x, sign, wd) {
@@ -896,28 +898,29 @@
     const sign = signOf(h);
     return {
       size: 1,
-      step(G, [v], t, lr, X, out) {
+      step(G, [v], t, lr, X, out, ls, valueFn, mom = mu) {
         const wb = t === 1 ? 1 : w;
         if (t === 1) v.fill(0);
         for (let i = 0; i < G.length; i += 1) {
           const g = gradOf(G[i], X[i], sign, wd);
-          const vi = v[i] * mu + g * wb;
+          const vi = v[i] * mom + g * wb;
           v[i] = vi;
-          out[i] = nesterov ? (g + vi * mu) * -lr : vi * -lr;
+          out[i] = nesterov ? (g + vi * mom) * -lr : vi * -lr;
         }
       },
     };
   }
 
   function adamRule(h, decoupled) {
-    const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
+    const { beta1, beta2, eps, wd, w2 } = adamBase(h);
     const ams = flag("amsgrad", h.amsgrad);
     const sign = signOf(h);
     const l2 = decoupled ? 0 : wd;
     return {
       size: 3,
-      step(G, [m, v, vmax], t, lr, X, out) {
-        const a = -(lr / (1 - powInt(beta1, t)));
+      step(G, [m, v, vmax], t, lr, X, out, ls, valueFn, b1 = beta1) {
+        const w1 = 1 - b1;
+        const a = -(lr / (1 - powInt(b1, t)));
         const c = Math.sqrt(1 - powInt(beta2, t));
         const keep = 1 - lr * wd;
         for (let i = 0; i < G.length; i += 1) {
@@ -984,7 +987,7 @@
       const w = 1 - alpha;
       return {
         size: 3,
-        step(G, [v, m, buf], t, lr, X, out) {
+        step(G, [v, m, buf], t, lr, X, out, ls, valueFn, mom = mu) {
           for (let i = 0; i < G.length; i += 1) {
             const g = gradOf(G[i], X[i], sign, wd);
             const vi = v[i] * alpha + w * g * g;
@@ -997,8 +1000,8 @@
             } else {
               avg = Math.sqrt(vi) + eps;
             }
-            if (mu > 0) {
-              const bi = buf[i] * mu + g / avg;
+            if (mom > 0) {
+              const bi = buf[i] * mom + g / avg;
               buf[i] = bi;
               out[i] = bi * -lr;
             } else {
@@ -1011,18 +1014,19 @@
     adam: (h) => adamRule(h, false),
     adamw: (h) => adamRule(h, true),
     nadam(h) {
-      const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
+      const { beta1, beta2, eps, wd, w2 } = adamBase(h);
       const psi = nonNegative("momentum_decay", h.momentum_decay);
       const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
       const sign = signOf(h);
       const l2 = decoupled ? 0 : wd;
       return {
         size: 3,
-        step(G, [m, v, prod], t, lr, X, out) {
+        step(G, [m, v, prod], t, lr, X, out, ls, valueFn, b1 = beta1) {
+          const w1 = 1 - b1;
           const bc2 = 1 - powInt(beta2, t);
           // 0.96^(t psi): the C library's pow and the browser's may differ in the last bit.
-          const mu = beta1 * (1 - 0.5 * Math.pow(0.96, t * psi));
-          const muNext = beta1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * psi));
+          const mu = b1 * (1 - 0.5 * Math.pow(0.96, t * psi));
+          const muNext = b1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * psi));
           const keep = 1 - lr * wd;
           for (let i = 0; i < G.length; i += 1) {
             const x = X[i];
@@ -1043,15 +1047,16 @@
       };
     },
     radam(h) {
-      const { beta1, beta2, eps, wd, w1, w2 } = adamBase(h);
+      const { beta1, beta2, eps, wd, w2 } = adamBase(h);
       const decoupled = flag("decoupled_weight_decay", h.decoupled_weight_decay);
       const sign = signOf(h);
       const l2 = decoupled ? 0 : wd;
       const rhoInf = 2 / (1 - beta2) - 1;
       return {
         size: 2,
-        step(G, [m, v], t, lr, X, out) {
-          const bc1 = 1 - powInt(beta1, t);
+        step(G, [m, v], t, lr, X, out, ls, valueFn, b1 = beta1) {
+          const w1 = 1 - b1;
+          const bc1 = 1 - powInt(b1, t);
           const bc2 = 1 - powInt(beta2, t);
           const rhoT = rhoInf - (2 * t * powInt(beta2, t)) / bc2;
           let rect = 0;
@@ -1076,12 +1081,13 @@
       };
     },
     adamax(h) {
-      const { beta1, beta2, eps, wd, w1 } = adamBase(h);
+      const { beta1, beta2, eps, wd } = adamBase(h);
       const sign = signOf(h);
       return {
         size: 2,
-        step(G, [m, u], t, lr, X, out) {
-          const clr = -(lr / (1 - powInt(beta1, t)));
+        step(G, [m, u], t, lr, X, out, ls, valueFn, b1 = beta1) {
+          const w1 = 1 - b1;
+          const clr = -(lr / (1 - powInt(b1, t)));
           for (let i = 0; i < G.length; i += 1) {
             const g = gradOf(G[i], X[i], sign, wd);
             const mi = (g - m[i]) * w1 + m[i];
@@ -1270,47 +1276,58 @@
         throw new ConfigError(`pct_start must be in (0, 1) (got ${shownValue(pct)})`);
       }
       const strategy = choice("anneal_strategy", p.anneal_strategy, CONFIG.choices.anneal_strategy);
+      const cycle = flag("cycle_momentum", p.cycle_momentum);
+      const lowM = inRange("base_momentum", p.base_momentum, 0, 1, { hiOpen: true });
+      const highM = inRange("max_momentum", p.max_momentum, 0, 1, { hiOpen: true });
       const div = positive("div_factor", p.div_factor);
       const finalDiv = positive("final_div_factor", p.final_div_factor);
-      if (typeof p.three_phase !== "boolean") {
-        throw new ConfigError(`three_phase must be True or False (got ${shownValue(p.three_phase)})`);
-      }
-      return {
-        table(maxIter) {
-          const steps = total === null ? Math.max(maxIter, 2) : total;
-          if (maxIter - 1 > steps) {
-            throw new ConfigError(`onecyclelr: total_steps = ${steps} is shorter than the run ` +
-              `(max_iter = ${maxIter} needs total_steps >= ${maxIter - 1})`);
+      const three = flag("three_phase", p.three_phase);
+      const initial = peak / div;
+      const low = initial / finalDiv;
+      /** [end step, index of the start value, index of the end value] per phase. */
+      function phases(maxIter) {
+        const steps = total === null ? Math.max(maxIter, 2) : total;
+        if (maxIter - 1 > steps) {
+          throw new ConfigError(`onecyclelr: total_steps = ${steps} is shorter than the run ` +
+            `(max_iter = ${maxIter} needs total_steps >= ${maxIter - 1})`);
+        }
+        const out = three
+          ? [[pct * steps - 1, 0, 1], [2 * pct * steps - 2, 1, 0], [steps - 1, 0, 2]]
+          : [[pct * steps - 1, 0, 1], [steps - 1, 1, 2]];
+        let begin = 0;
+        for (const [end] of out) {
+          if (!(end > begin)) {
+            throw new ConfigError(`onecyclelr: pct_start = ${pct} leaves an empty phase with ` +
+              `total_steps = ${steps}`);
           }
-          const initial = peak / div;
-          const low = initial / finalDiv;
-          const phases = p.three_phase
-            ? [[pct * steps - 1, initial, peak], [2 * pct * steps - 2, peak, initial], [steps - 1, initial, low]]
-            : [[pct * steps - 1, initial, peak], [steps - 1, peak, low]];
+          begin = end;
+        }
+        return out;
+      }
+      /** torch's get_lr: the value of each scheduler step 0..maxIter-1. */
+      function anneal(maxIter, values) {
+        const plan = phases(maxIter);
+        const out = new Array(maxIter);
+        for (let e = 0; e < maxIter; e += 1) {
           let begin = 0;
-          for (const [end] of phases) {
-            if (!(end > begin)) {
-              throw new ConfigError(`onecyclelr: pct_start = ${pct} leaves an empty phase with ` +
-                `total_steps = ${steps}`);
+          for (let i = 0; i < plan.length; i += 1) {
+            const [end, a, b] = plan[i];
+            if (e <= end || i === plan.length - 1) {
+              const q = (e - begin) / (end - begin);
+              const start = values[a], stop = values[b];
+              out[e] = strategy === "cos" ? stop + ((start - stop) / 2) * (Math.cos(Math.PI * q) + 1)
+                : (stop - start) * q + start;
+              break;
             }
             begin = end;
           }
-          const out = new Array(maxIter);
-          for (let e = 0; e < maxIter; e += 1) {
-            begin = 0;
-            for (let i = 0; i < phases.length; i += 1) {
-              const [end, a, b] = phases[i];
-              if (e <= end || i === phases.length - 1) {
-                const q = (e - begin) / (end - begin);
-                out[e] = strategy === "cos" ? b + ((a - b) / 2) * (Math.cos(Math.PI * q) + 1)
-                  : (b - a) * q + a;
-                break;
-              }
-              begin = end;
-            }
-          }
-          return out;
-        },
+        }
+        return out;
+      }
+      return {
+        table: (maxIter) => anneal(maxIter, [initial, peak, low]),
+        // max -> base -> max (three phases: down, up, then constant), inversely to the lr
+        momentum: cycle ? (maxIter) => anneal(maxIter, [highM, lowM, highM]) : null,
       };
     },
     reducelronplateau(p) {
@@ -1353,6 +1370,7 @@
 
   const STATUS = CONFIG.statuses; // code -> label, from result.Status
   const PAUSES = new Set(CONFIG.pauses); // rules whose zero step is a pause (Rprop)
+  const CYCLES = new Set(CONFIG.cycles); // rules whose momentum or beta1 a schedule may set
 
   function sqNorm(A) {
     let out = A[0] * A[0];
@@ -1393,6 +1411,18 @@
     return table;
   }
 
+  /** The momentum (or beta1) of iterations 1..maxIter for a schedule that cycles it, else null;
+   * refused for a rule without one, as minimize (and torch) refuse it. */
+  function momentumTable(schedule, name, rule, maxIter) {
+    if (!schedule.momentum) return null;
+    if (!CYCLES.has(rule.name)) {
+      throw new ConfigError(`${name} cycles the momentum and ${rule.name} has no momentum or ` +
+        "beta1 (torch: optimizer must support momentum or beta1 with `cycle_momentum` option " +
+        "enabled); pass cycle_momentum=False");
+    }
+    return schedule.momentum(maxIter);
+  }
+
   /**
    * Run one optimizer from one start, as descentlab.minimize does.
    *
@@ -1418,6 +1448,7 @@
     const rule = makeRule(spec.optimizer, spec.hyperparameters);
     const schedule = spec.scheduler ? makeSchedule(spec.scheduler) : null;
     const table = schedule && schedule.table ? lrTable(schedule, stop.max_iter, rule.lr) : null;
+    const momenta = schedule ? momentumTable(schedule, spec.scheduler.name, rule, stop.max_iter) : null;
     const plateau = schedule && schedule.init ? schedule.init(rule.lr) : null;
     const pauses = PAUSES.has(rule.name);
     const stationaryTol = Math.max(stop.grad_tol, Math.sqrt(stop.x_tol));
@@ -1436,7 +1467,7 @@
     let lrNext = rule.lr;
     for (let t = 1; t <= stop.max_iter; t += 1) {
       const lr = table ? table[t - 1] : lrNext;
-      rule.step(G, S, t, lr, X, out, ls, obj.value);
+      rule.step(G, S, t, lr, X, out, ls, obj.value, momenta ? momenta[t - 1] : undefined);
       if (plateau) lrNext = schedule.step(plateau, F);
       const Xn = out.map((s, i) => s + X[i]);
       // A step not taken (the line search found no decrease) or that changes nothing (for a
@@ -1478,15 +1509,22 @@
    * factories would accept them.
    *
    * @param {object} spec {optimizer, hyperparameters, scheduler: {name, parameters} or null,
-   *   steps (max_iter, for the schedule's table)}
+   *   steps (max_iter, for the schedule's table)}; without an optimizer, the schedule's
+   *   parameters alone are checked.
    * @returns {string|null} null, or the message of the refusal.
    */
   function checkSettings(spec) {
     try {
+      if (spec.optimizer === undefined) {
+        makeSchedule(spec.scheduler);
+        return null;
+      }
       const rule = makeRule(spec.optimizer, spec.hyperparameters);
       if (spec.scheduler) {
         const schedule = makeSchedule(spec.scheduler);
-        if (schedule.table) lrTable(schedule, spec.steps ?? CONFIG.stop.max_iter, rule.lr);
+        const steps = spec.steps ?? CONFIG.stop.max_iter;
+        if (schedule.table) lrTable(schedule, steps, rule.lr);
+        momentumTable(schedule, spec.scheduler.name, rule, steps);
       }
       return null;
     } catch (err) {

@@ -786,9 +786,11 @@
     $(id).hidden = !message;
   }
 
+  /** A schedule's parameters refused on their own, or null. What depends on the rule (a cycled
+   * momentum, a table with an lr of 0 for this many iterations) stops that rule's run, and its
+   * message shows under the table. */
   function scheduleError(sched) {
-    const rule = OPTS.find((o) => S.on[o]) || "gd";
-    return DL.checkSettings({ optimizer: rule, hyperparameters: hyper(rule), scheduler: sched, steps: S.maxIter });
+    return DL.checkSettings({ scheduler: sched });
   }
 
   /**
@@ -915,6 +917,10 @@
     $("field").checked = S.field;
     const set = (id, value, text) => { $(id).value = String(value); $(`${id}-out`).textContent = text; };
     $("optimizers").classList.toggle("scheduled", Boolean(S.sched));
+    // A rule that refuses these settings (onecyclelr's momentum on gd): its message, in full.
+    const refused = OPTS.filter((o) => S.on[o] && results[o] && results[o].error);
+    $("run-errors").textContent = refused.map((o) => `${o}: ${results[o].error}`).join("\n");
+    $("run-errors").hidden = !refused.length;
     $("rule").value = S.rule;
     $("schedule").value = S.sched ? S.sched.name : "";
     set("maxiter", S.maxIter, String(S.maxIter));
