@@ -159,16 +159,23 @@ def test_distinct_labels_use_the_fewest_digits() -> None:
     assert distinct_labels([-0.27871, -0.27868]) == ["\u22120.27871", "\u22120.27868"]
 
 
-def test_remedies_labels_stay_off_the_curve() -> None:
-    """The readouts ("x = -2, 1.428, 1") and the "x0 = 4, f = 839" pointer cross no curve."""
-    scene = animate.remedies(frames=12, size=(1200, 340))
+@pytest.mark.parametrize("size", [(1200, 340), None], ids=["small", "default"])
+def test_remedies_labels_stay_off_the_curve(size) -> None:
+    """The readouts ("x = -2, 1.428, 1") and the "x0 = 4, f = 839" pointer cross no curve and
+    stay inside their axes (at the default size the pointer was once pushed off the figure)."""
+    from matplotlib.text import Text
+
+    scene = animate.remedies(frames=12, **({"size": size} if size else {}))
     scene.frame(-1, full=True)
     renderer = scene.fig.canvas.get_renderer()
     texts = [*scene.artists[-3:], *scene.info["pointers"]]
     assert scene.info["pointers"]  # x0 = 4 is above the view in the default scene
     for text in texts:
         ax = text.axes
-        box = text.get_window_extent(renderer)
+        box = Text.get_window_extent(text, renderer)  # the label, not an annotation's arrow
+        frame = ax.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
         curve = ax.lines[0]  # the function, drawn first
         pts = ax.transData.transform(np.column_stack((curve.get_xdata(), curve.get_ydata())))
         pts = pts[np.all(np.isfinite(pts), axis=1)]

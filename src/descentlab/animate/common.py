@@ -302,6 +302,8 @@ def place_clear(
         The index of the spot taken (the one with the fewest curve points inside the box if
         none is clear).
     """
+    from matplotlib.text import Text
+
     renderer = ax.figure.canvas.get_renderer()
     pts = ax.transData.transform(np.asarray(curve_xy, dtype=float))
     pts = pts[np.all(np.isfinite(pts), axis=1)]
@@ -319,7 +321,11 @@ def place_clear(
 
     for k, (xy, offset, ha, va) in enumerate(spots):
         put(xy, offset, ha, va)
-        box = text.get_window_extent(renderer).padded(pad_px)
+        # The label's own box: an Annotation's extent includes its arrow, whose tip may sit on
+        # the frame's edge (a start above the view) and make every spot look outside.
+        if hasattr(text, "update_positions"):  # an Annotation: place it from xy and offset
+            text.update_positions(renderer)
+        box = Text.get_window_extent(text, renderer).padded(pad_px)
         hits = int(np.sum(
             (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
             & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
