@@ -46,6 +46,8 @@ root_doc = "index"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# the aliases as written, not expanded into numpy's long unions
+autodoc_type_aliases = {"ArrayLike": "numpy.typing.ArrayLike", "Array": "Array"}
 autodoc_default_options = {"members": True, "ignore-module-all": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
