@@ -242,3 +242,9 @@ def test_richardson_is_never_silently_wrong_near_zero(x: float, text: str) -> No
     est = gradient(f, [[x]], method="richardson")[0, 0]
     exact = _sympy_derivative(text, x)
     assert math.isnan(est) or est == pytest.approx(exact, rel=1e-5)
+
+
+@pytest.mark.parametrize("x", ["three", None, [1.0, 2.0]])
+def test_derivative_refuses_a_point_that_is_not_a_number(x: object) -> None:
+    with pytest.raises(EvaluationError, match="x must be a real number"):
+        derivative(math.sin, x)  # type: ignore[arg-type]

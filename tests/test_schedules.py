@@ -197,3 +197,18 @@ def test_cycle_momentum_changes_the_iterates_and_runs_on_the_general_loop() -> N
     for opt in (gd(lr=0.01), adagrad()):
         with pytest.raises(ConfigError, match="no momentum or beta1"):
             minimize(f, [-1.2, 1.0], opt, max_iter=10, scheduler=on)
+
+
+@pytest.mark.parametrize("schedule", [steplr(5), reducelronplateau()], ids=["table", "stateful"])
+def test_a_scheduler_needs_an_optimizer_with_an_lr(schedule) -> None:
+    # A hand-made optimizer with no lr among its settings: both kinds of scheduler refuse it
+    # before the first step (one check, _base_lr), naming the optimizer.
+    from descentlab.descent import minimize
+    from descentlab.objective import Objective
+    from descentlab.optimizers import gd
+
+    bare = gd(lr=0.1)._replace(name="mine", hyperparameters={})
+    f = Objective.from_formula("x^2")
+    with pytest.raises(ConfigError, match=r"needs an optimizer with an lr \(mine has none\)"):
+        minimize(f, [1.0], bare, max_iter=5, scheduler=schedule)
+    assert minimize(f, [1.0], bare, max_iter=5).nit[0] == 5  # without a scheduler it runs

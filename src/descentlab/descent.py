@@ -347,10 +347,9 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Arr
     """The scheduler's lr table (None for a stateful scheduler or none at all)."""
     if scheduler is None:
         return None
-    if "lr" not in optimizer.hyperparameters:
-        raise ConfigError(f"a scheduler needs an optimizer with an lr ({optimizer.name} has none)")
+    base_lr = _base_lr(optimizer)  # refuses an optimizer without an lr
     if getattr(scheduler, "table", None) is not None:
-        table = np.asarray(scheduler.table(max_iter, _base_lr(optimizer)), dtype=np.float64)
+        table = np.asarray(scheduler.table(max_iter, base_lr), dtype=np.float64)
         if table.shape != (max_iter,) or not (np.isfinite(table).all() and (table > 0).all()):
             raise ConfigError(
                 f"scheduler.table({max_iter}) must give {max_iter} learning rates > 0 "
