@@ -14,6 +14,9 @@ Rosenbrock from the catalogue (a parsed formula, exact gradient), float64. Print
 5. a Python-callable Rosenbrock through the general loop (the NumPy path), per row-iteration;
 6. the first-run compile cost (a fresh numba cache directory) and a cached start.
 
+Prints each row as it is measured, then the rows as JSON and as the Markdown table the README
+shows (paste it under "Performance").
+
 Usage:
     python benchmarks/bench_engine.py [--quick] [--torch-python /path/to/python]
 """
@@ -288,6 +291,11 @@ def main() -> None:
         row(f"Python-callable Rosenbrock, Adam, {kk} start(s): ns/(start x it)",
             f"{t / (kk * it) * 1e9:.1f}")  # fmt: skip
     print(json.dumps(dict(rows)))
+    print("\nREADME table (paste under Performance):\n")
+    print("| engine benchmark (`python benchmarks/bench_engine.py --torch-python PATH`) | result |")
+    print("|---|---|")
+    for what, value in rows:
+        print(f"| {what.strip()} | {value} |")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from descentlab.optimizers import (
     momentum,
     nesterov,
     rmsprop,
+    rprop,
 )
 
 FIELDS = ("x", "fun", "grad_norm", "status", "nit", "nfev", "diverged_at", "detail", "cause")
@@ -76,6 +77,9 @@ def same_result(a, b) -> None:
         np.testing.assert_array_equal(a.trajectory.its, b.trajectory.its)
         np.testing.assert_array_equal(a.trajectory.xs, b.trajectory.xs)
         np.testing.assert_array_equal(a.trajectory.fs, b.trajectory.fs)
+        assert (a.trajectory.lrs is None) == (b.trajectory.lrs is None)
+        if a.trajectory.lrs is not None:
+            np.testing.assert_array_equal(a.trajectory.lrs, b.trajectory.lrs)
 
 
 def both(obj, X0, opt, **kw):
@@ -93,6 +97,7 @@ RULES = st.one_of(
     st.builds(nesterov, lr=st.floats(1e-4, 0.1), momentum=st.floats(0.01, 0.99)),
     st.builds(adagrad, lr=st.floats(1e-3, 1.0)),
     st.builds(rmsprop, lr=st.floats(1e-4, 0.1), alpha=st.floats(0.0, 0.999)),
+    st.builds(rprop, lr=st.floats(1e-4, 0.1)),
     st.builds(
         adam,
         lr=st.floats(1e-4, 0.5),
@@ -130,20 +135,31 @@ def test_compiled_loop_equals_general_loop(
     )
 
 
-FUSED = [n for n, f in OPTIMIZERS.items() if f().kernel is not None and not f().pauses]
+FUSED = [n for n, f in OPTIMIZERS.items() if f().kernel is not None]
 
 
-def test_rules_whose_zero_steps_are_pauses_run_the_general_loop() -> None:
-    from descentlab.errors import ConfigError
-
-    opt = OPTIMIZERS["rprop"](lr=1e-3)
+def test_rules_whose_zero_steps_are_pauses_run_fused_and_equal_the_general_loop() -> None:
+    # Rprop waits one step after a sign change (a zero step): a pause, not a stall, while the
+    # gradient is not zero; where the gradient is exactly zero the row stalls, in both loops.
+    opt = rprop(lr=1e-3)
+    assert opt.pauses
     X0 = np.random.default_rng(3).uniform(-2, 2, (50, 2))
-    with pytest.raises(ConfigError, match="zero steps"):
-        minimize(ROSENBROCK, X0, opt, max_iter=50, engine="compiled")
-    auto = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False)
-    general = minimize(ROSENBROCK, X0, opt, max_iter=300, record=False, engine="numpy")
-    np.testing.assert_array_equal(auto.x, general.x)
-    np.testing.assert_array_equal(auto.status, general.status)
+    r = both(ROSENBROCK, X0, opt, max_iter=300, record=7)
+    assert (r.nit > 2).all()  # sign flips happened and did not stop the rows
+    flat = ProgramObjective(parse("x^2 + y^2"))
+    r = both(flat, [[0.0, 0.0], [0.3, -0.2]], opt, grad_tol=0.0, max_iter=40)
+    assert r.status.tolist()[0] == 7 and r.nit[0] == 0  # zero gradient: stalled at once
+
+
+def test_scheduled_lrs_are_recorded_by_the_compiled_loop_as_the_general_loop_keeps_them() -> None:
+    from descentlab.schedules import exponentiallr
+
+    # Rows that converge, diverge and run out of iterations at different times.
+    X0 = np.array([[-1.2, 1.0], [1.0, 1.0], [50.0, 50.0], [0.9, 0.8]])
+    for opt in (gd(lr=2e-3), rprop(lr=1e-2)):
+        r = both(ROSENBROCK, X0, opt, scheduler=exponentiallr(gamma=0.97), max_iter=60,
+                 grad_tol=1e-6, record=True)  # fmt: skip
+        assert r.trajectory.lrs is not None and np.isnan(r.trajectory.lrs[0]).all()
 
 
 @pytest.mark.parametrize("name", FUSED)

@@ -216,16 +216,19 @@ def minimize(
                     lr_table, _ask,
                 )  # fmt: skip
                 searched = int(trials.sum())
-            else:
+                if recorder is not None and lr_table is not None:
+                    # The lr each row used last at each record, as the general loop keeps it.
+                    used = [np.minimum(u, fields["nit"]) for u in recorder.its]
+                    recorder.lrs = [
+                        np.where(u >= 1, lr_table[np.maximum(u, 1) - 1], np.nan) for u in used
+                    ]
+            else:  # the fused loop records the lrs itself
                 from descentlab.engine.loop import run_fused
 
                 fields = run_fused(
-                    program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask
-                )
-        if recorder is not None and lr_table is not None:
-            # The lr each row used last at each record, as the general loop keeps it.
-            used = [np.minimum(u, fields["nit"]) for u in recorder.its]
-            recorder.lrs = [np.where(u >= 1, lr_table[np.maximum(u, 1) - 1], np.nan) for u in used]
+                    program, X, optimizer.kernel, rule, callback, recorder, box, lr_table, _ask,
+                    pauses=optimizer.pauses,
+                )  # fmt: skip
         if isinstance(getattr(objective, "nfev", None), int):  # its counters, as if called
             evaluated = int(fields["nfev"].sum())
             objective.nfev += evaluated  # type: ignore[attr-defined]
@@ -279,8 +282,6 @@ def _fused_program(
         why = "the objective has no program (a Python function)"
     elif optimizer.kernel is None and not _is_linesearch(optimizer):
         why = f"{optimizer.name} is not an elementwise rule"
-    elif optimizer.pauses:
-        why = f"{optimizer.name} takes zero steps as part of its rule (the stall test differs)"
     elif scheduler is not None and lr_table is None:
         why = "the scheduler steps on the loss (not a table)"
     elif momenta is not None:

@@ -25,21 +25,18 @@ run blocks of :data:`BLOCK` rows and return new arrays (nothing is kept between 
 Objective may be used by many threads; they release the GIL).
 
 Numba is imported with this module, which :mod:`descentlab.engine` imports on first use. The
-compiled code is cached on disk next to this file (numba's ``cache=True``); when no cache
-directory is writable, the functions are compiled in memory for the process and a
-:class:`~descentlab.errors.DescentlabWarning` says so.
+compiled code is cached on disk (:mod:`descentlab.engine.jit`: one key over all the engine's
+sources; an unwritable cache directory means compiling in memory, with a warning).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable
-from typing import Any
 
-import numba
 import numpy as np
 
+from descentlab.engine.jit import inline as _inline
+from descentlab.engine.jit import jit as _jit
 from descentlab.engine.program import (
     ABS,
     ACOS,
@@ -67,7 +64,6 @@ from descentlab.engine.program import (
     VAR,
     powi,
 )
-from descentlab.errors import DescentlabWarning
 
 __all__ = ["BLOCK", "forward", "forward_backward", "hessian_block"]
 
@@ -77,29 +73,6 @@ BLOCK = 256
 _LN10 = math.log(10.0)
 _LN2 = math.log(2.0)
 _NAN = math.nan
-
-CACHE_FALLBACK_MESSAGE = (
-    "descentlab: numba cannot cache compiled code here (no writable cache directory: {reason}); "
-    "compiling in memory instead, which costs a few seconds in every new process. "
-    "Set NUMBA_CACHE_DIR to a writable directory to avoid it."
-)
-
-
-def _jit(fn: Callable[..., Any]) -> Any:
-    """``numba.njit`` with the engine's options, cached on disk when a cache directory works."""
-    try:
-        return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
-    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
-        if "cannot cache" not in str(exc):
-            raise
-        warnings.warn(CACHE_FALLBACK_MESSAGE.format(reason=exc), DescentlabWarning, stacklevel=2)
-        return numba.njit(cache=False, error_model="numpy", nogil=True)(fn)
-
-
-def _inline(fn: Callable[..., Any]) -> Any:
-    """A small helper, compiled into its callers (numba's ``inline="always"``)."""
-    return numba.njit(inline="always", error_model="numpy")(fn)
-
 
 _powi = _inline(powi)  # x ** n for an integer n: the lowering's own function, compiled
 

@@ -2,15 +2,22 @@
 
 For a formula (or catalogue) objective and an elementwise rule, :func:`descentlab.minimize`
 hands the whole run to :func:`run_fused`. The rows are cut into blocks of :data:`BLOCK` rows;
-for each block (blocks in parallel with ``prange``), compiled code runs up to a chunk of
-iterations of exactly what the general loop of :mod:`descentlab.descent` does, row by row:
+for each block (ranges of blocks on ``numba.get_num_threads()`` Python threads; the compiled
+code drops the GIL), compiled code runs up to a chunk of iterations of exactly what the general
+loop of :mod:`descentlab.descent` does:
 
 1. ``step = rule(G)`` (:func:`descentlab.engine.rules.rule_step`), ``X_t = X_(t-1) + step``;
-   a step that changes no coordinate ends the row STALLED; with bounds, ``X_t`` is projected.
+   a step that changes no coordinate ends the row STALLED (unless it is a pause of the rule:
+   ``Optimizer.pauses`` and a nonzero gradient); with bounds, ``X_t`` is projected.
 2. divergence in x (before evaluating), then ``F, G`` by the program's interpreter
    (:func:`descentlab.engine.interp.forward_backward`), divergence in f or the gradient;
 3. the convergence tests of :data:`descentlab.descent.CRITERIA`, in the same order;
-4. the snapshot of the iterations the recorder asked for.
+4. the snapshot of the iterations the recorder asked for (points, values and, with a
+   scheduler, the lr each row used last).
+
+Each step works on all rows of the block at once (loops over the rows innermost, so they
+vectorize); only the rows where something happens (a stall, a divergence, a test met) take a
+per-row path.
 
 Then control returns to Python, which keeps the records, calls the callback (after *every*
 iteration when there is one: the chunk is then one iteration long) and starts the next chunk.
@@ -25,12 +32,14 @@ This module imports numba; :mod:`descentlab.descent` imports it on first use.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numba
 import numpy as np
-from numba import njit, prange
 
 from descentlab.engine.interp import forward_backward
+from descentlab.engine.jit import jit
 from descentlab.engine.rules import rule_step
 from descentlab.result import Cause, Status
 
@@ -48,8 +57,10 @@ REC_FLOATS = 1 << 22
 RUNNING = -1
 
 _LOCK = threading.Lock()
-"""Serializes the parallel compiled calls: numba's fallback threading layer (workqueue) must not
-be entered from two Python threads at once; one run's blocks already use every core."""
+"""Serializes parallel (``prange``) compiled calls: numba's fallback threading layer (workqueue)
+must not be entered from two Python threads at once. The fused loop no longer uses ``prange``
+(it spreads blocks over its own threads); :mod:`descentlab.engine.search` still does."""
+
 _CONV_GRAD = int(Status.CONVERGED_GRAD)
 _CONV_F = int(Status.CONVERGED_F)
 _CONV_X = int(Status.CONVERGED_X)
@@ -60,205 +71,220 @@ _CAUSE_X = int(Cause.X)
 _CAUSE_F = int(Cause.F)
 _CAUSE_GRAD = int(Cause.GRAD)
 
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}
+
+@jit
+def _grad_sq(X, G, lo, hi, bounded, out):
+    """Squared norms ``out`` (B,) of the gradients ``G`` (n, B), projected on the box when
+    ``bounded``; summed in coordinate order, as the general loop sums them."""
+    n, B = G.shape
+    for b in range(B):
+        out[b] = 0.0
+    for i in range(n):
+        if bounded:
+            lo_i = lo[i]
+            hi_i = hi[i]
+            for b in range(B):
+                g = G[i, b]
+                x = X[i, b]
+                blocked = (x <= lo_i and g > 0) or (x >= hi_i and g < 0)
+                g = 0.0 if blocked else g
+                out[b] += g * g
+        else:
+            for b in range(B):
+                g = G[i, b]
+                out[b] += g * g
 
 
-@njit(**_JIT)
-def _grad_sq(X, G, b, lo, hi, bounded):
-    """Squared norm of row ``b``'s gradient (projected on the box when ``bounded``)."""
-    s = 0.0
-    for i in range(G.shape[0]):
-        g = G[i, b]
-        if bounded and ((X[i, b] <= lo[i] and g > 0) or (X[i, b] >= hi[i] and g < 0)):
-            g = 0.0
-        s += g * g
-    return s
-
-
-@njit(parallel=True, **_JIT)
-def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol, limit,
-          lo, hi, bounded, block):  # fmt: skip
-    """Iteration 0 for every row: evaluate the starts; diverged or converged rows finish.
-
-    Column layout throughout: ``XT``, ``GT`` are (n, k); the per-row outputs are (k,).
-    """
-    n, k = XT.shape
+@jit
+def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol,
+                 limit, lo, hi, bounded, a0, a1):  # fmt: skip
+    """Iteration 0 for rows ``a0:a1``: evaluate the starts; diverged or converged rows finish."""
+    n = XT.shape[0]
     m = code.shape[0]
-    nblocks = (k + block - 1) // block
-    for bi in prange(nblocks):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        B = a1 - a0
-        X = np.ascontiguousarray(XT[:, a0:a1])
-        F = np.empty(B)
-        G = np.empty((n, B))
-        work = np.empty((m, B))
-        adj = np.empty((m, B))
-        forward_backward(code, consts, X, work, adj, F, G)
-        for b in range(B):
-            r = a0 + b
-            gn2 = _grad_sq(X, G, b, lo, hi, bounded)
-            gn = np.sqrt(gn2)
-            FT[r] = F[b]
-            GN[r] = gn
-            for i in range(n):
-                GT[i, r] = G[i, b]
-            f_bad = not (abs(F[b]) <= limit)
-            if f_bad or not (gn2 < np.inf):
-                status[r] = _DIVERGED
-                nfev[r] = 1
-                div_at[r] = 0
-                detail[r] = F[b] if f_bad else gn
-                cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
-            elif gn < grad_tol:
-                status[r] = _CONV_GRAD
-                nfev[r] = 1
-                detail[r] = gn
-            else:
-                status[r] = RUNNING
+    B = a1 - a0
+    X = np.ascontiguousarray(XT[:, a0:a1])
+    F = np.empty(B)
+    G = np.empty((n, B))
+    gn2 = np.empty(B)
+    forward_backward(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
+    _grad_sq(X, G, lo, hi, bounded, gn2)
+    for b in range(B):
+        r = a0 + b
+        gn = np.sqrt(gn2[b])
+        FT[r] = F[b]
+        GN[r] = gn
+        for i in range(n):
+            GT[i, r] = G[i, b]
+        f_bad = not (abs(F[b]) <= limit)
+        if f_bad or not (gn2[b] < np.inf):
+            status[r] = _DIVERGED
+            nfev[r] = 1
+            div_at[r] = 0
+            detail[r] = F[b] if f_bad else gn
+            cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
+        elif gn < grad_tol:
+            status[r] = _CONV_GRAD
+            nfev[r] = 1
+            detail[r] = gn
+        else:
+            status[r] = RUNNING
 
 
-@njit(parallel=True, **_JIT)
-def chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, detail, cause,
-          div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded, block, rec_its,
-          rec_X, rec_F, ends):  # fmt: skip
-    """Iterations ``t0 + 1 .. t0 + len(lrs)`` for every running row, in blocks.
+@jit
+def _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
+                 nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
+                 bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
+    """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block).
 
-    Args:
-        code, consts: The objective's program.
-        rule_id, H: The rule (``engine.rules``) and its hyperparameters.
-        lrs: (c,) the learning rate of each iteration of this chunk.
-        XT, FT, GT, GN: (n, k), (k,), (n, k), (k,) current points, values, gradients and
-            (projected) gradient norms; updated.
-        S: (s, n, k) the rule's state; updated.
-        status, nit, nfev, detail, cause, div_at: (k,) per-row outcome (status -1: running).
-        t0: The iteration before the chunk.
-        grad_tol, f_tol, x_tol, stat_tol, limit: The stop rule (0 turns a tolerance off).
-        lo, hi, bounded: The box (n,) and whether there is one.
-        block: Rows per block.
-        rec_its: (R,) iterations of this chunk to snapshot, increasing.
-        rec_X, rec_F: (R, k, n), (R, k) receive the snapshots (finished rows frozen).
-        ends: (nblocks,) receives the iteration at which each block's last row finished
-            (``t0`` if it had none running; ``t0 + c`` if some still run).
+    The work over the block's rows is done in loops over all its rows (rows innermost, so they
+    vectorize): the rule, the new points, the interpreter, the gradient norms and the tests'
+    measures. Only rows where something happens (a stall, a divergence, a convergence) take a
+    per-row path. Returns the iteration at which the block's last running row finished (``t0``
+    if none ran; ``t0 + len(lrs)`` if some still run).
     """
-    n, k = XT.shape
+    n = XT.shape[0]
     m = code.shape[0]
     s = S.shape[0]
     c = lrs.shape[0]
     R = rec_its.shape[0]
-    nblocks = (k + block - 1) // block
-    for bi in prange(nblocks):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        B = a1 - a0
-        run = np.empty(B, dtype=np.bool_)
-        left = 0
+    B = a1 - a0
+    run = np.empty(B, dtype=np.bool_)
+    left = 0
+    for b in range(B):
+        run[b] = status[a0 + b] == RUNNING
+        left += run[b]
+    X = np.ascontiguousarray(XT[:, a0:a1])
+    F = FT[a0:a1].copy()
+    G = np.ascontiguousarray(GT[:, a0:a1])
+    gn = GN[a0:a1].copy()
+    lrb = LR[a0:a1].copy()
+    St = np.ascontiguousarray(S[:, :, a0:a1])
+    T = np.empty(B, dtype=np.int64)
+    lr = np.empty(B)
+    out = np.empty((n, B))
+    Xn = np.empty((n, B))
+    Fn = np.empty(B)
+    Gn = np.empty((n, B))
+    gn2 = np.empty(B)
+    gnn = np.empty(B)
+    df = np.empty(B)
+    dx = np.empty(B)
+    moved = np.empty(B, dtype=np.bool_)
+    fine = np.empty(B, dtype=np.bool_)
+    upd = np.empty(B, dtype=np.bool_)
+    work = np.empty((m, B))
+    adj = np.empty((m, B))
+    j = 0
+    end = t0
+    t = t0
+    while left > 0 and t < t0 + c:
+        t += 1
+        lr_t = lrs[t - t0 - 1]
         for b in range(B):
-            run[b] = status[a0 + b] == RUNNING
-            left += run[b]
-        X = np.ascontiguousarray(XT[:, a0:a1])
-        F = FT[a0:a1].copy()
-        G = np.ascontiguousarray(GT[:, a0:a1])
-        gn = GN[a0:a1].copy()
-        St = np.ascontiguousarray(S[:, :, a0:a1])
-        T = np.empty(B, dtype=np.int64)
-        lr = np.empty(B)
-        out = np.empty((n, B))
-        Xn = np.empty((n, B))
-        Fn = np.empty(B)
-        Gn = np.empty((n, B))
-        work = np.empty((m, B))
-        adj = np.empty((m, B))
-        j = 0
-        end = t0
-        t = t0
-        while left > 0 and t < t0 + c:
-            t += 1
+            T[b] = t
+            lr[b] = lr_t
+        rule_step(rule_id, G, St, T, H, lr, out, X)
+        # 1. the new points; a step that changes nothing stalls the row (unless zero steps are
+        # pauses of the rule and the gradient is not zero), then the box, then |x| <= limit.
+        for b in range(B):
+            moved[b] = False
+            fine[b] = True
+        for i in range(n):
             for b in range(B):
-                T[b] = t
-                lr[b] = lrs[t - t0 - 1]
-            rule_step(rule_id, G, St, T, H, lr, out, X)
+                x = X[i, b] + out[i, b]
+                moved[b] |= x != X[i, b]
+                Xn[i, b] = x
+        if pauses:
             for i in range(n):
                 for b in range(B):
-                    Xn[i, b] = X[i, b] + out[i, b]
+                    moved[b] |= G[i, b] != 0.0
+        for i in range(n):
+            if bounded:
+                for b in range(B):
+                    Xn[i, b] = min(max(Xn[i, b], lo[i]), hi[i])
             for b in range(B):
-                if not run[b]:
+                fine[b] &= abs(Xn[i, b]) <= limit
+        events = 0
+        for b in range(B):
+            events += run[b] and not (moved[b] and fine[b])
+        if events:
+            for b in range(B):
+                if not run[b] or (moved[b] and fine[b]):
                     continue
                 r = a0 + b
-                same = True
-                for i in range(n):
-                    if Xn[i, b] != X[i, b]:
-                        same = False
-                        break
-                if same:  # the step changed nothing
-                    run[b] = False
-                    left -= 1
+                run[b] = False
+                left -= 1
+                if not moved[b]:  # the step changed nothing
                     status[r] = _STALLED
                     nit[r] = t - 1
                     nfev[r] = t
                     detail[r] = gn[b]
                     continue
-                worst = -1.0
+                worst = -1.0  # divergence in x, before evaluating there
                 wi = 0
                 for i in range(n):
-                    if bounded:
-                        Xn[i, b] = min(max(Xn[i, b], lo[i]), hi[i])
                     v = abs(Xn[i, b])
                     key = np.inf if np.isnan(v) else v
                     if key > worst:
                         worst = key
                         wi = i
-                if not (worst <= limit):  # divergence in x, before evaluating there
-                    run[b] = False
-                    left -= 1
-                    status[r] = _DIVERGED
-                    nit[r] = t
-                    nfev[r] = t
-                    div_at[r] = t
-                    detail[r] = Xn[wi, b]
-                    cause[r] = _CAUSE_X
-            forward_backward(code, consts, Xn, work, adj, Fn, Gn)
+                status[r] = _DIVERGED
+                nit[r] = t
+                nfev[r] = t
+                div_at[r] = t
+                detail[r] = Xn[wi, b]
+                cause[r] = _CAUSE_X
+        # 2. values and gradients there, the gradient norms and the tests' measures.
+        forward_backward(code, consts, Xn, work, adj, Fn, Gn)
+        _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
+        if x_tol > 0:
+            for b in range(B):
+                dx[b] = 0.0
+            for i in range(n):
+                for b in range(B):
+                    d = Xn[i, b] - X[i, b]
+                    dx[b] += d * d
+        events = 0
+        for b in range(B):
+            gnn[b] = np.sqrt(gn2[b])
+            df[b] = abs(Fn[b] - F[b])
+            dx[b] = np.sqrt(dx[b]) if x_tol > 0 else 0.0
+            upd[b] = run[b]
+            hit = not (abs(Fn[b]) <= limit) or not (gn2[b] < np.inf)
+            hit |= gnn[b] < grad_tol
+            hit |= df[b] < f_tol
+            hit |= dx[b] < x_tol
+            events += run[b] and hit
+        # 3. rows where something happened: divergence in f or the gradient, or a test met
+        # (in the order of descentlab.descent.CRITERIA).
+        if events:
             for b in range(B):
                 if not run[b]:
                     continue
                 r = a0 + b
-                gn2 = _grad_sq(Xn, Gn, b, lo, hi, bounded)
-                gnn = np.sqrt(gn2)
                 f_bad = not (abs(Fn[b]) <= limit)
-                if f_bad or not (gn2 < np.inf):
+                if f_bad or not (gn2[b] < np.inf):
                     run[b] = False
+                    upd[b] = False
                     left -= 1
                     status[r] = _DIVERGED
                     nit[r] = t
                     nfev[r] = t + 1
                     div_at[r] = t
-                    detail[r] = Fn[b] if f_bad else gnn
+                    detail[r] = Fn[b] if f_bad else gnn[b]
                     cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
                     continue
                 done = -1
                 measure = 0.0
-                if grad_tol > 0 and gnn < grad_tol:
+                if grad_tol > 0 and gnn[b] < grad_tol:
                     done = _CONV_GRAD
-                    measure = gnn
-                if done < 0 and f_tol > 0:
-                    df = abs(Fn[b] - F[b])
-                    if df < f_tol:
-                        done = _CONV_F
-                        measure = df
-                if done < 0 and x_tol > 0:
-                    dx2 = 0.0
-                    for i in range(n):
-                        d = Xn[i, b] - X[i, b]
-                        dx2 += d * d
-                    dx = np.sqrt(dx2)
-                    if dx < x_tol:
-                        done = _CONV_X if gnn < stat_tol else _SMALL_STEP
-                        measure = dx
-                for i in range(n):
-                    X[i, b] = Xn[i, b]
-                    G[i, b] = Gn[i, b]
-                F[b] = Fn[b]
-                gn[b] = gnn
+                    measure = gnn[b]
+                elif f_tol > 0 and df[b] < f_tol:
+                    done = _CONV_F
+                    measure = df[b]
+                elif x_tol > 0 and dx[b] < x_tol:
+                    done = _CONV_X if gnn[b] < stat_tol else _SMALL_STEP
+                    measure = dx[b]
                 if done >= 0:
                     run[b] = False
                     left -= 1
@@ -266,35 +292,111 @@ def chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, d
                     nit[r] = t
                     nfev[r] = t + 1
                     detail[r] = measure
-            if left == 0:
-                end = t
-            while j < R and rec_its[j] <= t:
-                if rec_its[j] == t:
-                    for b in range(B):
-                        rec_F[j, a0 + b] = F[b]
-                        for i in range(n):
-                            rec_X[j, a0 + b, i] = X[i, b]
-                j += 1
-        if left > 0:
-            end = t0 + c
-        ends[bi] = end
-        while j < R:  # the block is finished: its rows stay frozen
-            for b in range(B):
-                rec_F[j, a0 + b] = F[b]
-                for i in range(n):
-                    rec_X[j, a0 + b, i] = X[i, b]
-            j += 1
+        # 4. the rows that took the step (still running or converged there) move.
         for i in range(n):
             for b in range(B):
-                XT[i, a0 + b] = X[i, b]
-                GT[i, a0 + b] = G[i, b]
+                X[i, b] = Xn[i, b] if upd[b] else X[i, b]
+                G[i, b] = Gn[i, b] if upd[b] else G[i, b]
         for b in range(B):
-            FT[a0 + b] = F[b]
-            GN[a0 + b] = gn[b]
-        for q in range(s):
-            for i in range(n):
-                for b in range(B):
-                    S[q, i, a0 + b] = St[q, i, b]
+            F[b] = Fn[b] if upd[b] else F[b]
+            gn[b] = gnn[b] if upd[b] else gn[b]
+            lrb[b] = lr_t if upd[b] else lrb[b]
+        if left == 0:
+            end = t
+        while j < R and rec_its[j] <= t:
+            if rec_its[j] == t:
+                _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
+            j += 1
+    if left > 0:
+        end = t0 + c
+    while j < R:  # the block is finished: its rows stay frozen
+        _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
+        j += 1
+    for i in range(n):
+        for b in range(B):
+            XT[i, a0 + b] = X[i, b]
+            GT[i, a0 + b] = G[i, b]
+    for b in range(B):
+        FT[a0 + b] = F[b]
+        GN[a0 + b] = gn[b]
+        LR[a0 + b] = lrb[b]
+    for q in range(s):
+        for i in range(n):
+            for b in range(B):
+                S[q, i, a0 + b] = St[q, i, b]
+    return end
+
+
+@jit
+def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
+    """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
+    n, B = X.shape
+    for b in range(B):
+        rec_F[j, a0 + b] = F[b]
+        for i in range(n):
+            rec_X[j, a0 + b, i] = X[i, b]
+    if rec_L.shape[0]:
+        for b in range(B):
+            rec_L[j, a0 + b] = lrb[b]
+
+
+@jit
+def run_blocks(first, code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
+               nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
+               bounded, block, rec_its, rec_X, rec_F, rec_L, ends, b0, b1):  # fmt: skip
+    """Blocks ``b0:b1`` of the rows: iteration 0 (``first``) or a chunk of iterations.
+
+    Column layout throughout.
+
+    Args:
+        first: Evaluate the starts (iteration 0) instead of iterating.
+        code, consts: The objective's program.
+        rule_id, H: The rule (``engine.rules``) and its hyperparameters.
+        pauses: Whether a zero step with a nonzero gradient is a pause of the rule (Rprop),
+            not a stall.
+        lrs: (c,) the learning rate of each iteration of this chunk.
+        XT, FT, GT, GN: (n, k), (k,), (n, k), (k,) current points, values, gradients and
+            (projected) gradient norms; updated.
+        S: (s, n, k) the rule's state; updated.
+        LR: (k,) the lr each row used last (nan before its first step); updated.
+        status, nit, nfev, detail, cause, div_at: (k,) per-row outcome (status -1: running).
+        t0: The iteration before the chunk.
+        grad_tol, f_tol, x_tol, stat_tol, limit: The stop rule (0 turns a tolerance off).
+        lo, hi, bounded: The box (n,) and whether there is one.
+        block: Rows per block.
+        rec_its: (R,) iterations of this chunk to snapshot, increasing.
+        rec_X, rec_F, rec_L: (R, k, n), (R, k), (R or 0, k) receive the snapshots (finished
+            rows frozen); ``rec_L`` the lrs, when a scheduler's are kept.
+        ends: (nblocks,) receives the iteration at which each block's last row finished.
+        b0, b1: The blocks to run.
+    """
+    k = XT.shape[1]
+    for bi in range(b0, b1):
+        a0 = bi * block
+        a1 = min(k, a0 + block)
+        if first:
+            _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+                         grad_tol, limit, lo, hi, bounded, a0, a1)  # fmt: skip
+        else:
+            ends[bi] = _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR,
+                                    status, nit, nfev, detail, cause, div_at, t0, grad_tol, f_tol,
+                                    x_tol, stat_tol, limit, lo, hi, bounded, rec_its, rec_X,
+                                    rec_F, rec_L, a0, a1)  # fmt: skip
+
+
+def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:
+    """``call(b0, b1)`` over ranges of blocks, on the pool's threads (the calls drop the GIL).
+
+    Each block writes only its own rows, so the ranges may run in any order and on any thread:
+    a row's numbers do not depend on them.
+    """
+    if pool is None or nblocks < 2:
+        call(0, nblocks)
+        return
+    pieces = min(nblocks, 4 * threads)  # a few per thread: rows finish unevenly
+    cuts = [nblocks * p // pieces for p in range(pieces + 1)]
+    for f in [pool.submit(call, cuts[p], cuts[p + 1]) for p in range(pieces)]:
+        f.result()
 
 
 def run_fused(
@@ -307,6 +409,8 @@ def run_fused(
     box: Any,
     lr_table: np.ndarray | None,
     ask: Any,
+    *,
+    pauses: bool = False,
 ) -> dict[str, Any]:
     """Run :func:`descentlab.minimize`'s loop for every row of ``X0`` in compiled chunks.
 
@@ -318,8 +422,11 @@ def run_fused(
         callback: ``callback(t, X, F)`` or None (then called after every iteration).
         recorder: The block recorder of :mod:`descentlab.descent`, or None.
         box: The bounds (``lo``, ``hi``) or None.
-        lr_table: (max_iter,) learning rates from a scheduler, or None (the kernel's lr).
+        lr_table: (max_iter,) learning rates from a scheduler, or None (the kernel's lr). With
+            a table, the recorder also keeps the lr each row used last (``trajectory.lrs``).
         ask: ``ask(callback, t, X, F) -> bool``, the loop's one way to read a callback.
+        pauses: The optimizer's ``pauses``: a zero step is a pause of the rule (Rprop) while
+            the gradient is not zero, so it does not stall the row.
 
     Returns:
         The per-row outcome arrays (``x``, ``fun``, ``grad_norm``, ``status``, ``nit``,
@@ -333,6 +440,7 @@ def run_fused(
     FT = np.empty(k)
     GT = np.empty((n, k))
     GN = np.empty(k)
+    LR = np.full(k, np.nan)
     status = np.full(k, RUNNING, dtype=np.int64)
     nit = np.zeros(k, dtype=np.int64)
     nfev = np.zeros(k, dtype=np.int64)
@@ -340,59 +448,79 @@ def run_fused(
     cause = np.zeros(k, dtype=np.int8)
     div_at = np.full(k, -1, dtype=np.int64)
     bounded = box is not None
-    lo = box.lo if bounded else np.zeros(n)
-    hi = box.hi if bounded else np.zeros(n)
-    with _LOCK:
-        start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, rule.grad_tol,
-              rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
+    lo = np.ascontiguousarray(box.lo, dtype=np.float64) if bounded else np.zeros(n)
+    hi = np.ascontiguousarray(box.hi, dtype=np.float64) if bounded else np.zeros(n)
+    S = np.zeros((STATE_SIZE[kernel.rule], n, k))
+    H = np.array(kernel.H, dtype=np.float64)
+    rule_id = RULE_IDS[kernel.rule]
+    nblocks = (k + BLOCK - 1) // BLOCK
+    ends = np.full(nblocks, 0, dtype=np.int64)
+    keep_lrs = lr_table is not None
+    none = np.empty(0, dtype=np.int64)
+
+    def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
+        args = (first, code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
+                nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol,
+                rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK, its, rx, rf, rl,
+                ends)  # fmt: skip
+
+        def call(b0: int, b1: int) -> None:
+            run_blocks(*args, b0, b1)
+
+        call(0, 0)  # compiles (or loads) before any thread calls it
+
+        _spread(call, nblocks, pool, threads)
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
 
-    if recorder is not None:
-        recorder.add(0, *snapshot())
-    S = np.zeros((STATE_SIZE[kernel.rule], n, k))
-    H = np.array(kernel.H, dtype=np.float64)
-    rule_id = RULE_IDS[kernel.rule]
-    stat_tol = rule.stationary_tol
-    nblocks = (k + BLOCK - 1) // BLOCK
-    ends = np.empty(nblocks, dtype=np.int64)
-    t = 0
-    stopped = False
-    per_rec = k * (n + 1)
-    while t < rule.max_iter and (status == RUNNING).any() and not stopped:
-        c = 1 if callback is not None else min(CHUNK, rule.max_iter - t)
-        its = []
+    def lrs_now() -> np.ndarray | None:
+        return LR.copy() if keep_lrs else None
+
+    threads = min(numba.get_num_threads(), nblocks)
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        empty = np.empty((0, k, n)), np.empty((0, k)), np.empty((0, k))
+        run(True, 0, np.empty(0), none, *empty)
         if recorder is not None:
-            its = [u for u in range(t + 1, t + c + 1) if u % recorder.stride == 0]
-            if len(its) * per_rec > REC_FLOATS:  # shorten the chunk to bound the buffer
-                keep = max(1, REC_FLOATS // per_rec)
-                c = its[keep - 1] - t
-                its = its[:keep]
-        lrs = np.full(c, kernel.lr) if lr_table is None else lr_table[t : t + c]
-        rec_its = np.array(its, dtype=np.int64)
-        rec_X = np.empty((len(its), k, n))
-        rec_F = np.empty((len(its), k))
-        with _LOCK:
-            chunk(code, consts, rule_id, H, lrs, XT, FT, GT, GN, S, status, nit, nfev, detail,
-                  cause, div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol, stat_tol, rule.limit,
-                  lo, hi, bounded, BLOCK, rec_its, rec_X, rec_F, ends)  # fmt: skip
-        end = int(ends.max())
-        finished = not (status == RUNNING).any()
-        if recorder is not None:
-            for q, u in enumerate(its):
-                if u > end:
-                    break
-                last = finished and u == end
-                if last or recorder.wants(u):
-                    recorder.add(u, rec_X[q], rec_F[q], final=last)
-            if finished and recorder.its[-1] != end:
-                recorder.add(end, *snapshot(), final=True)
-        t = end
-        if callback is not None and not finished:
-            stopped = ask(callback, t, *snapshot())
-        elif callback is not None:
-            ask(callback, t, *snapshot())
+            recorder.add(0, *snapshot(), lr=lrs_now())
+        t = 0
+        stopped = False
+        per_rec = k * (n + 1 + keep_lrs)
+        while t < rule.max_iter and (status == RUNNING).any() and not stopped:
+            c = 1 if callback is not None else min(CHUNK, rule.max_iter - t)
+            its = []
+            if recorder is not None:
+                its = [u for u in range(t + 1, t + c + 1) if u % recorder.stride == 0]
+                if len(its) * per_rec > REC_FLOATS:  # shorten the chunk to bound the buffer
+                    keep = max(1, REC_FLOATS // per_rec)
+                    c = its[keep - 1] - t
+                    its = its[:keep]
+            lrs = np.full(c, kernel.lr) if lr_table is None else lr_table[t : t + c]
+            R = len(its)
+            rec_X, rec_F = np.empty((R, k, n)), np.empty((R, k))
+            rec_L = np.empty((R if keep_lrs else 0, k))
+            run(False, t, lrs, np.array(its, dtype=np.int64), rec_X, rec_F, rec_L)
+            end = int(ends.max())
+            finished = not (status == RUNNING).any()
+            if recorder is not None:
+                for q, u in enumerate(its):
+                    if u > end:
+                        break
+                    last = finished and u == end
+                    if last or recorder.wants(u):
+                        lr = rec_L[q] if keep_lrs else None
+                        recorder.add(u, rec_X[q], rec_F[q], final=last, lr=lr)
+                if finished and recorder.its[-1] != end:
+                    recorder.add(end, *snapshot(), final=True, lr=lrs_now())
+            t = end
+            if callback is not None and not finished:
+                stopped = ask(callback, t, *snapshot())
+            elif callback is not None:
+                ask(callback, t, *snapshot())
+    finally:
+        if pool is not None:
+            pool.shutdown()
     running = status == RUNNING
     if running.any():
         status[running] = int(Status.STOPPED if stopped else Status.MAX_ITER)
@@ -400,7 +528,7 @@ def run_fused(
         nfev[running] = t + 1
         detail[running] = GN[running]
     if recorder is not None and recorder.its[-1] != t:
-        recorder.add(t, *snapshot(), final=True)
+        recorder.add(t, *snapshot(), final=True, lr=lrs_now())
     return {
         "x": XT.T.copy(),
         "fun": FT,

@@ -28,8 +28,8 @@ multiplied by ``1 - lr * weight_decay``) and ``maximize`` (the gradient is negat
 
 How to add a rule:
 
-1. Write ``_name(G, S, T, H, lr, out, X)`` below as an ``@njit(cache=True,
-   error_model="numpy")`` function: loops ``for i in range(n): for b in range(B):`` (rows
+1. Write ``_name(G, S, T, H, lr, out, X)`` below as a ``@jit`` function
+   (:func:`descentlab.engine.jit.jit`): loops ``for i in range(n): for b in range(B):`` (rows
    innermost), PyTorch's operation order, a docstring with the rule and the meaning of each
    ``H`` entry.
 2. Give it the next id in :data:`RULE_IDS` (name -> id), its state size in :data:`STATE_SIZE`,
@@ -43,13 +43,14 @@ quasi-Newton) are not elementwise; they stay in Python (:mod:`descentlab.optimiz
 :mod:`descentlab.secondorder`).
 
 This module imports numba; it is imported on first use, never by ``import descentlab``.
-Compiled code is cached on disk (``cache=True``).
+Compiled code is cached on disk (:mod:`descentlab.engine.jit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from descentlab.engine.jit import jit
 
 __all__ = ["RULE_IDS", "STATE_SIZE", "rule_step"]
 
@@ -100,10 +101,8 @@ STATE_SIZE: dict[str, int] = {
 }
 """Rule name -> ``s``, the number of (n, B) state arrays in ``S``."""
 
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 
-
-@njit(**_JIT)
+@jit
 def _grad(g, x, sign, wd):
     """torch's gradient preamble: ``g = -g`` if maximize (``sign = -1``), then ``g + wd x``."""
     g = g * sign
@@ -112,7 +111,7 @@ def _grad(g, x, sign, wd):
     return g
 
 
-@njit(**_JIT)
+@jit
 def _first_step_weights(T, w, v):
     """Per row, the weight of the gradient in SGD's buffer: 1 on a row's first step (torch's
     buffer starts as the undamped gradient; ``v`` is zeroed there) and ``w = 1 - dampening``
@@ -129,7 +128,7 @@ def _first_step_weights(T, w, v):
     return wb
 
 
-@njit(**_JIT)
+@jit
 def _gd(G, S, T, H, lr, out, X):
     """Gradient descent: ``out = g * (-lr)``. ``H = [weight_decay, sign]`` (sign -1: maximize)."""
     n, B = G.shape
@@ -140,28 +139,10 @@ def _gd(G, S, T, H, lr, out, X):
             out[i, b] = _grad(G[i, b], X[i, b], sign, wd) * -lr[b]
 
 
-@njit(**_JIT)
-def _momentum(G, S, T, H, lr, out, X):
+@jit
+def _momentum(G, S, T, H, lr, out, X, nesterov):
     """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = 0 * mu + g`` at t = 1),
-    ``out = v * (-lr)``. ``S[0]`` = v; ``H = [mu, dampening, weight_decay, sign]``."""
-    n, B = G.shape
-    mu = H[0]
-    w = 1.0 - H[1]
-    wd = H[2]
-    sign = H[3]
-    v = S[0]
-    wb = _first_step_weights(T, w, v)
-    for i in range(n):
-        for b in range(B):
-            g = _grad(G[i, b], X[i, b], sign, wd)
-            vi = v[i, b] * mu + g * wb[b]
-            v[i, b] = vi
-            out[i, b] = vi * -lr[b]
-
-
-@njit(**_JIT)
-def _nesterov(G, S, T, H, lr, out, X):
-    """Nesterov: ``v`` as in :func:`_momentum`, ``out = (g + v * mu) * (-lr)``.
+    ``out = v * (-lr)``; Nesterov (``nesterov`` True): ``out = (g + v * mu) * (-lr)``.
 
     ``S[0]`` = v; ``H = [mu, dampening, weight_decay, sign]``.
     """
@@ -177,10 +158,10 @@ def _nesterov(G, S, T, H, lr, out, X):
             g = _grad(G[i, b], X[i, b], sign, wd)
             vi = v[i, b] * mu + g * wb[b]
             v[i, b] = vi
-            out[i, b] = (g + vi * mu) * -lr[b]
+            out[i, b] = ((g + vi * mu) if nesterov else vi) * -lr[b]
 
 
-@njit(**_JIT)
+@jit
 def _adagrad(G, S, T, H, lr, out, X):
     """AdaGrad: ``s = s + g g`` (``s_0`` = initial_accumulator_value),
     ``out = (g / (sqrt(s) + eps)) * (-lr / (1 + (t - 1) lr_decay))``.
@@ -208,7 +189,7 @@ def _adagrad(G, S, T, H, lr, out, X):
             out[i, b] = (g / (np.sqrt(si) + eps)) * clr[b]
 
 
-@njit(**_JIT)
+@jit
 def _rmsprop(G, S, T, H, lr, out, X):
     """RMSProp: ``v = v a + ((1 - a) g) g``; centered: ``m = m + (1 - a)(g - m)`` and the
     root is ``sqrt(v - m m)``; ``avg = root + eps``; with momentum ``mu > 0``:
@@ -247,7 +228,7 @@ def _rmsprop(G, S, T, H, lr, out, X):
                 out[i, b] = (g / avg) * -lr[b]
 
 
-@njit(**_JIT)
+@jit
 def _adam(G, S, T, H, lr, out, X):
     """Adam / AdamW in torch's operation order.
 
@@ -320,7 +301,7 @@ def _adam(G, S, T, H, lr, out, X):
                 out[i, b] = u
 
 
-@njit(**_JIT)
+@jit
 def _nadam(G, S, T, H, lr, out, X):
     """NAdam (Dozat) with torch's momentum schedule ``mu_t = beta1 (1 - 0.96^(t psi) / 2)``.
 
@@ -369,7 +350,7 @@ def _nadam(G, S, T, H, lr, out, X):
             out[i, b] = xn - x
 
 
-@njit(**_JIT)
+@jit
 def _radam(G, S, T, H, lr, out, X):
     """RAdam: Adam's moments, rectified once the variance estimate is long enough.
 
@@ -420,7 +401,7 @@ def _radam(G, S, T, H, lr, out, X):
             out[i, b] = (xd - x) - u
 
 
-@njit(**_JIT)
+@jit
 def _adamax(G, S, T, H, lr, out, X):
     """Adamax: ``m`` as Adam, ``u = max(beta2 u, |g| + eps)``,
     ``out = (m / u) * (-lr / (1 - beta1^t))``.
@@ -450,7 +431,7 @@ def _adamax(G, S, T, H, lr, out, X):
             out[i, b] = (mi / ui) * clr[b]
 
 
-@njit(**_JIT)
+@jit
 def _adadelta(G, S, T, H, lr, out, X):
     """Adadelta: ``v = v rho + (1 - rho) g g``,
     ``delta = sqrt(a + eps) / sqrt(v + eps) * g``, ``a = a rho + (1 - rho) delta delta``,
@@ -477,7 +458,7 @@ def _adadelta(G, S, T, H, lr, out, X):
             out[i, b] = delta * -lr[b]
 
 
-@njit(**_JIT)
+@jit
 def _rprop(G, S, T, H, lr, out, X):
     """Rprop: each coordinate's step size grows by etaplus while the gradient keeps its sign
     and shrinks by etaminus when it flips (then that coordinate waits one step).
@@ -511,7 +492,7 @@ def _rprop(G, S, T, H, lr, out, X):
             out[i, b] = -(sg * st)
 
 
-@njit(**_JIT)
+@jit
 def _asgd(G, S, T, H, lr, out, X):
     """ASGD: ``x' = x (1 - lambd eta) - eta g``, then ``ax = ax + (x' - ax) mu`` (``ax = x'``
     while ``mu = 1``), ``eta = lr / (1 + lambd lr t)^alpha``, ``mu = 1 / max(1, t - t0)``
@@ -546,7 +527,7 @@ def _asgd(G, S, T, H, lr, out, X):
             out[i, b] = xn - x
 
 
-@njit(**_JIT)
+@jit
 def rule_step(rule_id, G, S, T, H, lr, out, X):
     """One step of rule ``rule_id`` for a block of rows (see the module docstring for layouts).
 
@@ -563,9 +544,9 @@ def rule_step(rule_id, G, S, T, H, lr, out, X):
     if rule_id == GD:
         _gd(G, S, T, H, lr, out, X)
     elif rule_id == MOMENTUM:
-        _momentum(G, S, T, H, lr, out, X)
+        _momentum(G, S, T, H, lr, out, X, False)
     elif rule_id == NESTEROV:
-        _nesterov(G, S, T, H, lr, out, X)
+        _momentum(G, S, T, H, lr, out, X, True)
     elif rule_id == ADAGRAD:
         _adagrad(G, S, T, H, lr, out, X)
     elif rule_id == RMSPROP:

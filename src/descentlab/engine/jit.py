@@ -1,0 +1,93 @@
+"""How the engine compiles: numba's ``njit`` with the engine's options, cached under one key.
+
+Every compiled function of :mod:`descentlab.engine` is made by :func:`jit` (or :func:`inline` for
+small helpers compiled into their callers). Two things differ from a plain ``njit(cache=True)``:
+
+- **One cache key for the whole engine.** numba keys a function's cache on its own source file,
+  but the fused loop's machine code *contains* the interpreter and the rules (numba links callees
+  into their callers): after an edit of ``interp.py`` alone, numba would load a stale
+  ``loop.py`` entry. Here every engine function's cache entry is stamped with
+  :func:`source_stamp`, a hash of all the engine's sources and of numba's version, so an edit of
+  any of them recompiles all of them.
+- **An unwritable cache is not an error.** When numba finds no writable cache directory, the
+  function is compiled in memory for the process and one
+  :class:`~descentlab.errors.DescentlabWarning` says so (:data:`CACHE_FALLBACK_MESSAGE`).
+
+This module imports numba; it is imported on first use of the engine, never by
+``import descentlab``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numba
+
+from descentlab.errors import DescentlabWarning
+
+__all__ = ["CACHE_FALLBACK_MESSAGE", "OPTIONS", "inline", "jit", "source_stamp"]
+
+OPTIONS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
+"""The engine's numba options: NumPy's error model (1/0 is inf, never an exception) and no GIL
+(the fused loop runs blocks of rows on several threads). Never fastmath: results are bit-exact."""
+
+CACHE_FALLBACK_MESSAGE = (
+    "descentlab: numba cannot cache compiled code here (no writable cache directory: {reason}); "
+    "compiling in memory instead, which costs a few seconds in every new process. "
+    "Set NUMBA_CACHE_DIR to a writable directory to avoid it."
+)
+
+ENGINE_DIR = Path(__file__).resolve().parent
+
+_warned = False
+
+
+def source_stamp(paths: Iterable[Path] | None = None) -> str:
+    """A hash of the engine's sources (every ``*.py`` of ``engine/``, or ``paths``) and numba.
+
+    The cache entries of every engine function carry it: a change to any engine source (or a
+    new numba) makes all of them stale at once.
+    """
+    files = sorted(ENGINE_DIR.glob("*.py")) if paths is None else sorted(paths)
+    h = hashlib.sha256(numba.__version__.encode())
+    for p in files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+_STAMP: list[str] = []
+
+
+def _stamp() -> str:
+    if not _STAMP:
+        _STAMP.append(source_stamp())
+    return _STAMP[0]
+
+
+def jit(fn: Callable[..., Any]) -> Any:
+    """``numba.njit`` with :data:`OPTIONS`, cached on disk under the engine's stamp if possible."""
+    global _warned
+    try:
+        compiled = numba.njit(cache=True, **OPTIONS)(fn)
+    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+        if "cannot cache" not in str(exc):
+            raise
+        if not _warned:
+            _warned = True
+            warnings.warn(
+                CACHE_FALLBACK_MESSAGE.format(reason=exc), DescentlabWarning, stacklevel=2
+            )
+        return numba.njit(cache=False, **OPTIONS)(fn)
+    # numba compares this stamp with the one saved in the function's cache index and ignores
+    # the index when they differ (numba.core.caching.IndexDataCacheFile).
+    compiled._cache._cache_file._source_stamp = _stamp()
+    return compiled
+
+
+def inline(fn: Callable[..., Any]) -> Any:
+    """A small helper, compiled into its callers (numba's ``inline="always"``)."""
+    return numba.njit(inline="always", error_model="numpy")(fn)

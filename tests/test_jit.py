@@ -1,0 +1,104 @@
+"""The engine's compile helper (engine/jit.py): one cache key over every engine source, and a
+clean fallback when no cache directory is writable."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from descentlab.engine import interp, jit, loop, rules  # noqa: E402
+from descentlab.errors import DescentlabWarning  # noqa: E402
+
+ENGINE_FUNCTIONS = (
+    interp.forward,
+    interp.forward_backward,
+    interp.values_rows,
+    interp.hessians_rows,
+    loop.run_blocks,
+    loop._chunk_block,
+    rules.rule_step,
+    rules._adam,
+)
+
+
+def test_the_stamp_changes_when_any_engine_source_changes(tmp_path) -> None:
+    for p in jit.ENGINE_DIR.glob("*.py"):
+        shutil.copy(p, tmp_path / p.name)
+    assert jit.source_stamp(tmp_path.glob("*.py")) == jit.source_stamp()
+    stamps = {jit.source_stamp()}
+    for name in ("interp.py", "rules.py", "program.py"):
+        path = tmp_path / name
+        path.write_text(path.read_text() + "\n# edited\n")
+        stamps.add(jit.source_stamp(tmp_path.glob("*.py")))
+    assert len(stamps) == 4
+
+
+def test_every_engine_function_is_cached_under_the_engine_stamp() -> None:
+    # loop.py's machine code embeds interp.py's and rules.py's: all carry one key, so an edit
+    # of interp.py alone cannot leave a stale loop in the cache.
+    for fn in ENGINE_FUNCTIONS:
+        assert fn._cache._cache_file._source_stamp == jit.source_stamp(), fn
+
+
+_MODULE = """
+from descentlab.engine.jit import jit
+
+@jit
+def twice(x):
+    return 2.0 * x
+"""
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_cache_entry_under_another_stamp_is_not_loaded(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "stamped.py"
+    path.write_text(_MODULE)
+    first = _load(path, "stamped_a")
+    assert first.twice(2.0) == 4.0
+    assert sum(first.twice.stats.cache_misses.values()) == 1  # compiled and saved
+    again = _load(path, "stamped_b")
+    assert again.twice(2.0) == 4.0
+    assert sum(again.twice.stats.cache_hits.values()) == 1  # loaded: same stamp
+    monkeypatch.setattr(jit, "_STAMP", ["another engine"])
+    edited = _load(path, "stamped_c")
+    assert edited.twice(2.0) == 4.0
+    assert sum(edited.twice.stats.cache_hits.values()) == 0  # stale: compiled again
+    assert sum(edited.twice.stats.cache_misses.values()) == 1
+
+
+def test_an_unwritable_cache_compiles_in_memory_with_one_warning(monkeypatch) -> None:
+    import numba.core.caching as caching
+
+    def refuse(self):
+        raise OSError("read-only file system (simulated)")
+
+    monkeypatch.setattr(caching._CacheLocator, "ensure_cache_path", refuse)
+    monkeypatch.setattr(jit, "_warned", False)
+
+    def half(x):
+        return 0.5 * x
+
+    with pytest.warns(DescentlabWarning, match="cannot cache compiled code here") as seen:
+        a = jit.jit(half)
+        b = jit.jit(lambda x: x + 1.0)
+    assert len(seen) == 1  # one message per process, not one per function
+    assert a(np.float64(3.0)) == 1.5 and b(1.0) == 2.0
+    assert type(a._cache).__name__ == "NullCache"
+
+
+def test_the_engine_modules_compile_through_the_one_helper() -> None:
+    for module in (interp, loop, rules):
+        source = Path(module.__file__).read_text()
+        assert "numba.njit(" not in source and "@njit" not in source, module.__name__
