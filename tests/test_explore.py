@@ -513,6 +513,20 @@ def test_rule_options_and_schedule_controls(browser, page_url) -> None:
         assert page.is_hidden("#chart-lr") and page.evaluate(ui + "state().sched") is None
     finally:
         page.close()
+    # a link with settings the library refuses (or that are not JSON) keeps the defaults
+    bad = {"opt.adam": '{"betas": [2, 0.9]}', "opt.rprop": "{not json",
+           "opt.gd": '{"lr": 0.5, "weight_decay": 0.1}',
+           "schedule": '{"name": "steplr", "parameters": {"step_size": 0}}'}  # fmt: skip
+    page = browser.open(
+        page_url + "#fn=booth&" + "&".join(f"{k}={quote(v)}" for k, v in bad.items())
+    )
+    try:
+        state = page.evaluate(ui + "state()")
+        assert state["opts"]["adam"] == {} and state["opts"]["rprop"] == {}
+        assert state["opts"]["gd"] == {"weight_decay": 0.1}  # accepted: kept (lr has its slider)
+        assert state["sched"] is None
+    finally:
+        page.close()
     assert browser.external() == [] and browser.errors == []
 
 

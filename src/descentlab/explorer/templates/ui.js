@@ -644,6 +644,7 @@
     // Options and the schedule are kept only if the library's checks accept them.
     for (const o of OPTS) {
       const given = parsed(q.get(`opt.${o}`));
+      if (given) delete given.lr; // the lr has its own slider (and place in the link)
       S.opts[o] = given && DL.checkSettings({ optimizer: o, hyperparameters: given }) === null ? given : {};
     }
     const sched = parsed(q.get("schedule"));
