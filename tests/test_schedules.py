@@ -212,3 +212,23 @@ def test_a_scheduler_needs_an_optimizer_with_an_lr(schedule) -> None:
     with pytest.raises(ConfigError, match=r"needs an optimizer with an lr \(mine has none\)"):
         minimize(f, [1.0], bare, max_iter=5, scheduler=schedule)
     assert minimize(f, [1.0], bare, max_iter=5).nit[0] == 5  # without a scheduler it runs
+
+
+def test_a_schedule_at_lr_zero_pauses_the_row_and_does_not_stall_it() -> None:
+    """Cosine annealing with eta_min 0 reaches lr 0 at T_max (torch goes on; see the torch trace
+    ``cosineannealinglr`` T_max=100 in test_family): the row is not ended as stalled there."""
+    from descentlab.descent import minimize
+    from descentlab.objective import as_objective
+    from descentlab.optimizers import adam
+    from descentlab.result import Status
+
+    f = as_objective("rosenbrock")
+    cos = SCHEDULERS["cosineannealinglr"](T_max=10)
+    r = minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=30, scheduler=cos, record=1)
+    assert r.status[0] == Status.MAX_ITER and r.nit[0] == 30
+    lrs = r.trajectory.lrs[:, 0]
+    assert lrs[11] == 0.0  # lrs[t] made xs[t]: the 11th step, after T_max = 10 steps
+    np.testing.assert_array_equal(r.trajectory.xs[11], r.trajectory.xs[10])  # paused
+    assert not np.array_equal(r.trajectory.xs[12], r.trajectory.xs[11])  # and going again
+    with pytest.raises(ConfigError, match="reaches lr 0"):
+        minimize(f, [-1.2, 1.0], adam(lr=0.01), max_iter=30, scheduler=cos, engine="compiled")

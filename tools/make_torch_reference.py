@@ -190,6 +190,12 @@ SCHEDULER_CASES = [
         {"T_max": 500},
         ("rmsprop", OPT.RMSprop, {"lr": 0.01}),
     ),
+    (  # lr 0 at steps 100 and 300 (eta_min 0): a pause, not a stall; torch goes on
+        "cosineannealinglr",
+        lrs.CosineAnnealingLR,
+        {"T_max": 100},
+        ("adam", OPT.Adam, {"lr": 0.05}),
+    ),
     (
         "linearlr",
         lrs.LinearLR,

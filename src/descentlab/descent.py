@@ -286,6 +286,8 @@ def _fused_program(
         why = "the scheduler steps on the loss (not a table)"
     elif momenta is not None:
         why = "the schedule cycles the momentum (the fused loop's hyperparameters are fixed)"
+    elif lr_table is not None and not (lr_table > 0).all():
+        why = "the schedule reaches lr 0 (a pause, which the fused stall test would end)"
     if why is not None:
         if engine == "compiled":
             raise ConfigError(f'engine="compiled" cannot run this: {why}')
@@ -351,9 +353,9 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer, max_iter: int) -> Arr
     base_lr = _base_lr(optimizer)  # refuses an optimizer without an lr
     if getattr(scheduler, "table", None) is not None:
         table = np.asarray(scheduler.table(max_iter, base_lr), dtype=np.float64)
-        if table.shape != (max_iter,) or not (np.isfinite(table).all() and (table > 0).all()):
+        if table.shape != (max_iter,) or not (np.isfinite(table).all() and (table >= 0).all()):
             raise ConfigError(
-                f"scheduler.table({max_iter}) must give {max_iter} learning rates > 0 "
+                f"scheduler.table({max_iter}) must give {max_iter} finite learning rates >= 0 "
                 f"(got shape {table.shape})"
             )
         return table
@@ -716,6 +718,8 @@ def _run_block(
         still = (Xn == run.X).all(axis=1)
         if opt.pauses:  # a zero step is a pause (Rprop), unless the gradient itself is zero
             still &= (run.G == 0).all(axis=1)
+        if lr is not None:  # a schedule at lr 0 (cosine annealing at T_max) pauses the row
+            still &= lr > 0
         if box is not None:
             Xn = box.project(Xn)
         if failed is not None:
