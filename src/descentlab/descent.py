@@ -328,7 +328,8 @@ def _box_of(domain: Any) -> _Box:
 
 
 def _inside(X: Array, box: _Box) -> NDArray[np.bool_]:
-    return np.all((box.lo <= X) & (box.hi >= X), axis=1)
+    inside: NDArray[np.bool_] = np.all((box.lo <= X) & (box.hi >= X), axis=1)
+    return inside
 
 
 def _check_bounds(objective: SupportsObjective, bounds: Any) -> _Box | None:
@@ -572,7 +573,8 @@ def _sq_norms(A: Array) -> Array:
     """Row-wise sum of squares, summed in column order so every row's rounding is its own."""
     n = A.shape[1]
     if n > 8:
-        return np.add.reduce(A * A, axis=1)
+        sums: Array = np.add.reduce(A * A, axis=1)
+        return sums
     col = A[:, 0]
     out = col * col
     for j in range(1, n):

@@ -510,7 +510,7 @@ def _latex_name(name: str) -> str:
     return f"{name[0]}_{{{name[1:]}}}" if len(name) > 1 else name
 
 
-def _call_point(f: Callable[..., Any], x: NDArray, label: str) -> Any:
+def _call_point(f: Callable[..., Any], x: NDArray[Any], label: str) -> Any:
     """``f(x)`` for one point; arithmetic trouble (``math.log(-1)``, 1/0) becomes nan."""
     try:
         return f(x)

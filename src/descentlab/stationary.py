@@ -166,7 +166,9 @@ def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
     if any(names(p) for p in partials):
         return None
     with np.errstate(all="ignore"):
-        g = np.asarray(objective.grad(np.zeros((1, objective.dim))), dtype=np.float64)[0]
+        g: NDArray[np.float64] = np.asarray(
+            objective.grad(np.zeros((1, objective.dim))), dtype=np.float64
+        )[0]
     if not np.all(np.isfinite(g)) or not np.any(g != 0):
         return None
     return g

@@ -22,7 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 MAX_DEPTH = 150
 """Deepest tree the parser builds; derivatives of such trees are deeper (walkers are iterative)."""
@@ -147,7 +149,7 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
-def _fields(node: Node) -> tuple:
+def _fields(node: Node) -> tuple[Any, ...]:
     """The node's own (non-tree) fields: the value, name, operator or function."""
     if isinstance(node, Num):
         return (node.value,)
@@ -181,9 +183,9 @@ def post_order(tree: Node) -> list[Node]:
     return order
 
 
-def _fold(tree: Node, combine: Callable[[Node, list[Any]], Any]) -> Any:
+def _fold(tree: Node, combine: Callable[[Node, list[T]], T]) -> T:
     """``combine(node, [results of its children])`` for every node, children first, iteratively."""
-    done: dict[int, Any] = {}
+    done: dict[int, T] = {}
     for node in post_order(tree):
         done[id(node)] = combine(node, [done[id(c)] for c in children(node)])
     return done[id(tree)]
