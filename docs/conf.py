@@ -155,7 +155,24 @@ def _more_images() -> str:
     return "\n".join(blocks)
 
 
-MARKERS = {".. public-names::": _public_names, "<!-- more-images -->": _more_images}
+def _other_modules() -> str:
+    """``automodule`` for every module no page in docs/api/ names (a module added since)."""
+    named = "".join(page.read_text(encoding="utf-8") for page in (HERE / "api").glob("*.rst"))
+    package = Path(descentlab.__file__).parent
+    blocks = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if parts[-1] != "__main__" and f"automodule:: {module}\n" not in named:
+            blocks.append(f".. automodule:: {module}\n")
+    return "\n".join(blocks) or "None: every module has its page.\n"
+
+
+MARKERS = {
+    ".. public-names::": _public_names,
+    "<!-- more-images -->": _more_images,
+    ".. other-modules::": _other_modules,
+}
 
 
 def _fill_marker(app: Any, docname: str, source: list[str]) -> None:
