@@ -667,7 +667,6 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     stop = _stop_kwargs(args)
     X0 = _starts(args, objective)
     objective.check_finite_at(X0)
-    _refuse_unbounded(args, objective)
     if args.trace:
         iters = stop.get("max_iter", 10_000)
         floats = X0.shape[0] * (iters + 1) * (X0.shape[1] + 1)
@@ -756,20 +755,6 @@ def _not_minima(result: Any) -> str:
         if count:
             parts.append(f"{count:,} {one if count == 1 else many}")
     return ", ".join(parts)
-
-
-def _refuse_unbounded(args: argparse.Namespace, objective: Any) -> None:
-    """A linear formula without bounds has no minimum: say so rather than run to max_iter."""
-    from descentlab.stationary import linear_gradient
-
-    if getattr(args, "bounds", None) is not None:
-        return
-    g = linear_gradient(objective)
-    if g is not None:
-        raise ConfigError(
-            f"{_short(objective.name)} is linear (its gradient is {_fmt_vec(g)} everywhere): "
-            "it is unbounded below and has no minimum to descend to"
-        )
 
 
 def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from descentlab import checks
 from descentlab.errors import ConfigError
 from descentlab.optimizers import Optimizer
 from descentlab.result import Cause, Result, Status, StopRule, Trajectory
-from descentlab.stationary import classify_rows
+from descentlab.stationary import classify_rows, refuse_unbounded
 
 __all__ = ["BLOCK_ROWS", "RECORD_BUDGET", "SupportsObjective", "minimize"]
 
@@ -168,7 +168,9 @@ def minimize(
 
     Raises:
         ConfigError: If ``X0`` is not (n,) or (k, n) with ``n == objective.dim``, is not finite
-            real numbers, or a setting is out of range (bounds, scheduler, tolerances).
+            real numbers, or a setting is out of range (bounds, scheduler, tolerances), or the
+            objective is a formula proven linear (unbounded below: no minimum to find; see
+            :func:`~descentlab.stationary.refuse_unbounded`) and no ``bounds`` are given.
 
     Examples:
         >>> import numpy as np
@@ -186,6 +188,8 @@ def minimize(
     box = _check_bounds(objective, bounds)
     if box is not None:
         X = box.project(X)
+    else:
+        refuse_unbounded(objective)
     rule = StopRule(
         max_iter=checks.integer("max_iter", max_iter, lo=0),
         grad_tol=checks.non_negative("grad_tol", grad_tol),

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from descentlab.derivatives import finite
+from descentlab.errors import ConfigError
 from descentlab.result import Result, Stationary
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "hessians",
     "labels",
     "linear_gradient",
+    "refuse_unbounded",
 ]
 
 RTOL = 1e-6
@@ -142,12 +144,17 @@ def classify_rows(objective: Any, result: Result) -> Result:
 
 
 def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
-    """The constant gradient of a formula that is linear and not constant, else None.
+    """The constant gradient of a formula that is provably linear and not constant, else None.
 
     Such a function (``x``, ``2x - 3y + 1``) is unbounded below: it has no minimum and no
-    stationary point, and gradient descent walks away forever. Decided from the formula: every
-    partial derivative (simplified symbolically) contains no variable. Python functions and
-    formulas that are not linear give None.
+    stationary point, and gradient descent walks away forever. Decided from the formula in one
+    pass over its tree: each sub-formula is constant, linear (every second derivative
+    identically zero) or neither; a sum or difference of linear parts is linear, so is a
+    product or quotient by a constant, and ``u^1``; anything else with a variable inside
+    (``x*y``, ``x/x``, ``sin(x)``, ``0*x^2``) counts as not linear, so a formula is called
+    linear only when it is. The gradient is then the same everywhere: it is taken at the
+    origin, and a gradient that is zero or not finite there gives None. Python functions give
+    None.
 
     Examples:
         >>> from descentlab.objective import Objective
@@ -156,14 +163,32 @@ def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
         >>> linear_gradient(Objective.from_formula("x^2 + y")) is None
         True
     """
-    from descentlab.derivatives.symbolic import gradient_trees
-    from descentlab.expr.tree import names
+    from descentlab.expr.tree import Binary, Call, Num, Unary, Var, children, post_order
 
     tree = getattr(objective, "tree", None)
     if tree is None:
         return None
-    partials = gradient_trees(tree, objective.variables)
-    if any(names(p) for p in partials):
+    degree: dict[int, int] = {}  # 0 constant, 1 linear, 2 neither (or not proven)
+    for node in post_order(tree):
+        d = [degree[id(c)] for c in children(node)]
+        if isinstance(node, Var):
+            degree[id(node)] = 1
+        elif isinstance(node, Unary):
+            degree[id(node)] = d[0]
+        elif isinstance(node, Binary) and node.op in "+-":
+            degree[id(node)] = max(d)
+        elif isinstance(node, Binary) and node.op == "*":
+            degree[id(node)] = d[0] + d[1] if min(d) == 0 else 2
+        elif isinstance(node, Binary) and node.op == "/":
+            degree[id(node)] = d[0] if d[1] == 0 else 2
+        elif isinstance(node, Binary):  # power
+            one = isinstance(node.right, Num) and node.right.value == 1.0
+            degree[id(node)] = 0 if max(d) == 0 else d[0] if one else 2
+        elif isinstance(node, Call):
+            degree[id(node)] = 0 if d[0] == 0 else 2
+        else:  # numbers and named constants
+            degree[id(node)] = 0
+    if min(degree[id(tree)], 2) != 1:
         return None
     with np.errstate(all="ignore"):
         g: NDArray[np.float64] = np.asarray(
@@ -172,3 +197,35 @@ def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
     if not np.all(np.isfinite(g)) or not np.any(g != 0):
         return None
     return g
+
+
+def refuse_unbounded(objective: Any) -> None:
+    """Raise a ConfigError for a formula that :func:`linear_gradient` proves unbounded below.
+
+    :func:`~descentlab.descent.minimize` calls it when no ``bounds`` are given (a box makes a
+    linear objective fine: its minimum is on the boundary), so ``run`` and the Python API
+    refuse such a formula before running, with the same sentence.
+
+    Raises:
+        ConfigError: The objective is a linear formula that is not constant.
+
+    Examples:
+        >>> from descentlab.objective import Objective
+        >>> refuse_unbounded(Objective.from_formula("x^2 - y"))  # not linear: nothing to say
+        >>> refuse_unbounded(Objective.from_formula("2x - 3y"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        descentlab.errors.ConfigError: '2x - 3y' is linear (its gradient is (2, -3) everywhere): ...
+    """
+    g = linear_gradient(objective)
+    if g is None:
+        return
+    name = str(objective.name)
+    name = name if len(name) <= 60 else name[:57] + "..."
+    shown = np.array2string(
+        g, separator=", ", threshold=6, edgeitems=3, formatter={"float_kind": "{:.10g}".format}
+    )
+    raise ConfigError(
+        f"{name!r} is linear (its gradient is ({shown[1:-1]}) everywhere): it is unbounded below "
+        "and has no minimum to descend to (give bounds to search a box)"
+    )
