@@ -164,7 +164,9 @@ def _print_json(document: dict[str, Any]) -> None:
 
 def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
     pad = "  " * (level + 1)
-    if isinstance(value, dict) and any(isinstance(v, Iterator) for v in value.values()):
+    if isinstance(value, _Raw):
+        write(value)
+    elif isinstance(value, dict) and any(isinstance(v, Iterator) for v in value.values()):
         write("{")
         for j, (key, item) in enumerate(value.items()):
             write(("," if j else "") + "\n" + pad + json.dumps(str(key)) + ": ")
@@ -694,7 +696,7 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     found = match_known(found, getattr(objective, "problem", None))
     minima = [{"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind} for m in found]
     if args.json:  # streamed: each run's record is built while it is written
-        records = (_run_record(result, X0, i, trace=bool(args.trace)) for i in range(result.k))
+        records = _run_records(result, X0, trace=bool(args.trace), level=2)
         _print_json(
             {
                 "objective": {
@@ -757,31 +759,136 @@ def _not_minima(result: Any) -> str:
     return ", ".join(parts)
 
 
-def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
-    """The JSON record of row ``i`` of a run."""
+def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str, list[Any]]:
+    """The JSON records of ``rows`` of a run, column by column (one list per field).
+
+    The one definition of a run's record: :func:`_run_record` takes one row of it, and
+    :func:`_run_records` encodes whole columns at once for ``run --json``.
+    """
     from descentlab.result import Stationary, Status
 
-    diverged_at = int(result.diverged_at[i])
-    run = {
-        "start": X0[i].tolist(),
-        "x": result.x[i].tolist(),
-        "f": float(result.fun[i]),
-        "grad_norm": float(result.grad_norm[i]),
-        "iterations": int(result.nit[i]),
-        "status": Status(int(result.status[i])).label,
+    s = slice(rows.start, rows.stop)
+    status = {int(v): v.label for v in Status}
+    kinds = {int(v): v.label for v in Stationary}
+    columns: dict[str, list[Any]] = {
+        "start": X0[s].tolist(),
+        "x": result.x[s].tolist(),
+        "f": result.fun[s].tolist(),
+        "grad_norm": result.grad_norm[s].tolist(),
+        "iterations": result.nit[s].tolist(),
+        "status": [status[v] for v in result.status[s].tolist()],
         "stationary": (
-            None if result.stationary is None else Stationary(int(result.stationary[i])).label
+            [None] * len(rows)
+            if result.stationary is None
+            else [kinds[v] for v in result.stationary[s].tolist()]
         ),
-        "message": result.row_message(i),
-        "diverged_at": diverged_at if diverged_at >= 0 else None,
-        "in_domain": None if result.in_domain is None else bool(result.in_domain[i]),
+        "message": [result.row_message(i) for i in rows],
+        "diverged_at": [v if v >= 0 else None for v in result.diverged_at[s].tolist()],
+        "in_domain": [None] * len(rows)
+        if result.in_domain is None
+        else result.in_domain[s].tolist(),
     }
     if trace:
         traj = result.trajectory
-        keep = traj.its <= int(result.nit[i])
-        run["path"] = traj.xs[keep, i, :]
-        run["values"] = traj.fs[keep, i]
-    return run
+        keeps = [traj.its <= n for n in result.nit[s].tolist()]
+        columns["path"] = [traj.xs[keep, i, :] for keep, i in zip(keeps, rows, strict=True)]
+        columns["values"] = [traj.fs[keep, i] for keep, i in zip(keeps, rows, strict=True)]
+    return columns
+
+
+def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
+    """The JSON record of row ``i`` of a run."""
+    columns = _run_columns(result, X0, range(i, i + 1), trace=trace)
+    return {name: values[0] for name, values in columns.items()}
+
+
+_ROWS_AT_ONCE = 4096  # run records encoded together by run --json (memory: a few MB of text)
+
+
+class _Raw(str):
+    """JSON text already encoded for its place in the document (written as it is)."""
+
+
+def _run_records(result: Any, X0: Any, *, trace: bool, level: int) -> Iterator[_Raw]:
+    """``run --json``'s records as the text ``json.dumps(record, indent=2)`` gives at ``level``.
+
+    Column by column: the floats of a column are formatted together (``repr``, the JSON
+    encoder's own float text; nan and inf as null), then each record is joined from its
+    fields. Blocks of :data:`_ROWS_AT_ONCE` rows keep memory bounded.
+    """
+    pad = "\n" + "  " * (level + 1)
+    for lo in range(0, result.k, _ROWS_AT_ONCE):
+        rows = range(lo, min(lo + _ROWS_AT_ONCE, result.k))
+        columns = _run_columns(result, X0, rows, trace=trace)
+        texts = [
+            [key + t for t in _json_texts(values, level + 1)]
+            for key, values in zip(
+                [f"{pad}{json.dumps(name)}: " for name in columns], columns.values(), strict=True
+            )
+        ]
+        close = "\n" + "  " * level + "}"
+        for fields in zip(*texts, strict=True):
+            yield _Raw("{" + ",".join(fields) + close)
+
+
+def _json_texts(values: list[Any], level: int) -> list[str]:
+    """Each value's ``json.dumps(value, indent=2)`` text, indented for ``level``.
+
+    Values are None, bools, ints, floats, strings, lists of floats or float arrays; the floats
+    of the whole column are formatted at once.
+    """
+    import numpy as np
+
+    if all(isinstance(v, float) for v in values):
+        return _float_texts(np.asarray(values, dtype=float))
+    if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+        n = len(values[0])  # vectors (start, x): one join per row
+        if n == 0:
+            return ["[]"] * len(values)
+        flat = _float_texts(np.array(values, dtype=float).ravel())
+        inner = "\n" + "  " * (level + 1)
+        sep, end = "," + inner, "\n" + "  " * level + "]"
+        return ["[" + inner + sep.join(flat[i : i + n]) + end for i in range(0, len(flat), n)]
+    if all(isinstance(v, list | np.ndarray) for v in values):
+        arrays = [np.asarray(v, dtype=float) for v in values]
+        flat = _float_texts(np.concatenate([a.ravel() for a in arrays]))
+        out, at = [], 0
+        for a in arrays:
+            out.append(_nest(flat, at, a.shape, level))
+            at += a.size
+        return out
+    known: dict[Any, str] = {}  # labels repeat: each text made once
+    keys = [(type(v), v) for v in values]  # True and 1 are equal keys, not equal texts
+    return [known[k] if k in known else known.setdefault(k, _scalar_text(k[1])) for k in keys]
+
+
+def _scalar_text(value: Any) -> str:
+    """JSON text of None, a bool, an int, a float or a string, as ``json.dumps`` writes it."""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "null"
+    if isinstance(value, str):
+        return json.encoder.encode_basestring_ascii(value)  # json.dumps's own (ensure_ascii)
+    return json.dumps(value)  # None, bools and ints
+
+
+def _float_texts(values: Any) -> list[str]:
+    """JSON text of each float: its ``repr`` (what ``json.dumps`` writes), null if not finite."""
+    import numpy as np
+
+    texts = list(map(repr, values.tolist()))
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        texts[i] = "null"
+    return texts
+
+
+def _nest(flat: list[str], at: int, shape: tuple[int, ...], level: int) -> str:
+    """The indented JSON list of ``shape`` whose numbers are ``flat[at:]`` (row-major)."""
+    if not shape or shape[0] == 0:
+        return flat[at] if not shape else "[]"
+    inner = "\n" + "  " * (level + 1)
+    size = math.prod(shape[1:])
+    items = [_nest(flat, at + j * size, shape[1:], level + 1) for j in range(shape[0])]
+    return "[" + inner + ("," + inner).join(items) + "\n" + "  " * level + "]"
 
 
 def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str], None]) -> None:

@@ -1,0 +1,59 @@
+"""run --json's streamed writer: the text json.dumps gives, written a block of rows at a time."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from descentlab import cli
+from descentlab.descent import minimize
+from descentlab.objective import Objective
+from descentlab.optimizers import gd
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=20))
+def test_float_texts_are_the_json_encoders(values: list[float]) -> None:
+    expected = [json.dumps(v if math.isfinite(v) else None) for v in values]
+    assert cli._float_texts(np.array(values, dtype=float)) == expected
+
+
+def _mixed_result(trace: bool):
+    # Rows that converge, diverge (inf and 1e150 f) and hit max_iter, on a domain (in_domain).
+    objective = Objective.from_problem("forrester")
+    X0 = np.array([[0.1], [0.75], [0.9], [0.4], [1.0], [0.0], [0.55]])
+    return minimize(objective, X0, gd(lr=0.01), max_iter=40, grad_tol=1e-2, record=trace), X0
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_records_are_byte_for_byte_json_dumps(monkeypatch, trace: bool) -> None:
+    result, X0 = _mixed_result(trace)
+    assert len(set(result.status.tolist())) >= 2 and result.in_domain is not None
+    records = [cli._jsonable(cli._run_record(result, X0, i, trace=trace)) for i in range(7)]
+    blocks: list[range] = []
+    columns = cli._run_columns
+    monkeypatch.setattr(cli, "_ROWS_AT_ONCE", 3)
+    monkeypatch.setattr(
+        cli, "_run_columns", lambda *a, **k: blocks.append(a[2]) or columns(*a, **k)
+    )
+    for level in (0, 2):
+        texts = list(cli._run_records(result, X0, trace=trace, level=level))
+        pad = "\n" + "  " * level
+        assert texts == [json.dumps(r, indent=2).replace("\n", pad) for r in records]
+        assert [json.loads(t) for t in texts] == records
+    assert [len(b) for b in blocks] == [3, 3, 1] * 2  # a block of rows at a time
+
+
+def test_run_json_output_is_what_json_dumps_gives(capsys) -> None:
+    argv = ["run", "rosenbrock", "--start", "-1.2,1", "--start", "0,0", "--lr", "0.1", "--json"]
+    for extra in ([], ["--trace", "--max-iter", "5"]):
+        assert cli.main(argv + extra) == 0
+        out = capsys.readouterr().out
+        document = json.loads(out)
+        assert out == json.dumps(document, indent=2) + "\n"
+        assert any(run["f"] is None or run["status"] == "diverged" for run in document["runs"])
