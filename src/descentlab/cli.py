@@ -21,13 +21,15 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from descentlab import checks
+from descentlab.derivatives.finite import METHODS as FD_METHODS
 from descentlab.errors import ConfigError, DescentlabError, EvaluationError, ParseError
+from descentlab.multistart import MAX_STARTS
+from descentlab.result import StopRule
 
 PROG = "descentlab"
 
 # Upper limits that keep one command within memory and time on a small machine (issue 6).
 MAX_ITER_LIMIT = 10_000_000
-MAX_STARTS = 1_000_000
 MAX_START_NUMBERS = 20_000_000  # starts x variables: each copy of the starts is <= 160 MB
 MAX_TRACE_FLOATS = 50_000_000  # --trace keeps every iterate: starts * (iterations + 1) * dim
 MAX_FRAMES = 2_000
@@ -38,8 +40,6 @@ MAX_GRID_STARTS = 1_000_000
 MAX_DIM = 1_000
 _MAX_ROWS = 50  # rows of the run table (--json has them all)
 _MAX_NOTES = 5  # "diverged at iteration ..." lines under the table
-
-FD_METHODS = ("forward", "backward", "central", "complex", "richardson")
 
 # argparse takes "-1,2", "-x^2" or "-x" for an option; here anything that starts with one minus and
 # is not one of our options (-o, -h) is a value: a negative number or a formula that begins with -.
@@ -384,11 +384,27 @@ def _settings_text(optimizer: Any, scheduler: Any) -> str:
     return f"{optimizer.name}({hyper})" + ("" if scheduler is None else f", {scheduler}")
 
 
-def _add_stop_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-iter", metavar="N", help=f"iteration limit (<= {MAX_ITER_LIMIT:,})")
-    p.add_argument("--grad-tol", metavar="T", help="stop when |grad f| < T (0 turns it off)")
-    p.add_argument("--f-tol", metavar="T", help="stop when |f_k - f_(k-1)| < T (0: off)")
-    p.add_argument("--x-tol", metavar="T", help="stop when |x_k - x_(k-1)| < T (0: off)")
+def _add_stop_options(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """--max-iter, --grad-tol, --f-tol, --x-tol; with ``defaults``, the help shows minimize's
+    (:class:`~descentlab.result.StopRule`'s), else says that each scene has its own."""
+    rule = StopRule()
+    if defaults:
+        say = {k: f"; default {v:,}" if k == "max_iter" else f"; default {v:g}"
+               for k, v in vars(rule).items()}  # fmt: skip
+    else:
+        say = dict.fromkeys(vars(rule), "; default: the scene's own")
+    p.add_argument(
+        "--max-iter", metavar="N", help=f"iteration limit (<= {MAX_ITER_LIMIT:,}{say['max_iter']})"
+    )
+    p.add_argument(
+        "--grad-tol", metavar="T", help=f"stop when |grad f| < T (0: off{say['grad_tol']})"
+    )
+    p.add_argument(
+        "--f-tol", metavar="T", help=f"stop when |f_k - f_(k-1)| < T (0: off{say['f_tol']})"
+    )
+    p.add_argument(
+        "--x-tol", metavar="T", help=f"stop when |x_k - x_(k-1)| < T (0: off{say['x_tol']})"
+    )
 
 
 def _add_bounds_option(p: argparse.ArgumentParser) -> None:
@@ -659,7 +675,7 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     import numpy as np
 
     from descentlab.descent import minimize
-    from descentlab.multistart import group_minima, match_known
+    from descentlab.multistart import match_known, summarize
     from descentlab.result import Status
 
     order = _names(args.vars) if args.vars is not None else None
@@ -670,7 +686,7 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     X0 = _starts(args, objective)
     objective.check_finite_at(X0)
     if args.trace:
-        iters = stop.get("max_iter", 10_000)
+        iters = stop.get("max_iter", StopRule.max_iter)
         floats = X0.shape[0] * (iters + 1) * (X0.shape[1] + 1)
         if floats > MAX_TRACE_FLOATS:
             raise ConfigError(
@@ -688,7 +704,8 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         scheduler=scheduler,
         **stop,
     )
-    found = group_minima(result)
+    summary = summarize(result)
+    found = summary.minima
 
     # The text table shows the first rows and the first diverged ones; --json shows them all.
     # Rows are built only where shown: a million starts must not cost a million sentences.
@@ -732,31 +749,20 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 f"... and {len(minima) - _MAX_ROWS:,} more minima, found from {rest:,} start(s) "
                 "(use --json for all of them)"
             )
-    others = _not_minima(result)
+    others = _not_minima(summary)
     if others:
         out(f"converged but not minima: {others}")
     return 0
 
 
-def _not_minima(result: Any) -> str:
+def _not_minima(summary: Any) -> str:
     """``"2 saddle points, 1 maximum"``: the converged rows that did not end at a minimum."""
-    import numpy as np
-
-    from descentlab.result import Stationary
-
-    if result.stationary is None:
-        return ""
-    names = {
-        Stationary.SADDLE: ("saddle point", "saddle points"),
-        Stationary.MAXIMUM: ("maximum", "maxima"),
-        Stationary.DEGENERATE: ("degenerate point", "degenerate points"),
-    }
-    parts = []
-    for kind, (one, many) in names.items():
-        count = int(np.sum(result.stationary == kind))
-        if count:
-            parts.append(f"{count:,} {one if count == 1 else many}")
-    return ", ".join(parts)
+    counts = [
+        (summary.saddles, "saddle point", "saddle points"),
+        (summary.maxima, "maximum", "maxima"),
+        (summary.degenerate, "degenerate point", "degenerate points"),
+    ]
+    return ", ".join(f"{c:,} {one if c == 1 else many}" for c, one, many in counts if c)
 
 
 def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str, list[Any]]:
@@ -1199,7 +1205,6 @@ def _cmd_compare(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     from descentlab.comparison import (
         MAX_BUDGET,
         MAX_GRID,
-        MAX_STARTS,
         compare,
         compare_catalogue,
     )
@@ -1341,7 +1346,7 @@ def build_parser() -> _Parser:
     _add_target_options(p)
     _add_optimizer_options(p, default=None)
     _add_scheduler_options(p)
-    _add_stop_options(p)
+    _add_stop_options(p, defaults=False)
     p.add_argument("--frames", metavar="N", help=f"frame budget (<= {MAX_FRAMES:,})")
     p.add_argument("--fps", metavar="F", help=f"frames per second (1 to {MAX_FPS})")
     p.add_argument(

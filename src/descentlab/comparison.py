@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from descentlab import checks
 from descentlab.errors import ConfigError
+from descentlab.multistart import MAX_STARTS
 
 __all__ = [
     "DEFAULT_OPTIMIZERS",
@@ -57,8 +58,6 @@ DEFAULT_LR_GRID = (1e-4, 1.0, 13)
 MAX_GRID = 200
 """Most learning rates in one grid."""
 
-MAX_STARTS = 1_000_000
-"""Most starts per cell."""
 
 MAX_BUDGET = 1_000_000
 """Most iterations per run."""

@@ -257,7 +257,7 @@ class Objective:
         names = ("x",) if dim == 1 else tuple(f"x{i}" for i in range(1, dim + 1))
         tex = latex if latex is not None else placeholder_latex(names)
 
-        batched = _batched_value(f, dim, vectorized, label)
+        batched = _batched_value(f, vectorized, label)
         if grad is not None:
             batched_grad = _batched_grad(grad, dim, vectorized, label)
             method = "user"
@@ -510,7 +510,7 @@ def _latex_name(name: str) -> str:
     return f"{name[0]}_{{{name[1:]}}}" if len(name) > 1 else name
 
 
-def _call_point(f: Callable[..., Any], x: NDArray[Any], label: str) -> Any:
+def _call_point(f: Callable[..., Any], x: NDArray[Any]) -> Any:
     """``f(x)`` for one point; arithmetic trouble (``math.log(-1)``, 1/0) becomes nan."""
     try:
         return f(x)
@@ -567,7 +567,7 @@ def _checked(value: Any, shape: tuple[int, ...], complex_ok: bool, who: str) -> 
     return A.real.copy()
 
 
-def _batched_value(f: Callable[..., Any], dim: int, vectorized: bool, label: str) -> ValueFn:
+def _batched_value(f: Callable[..., Any], vectorized: bool, label: str) -> ValueFn:
     if vectorized:
 
         def batched(X: Array) -> Array:
@@ -584,7 +584,7 @@ def _batched_value(f: Callable[..., Any], dim: int, vectorized: bool, label: str
         real = not complex_in
         with np.errstate(all="ignore"):
             for i, x in enumerate(X):
-                value = _call_point(f, x, label)
+                value = _call_point(f, x)
                 out[i] = _checked(value, (), complex_in, f"{label} (for one point)")
                 real = real or not np.iscomplexobj(value)
         # a real value for complex input dropped the imaginary part: say so (the complex step
@@ -610,7 +610,7 @@ def _batched_grad(grad: Callable[..., Any], dim: int, vectorized: bool, label: s
         G = np.empty(X.shape, dtype=np.float64)
         with np.errstate(all="ignore"):
             for i, x in enumerate(X):
-                g = _call_point(grad, x, label)
+                g = _call_point(grad, x)
                 G[i] = (
                     math.nan if g is math.nan else _checked(g, (dim,), False, who + " at a point")
                 )

@@ -252,13 +252,10 @@ class Result:
         Examples: ``"converged: gradient norm 3.2e-13 < grad_tol 1e-12 after 4,321
         iterations"``, ``"diverged at iteration 37: f is inf"``.
         """
-        return [self._message(i) for i in range(self.k)]
+        return [self.row_message(i) for i in range(self.k)]
 
     def row_message(self, i: int) -> str:
         """The :attr:`message` of row ``i`` alone (``message`` builds the sentence of every row)."""
-        return self._message(i)
-
-    def _message(self, i: int) -> str:
         text = self._status_message(i)
         if self.in_domain is not None and not self.in_domain[i]:
             text += " (ended outside the domain)"

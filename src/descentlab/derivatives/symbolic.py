@@ -10,8 +10,8 @@ so ``d/dx (3x^4 + 4x^3 - 12x^2 + 7)`` prints as ``12*x^3 + 12*x^2 - 24*x``.
 Negative numbers are written as a negation of a positive number (``-24`` is ``Unary("-",
 Num(24))``), as the parser writes them, so ``str()`` of a derivative parses back to it.
 
-The walkers here are iterative, so a derivative may be deeper than the parser's ``MAX_DEPTH``.
-Note: other walkers that recurse (``str``, LaTeX) have their own limits.
+The walkers here are iterative (built on :func:`~descentlab.expr.tree.post_order`, as ``str`` and
+the LaTeX printer are), so a derivative may be deeper than the parser's ``MAX_DEPTH``.
 """
 
 from __future__ import annotations
