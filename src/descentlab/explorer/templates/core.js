@@ -1404,9 +1404,9 @@
   /** The learning rates of iterations 1..maxIter, as minimize checks a schedule's table. */
   function lrTable(schedule, maxIter, lr) {
     const table = schedule.table(maxIter, lr);
-    if (!table.every((v) => Number.isFinite(v) && v > 0)) {
-      throw new ConfigError(`scheduler.table(${maxIter}) must give ${maxIter} learning rates > 0 ` +
-        `(got shape (${table.length},))`);
+    if (!table.every((v) => Number.isFinite(v) && v >= 0)) {
+      throw new ConfigError(`scheduler.table(${maxIter}) must give ${maxIter} finite learning ` +
+        `rates >= 0 (got shape (${table.length},))`);
     }
     return table;
   }
@@ -1471,9 +1471,9 @@
       if (plateau) lrNext = schedule.step(plateau, F);
       const Xn = out.map((s, i) => s + X[i]);
       // A step not taken (the line search found no decrease) or that changes nothing (for a
-      // rule that pauses, only where the gradient itself is zero).
+      // rule that pauses, only where the gradient itself is zero; a schedule at lr 0 pauses).
       if (ls && ls.failed) return done(CONFIG.codes.PRECISION_LOSS, t - 1);
-      if (Xn.every((v, i) => v === X[i]) && (!pauses || G.every((g) => g === 0))) {
+      if (Xn.every((v, i) => v === X[i]) && (!pauses || G.every((g) => g === 0)) && lr > 0) {
         return done(CONFIG.codes.STALLED, t - 1);
       }
       if (!(Xn.every((v) => Math.abs(v) <= limit))) return done(CONFIG.codes.DIVERGED, t);
