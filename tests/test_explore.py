@@ -42,6 +42,7 @@ from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS
 from descentlab.result import Status
 from descentlab.schedules import SCHEDULERS
+from descentlab.stationary import linear_gradient
 
 STEPS = 500
 
@@ -233,6 +234,8 @@ def test_paths_equal_minimize_on_random_formulas(page) -> None:
         n = len(_python_check(formula)["variables"])
         if n == 0:  # a constant: nothing to minimize
             continue
+        if linear_gradient(Objective.from_formula(formula)) is not None:
+            continue  # minimize refuses a linear formula as unbounded below
         specs += _specs(formula, start[:n], {})
     got = _page_runs(page, specs)
     assert _compare(specs, got, 1e-10) == []
