@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from descentlab.engine import interp, jit, loop, rules  # noqa: E402
+from descentlab.engine import interp, jit, loop, rules, search  # noqa: E402
 from descentlab.errors import DescentlabWarning  # noqa: E402
 
 ENGINE_FUNCTIONS = (
@@ -99,6 +99,6 @@ def test_an_unwritable_cache_compiles_in_memory_with_one_warning(monkeypatch) ->
 
 
 def test_the_engine_modules_compile_through_the_one_helper() -> None:
-    for module in (interp, loop, rules):
+    for module in (interp, loop, rules, search):
         source = Path(module.__file__).read_text()
         assert "numba.njit(" not in source and "@njit" not in source, module.__name__

@@ -68,11 +68,17 @@ def _stamp() -> str:
     return _STAMP[0]
 
 
-def jit(fn: Callable[..., Any]) -> Any:
-    """``numba.njit`` with :data:`OPTIONS`, cached on disk under the engine's stamp if possible."""
+def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
+    """``numba.njit`` with :data:`OPTIONS`, cached on disk under the engine's stamp if possible.
+
+    Used as ``@jit``, or ``@jit(parallel=True)`` for a function with ``prange`` loops.
+    """
+    if fn is None:
+        return lambda f: jit(f, parallel=parallel)
     global _warned
+    options = {**OPTIONS, "parallel": True} if parallel else OPTIONS
     try:
-        compiled = numba.njit(cache=True, **OPTIONS)(fn)
+        compiled = numba.njit(cache=True, **options)(fn)
     except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
         if "cannot cache" not in str(exc):
             raise
@@ -81,7 +87,7 @@ def jit(fn: Callable[..., Any]) -> Any:
             warnings.warn(
                 CACHE_FALLBACK_MESSAGE.format(reason=exc), DescentlabWarning, stacklevel=2
             )
-        return numba.njit(cache=False, **OPTIONS)(fn)
+        return numba.njit(cache=False, **options)(fn)
     # numba compares this stamp with the one saved in the function's cache index and ignores
     # the index when they differ (numba.core.caching.IndexDataCacheFile).
     compiled._cache._cache_file._source_stamp = _stamp()

@@ -32,17 +32,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from descentlab.engine.interp import forward, forward_backward
+from descentlab.engine.jit import inline, jit
 from descentlab.engine.loop import _LOCK, BLOCK, CHUNK, REC_FLOATS, RUNNING
 from descentlab.result import Cause, Status
 
 __all__ = ["pairwise_sum", "run_search", "search_step"]
 
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True}
-_INLINE: dict[str, Any] = {"inline": "always", "error_model": "numpy"}
-"""Small helpers are compiled into their callers: a call per row costs more than its sum."""
+# Compiled through engine.jit (one cache key over all the engine's sources, the unwritable-cache
+# fallback); small helpers are inlined into their callers: a call per row costs more than its sum.
 
 _CONV_GRAD = int(Status.CONVERGED_GRAD)
 _CONV_F = int(Status.CONVERGED_F)
@@ -60,7 +60,7 @@ _CAUSE_GRAD = int(Cause.GRAD)
 # Sums in NumPy's order.
 
 
-@njit(**_INLINE)
+@inline
 def _pairwise_block(v, lo, n):  # noqa: ANN001, ANN202
     """NumPy's sum of ``v[lo:lo + n]`` for ``n <= 128`` (see :func:`pairwise_sum`)."""
     if n < 8:
@@ -88,7 +88,7 @@ def _pairwise_block(v, lo, n):  # noqa: ANN001, ANN202
     return s
 
 
-@njit(**_JIT)
+@jit
 def pairwise_sum(v, lo, n):  # noqa: ANN001, ANN201
     """``v[lo:lo + n].sum()`` exactly as NumPy adds a contiguous row of float64.
 
@@ -125,7 +125,7 @@ def pairwise_sum(v, lo, n):  # noqa: ANN001, ANN201
         d += 1
 
 
-@njit(**_INLINE)
+@inline
 def _sum(v, n):  # noqa: ANN001, ANN202
     """``v[:n].sum()`` in NumPy's order (:func:`pairwise_sum`), inline up to 128 numbers."""
     if n <= 128:
@@ -133,7 +133,7 @@ def _sum(v, n):  # noqa: ANN001, ANN202
     return pairwise_sum(v, 0, n)
 
 
-@njit(**_INLINE)
+@inline
 def _sq_sum(v, n, tmp):  # noqa: ANN001, ANN202
     """``descent._sq_norms`` of the row ``v[:n]``: coordinate order up to 8 numbers, pairwise
     above (``tmp`` is scratch of n floats)."""
@@ -147,7 +147,7 @@ def _sq_sum(v, n, tmp):  # noqa: ANN001, ANN202
     return _sum(tmp, n)
 
 
-@njit(**_INLINE)
+@inline
 def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
     """Squared norm of row ``b``'s gradient, projected on the box when ``bounded``."""
     n = G.shape[0]
@@ -163,7 +163,7 @@ def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
 # One line-search step over a block.
 
 
-@njit(**_JIT)
+@jit
 def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows, cnt, out,
             trials, TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
     """One backtracking step for the rows ``rows[:cnt]`` of a block, as ``linesearch.update``.
@@ -277,7 +277,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         failed[todo[q]] = True
 
 
-@njit(parallel=True, **_JIT)
+@jit(parallel=True)
 def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded, block, out,
                 TA, TF, acc, nbt, ev, failed):  # fmt: skip  # noqa: ANN001, ANN201
     """One line-search step for every row of ``XT`` (n, k), in blocks (see :func:`_search`)."""
@@ -372,7 +372,7 @@ def search_step(
 # The loop.
 
 
-@njit(parallel=True, **_JIT)
+@jit(parallel=True)
 def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol, limit,
           lo, hi, bounded, block):  # fmt: skip  # noqa: ANN001, ANN201
     """Iteration 0 for every row: evaluate the starts; diverged or converged rows finish.
@@ -415,7 +415,7 @@ def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, gra
                 status[r] = RUNNING
 
 
-@njit(parallel=True, **_JIT)
+@jit(parallel=True)
 def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, nit, nfev,
           detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded,
           block, rec_its, rec_X, rec_F, ends, reached):  # fmt: skip  # noqa: ANN001, ANN201, C901
