@@ -24,7 +24,7 @@ from descentlab import checks
 from descentlab.derivatives.finite import METHODS as FD_METHODS
 from descentlab.errors import ConfigError, DescentlabError, EvaluationError, ParseError
 from descentlab.multistart import MAX_STARTS
-from descentlab.result import StopRule
+from descentlab.result import SCENE_STOPS, StopRule
 
 PROG = "descentlab"
 
@@ -384,6 +384,20 @@ def _settings_text(optimizer: Any, scheduler: Any) -> str:
     return f"{optimizer.name}({hyper})" + ("" if scheduler is None else f", {scheduler}")
 
 
+def _scene_stops_text() -> str:
+    """``animate --help``'s table of each scene's stop settings and why (from SCENE_STOPS)."""
+
+    def shown(rule: StopRule) -> str:
+        return (f"max-iter {rule.max_iter:,}, grad-tol {rule.grad_tol:g}, f-tol {rule.f_tol:g}, "
+                f"x-tol {rule.x_tol:g}")  # fmt: skip
+
+    lines = ["stop settings when --max-iter/--grad-tol/--f-tol/--x-tol are not given:"]
+    for scene, (rule, why) in SCENE_STOPS.items():
+        lines += [f"  {scene}: {shown(rule)}", f"  ({why})"]
+    lines.append(f"  (descentlab run: {shown(StopRule())})")
+    return "\n".join(lines)
+
+
 def _add_stop_options(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
     """--max-iter, --grad-tol, --f-tol, --x-tol; with ``defaults``, the help shows minimize's
     (:class:`~descentlab.result.StopRule`'s), else says that each scene has its own."""
@@ -392,7 +406,7 @@ def _add_stop_options(p: argparse.ArgumentParser, *, defaults: bool = True) -> N
         say = {k: f"; default {v:,}" if k == "max_iter" else f"; default {v:g}"
                for k, v in vars(rule).items()}  # fmt: skip
     else:
-        say = dict.fromkeys(vars(rule), "; default: the scene's own")
+        say = dict.fromkeys(vars(rule), "; default: the scene's own, listed below")
     p.add_argument(
         "--max-iter", metavar="N", help=f"iteration limit (<= {MAX_ITER_LIMIT:,}{say['max_iter']})"
     )
@@ -1338,7 +1352,12 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=_cmd_functions)
 
-    p = sub.add_parser("animate", help="render a scene to .gif, .mp4, .html or .png")
+    p = sub.add_parser(
+        "animate",
+        help="render a scene to .gif, .mp4, .html or .png",
+        epilog=_scene_stops_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("scene", help=f"one of: {', '.join(_scene_names())}")
     p.add_argument("target", nargs="?", help="a catalogue name or a formula (default per scene)")
     p.add_argument("--start", action="append", metavar="X[,Y...]", help="a start (repeatable)")

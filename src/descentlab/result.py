@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "SCENE_STOPS",
     "STATUS_MESSAGES",
     "Cause",
     "Result",
@@ -36,6 +38,7 @@ __all__ = [
     "Status",
     "StopRule",
     "Trajectory",
+    "scene_stops",
 ]
 
 
@@ -161,6 +164,53 @@ class StopRule:
             0.001
         """
         return float(max(self.grad_tol, self.x_tol**0.5))
+
+
+SCENE_STOPS: dict[str, tuple[StopRule, str]] = {
+    "descent-1d": (
+        StopRule(max_iter=100_000, grad_tol=1e-12),
+        "one descent told to its end: it stops where the slope is zero",
+    ),
+    "remedies": (
+        StopRule(max_iter=100_000, grad_tol=1e-12),
+        "each remedy runs to its valley's bottom, as descent-1d",
+    ),
+    "contour": (
+        StopRule(max_iter=3000, grad_tol=0.0, f_tol=1e-6),
+        "the original notebook's multivariable cell",
+    ),
+    "surface": (
+        StopRule(max_iter=3000, grad_tol=0.0, f_tol=1e-6),
+        "the original notebook's multivariable cell, as contour",
+    ),
+    "race": (StopRule(max_iter=2000), "every runner gets the same budget, short enough to watch"),
+    "lr-sweep": (
+        StopRule(max_iter=300),
+        "a short fixed budget shows which rates converged, still crawl or diverge",
+    ),
+    "basins": (
+        StopRule(grad_tol=1e-6),
+        "a start belongs to the minimum it reaches; 1e-6 is close enough for 8,100 starts",
+    ),
+}
+"""The stop settings of the scenes that run descents, each with the reason it differs from
+``descentlab run``'s (:class:`StopRule`'s defaults); ``animate --help`` prints this table, and
+every scene reads its own row through :func:`scene_stops`."""
+
+
+def scene_stops(scene: str, **given: float | None) -> dict[str, Any]:
+    """A scene's stop settings (``max_iter`` and the tolerances): :data:`SCENE_STOPS`'s row,
+    with every setting in ``given`` that is not None taking its place."""
+    rule = SCENE_STOPS[scene][0]
+    chosen: dict[str, Any] = {
+        "max_iter": rule.max_iter, "grad_tol": rule.grad_tol,
+        "f_tol": rule.f_tol, "x_tol": rule.x_tol,
+    }  # fmt: skip
+    unknown = set(given) - set(chosen)
+    if unknown:
+        raise TypeError(f"scene_stops: unknown settings {sorted(unknown)}")
+    chosen |= {k: v for k, v in given.items() if v is not None}
+    return chosen
 
 
 @dataclass(frozen=True)

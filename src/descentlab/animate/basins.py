@@ -14,10 +14,10 @@ from descentlab.animate.common import (
     num,
     objective_2d,
     optimizer_label,
-    stop_defaults,
 )
 from descentlab.animate.engine import Still
 from descentlab.animate.style import RC, finish_layout, new_figure
+from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -101,7 +101,8 @@ def basins(
     from descentlab.optimizers import gd
 
     obj = objective_2d(target, "himmelblau", "basins")
-    limit = stop_defaults()["max_iter"] if max_iter is None else max_iter
+    stops = scene_stops("basins", max_iter=max_iter, grad_tol=grad_tol)
+    limit = int(stops["max_iter"])
     per_axis = check_count("per_axis", per_axis, 2)
     box = obj.domain if obj.domain is not None else ((-3.0, 3.0), (-3.0, 3.0))
     X0 = grid_starts(box, per_axis)
@@ -110,8 +111,7 @@ def basins(
         obj,
         X0,
         opt,
-        max_iter=limit,
-        grad_tol=1e-6 if grad_tol is None else grad_tol,
+        **stops,
         record=False,
         scheduler=scheduler,
     )

@@ -16,6 +16,7 @@ import numpy as np
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.errors import ConfigError
 from descentlab.objective import Objective, as_objective, placeholder_latex
+from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -436,18 +437,6 @@ def formula_title(obj: Objective) -> str:
     return math_or_plain(f"f({', '.join(obj.variables)})", obj.latex or "", plain)
 
 
-def stop_defaults() -> dict[str, Any]:
-    """:func:`~descentlab.descent.minimize`'s stop settings (``max_iter``, the tolerances), read
-    from its signature: the defaults of ``descentlab run``, kept in one place."""
-    import inspect
-
-    from descentlab.descent import minimize
-
-    names = ("max_iter", "grad_tol", "f_tol", "x_tol")
-    params = inspect.signature(minimize).parameters
-    return {name: params[name].default for name in names}
-
-
 def optimizer_label(opt: Optimizer, scheduler: Any = None) -> str:
     """``gd (lr 0.001)``: the optimizer's name and learning rate, for titles and legends; with a
     schedule, ``gd (lr 0.001, steplr)`` (the lr it starts from and the schedule's name)."""
@@ -607,7 +596,7 @@ def notebook_descent(
         grad_tol=grad_tol,
         f_tol=f_tol,
         x_tol=x_tol,
-        defaults={"max_iter": 3000, "grad_tol": 0.0, "f_tol": 1e-6, "x_tol": 0.0},
+        defaults=scene_stops(scene),
         scheduler=scheduler,
     )
     xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)

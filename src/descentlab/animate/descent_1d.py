@@ -20,6 +20,7 @@ from descentlab.animate.engine import Scene
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.animate.style import COLORS, RC, new_figure, quiet_axes
 from descentlab.errors import ConfigError
+from descentlab.result import SCENE_STOPS
 
 __all__ = ["descent_1d"]
 
@@ -30,8 +31,8 @@ def descent_1d(
     start: float = 3.0,
     optimizer: object = None,
     scheduler: Any = None,
-    grad_tol: float = 1e-12,
-    max_iter: int = 100_000,
+    grad_tol: float = SCENE_STOPS["descent-1d"][0].grad_tol,
+    max_iter: int = SCENE_STOPS["descent-1d"][0].max_iter,
     frames: int = 70,
     pause_frames: int | None = None,
     fps: float = 15.0,

@@ -11,6 +11,7 @@ from descentlab.animate.common import formula_title, num, one_start
 from descentlab.animate.engine import Still
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
+from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     pass
@@ -81,10 +82,7 @@ def lr_sweep(
     rates = np.geomspace(1e-3, 0.3, 48) if lrs is None else np.asarray(lrs, dtype=float)
     if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates) & (rates > 0)):
         raise ConfigError(f"lrs must be positive numbers (got {lrs!r})")
-    settings: dict[str, Any] = {
-        "max_iter": 300 if max_iter is None else max_iter,
-        "grad_tol": 1e-8 if grad_tol is None else grad_tol,
-    }
+    settings: dict[str, Any] = scene_stops("lr-sweep", max_iter=max_iter, grad_tol=grad_tol)
     runs = [
         minimize(obj, x0, gd(lr=float(lr)), record=False, scheduler=scheduler, **settings)
         for lr in rates

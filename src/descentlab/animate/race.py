@@ -28,6 +28,7 @@ from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends
 from descentlab.animate.style import RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
+from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -122,7 +123,7 @@ def race(
     if len(runners) > len(COLORS):
         raise ConfigError(f"race shows at most {len(COLORS)} optimizers (got {len(runners)})")
 
-    defaults = {"max_iter": 2000, "grad_tol": 1e-8, "f_tol": 0.0, "x_tol": 0.0}
+    defaults = scene_stops("race")
     paths, values, results = [], [], []
     for opt in runners:
         res = run(

@@ -22,6 +22,7 @@ from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends, pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
+from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -115,9 +116,8 @@ def remedies(
     frames = check_frames(frames)
     multi = _points(start)
     slow = gd(lr=0.001) if optimizer is None else optimizer
-    settings = {"max_iter": 100_000, "grad_tol": 1e-12, "f_tol": 0.0, "x_tol": 0.0}
-    given = {"max_iter": max_iter, "grad_tol": grad_tol, "f_tol": f_tol, "x_tol": x_tol}
-    settings |= {k: v for k, v in given.items() if v is not None}
+    settings = scene_stops("remedies", max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
+                           x_tol=x_tol)  # fmt: skip
     fast = gd(lr=0.01)
     panels = [
         ("New initialization", np.array([[-3.0]]), slow),
