@@ -38,7 +38,8 @@ def test_lr_sweep_marks_diverged_runs_and_the_edge() -> None:
     diverged = [lr for lr, s in zip(lrs, status, strict=True) if s == Status.DIVERGED]
     assert diverged == [0.2, 0.5]
     ax = still.fig.axes[0]
-    by_label = {line.get_label(): line for line in ax.lines}
+    # a kind the sweep has none of is kept out of the legend ("_" + its label)
+    by_label = {line.get_label().lstrip("_"): line for line in ax.lines}
     np.testing.assert_array_equal(by_label["diverged (no value)"].get_xdata(), diverged)
     for label in ("converged", f"stopped at max_iter = {2000}"):
         assert not set(by_label[label].get_xdata()) & set(diverged)  # never drawn as a value
@@ -166,3 +167,16 @@ def test_basins_tell_diverged_from_max_iter() -> None:
     big = stills.basins(optimizer=gd(lr=0.2), per_axis=8, max_iter=50, size=(400, 380))
     assert np.any(big.info["result"].status == Status.DIVERGED)
     assert dict(big.info["legend"])[DIVERGED].startswith("diverged")
+
+
+def test_lr_sweep_legend_lists_only_the_kinds_of_run_it_shows() -> None:
+    # small rates on x^2 + 10y^2 (L = 20): all converge, none grows or diverges
+    still = stills.lr_sweep(lrs=[0.02, 0.05, 0.09], max_iter=5000, size=(480, 320))
+    (ax,) = [a for a in still.fig.axes if a.get_legend() is not None]
+    shown = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert shown == ["converged"]
+    # ... and a sweep past 2/L shows its diverged runs in the legend
+    wide = stills.lr_sweep(lrs=[1e-2, 0.2, 1.0], max_iter=300, size=(480, 320))
+    (ax,) = [a for a in wide.fig.axes if a.get_legend() is not None]
+    assert any("diverged" in t.get_text() or "growing" in t.get_text()
+               for t in ax.get_legend().get_texts())  # fmt: skip

@@ -122,7 +122,7 @@ def lr_sweep(
             "o",
             color=COLORS["curve"],
             ms=6,
-            label="converged",
+            label=_shown_if("converged", seen & converged),
             zorder=4,
         )
         ax.plot(
@@ -133,7 +133,7 @@ def lr_sweep(
             mec=COLORS["moving"],
             mew=1.5,
             ms=6,
-            label=f"stopped at max_iter = {settings['max_iter']}",
+            label=_shown_if(f"stopped at max_iter = {settings['max_iter']}", maxed),
             zorder=4,
         )
         top = blended_transform_factory(ax.transData, ax.transAxes)
@@ -147,7 +147,7 @@ def lr_sweep(
             ms=7,
             transform=top,
             clip_on=False,
-            label="growing: f far above the view",
+            label=_shown_if("growing: f far above the view", off),
             zorder=5,
         )
         ax.plot(
@@ -159,7 +159,7 @@ def lr_sweep(
             ms=8,
             transform=top,
             clip_on=False,
-            label="diverged (no value)",
+            label=_shown_if("diverged (no value)", diverged),
             zorder=5,
         )
         if seen.any():
@@ -203,3 +203,9 @@ def lr_sweep(
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, borderaxespad=0)
         finish_layout(fig)
     return Still(fig, info={"runs": runs, "lrs": rates})
+
+
+def _shown_if(label: str, mask: np.ndarray) -> str:
+    """The legend label of a kind of run, or matplotlib's "no legend" for a kind the sweep has
+    none of (a legend lists only what the picture shows)."""
+    return label if bool(np.any(mask)) else "_" + label

@@ -36,24 +36,30 @@ from numba import prange
 
 from descentlab.engine.interp import forward, forward_backward
 from descentlab.engine.jit import inline, jit
-from descentlab.engine.loop import _LOCK, BLOCK, CHUNK, REC_FLOATS, RUNNING
-from descentlab.result import Cause, Status
+from descentlab.engine.loop import (
+    _CAUSE_F,
+    _CAUSE_GRAD,
+    _CAUSE_X,
+    _CONV_F,
+    _CONV_GRAD,
+    _CONV_X,
+    _DIVERGED,
+    _LOCK,
+    _SMALL_STEP,
+    _STALLED,
+    BLOCK,
+    CHUNK,
+    REC_FLOATS,
+    RUNNING,
+)
+from descentlab.result import Status
 
 __all__ = ["pairwise_sum", "run_search", "search_step"]
 
 # Compiled through engine.jit (one cache key over all the engine's sources, the unwritable-cache
 # fallback); small helpers are inlined into their callers: a call per row costs more than its sum.
 
-_CONV_GRAD = int(Status.CONVERGED_GRAD)
-_CONV_F = int(Status.CONVERGED_F)
-_CONV_X = int(Status.CONVERGED_X)
-_SMALL_STEP = int(Status.SMALL_STEP)
-_DIVERGED = int(Status.DIVERGED)
-_STALLED = int(Status.STALLED)
-_PRECISION_LOSS = int(Status.PRECISION_LOSS)
-_CAUSE_X = int(Cause.X)
-_CAUSE_F = int(Cause.F)
-_CAUSE_GRAD = int(Cause.GRAD)
+_PRECISION_LOSS = int(Status.PRECISION_LOSS)  # the other status and cause codes: loop.py's
 
 
 # ---------------------------------------------------------------------------------------------
