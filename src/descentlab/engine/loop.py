@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from descentlab.engine.interp import forward_backward
-from descentlab.engine.jit import jit
+from descentlab.engine.jit import inline, jit
 from descentlab.engine.rules import rule_step
 from descentlab.result import Cause, Status
 
@@ -95,6 +95,26 @@ def _grad_sq(X, G, lo, hi, bounded, out):
                 out[b] += g * g
 
 
+@inline
+def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, div_at):  # noqa: ANN001
+    """Row ``r``'s outcome at its start (f and the squared gradient norm there): diverged (f
+    beyond ``limit`` or the gradient not finite), converged (``|grad| < grad_tol``) or running.
+    The fused loop and the compiled line search both judge their starts here."""
+    f_bad = not (abs(f) <= limit)
+    if f_bad or not (gn2 < np.inf):
+        status[r] = _DIVERGED
+        nfev[r] = 1
+        div_at[r] = 0
+        detail[r] = f if f_bad else gn
+        cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
+    elif gn < grad_tol:
+        status[r] = _CONV_GRAD
+        nfev[r] = 1
+        detail[r] = gn
+    else:
+        status[r] = RUNNING
+
+
 @jit
 def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol,
                  limit, lo, hi, bounded, a0, a1):  # fmt: skip
@@ -115,19 +135,7 @@ def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_
         GN[r] = gn
         for i in range(n):
             GT[i, r] = G[i, b]
-        f_bad = not (abs(F[b]) <= limit)
-        if f_bad or not (gn2[b] < np.inf):
-            status[r] = _DIVERGED
-            nfev[r] = 1
-            div_at[r] = 0
-            detail[r] = F[b] if f_bad else gn
-            cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
-        elif gn < grad_tol:
-            status[r] = _CONV_GRAD
-            nfev[r] = 1
-            detail[r] = gn
-        else:
-            status[r] = RUNNING
+        start_verdict(r, F[b], gn2[b], gn, limit, grad_tol, status, nfev, detail, cause, div_at)
 
 
 @jit

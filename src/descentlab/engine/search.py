@@ -51,6 +51,7 @@ from descentlab.engine.loop import (
     CHUNK,
     REC_FLOATS,
     RUNNING,
+    start_verdict,
 )
 from descentlab.result import Status
 
@@ -406,19 +407,7 @@ def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, gra
             GN[r] = gn
             for i in range(n):
                 GT[i, r] = G[i, b]
-            f_bad = not (abs(F[b]) <= limit)
-            if f_bad or not (gn2 < np.inf):
-                status[r] = _DIVERGED
-                nfev[r] = 1
-                div_at[r] = 0
-                detail[r] = F[b] if f_bad else gn
-                cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
-            elif gn < grad_tol:
-                status[r] = _CONV_GRAD
-                nfev[r] = 1
-                detail[r] = gn
-            else:
-                status[r] = RUNNING
+            start_verdict(r, F[b], gn2, gn, limit, grad_tol, status, nfev, detail, cause, div_at)
 
 
 @jit(parallel=True)
