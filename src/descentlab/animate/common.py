@@ -189,19 +189,18 @@ def run(
     grad_tol: float | None,
     f_tol: float | None,
     x_tol: float | None,
-    defaults: dict[str, Any],
+    scene: str,
     scheduler: Any = None,
 ) -> Result:
-    """:func:`minimize` with every iterate recorded; ``None`` settings take ``defaults``.
+    """:func:`minimize` with every iterate recorded; ``None`` settings take the scene's own
+    (:func:`~descentlab.result.scene_stops`).
 
     ``scheduler`` (a :mod:`descentlab.schedules` schedule) is passed on: the lr of every step is
     then in ``result.trajectory.lrs``.
     """
     from descentlab.descent import minimize
 
-    settings = {"max_iter": max_iter, "grad_tol": grad_tol, "f_tol": f_tol, "x_tol": x_tol}
-    chosen = {k: (defaults.get(k) if v is None else v) for k, v in settings.items()}
-    chosen = {k: v for k, v in chosen.items() if v is not None}
+    chosen = scene_stops(scene, max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol, x_tol=x_tol)
     obj.check_finite_at(X0)  # a start where f is undefined is bad input, not a divergence
     opt = default if optimizer is None else optimizer
     return minimize(obj, X0, opt, record=True, scheduler=scheduler, **chosen)
@@ -596,7 +595,7 @@ def notebook_descent(
         grad_tol=grad_tol,
         f_tol=f_tol,
         x_tol=x_tol,
-        defaults=scene_stops(scene),
+        scene=scene,
         scheduler=scheduler,
     )
     xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)

@@ -28,7 +28,6 @@ from descentlab.animate.engine import Scene
 from descentlab.animate.frames import align_ends
 from descentlab.animate.style import RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
-from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -123,7 +122,6 @@ def race(
     if len(runners) > len(COLORS):
         raise ConfigError(f"race shows at most {len(COLORS)} optimizers (got {len(runners)})")
 
-    defaults = scene_stops("race")
     paths, values, results = [], [], []
     for opt in runners:
         res = run(
@@ -135,7 +133,7 @@ def race(
             grad_tol=grad_tol,
             f_tol=f_tol,
             x_tol=x_tol,
-            defaults=defaults,
+            scene="race",
             scheduler=scheduler,
         )
         xs, fs = finite_path(res.trajectory.xs[:, 0], res.trajectory.fs[:, 0])
