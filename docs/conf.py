@@ -11,7 +11,6 @@ Math is typeset by MathJax in the browser: from the copy that ``jupyter-server-m
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import inspect
 import os
@@ -115,21 +114,10 @@ _parse_parser = sphinxarg.ext.parse_parser
 sphinxarg.ext.parse_parser = lambda *args, **kwargs: _plain(_parse_parser(*args, **kwargs))
 
 
-def _homes() -> dict[str, str]:
-    """Each name ``descentlab/__init__.py`` imports, with the module it imports it from."""
-    tree = ast.parse(Path(descentlab.__file__).read_text(encoding="utf-8"))
-    return {
-        alias.asname or alias.name: node.module
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
-    }
-
-
 def _public_names() -> str:
     """A table of ``descentlab.__all__``: each name linked to where it is documented."""
     rows = [".. list-table::", "   :header-rows: 1", "", "   * - name", "     - what it is"]
-    homes = _homes()
+    homes = descentlab._HOMES  # each public name -> its module (loaded on first use)
     for name in descentlab.__all__:
         obj = getattr(descentlab, name)
         if name not in homes:

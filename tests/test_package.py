@@ -29,6 +29,44 @@ def test_public_names_exist() -> None:
         assert hasattr(descentlab, name), name
 
 
+def test_import_loads_nothing_until_a_name_is_used() -> None:
+    """``import descentlab`` loads no submodule and not NumPy (the names load on first use)."""
+    code = (
+        "import sys, descentlab; "
+        "print(sorted(m for m in sys.modules if m.startswith(('descentlab.', 'numpy')))); "
+        "descentlab.Status; "
+        "print('descentlab.result' in sys.modules, 'descentlab.descent' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True False"]
+
+
+def test_lazy_names_are_their_modules_objects() -> None:
+    """Every public name is the object its home module defines; the type checkers' imports in
+    ``if TYPE_CHECKING:`` name the same homes; unknown names and modules raise AttributeError."""
+    import importlib
+
+    tree = ast.parse((SRC / "__init__.py").read_text())
+    typed = {
+        alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("descentlab")
+        for alias in node.names
+    }
+    assert typed == descentlab._HOMES
+    for name, home in descentlab._HOMES.items():
+        assert getattr(descentlab, name) is getattr(importlib.import_module(home), name)
+    assert set(descentlab._HOMES) <= set(dir(descentlab))
+    assert descentlab.animate is importlib.import_module("descentlab.animate")
+    for missing in ("no_such_name", "nosuchmodule"):
+        try:
+            getattr(descentlab, missing)
+        except AttributeError as exc:
+            assert missing in str(exc)
+        else:
+            raise AssertionError(f"descentlab.{missing} exists")
+
+
 BANNED_NAMES = {"eval", "exec", "compile", "sympify", "lambdify", "__import__"}
 BANNED_ATTRIBUTES = {"eval", "exec", "sympify", "lambdify", "parse_expr"}
 
