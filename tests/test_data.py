@@ -90,6 +90,20 @@ def test_standardized_has_mean_zero_and_unit_deviation_and_keeps_the_target():
     assert np.array_equal(s.y, ds.y) and s.x_scale[1] == 1.0
 
 
+def test_a_set_standardized_like_another_takes_its_means_and_deviations():
+    train = Dataset(
+        "t", np.array([[1.0], [3.0], [8.0]]), np.array([0.0, 1.0, 2.0]), ("a",), "y", "regression"
+    )
+    valid = Dataset("v", np.array([[4.0], [10.0]]), np.array([5.0, 6.0]), ("a",), "y", "regression")
+    s = train.standardized()
+    v = valid.standardized(like=s)
+    sd = np.std([1.0, 3.0, 8.0])  # the training set's, not the validation set's
+    np.testing.assert_allclose(v.X[:, 0], [0.0, 6.0 / sd])
+    assert v.x_mean is s.x_mean and v.x_scale is s.x_scale and np.array_equal(v.y, valid.y)
+    with pytest.raises(ValueError, match="'t' is not standardized"):
+        valid.standardized(like=train)
+
+
 def test_split_is_a_seeded_partition():
     ds = data.line(50, seed=0)
     train, valid = ds.split(0.2, seed=7)

@@ -18,13 +18,20 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from descentlab import checks
 from descentlab.derivatives.finite import METHODS as FD_METHODS
 from descentlab.errors import ConfigError, DescentlabError, EvaluationError, ParseError
 from descentlab.multistart import MAX_STARTS
 from descentlab.result import SCENE_STOPS, StopRule
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from descentlab.objective import Objective
+    from descentlab.optimizers import Optimizer
 
 PROG = "descentlab"
 
@@ -184,7 +191,7 @@ def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
         write(text.replace("\n", "\n" + "  " * level) if level else text)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return str(value)
     return f"{value:.10g}"
@@ -193,7 +200,7 @@ def _fmt(value: float) -> str:
 _VEC_SHOWN = 6  # coordinates a vector shows in text output (its first 3 and last 3 beyond that)
 
 
-def _fmt_vec(values: Sequence[float]) -> str:
+def _fmt_vec(values: Sequence[float] | NDArray[np.float64]) -> str:
     """``(1, 2)``; a long vector by its ends and its length: ``(1, 2, 3, ..., 8, 9, 10) [n=10]``."""
     if len(values) <= _VEC_SHOWN:
         return "(" + ", ".join(_fmt(float(v)) for v in values) + ")"
@@ -206,7 +213,7 @@ def _fmt_vec(values: Sequence[float]) -> str:
 # Targets and optimizers shared by run and animate
 
 
-def _objective(target: str, variables: list[str] | None, dim: int | None):
+def _objective(target: str, variables: list[str] | None, dim: int | None) -> Objective:
     from descentlab.objective import as_objective
 
     return as_objective(target, variables=variables, dim=dim)
@@ -441,7 +448,7 @@ def _bounds(text: str | None, objective: Any) -> Any:
     return (box[0], box[1])
 
 
-def _optimizer(args: argparse.Namespace, *, warn: Callable[[str], None]):
+def _optimizer(args: argparse.Namespace, *, warn: Callable[[str], None]) -> Optimizer:
     """Build the optimizer named on the command line from its hyperparameter options."""
     from descentlab.optimizers import OPTIMIZERS
 
@@ -475,7 +482,7 @@ def _stop_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return kwargs
 
 
-def _starts(args: argparse.Namespace, objective) -> Any:
+def _starts(args: argparse.Namespace, objective: Objective) -> NDArray[np.float64]:
     """The (k, n) array of starts: --start values, --random-starts, or the catalogue's."""
     import numpy as np
 
@@ -515,7 +522,7 @@ def _starts(args: argparse.Namespace, objective) -> Any:
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
-def _domain(args: argparse.Namespace, objective) -> list[tuple[float, float]]:
+def _domain(args: argparse.Namespace, objective: Objective) -> list[tuple[float, float]]:
     if getattr(args, "domain", None) is not None:
         lo_hi = _floats(args.domain, "--domain")
         if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
@@ -556,8 +563,8 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
         raise ConfigError("--h applies to finite differences, not to --method exact")
 
     X = np.asarray([point], dtype=float)
-    value, grad = value_and_grad(tree, variables, X)
-    value, grad = float(value[0]), grad[0]
+    values, grads = value_and_grad(tree, variables, X)
+    value, grad = float(values[0]), grads[0]
     where = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point, strict=True))
     if not math.isfinite(value):
         raise ConfigError(
@@ -567,17 +574,18 @@ def _cmd_derivative(args: argparse.Namespace, out: Callable[[str], None]) -> int
         raise ConfigError(f"{_short(args.formula)} has no finite derivative at {where}")
     partials = symbolic.gradient_trees(tree, variables)
 
-    def f(Z):
+    def f(Z: NDArray[np.float64]) -> NDArray[np.float64]:
         from descentlab.expr import evaluate
 
         return evaluate(tree, {v: Z[:, i] for i, v in enumerate(variables)})
 
+    methods: tuple[str, ...]
     if args.method in (None, "exact"):
         methods = FD_METHODS if args.method is None else ()
     else:
         methods = (args.method,)
     kink = _kink(tree, variables, X)
-    estimates = {}
+    estimates: dict[str, dict[str, Any]] = {}
     for method in methods:
         steps = (
             np.full(len(variables), h)
@@ -651,7 +659,7 @@ def _kink(tree: Any, variables: Sequence[str], X: Any) -> str | None:
 
     abs_nodes = [n for n in walk(tree) if isinstance(n, Call) and n.func == "abs"]
     for node in abs_nodes:
-        with np_errstate():
+        with _quiet_numpy():
             at = evaluate(node.arg, {v: X[:, i] for i, v in enumerate(variables)})
         if float(at.reshape(-1)[0]) == 0:
             return f"{_short(str(node), 40)} has its kink at the point"
@@ -672,13 +680,6 @@ def _abs_takes_the_complex_step() -> bool:
 
     z = evaluate(parse("abs(x)"), {"x": np.array([-2.0 + 1e-20j])})
     return bool(np.iscomplexobj(z) and z.imag[0] == -1e-20)
-
-
-def np_errstate():
-    """NumPy quiet about 0/0 and overflow while probing a formula."""
-    import numpy as np
-
-    return np.errstate(all="ignore")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -725,7 +726,6 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     # Rows are built only where shown: a million starts must not cost a million sentences.
     diverged_rows = np.flatnonzero(result.status == Status.DIVERGED)
     found = match_known(found, getattr(objective, "problem", None))
-    minima = [{"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind} for m in found]
     if args.json:  # streamed: each run's record is built while it is written
         records = _run_records(result, X0, trace=bool(args.trace), level=2)
         _print_json(
@@ -739,7 +739,10 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 "optimizer": {"name": optimizer.name, **dict(optimizer.hyperparameters)},
                 "scheduler": _scheduler_json(scheduler),
                 "runs": records,
-                "minima_found": iter(minima),
+                "minima_found": (
+                    {"x": m.x, "f": float(m.f), "count": int(m.count), "kind": m.kind}
+                    for m in found
+                ),
             }
         )
         return 0
@@ -752,15 +755,15 @@ def _cmd_run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         out(f"start {_fmt_vec(runs[i]['start'])} {runs[i]['message']}")
     if len(diverged_rows) > _MAX_NOTES:
         out(f"... and {len(diverged_rows) - _MAX_NOTES:,} more diverged runs")
-    if minima:
+    if found:
         out("minima found:")
-        for m in minima[:_MAX_ROWS]:
-            kind = f"  ({m['kind']} minimum)" if m["kind"] else ""
-            out(f"  x = {_fmt_vec(m['x'])}  f = {_fmt(m['f'])}  from {m['count']} start(s){kind}")
-        if len(minima) > _MAX_ROWS:
-            rest = sum(m["count"] for m in minima[_MAX_ROWS:])
+        for m in found[:_MAX_ROWS]:
+            kind = f"  ({m.kind} minimum)" if m.kind else ""
+            out(f"  x = {_fmt_vec(m.x)}  f = {_fmt(m.f)}  from {m.count} start(s){kind}")
+        if len(found) > _MAX_ROWS:
+            rest = sum(m.count for m in found[_MAX_ROWS:])
             out(
-                f"... and {len(minima) - _MAX_ROWS:,} more minima, found from {rest:,} start(s) "
+                f"... and {len(found) - _MAX_ROWS:,} more minima, found from {rest:,} start(s) "
                 "(use --json for all of them)"
             )
     others = _not_minima(summary)
@@ -922,7 +925,7 @@ def _print_run_table(runs: list[dict[str, Any]], total: int, out: Callable[[str]
         "status",
         "stationary",
     )
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             _fmt_vec(r["start"]),
             _fmt_vec(r["x"]),
@@ -1019,10 +1022,10 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             kwargs["hidden"] = _int(args.hidden, "--hidden", low=1, high=1024)
         if args.activation is not None:
             kwargs["activation"] = args.activation
-    for opt in ("grad_tol", "f_tol"):
-        text = getattr(args, opt)
+    for name in ("grad_tol", "f_tol"):
+        text = getattr(args, name)
         if text is not None:
-            kwargs[opt] = _float(text, "--" + opt.replace("_", "-"), nonneg=True)
+            kwargs[name] = _float(text, "--" + name.replace("_", "-"), nonneg=True)
     hidden = kwargs.get("hidden", 8)
     d = data.X.shape[1]
     p = d + 1 if model != "mlp" else d * hidden + 2 * hidden + 1
@@ -1474,7 +1477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         with _quiet_numpy():
-            return args.handler(args, print)
+            handler: Callable[[argparse.Namespace, Callable[[str], None]], int] = args.handler
+            return handler(args, print)
     except SystemExit as exit_:  # --help and --version
         return exit_.code if isinstance(exit_.code, int) else 0
     except DescentlabError as error:
@@ -1496,7 +1500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _quiet_numpy():
+def _quiet_numpy() -> np.errstate:
+    """NumPy quiet about 0/0 and overflow: a formula's domain is checked, not warned about."""
     import numpy as np
 
     return np.errstate(all="ignore")

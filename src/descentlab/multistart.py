@@ -348,7 +348,7 @@ class _Grid:
                 at = np.minimum(np.searchsorted(axes[k], v), len(axes[k]) - 1)
                 self.near[k, o] = (at * stride, axes[k][at] == v)
             stride *= len(axes[k])
-        self.key: NDArray = sum(self.near[k, 0][0] for k in range(self.dim))
+        self.key: NDArray = np.sum([self.near[k, 0][0] for k in range(self.dim)], axis=0)
         self.pairs_made = 0  # candidate pairs handed out (the work the tests bound)
 
     def pairs(self, query: NDArray, target: NDArray) -> Iterator[tuple[NDArray, NDArray]]:

@@ -307,16 +307,7 @@ def fit(
     if standardize:
         ds = ds.standardized()
         if valid is not None:
-            valid = Dataset(
-                valid.name,
-                (valid.X - ds.x_mean) / ds.x_scale,
-                valid.y,
-                valid.features,
-                valid.target,
-                valid.kind,
-                ds.x_mean,
-                ds.x_scale,
-            )
+            valid = valid.standardized(like=ds)
     mdl = _model(model, ds.X.shape[1], ds.kind, model_options)
     m = ds.rows
     b = m if batch_size is None else integer("batch_size", batch_size, lo=1, hi=2**62)
@@ -553,7 +544,8 @@ def _train(
 def _accuracy(mdl: Model, P: Array, ds: Dataset) -> Array:
     """(k,) fraction of rows whose predicted class (probability >= 1/2) is the target."""
     predicted = mdl.output(P, ds.X) >= 0.5
-    return (predicted == (ds.y >= 0.5)).mean(axis=1)
+    share: Array = (predicted == (ds.y >= 0.5)).mean(axis=1)  # numpy types a mean as Any
+    return share
 
 
 def _update_rows_apart(
@@ -583,7 +575,7 @@ def _update_rows_apart(
         if "lr" in kwargs:
             kwargs["lr"] = kwargs["lr"][i : i + 1]
         step, st = opt.update(
-            Gi, _take(state, [i]), P[i : i + 1], value_fn=value_fn, value=Li, **kwargs
+            Gi, _take(state, np.array([i])), P[i : i + 1], value_fn=value_fn, value=Li, **kwargs
         )
         steps.append(step)
         states.append(st)

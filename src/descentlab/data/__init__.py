@@ -64,8 +64,8 @@ class Dataset:
         features: The d feature names.
         target: The target's name.
         kind: ``"classification"`` when every target is 0 or 1, else ``"regression"``.
-        x_mean: (d,) the means subtracted by :meth:`standardized` (zeros if not standardized).
-        x_scale: (d,) the standard deviations divided by (ones if not standardized).
+        x_mean: (d,) the means subtracted by :meth:`standardized` (None if not standardized).
+        x_scale: (d,) the standard deviations divided by (None if not standardized).
     """
 
     name: str
@@ -82,16 +82,28 @@ class Dataset:
         """Number of rows m."""
         return int(self.X.shape[0])
 
-    def standardized(self) -> Dataset:
+    def standardized(self, like: Dataset | None = None) -> Dataset:
         """The set with every feature shifted to mean 0 and scaled to standard deviation 1.
 
         A constant feature is only shifted. Gradient descent needs this on features of very
         different sizes (Engel's incomes are in the thousands): the loss's curvature along a
         weight grows with the square of its feature, and one learning rate must suit them all.
+
+        Args:
+            like: A standardized set whose means and deviations to use instead of this set's
+                own (a validation set is scaled as its training set was).
+
+        Raises:
+            ValueError: ``like`` is not standardized.
         """
-        mean = self.X.mean(axis=0)
-        scale = self.X.std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
+        if like is None:
+            mean = self.X.mean(axis=0)
+            scale = self.X.std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+        elif like.x_mean is None or like.x_scale is None:
+            raise ValueError(f"{like.name!r} is not standardized: it has no means to reuse")
+        else:
+            mean, scale = like.x_mean, like.x_scale
         return replace(self, X=(self.X - mean) / scale, x_mean=mean, x_scale=scale)
 
     def split(self, holdout: float, seed: int) -> tuple[Dataset, Dataset]:
