@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import descentlab
 
@@ -30,41 +33,58 @@ def test_public_names_exist() -> None:
 
 
 def test_import_loads_nothing_until_a_name_is_used() -> None:
-    """``import descentlab`` loads no submodule and not NumPy (the names load on first use)."""
+    """``import descentlab`` loads no submodule and not NumPy (the names load on first use);
+    listing the scenes (``animate --help``) imports no scene module."""
     code = (
         "import sys, descentlab; "
         "print(sorted(m for m in sys.modules if m.startswith(('descentlab.', 'numpy')))); "
         "descentlab.Status; "
-        "print('descentlab.result' in sys.modules, 'descentlab.descent' in sys.modules)"
+        "print('descentlab.result' in sys.modules, 'descentlab.descent' in sys.modules); "
+        "from descentlab.animate.registry import SCENES; names = list(SCENES); "
+        "print(sorted(m for m in sys.modules if m.startswith('descentlab.animate')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:2] == ["[]", "True False"]
+    assert out.stdout.split("\n")[:3] == [
+        "['descentlab._lazy']",
+        "True False",
+        "['descentlab.animate', 'descentlab.animate.registry']",
+    ]
 
 
-def test_lazy_names_are_their_modules_objects() -> None:
+LAZY_PACKAGES = ("descentlab", "descentlab.animate", "descentlab.derivatives")
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_lazy_names_are_their_modules_objects(package: str) -> None:
     """Every public name is the object its home module defines; the type checkers' imports in
-    ``if TYPE_CHECKING:`` name the same homes; unknown names and modules raise AttributeError."""
-    import importlib
-
-    tree = ast.parse((SRC / "__init__.py").read_text())
-    typed = {
-        alias.name: node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("descentlab")
-        for alias in node.names
-    }
-    assert typed == descentlab._HOMES
-    for name, home in descentlab._HOMES.items():
-        assert getattr(descentlab, name) is getattr(importlib.import_module(home), name)
-    assert set(descentlab._HOMES) <= set(dir(descentlab))
-    assert descentlab.animate is importlib.import_module("descentlab.animate")
+    ``if TYPE_CHECKING:`` name the same homes; unknown names raise AttributeError."""
+    pkg = importlib.import_module(package)
+    tree = ast.parse(Path(pkg.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.dump(n))
+    typed = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+             for alias in node.names}  # fmt: skip
+    assert typed == pkg._HOMES
+    assert sorted(pkg.__all__) == sorted(set(pkg._HOMES) | ({"__version__"} & set(pkg.__all__)))
+    for name, home in pkg._HOMES.items():
+        assert getattr(pkg, name) is getattr(importlib.import_module(home), name), name
+    assert set(pkg._HOMES) <= set(dir(pkg))
     for missing in ("no_such_name", "nosuchmodule"):
-        try:
-            getattr(descentlab, missing)
-        except AttributeError as exc:
-            assert missing in str(exc)
-        else:
-            raise AssertionError(f"descentlab.{missing} exists")
+        with pytest.raises(AttributeError, match=missing):
+            getattr(pkg, missing)
+
+
+def test_a_scene_stays_a_function_whatever_imports_its_module_first() -> None:
+    """``animate.contour`` is the function even when ``animate/contour.py`` was imported first
+    by another route (the import system binds the module to the package's attribute)."""
+    code = (
+        "import descentlab.animate.contour as m, descentlab.animate as a; "
+        "from descentlab.animate.registry import SCENES; "
+        "print(callable(a.contour), a.contour is SCENES['contour'], type(m).__name__, "
+        "dict(SCENES.items())['fit-compare'] is a.fit_compare)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "function", "True"]
+    assert descentlab.animate is importlib.import_module("descentlab.animate")
 
 
 BANNED_NAMES = {"eval", "exec", "compile", "sympify", "lambdify", "__import__"}

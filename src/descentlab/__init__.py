@@ -18,8 +18,9 @@ first name used, numba with the first compiled run, matplotlib when a scene is b
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from descentlab._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -144,20 +145,4 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from descentlab.training import fit as fit
 
 
-def __getattr__(name: str) -> Any:
-    """A public name (from its module) or a submodule (``descentlab.animate``), on first use."""
-    home = _HOMES.get(name)
-    if home is not None:
-        value = getattr(importlib.import_module(home), name)
-        globals()[name] = value  # later lookups do not come here
-        return value
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise  # the submodule exists but something it imports does not
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = attach(__name__, _HOMES)

@@ -2,49 +2,64 @@
 
 Names are spelled with hyphens (``descent-1d``, ``fd-error``) in the CLI, the gallery's file
 names and the docs; :func:`scene_name` also accepts underscores (``descent_1d``), the spelling of
-the Python functions. Adding a scene is one line in :data:`SCENES` (plus one in :data:`STILLS`
-when it makes a single picture).
+the Python functions. Adding a scene is one name in :data:`SCENES` and its function in
+``animate/__init__``'s ``_HOMES`` (plus its name in :data:`STILLS` when it makes a single
+picture).
 """
 
 from __future__ import annotations
 
+from collections import UserDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from descentlab.animate.basins import basins
-from descentlab.animate.compare import compare
-from descentlab.animate.contour import contour
-from descentlab.animate.derivative import derivative
-from descentlab.animate.descent_1d import descent_1d
-from descentlab.animate.engine import Scene, Still
-from descentlab.animate.fd_error import fd_error
-from descentlab.animate.field import field
-from descentlab.animate.fit import fit, fit_compare
-from descentlab.animate.linesearch import linesearch
-from descentlab.animate.lr_sweep import lr_sweep
-from descentlab.animate.race import race
-from descentlab.animate.remedies import remedies
-from descentlab.animate.surface import surface
 from descentlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from descentlab.animate.engine import Scene, Still
 
 __all__ = ["SCENES", "STILLS", "scene_name"]
 
-#: Scene name (as typed on the command line) -> the function that builds it. One line per scene.
-SCENES: dict[str, Callable[..., Scene | Still]] = {
-    "derivative": derivative,
-    "descent-1d": descent_1d,
-    "remedies": remedies,
-    "contour": contour,
-    "surface": surface,
-    "race": race,
-    "field": field,
-    "fd-error": fd_error,
-    "lr-sweep": lr_sweep,
-    "basins": basins,
-    "linesearch": linesearch,
-    "compare": compare,
-    "fit": fit,
-    "fit-compare": fit_compare,
-}
+
+class _Scenes(UserDict[str, "Callable[..., Scene | Still] | None"]):
+    """Scene name -> its function, imported the first time the scene is looked up.
+
+    The function of ``descent-1d`` is ``descentlab.animate.descent_1d`` (the name with
+    underscores): listing the names (``animate --help``) imports no scene module. A stored
+    ``None`` means "not imported yet"; every lookup (``[]``, ``items()``, ``values()``) imports.
+    """
+
+    def __getitem__(self, name: str) -> Callable[..., Scene | Still]:
+        function = self.data[name]
+        if function is None:
+            import descentlab.animate
+
+            function = getattr(descentlab.animate, name.replace("-", "_"))
+            self.data[name] = function
+        return function
+
+
+#: Scene name (as typed on the command line) -> the function that builds it. One name per scene.
+SCENES: _Scenes = _Scenes(
+    dict.fromkeys(
+        [
+            "derivative",
+            "descent-1d",
+            "remedies",
+            "contour",
+            "surface",
+            "race",
+            "field",
+            "fd-error",
+            "lr-sweep",
+            "basins",
+            "linesearch",
+            "compare",
+            "fit",
+            "fit-compare",
+        ]
+    )
+)
 
 #: The names in :data:`SCENES` that make a single picture (a :class:`Still`, saved as PNG).
 STILLS: frozenset[str] = frozenset(
