@@ -213,6 +213,23 @@ def test_line_search_pays_for_its_trial_points(booth) -> None:
     assert gd.nfev == SMALL["budget"] + 1
 
 
+def test_cells_on_threads_equal_cells_run_one_by_one(booth, monkeypatch) -> None:
+    import numba
+
+    objective = as_objective("booth")
+    opts = ["gd", "adam", "linesearch"]
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)  # one worker: cells in order
+    alone = compare(objective, optimizers=opts, **SMALL)
+    assert alone.to_json() == booth.to_json()  # nan as None: comparable
+    # Each cell's evaluations reach the objective's own counter, with threads or without.
+    counted = objective.nfev
+    assert counted == sum(round(c.nfev * c.runs) for c in alone.results)
+    monkeypatch.undo()
+    threaded = compare(objective, optimizers=opts, **SMALL)
+    assert threaded.to_json() == booth.to_json()
+    assert objective.nfev == 2 * counted
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad input.
 

@@ -399,32 +399,39 @@ def compare(
     reference_f = _known_minimum(objective)
     stride = max(1, math.ceil(k * (n_iter + 1) * 2 / TRAJECTORY_FLOATS))
 
-    raw: list[tuple[str, float, Any]] = []
-    with _progress(len(names) * len(lrs), f"compare {objective.name}", progress) as advance:
-        for name in names:
-            for lr in lrs:
-                result = minimize(
-                    objective,
-                    X0,
-                    factories[name](float(lr)),
-                    max_iter=n_iter,
-                    grad_tol=0.0,
-                    f_tol=0.0,
-                    x_tol=0.0,
-                    record=stride,
-                    record_points=False,  # the cell reads the values alone
-                )
-                raw.append((name, float(lr), _Outcome.of(result)))
-                advance()
+    def run(name: str, lr: float, on: Any) -> Cell | _Outcome:
+        result = minimize(
+            on,
+            X0,
+            factories[name](lr),
+            max_iter=n_iter,
+            grad_tol=0.0,
+            f_tol=0.0,
+            x_tol=0.0,
+            record=stride,
+            record_points=False,  # the cell reads the values alone
+        )
+        outcome = _Outcome.of(result)
+        # With the catalogue's f*, the cell is known now and the trajectory can go.
+        return outcome if reference_f is None else outcome.cell(name, lr, n_iter, reference_f, tol)
+
+    jobs = [(name, float(lr)) for name in names for lr in lrs]
+    with _progress(len(jobs), f"compare {objective.name}", progress) as advance:
+        done = _run_cells(objective, jobs, run, advance)
 
     if reference_f is None:
-        finite = [o.best_f for _, _, o in raw if np.isfinite(o.best_f)]
+        raw = [o for o in done if isinstance(o, _Outcome)]
+        finite = [o.best_f for o in raw if np.isfinite(o.best_f)]
         if not finite:
             raise ConfigError(f"no run on {objective.name} ended without diverging")
         reference, reference_f = "best found", float(min(finite))
+        done = [
+            o.cell(name, lr, n_iter, reference_f, tol)
+            for (name, lr), o in zip(jobs, raw, strict=True)
+        ]
     else:
         reference = "catalogue"
-    cells = tuple(o.cell(name, lr, n_iter, reference_f, tol) for name, lr, o in raw)
+    cells = tuple(c for c in done if isinstance(c, Cell))
     best = tuple(_best([c for c in cells if c.optimizer == name]) for name in names)
     return Comparison(
         target=objective.name if getattr(objective, "problem", None) else _target_text(target),
@@ -488,6 +495,54 @@ def compare_catalogue(
             comparison = _renamed(comparison, f"{problem.name} (n={n})")
         comparisons.append(comparison)
     return CatalogueComparison(tuple(comparisons))
+
+
+def _run_cells(
+    objective: Any,
+    jobs: list[tuple[str, float]],
+    run: Callable[[str, float, Any], Any],
+    advance: Callable[[], None],
+) -> list[Any]:
+    """``run(name, lr, objective)`` for every job; the results in the jobs' order.
+
+    On a compiled objective (one with a program) the jobs run on as many Python threads as
+    numba has: the compiled loops drop the GIL, so one cell's Python work (checks, records,
+    statistics) overlaps another's compiled iterations and no core idles between cells. Each
+    job then gets its own shallow copy of the objective (sharing its program), whose evaluation
+    counters are added to the objective's at the end. A cell's numbers depend only on its own
+    run, never on the thread or the order.
+    """
+    workers = 1
+    if getattr(objective, "program", None) is not None and len(jobs) > 1:
+        import numba
+
+        workers = min(numba.get_num_threads(), len(jobs))
+    if workers == 1:
+        out = []
+        for name, lr in jobs:
+            out.append(run(name, lr, objective))
+            advance()
+        return out
+    import copy
+    from concurrent.futures import ThreadPoolExecutor
+
+    copies = [copy.copy(objective) for _ in jobs]
+    for c in copies:
+        c.nfev = c.ngev = 0
+    pool = ThreadPoolExecutor(workers)
+    try:
+        futures = [
+            pool.submit(run, name, lr, c) for (name, lr), c in zip(jobs, copies, strict=True)
+        ]
+        out = []
+        for f in futures:
+            out.append(f.result())
+            advance()
+        return out
+    finally:
+        pool.shutdown(cancel_futures=True)
+        objective.nfev += sum(c.nfev for c in copies)
+        objective.ngev += sum(c.ngev for c in copies)
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,21 @@ def _checked(**values: Any) -> dict[str, Any]:
     return {name: _CHECKS[name](name, value) for name, value in values.items()}
 
 
+def _checked_adam(
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+    **own: Any,
+) -> dict[str, Any]:
+    """:func:`_checked` for the Adam family: ``lr, betas, eps, weight_decay``, then the rule's
+    ``own`` settings, then ``maximize`` (torch's order of arguments)."""
+    return _checked(
+        lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **own, maximize=maximize
+    )
+
+
 def _rule(
     name: str,
     state_type: type,
@@ -761,14 +776,7 @@ def _adam_family(
     maximize: bool,
 ) -> Optimizer:
     """Adam and AdamW: one kernel, decoupled weight decay for ``adamw``."""
-    v = _checked(
-        lr=lr,
-        betas=betas,
-        eps=eps,
-        weight_decay=weight_decay,
-        amsgrad=amsgrad,
-        maximize=maximize,
-    )
+    v = _checked_adam(lr, betas, eps, weight_decay, maximize, amsgrad=amsgrad)
     decoupled = name == "adamw"
     H = (*v["betas"], v["eps"], v["weight_decay"], float(v["amsgrad"]), _sign(v["maximize"]))
     core = ("betas", "eps", "weight_decay") if decoupled else ("betas", "eps")
@@ -872,15 +880,8 @@ def nadam(
         >>> nadam().hyperparameters
         {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08, 'momentum_decay': 0.004}
     """
-    v = _checked(
-        lr=lr,
-        betas=betas,
-        eps=eps,
-        weight_decay=weight_decay,
-        momentum_decay=momentum_decay,
-        decoupled_weight_decay=decoupled_weight_decay,
-        maximize=maximize,
-    )
+    own = {"momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay}
+    v = _checked_adam(lr, betas, eps, weight_decay, maximize, **own)
     decoupled, sign = float(v["decoupled_weight_decay"]), _sign(v["maximize"])
     H = (*v["betas"], v["eps"], v["weight_decay"], v["momentum_decay"], decoupled, sign)
     core = ("betas", "eps", "momentum_decay")
@@ -937,13 +938,8 @@ def radam(
         >>> radam(weight_decay=0.1).hyperparameters
         {'lr': 0.001, 'betas': (0.9, 0.999), 'eps': 1e-08, 'weight_decay': 0.1}
     """
-    v = _checked(
-        lr=lr,
-        betas=betas,
-        eps=eps,
-        weight_decay=weight_decay,
-        decoupled_weight_decay=decoupled_weight_decay,
-        maximize=maximize,
+    v = _checked_adam(
+        lr, betas, eps, weight_decay, maximize, decoupled_weight_decay=decoupled_weight_decay
     )
     decoupled, sign = float(v["decoupled_weight_decay"]), _sign(v["maximize"])
     H = (*v["betas"], v["eps"], v["weight_decay"], decoupled, sign)
@@ -990,7 +986,7 @@ def adamax(
         >>> adamax().hyperparameters
         {'lr': 0.002, 'betas': (0.9, 0.999), 'eps': 1e-08}
     """
-    v = _checked(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    v = _checked_adam(lr, betas, eps, weight_decay, maximize)
     H = (*v["betas"], v["eps"], v["weight_decay"], _sign(v["maximize"]))
     return _rule("adamax", AdamaxState, v, H, core=("betas", "eps"), momentum=0)
 
