@@ -27,7 +27,7 @@ def test_registered_as_scene_and_still():
 
 
 def test_the_line_of_each_frame_is_the_model_of_that_step(line_scene):
-    r = line_scene.result
+    r = line_scene.info["result"]
     curve = line_scene.artists[0]
     assert r.path.shape[0] == r.epochs[0] + 1  # full batch: one step per epoch
     for i in (0, 5, line_scene.n_frames - 1):
@@ -52,7 +52,7 @@ def test_partial_redraw_equals_full_draw_boundary(moons_scene, i):
 
 
 def test_the_boundary_is_where_the_network_says_one_half(moons_scene):
-    r = moons_scene.result
+    r = moons_scene.info["result"]
     moons_scene.frame(moons_scene.n_frames - 1)
     boundary = moons_scene.artists[1]
     x, y = (np.asarray(v, dtype=float) for v in boundary.get_data())
@@ -62,10 +62,24 @@ def test_the_boundary_is_where_the_network_says_one_half(moons_scene):
     assert np.max(np.abs(prob - 0.5)) < 0.05  # interpolated on a 160 x 160 grid
 
 
+def test_the_last_frame_says_why_the_fit_stopped(line_scene, moons_scene):
+    """Under the panels, on the last frame only: the run's own status sentence (max_iter after
+    its epochs here; a diverged run would say so)."""
+    for scene in (line_scene, moons_scene):
+        said = []
+        for i in (0, scene.n_frames - 1):
+            scene.frame(i)
+            said.append([t.get_text() for t in scene.fig.texts if t.get_text().startswith("stop")])
+        assert said[0] == []
+        message = scene.info["result"].message[0]
+        assert message.startswith("max_iter: ran all")
+        assert [t.replace("\n", " ") for t in said[1]] == [f"stop: {message}"]
+
+
 def test_a_given_run_is_drawn_as_it_is():
     run = dl.fit("logistic", dl.data.load("iris"), dl.gd(lr=1.0), epochs=8, batch_size=20)
     scene = fit(run, frames=6, size=(500, 260))
-    assert scene.result is run and scene.n_frames <= 6
+    assert scene.info["result"] is run and scene.n_frames <= 6
     with pytest.raises(ConfigError, match="apply to a model name"):
         fit(run, epochs=3)
 
@@ -114,3 +128,22 @@ def test_compare_runs_full_batch_minibatch_and_single_samples():
 def test_bad_input(call, match):
     with pytest.raises(ConfigError, match=match):
         call()
+
+
+def test_compare_legend_covers_no_path_and_not_the_star():
+    """The legend goes where no path runs, measured along every drawn segment (a single-sample
+    path wanders over most of the surface), and never over the least-squares star."""
+    still = fit_compare(size=(1100, 480))
+    still.frame()
+    surf = still.fig.axes[0]
+    renderer = still.fig.canvas.get_renderer()
+    box = surf.get_legend().get_window_extent(renderer)
+    for line in surf.lines:
+        xy = np.column_stack([np.asarray(v, dtype=float) for v in line.get_data()])
+        if len(xy) > 1:  # every segment, ten points on each
+            t = np.linspace(0, 1, 10)[:, None, None]
+            xy = (xy[:-1] + t * (xy[1:] - xy[:-1])).reshape(-1, 2)
+        pts = surf.transData.transform(xy)
+        inside = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
+        inside &= (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
+        assert not inside.any(), line.get_label()

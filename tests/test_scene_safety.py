@@ -10,7 +10,8 @@ import pytest
 from matplotlib.text import Text
 
 from descentlab import animate
-from descentlab.animate.common import distinct_labels, math_or_plain
+from descentlab.animate.common import STOP_MARGIN_PX, distinct_labels, math_or_plain, stop_line
+from descentlab.animate.style import COLORS, agg_canvas, new_figure
 from descentlab.errors import ConfigError
 from descentlab.objective import as_objective
 
@@ -113,7 +114,8 @@ def test_descent_1d_says_the_run_did_not_converge() -> None:
         "x**4 - 3*x**3 + 2", start=-0.5, max_iter=5000, frames=8, size=(600, 280)
     )  # the plateau at x = 0, where f' = 3x^2(... ) vanishes to second order
     scene.frame(-1)
-    said = [t.get_text() for t in scene.fig.texts if t.get_text().startswith("stop:")]
+    said = [t.get_text().replace("\n", " ") for t in scene.fig.texts
+            if t.get_text().startswith("stop:")]  # fmt: skip
     assert said == [f"stop: {scene.info['result'].message[0]}"]
     assert said[0].startswith("stop: max_iter")
     scene.frame(0)
@@ -237,6 +239,19 @@ def test_derivative_dx_label_is_off_the_curve_and_inside_the_axes(formula: str, 
     inside = (pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
     inside &= (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)
     assert not inside.any()  # was crossed by the parabola in every frame
+    # The P(x0, f(x0)) and P(x1, f(x1)) labels: off the curve and the secant (the parabola
+    # touched the closing parenthesis of P0's label), inside the axes.
+    (secant,) = [ln for ln in left.lines if ln.get_color() == COLORS["secant"]]
+    sx = np.linspace(*left.get_xlim(), 2000)
+    sy = np.interp(sx, secant.get_xdata(), secant.get_ydata())
+    lines = np.concatenate((pts, left.transData.transform(np.column_stack((sx, sy)))))
+    for label in scene.info["point_labels"]:
+        box = Text.get_window_extent(label, renderer)  # the label, not its (absent) arrow
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+        assert box.y1 <= frame.y1
+        inside = (lines[:, 0] >= box.x0) & (lines[:, 0] <= box.x1)
+        inside &= (lines[:, 1] >= box.y0) & (lines[:, 1] <= box.y1)
+        assert not inside.any(), label.get_text()
 
 
 def test_fd_error_rings_on_their_curves_and_zeros_not_a_line() -> None:
@@ -255,3 +270,50 @@ def test_fd_error_rings_on_their_curves_and_zeros_not_a_line() -> None:
     legend = ax.get_legend()
     renderer = still.fig.canvas.get_renderer()
     assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("width", [300, 520, 1400])
+def test_the_stop_line_wraps_to_the_figure_and_keeps_every_word(width: int) -> None:
+    """Parts stay whole on a line when they fit, long ones break between words; the text keeps
+    every word in order, every line fits between the margins, and the room it asks for at the
+    bottom holds all its lines."""
+    fig = new_figure((width, 300))
+    parts = [
+        "converged_f: |f_k - f_(k-1)| = 8.36e-07 < f_tol 1e-06 after 90 iterations "
+        "(ended outside the domain)",
+        "multi-start: 3 converged (of 3 runs)",
+        "x",
+    ]
+    text, wrapped, bottom = stop_line(fig, parts, head="stop: ")
+    assert text.get_text() == ""  # shown on the last frame only
+    assert wrapped.split() == ("stop: " + " ".join(parts)).split()
+    renderer = agg_canvas(fig).get_renderer()
+    for line in wrapped.split("\n"):
+        text.set_text(line)
+        assert text.get_window_extent(renderer).width <= width - 2 * STOP_MARGIN_PX
+    lines = wrapped.count("\n") + 1
+    assert (lines > 1) == (width < 1400)
+    text.set_text(wrapped)
+    box = text.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0
+    assert box.y1 <= bottom * 300  # the layout's rect starts above the stop line
+    if width == 1400:  # everything fits: the parts on one line, three spaces apart
+        assert wrapped == "stop: " + "   ".join(parts)
+
+
+def test_fd_error_default_step_rings_are_drawn_whole() -> None:
+    """The complex step's ring sits at h = 1e-20, the end of the step grid: the view reaches
+    past both ends of the grid, so no ring is cut in half by the frame."""
+    still = animate.fd_error(size=(760, 500))
+    ax = still.fig.axes[0]
+    still.frame()
+    renderer = still.fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    rings = [ln for ln in ax.lines if ln.get_marker() == "o" and len(ln.get_xdata()) == 1]
+    assert len(rings) == len(still.info["defaults"])
+    assert min(still.info["defaults"].values()) == still.info["sweep"]["h"].min()  # at an end
+    for ring in rings:
+        (x,) = ring.get_xdata()
+        cx = ax.transData.transform((x, 1.0))[0]
+        radius = ring.get_markersize() / 2 * still.fig.dpi / 72
+        assert frame.x0 <= cx - radius and cx + radius <= frame.x1, x

@@ -108,10 +108,36 @@ def test_remedies_readouts_carry_each_panels_lr() -> None:
     assert np.array_equal(scene.frame(1), scene.frame(1, full=True))
 
 
+def test_a_finished_runs_lr_stops_where_the_run_did() -> None:
+    """remedies' middle run (lr 0.01) ends long before the other panels: its lr line stops at
+    its last step, marked by a bar, and its dot rests there hollow instead of stepping on at
+    the last lr as if the run went on."""
+    from matplotlib.colors import same_color
+
+    scene = remedies(scheduler=dl.linearlr(0.5, total_iters=50), max_iter=400, frames=5,
+                     size=(900, 300))  # fmt: skip
+    res = scene.info["results"][1]
+    nit, n = int(res.nit[0]), len(scene.info["lrs"][1])
+    assert 0 < nit < n - 1  # the middle run finished first
+    own = res.trajectory.lrs[:, 0]  # the run's own record, not the padded one
+    (dot,) = dots(scene, 1)
+    line, bar = [ln for ln in dot.axes.lines if ln is not dot]
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(1, nit + 1))
+    np.testing.assert_array_equal(line.get_ydata(), own[1 : nit + 1])
+    assert bar.get_marker() == "|"
+    assert (bar.get_xdata()[0], bar.get_ydata()[0]) == (nit, own[nit])
+    for i, finished in ((0, False), (scene.n_frames - 1, True)):
+        scene.frame(i)
+        j = shown_record(int(scene.info["frames"][i]), n)
+        assert dot.get_xdata()[0] == min(j, nit) and dot.get_ydata()[0] == own[min(j, nit)]
+        assert same_color(dot.get_markerfacecolor(), "white") == finished
+    assert np.array_equal(scene.frame(scene.n_frames - 1), scene.frame(-1, full=True))
+
+
 def test_fit_scene_shows_the_lr_of_each_step() -> None:
     scene = fit("linear", scheduler=dl.steplr(step_size=15, gamma=0.5), batch_size=20,
                 epochs=12, frames=6, size=(640, 360))  # fmt: skip
-    r = scene.result
+    r = scene.info["result"]
     (dot,) = dots(scene, 1)
     for i in range(scene.n_frames):
         scene.frame(i)

@@ -14,15 +14,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from descentlab.animate.frames import pad, sample_indices
-from descentlab.errors import ConfigError
+from descentlab.errors import ConfigError, RenderError
 from descentlab.objective import Objective, as_objective, placeholder_latex
 from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    from matplotlib.typing import LegendLocType
 
     from descentlab.optimizers import Optimizer
-    from descentlab.result import Result
+    from descentlab.result import Result, Trajectory
 
 #: The notebook's start for its contour animation was random in [-2, 2]^2; this one gives a path
 #: that crosses two basins' slopes before settling (90 iterations of gd with lr 0.1).
@@ -206,6 +210,17 @@ def run(
     return minimize(obj, X0, opt, record=True, scheduler=scheduler, **chosen)
 
 
+def recorded(result: Result) -> Trajectory:
+    """The recorded iterates of a scene's run (:func:`run` always records them).
+
+    Raises:
+        RenderError: A Result without a trajectory (run with ``record=False``).
+    """
+    if result.trajectory is None:
+        raise RenderError("a scene needs the run's iterates: minimize(..., record=True)")
+    return result.trajectory
+
+
 def view(obj: Objective, paths: Sequence[np.ndarray], margin: float = 0.08) -> tuple[Any, Any]:
     """x and y limits: the target's usual box joined with the finite part of the paths."""
     pts = np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in paths])
@@ -223,10 +238,12 @@ def view(obj: Objective, paths: Sequence[np.ndarray], margin: float = 0.08) -> t
     return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
-def grid_values(obj: Any, xlim: Any, ylim: Any, n: int = 160) -> tuple[Any, Any, Any]:
+def grid_values(
+    obj: Any, xlim: tuple[float, float], ylim: tuple[float, float], n: int = 160
+) -> tuple[Any, Any, Any]:
     """``(Xg, Yg, Z)`` on an n x n grid; non-finite values become nan."""
-    xs = np.linspace(*xlim, n)
-    ys = np.linspace(*ylim, n)
+    xs = np.linspace(xlim[0], xlim[1], n)
+    ys = np.linspace(ylim[0], ylim[1], n)
     Xg, Yg = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
         Z = np.asarray(obj.value(np.column_stack((Xg.ravel(), Yg.ravel()))), dtype=float)
@@ -255,7 +272,7 @@ def levels(Z: np.ndarray, n: int, *, log: bool | None = None) -> tuple[np.ndarra
         return np.concatenate(([zmin], zmin + above)), True
     from matplotlib.ticker import MaxNLocator
 
-    return MaxNLocator(n).tick_values(zmin, zmax), False
+    return np.asarray(MaxNLocator(n).tick_values(zmin, zmax), dtype=float), False
 
 
 def draw_filled(
@@ -380,6 +397,75 @@ def label_colorbar(bar: Any, levels: np.ndarray, n: int = 7) -> list[str]:
     return labels
 
 
+#: Where a legend may go inside its axes, in order of preference (corners first).
+LEGEND_SPOTS: tuple[LegendLocType, ...] = (
+    "upper right", "upper left", "lower left", "lower right",
+    "center right", "center left", "upper center", "lower center",
+)  # fmt: skip
+
+
+def place_legend(
+    ax: Axes, legend: Legend, points: Sequence[np.ndarray], marks: np.ndarray | None = None
+) -> str:
+    """Put ``legend`` where it covers the fewest of ``points``, and no mark if it can.
+
+    Each spot of :data:`LEGEND_SPOTS` is measured with the legend's real box (call after the
+    layout), so a wide legend is not put over a path that an estimate of its size would miss;
+    each path is followed along its segments (a long straight step has points in between).
+    Chosen once from whole runs, the legend stays put while the paths grow.
+
+    Args:
+        ax: The axes holding the legend.
+        legend: The legend (from ``ax.legend``).
+        points: Paths as arrays of (x, y) points in data coordinates (a start: one point).
+        marks: (m, 2) points the legend must not hide (minima): each counts as a thousand
+            path points.
+
+    Returns:
+        The location taken.
+    """
+    from descentlab.animate.style import agg_canvas
+
+    renderer = agg_canvas(ax.get_figure(root=True)).get_renderer()
+
+    def screen(xy: np.ndarray) -> np.ndarray:
+        pts = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
+        return pts[np.all(np.isfinite(pts), axis=1)]
+
+    def along(path: np.ndarray, step_px: float = 3.0) -> np.ndarray:
+        """The path's points with more on every segment longer than ``step_px`` pixels."""
+        if len(path) < 2:
+            return path
+        d = np.diff(path, axis=0)
+        n = np.maximum(1, np.ceil(np.hypot(d[:, 0], d[:, 1]) / step_px)).astype(int)
+        seg = np.repeat(np.arange(len(d)), n)
+        t = (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
+        return np.concatenate((path[seg] + t[:, None] * d[seg], path[-1:]))
+
+    parts = [along(screen(p)) for p in points]
+    pts = np.concatenate(parts) if parts else np.empty((0, 2))
+    marked = screen(np.empty((0, 2)) if marks is None else marks)
+
+    def cost(loc: LegendLocType) -> int:
+        legend.set_loc(loc)
+        box = legend.get_window_extent(renderer)
+        covered = [
+            int(np.sum((p[:, 0] >= box.x0) & (p[:, 0] <= box.x1)
+                       & (p[:, 1] >= box.y0) & (p[:, 1] <= box.y1)))
+            for p in (pts, marked)
+        ]  # fmt: skip
+        return covered[0] + 1000 * covered[1]
+
+    costs: dict[LegendLocType, int] = {}
+    for loc in LEGEND_SPOTS:
+        costs[loc] = cost(loc)
+        if costs[loc] == 0:
+            break
+    best = min(costs, key=lambda loc: costs[loc])
+    legend.set_loc(best)
+    return str(best)
+
+
 def path_frames(xs: np.ndarray, xlim: Any, ylim: Any, frames: int, pause: int) -> np.ndarray:
     """Iterate indices for the frames: equal distances on screen, then a pause on the last."""
     scale = np.array([xlim[1] - xlim[0], ylim[1] - ylim[0]])
@@ -464,39 +550,61 @@ def lr_text(lrs: np.ndarray) -> str:
 def lr_inset(
     ax: Axes,
     its: np.ndarray,
-    lrs: np.ndarray,
+    lrs: np.ndarray | None,
     colors: Sequence[str],
     bounds: tuple[float, float, float, float] = (0.6, 0.6, 0.36, 0.3),
     unit: str = "iterations",
+    ends: Sequence[int] | np.ndarray | None = None,
 ) -> tuple[list[Any], Callable[[int], None]]:
     """A small lr-against-iteration panel inside ``ax``, with a dot at the current record.
 
-    Drawn only when the schedule changes the lr (a constant one has no picture to show):
-    then returns ``([], update)`` with an ``update`` that does nothing.
+    Drawn only when the schedule changes the lr (a constant one has no picture to show, nor has
+    a run without a schedule, ``lrs=None``): then returns ``([], update)`` with an ``update``
+    that does nothing.
+
+    A run that has finished takes no more steps: its line stops at its last step, marked by a
+    bar across it, and its dot rests there, hollow, instead of going on at the last lr.
 
     Args:
         ax: The axes to draw in (the panel sits at ``bounds``, in axes fractions).
         its: (T,) iteration numbers of the records.
-        lrs: (T, r) the lr of the step to each record, one column per run (row 0 is ignored).
+        lrs: (T, r) the lr of the step to each record, one column per run (row 0 is ignored);
+            None without a schedule.
         colors: One colour per run.
         bounds: ``(x, y, width, height)`` of the panel in ``ax``'s axes fractions.
         unit: What ``its`` counts, for the panel's title (``"steps"`` for a fit).
+        ends: The iteration at which each run stopped (``Result.nit``; default: none stopped
+            before the last record).
 
     Returns:
         The moving artists (the dots) and ``update(j)`` that puts them at record ``j``.
     """
+
+    def still(j: int) -> None:
+        return None
+
+    if lrs is None:
+        return [], still
     lrs = np.asarray(lrs, dtype=float).reshape(len(its), -1)
     body = lrs[1:]
     finite = body[np.isfinite(body)]
     if len(its) < 2 or finite.size == 0 or finite.min() == finite.max():
-        return [], lambda j: None
+        return [], still
+    n_runs = body.shape[1]
+    its = np.asarray(its)
+    stops = np.full(n_runs, its[-1]) if ends is None else np.asarray(ends).reshape(-1)
+    # the last record each run reached by a step of its own (record 1 at least)
+    last = [max(1, int(np.searchsorted(its, stop, side="right")) - 1) for stop in stops]
     inset = ax.inset_axes(bounds, zorder=9)
     inset.set_in_layout(False)  # inside ax: the figure's layout need not make room for it
     lo, hi = float(finite.min()), float(finite.max())
     if hi / lo > 20:
         inset.set_yscale("log")
-    for r in range(body.shape[1]):
-        inset.plot(its[1:], body[:, r], color=colors[r % len(colors)], lw=1.2)
+    for r in range(n_runs):
+        color = colors[r % len(colors)]
+        inset.plot(its[1 : last[r] + 1], lrs[1 : last[r] + 1, r], color=color, lw=1.2)
+        if last[r] < len(its) - 1:  # stopped before the clip's end: the line ends at a bar
+            inset.plot(its[last[r]], lrs[last[r], r], "|", color=color, ms=9, mew=1.6)
     inset.set_xlim(0, max(float(its[-1]), 1.0))
     # Room above the curve for the label, which stays inside the panel (clipped to it): text
     # reaching over other axes would be drawn over them between frames but under them in a
@@ -524,15 +632,82 @@ def lr_inset(
         inset.plot(
             [], [], "o", color=colors[r % len(colors)], mec="white", ms=5, zorder=3, clip_on=False
         )[0]  # fmt: skip
-        for r in range(body.shape[1])
+        for r in range(n_runs)
     ]
 
     def update(j: int) -> None:
         at = min(max(j, 1), len(its) - 1)
         for r, dot in enumerate(dots):
-            dot.set_data([its[at]], [lrs[at, r]])
+            done = at >= last[r] and last[r] < len(its) - 1
+            a = min(at, last[r])
+            dot.set_data([its[a]], [lrs[a, r]])
+            dot.set_markerfacecolor("white" if done else colors[r % len(colors)])
+            dot.set_markeredgecolor(colors[r % len(colors)] if done else "white")
 
     return dots, update
+
+
+#: Pixels kept clear on each side of the stop line.
+STOP_MARGIN_PX = 6
+
+
+def stop_line(
+    fig: Figure, parts: Sequence[str], *, head: str = "stop: ", fontsize: float = 9
+) -> tuple[Text, str, float]:
+    """The line under the panels that says why the runs stopped, wrapped to the figure's width.
+
+    ``parts`` (one per run or panel, e.g. from :func:`stop_reason`) stay whole on a line when
+    they fit and are broken between words when one alone is too wide; the lines are centred. A
+    stop line of a narrow figure ("converged_f ... (ended outside the domain)" at 520 pixels)
+    is then two lines, never cut at the figure's edges.
+
+    Args:
+        fig: The figure (built with :func:`~descentlab.animate.style.new_figure`).
+        parts: What to say, in order.
+        head: Put before the first part.
+        fontsize: Font size in points.
+
+    Returns:
+        ``(text, wrapped, bottom)``: the Text (empty: a scene sets it to ``wrapped`` on its last
+        frame), the wrapped text, and the fraction of the figure's height it needs at the
+        bottom (the ``rect`` bottom for :func:`~descentlab.animate.style.finish_layout`).
+    """
+    from descentlab.animate.style import COLORS, agg_canvas
+
+    text = fig.text(
+        0.5, 0.01, "", ha="center", va="bottom", fontsize=fontsize, color=COLORS["text"]
+    )
+    renderer = agg_canvas(fig).get_renderer()
+    room = fig.bbox.width - 2 * STOP_MARGIN_PX
+
+    def fits(line: str) -> bool:
+        text.set_text(line)
+        return bool(text.get_window_extent(renderer).width <= room)
+
+    lines: list[str] = []
+    line = ""
+    for k, part in enumerate(parts):
+        part = (head + part) if k == 0 else part
+        joined = f"{line}   {part}" if line else part
+        if fits(joined):
+            line = joined
+            continue
+        if line:
+            lines.append(line)
+            line = ""
+        for word in part.split(" "):
+            joined = f"{line} {word}" if line else word
+            if line and not fits(joined):
+                lines.append(line)
+                joined = word
+            line = joined
+    if line:
+        lines.append(line)
+    wrapped = "\n".join(lines)
+    text.set_text(wrapped)
+    height = text.get_window_extent(renderer).height
+    text.set_text("")
+    return text, wrapped, float((height + 0.01 * fig.bbox.height + 4) / fig.bbox.height)
 
 
 def stop_reason(result: Result, row: int | None = None) -> str:
@@ -598,6 +773,7 @@ def notebook_descent(
         scene=scene,
         scheduler=scheduler,
     )
-    xs, fs = finite_path(result.trajectory.xs, result.trajectory.fs)
+    traj = recorded(result)
+    xs, fs = finite_path(traj.xs, traj.fs)
     xlim, ylim = view(obj, [xs])
-    return obj, result, xs, fs, result.trajectory.its, xlim, ylim, grid_values(obj, xlim, ylim)
+    return obj, result, xs, fs, traj.its, xlim, ylim, grid_values(obj, xlim, ylim)

@@ -18,10 +18,12 @@ from descentlab.animate.common import (
     notebook_descent,
     num,
     path_frames,
+    recorded,
+    stop_line,
     stop_reason,
 )
 from descentlab.animate.engine import Scene
-from descentlab.animate.style import COLORS, RC, finish_layout, new_figure
+from descentlab.animate.style import RC, finish_layout, new_figure
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
@@ -81,7 +83,7 @@ def contour(
     obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
         "contour", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol, scheduler
     )
-    lrs = result.trajectory.lrs
+    lrs = recorded(result).lrs
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
     k = xs.shape[1]
@@ -102,15 +104,14 @@ def contour(
         lines = [ax.plot([], [], color="#e8112d", lw=2.2, zorder=5)[0] for _ in range(k)]
         (point,) = ax.plot([], [], "o", color="#e8112d", mec="white", ms=8, zorder=6)
         title = ax.set_title(" ")
-        reason = stop_reason(result)
-        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9, color=COLORS["text"])
+        status, stop_text, bottom = stop_line(fig, [stop_reason(result)])
         last = len(xs) - 1
 
         # runs that converged to a saddle or a maximum say so once every run has ended
         ended_elsewhere = _not_minima(result)
-        lr_dots, move_lr = [], None
-        if lrs is not None:
-            lr_dots, move_lr = lr_inset(ax, its, lrs, ["#e8112d"], bounds=(0.6, 0.04, 0.36, 0.24))
+        lr_dots, move_lr = lr_inset(
+            ax, its, lrs, ["#e8112d"], bounds=(0.6, 0.04, 0.36, 0.24), ends=result.nit
+        )
 
         def update(i: int) -> None:
             j = idx[i]
@@ -123,11 +124,11 @@ def contour(
                 text = f"iteration {its[j]}:  best f = {num(np.nanmin(fs[j]), 8)}"
             if lrs is not None:
                 text += f",  {lr_text(lr_at(lrs, j))}"
-                move_lr(j)
+            move_lr(j)
             title.set_text(text + (ended_elsewhere if j == last else ""))
-            status.set_text(f"stop: {reason}" if j == last else "")
+            status.set_text(stop_text if j == last else "")
 
-        finish_layout(fig, rect=(0.0, 0.04, 1.0, 1.0))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 1.0))
     info = {"result": result, "colorbar": bar_labels, "frames": idx}
     moving = [*lines, status, point, title, *lr_dots]
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)

@@ -124,7 +124,8 @@ def derivative(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.info`` holds the points used (``x0``, ``x1``, ``start``).
+        The scene; ``scene.info`` holds the points used (``x0``, ``x1``, ``start``) and the
+        left panel's labels (``dx_label``, ``point_labels``: the two P labels).
 
     Raises:
         ConfigError: Bad numbers (x1 or start equal to x0, too few frames), f or f' not finite
@@ -196,11 +197,17 @@ def derivative(
         )  # fmt: skip
         left.text(x1, (y0 + y1) / 2, r" $\Delta y$", ha="left", va="center")
         left.plot([x0, x1], [y0, y1], "o", color=COLORS["point"], zorder=4)
-        for (px, py), name in (((x0, y0), "0"), ((x1, y1), "1")):
+        point_labels = [
             left.annotate(
-                f"$P(x_{name}, f(x_{name}))$", (px, py), xytext=(-8, 6),
-                textcoords="offset points", ha="right", va="bottom",
+                f"$P(x_{name}, f(x_{name}))$",
+                (px, py),
+                xytext=(-8, 6),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
             )  # fmt: skip
+            for (px, py), name in (((x0, y0), "0"), ((x1, y1), "1"))
+        ]
         left.set_title(f"Secant of {c.title}\nslope $= \\Delta y / \\Delta x$")
 
         # Right: everything that follows the moving point.
@@ -267,8 +274,26 @@ def derivative(
             title.set_text(walk_limit)
 
         finish_layout(fig)
-        # The Δx label: under or over the run arrow, where the curve does not cross it.
+        # The point labels beside their points, off the curve, the secant and the arrows
+        # (upper left first, as in the notebook).
         curve_xy = np.column_stack((grid, c.f(grid)))
+        lines_xy = np.concatenate(
+            [
+                curve_xy,
+                np.column_stack((grid, y0 + s * (grid - x0))),  # the secant
+                np.column_stack((np.linspace(x0, x1, 200), np.full(200, y0))),  # Δx arrow
+                np.column_stack((np.full(200, x1), np.linspace(y0, y1, 200))),  # Δy arrow
+            ]
+        )
+        for label in point_labels:
+            place_clear(
+                left, label,
+                [(label.xy, (dx, dy), "right" if dx < 0 else "left",
+                  "bottom" if dy > 0 else "top" if dy < 0 else "center")
+                 for dx, dy in ((-8, 6), (8, -6), (-8, -6), (8, 6), (-14, 0), (14, 0))],
+                lines_xy,
+            )  # fmt: skip
+        # The Δx label: under or over the run arrow, where the curve does not cross it.
         spots = [
             ((x0 + t * (x1 - x0), y0), (0, dy), "center", va)
             for t in (0.5, 0.7, 0.3)
@@ -276,5 +301,5 @@ def derivative(
         ]
         place_clear(left, dx_text, spots, curve_xy)
     moving_artists = [secant, tangent, moving, run, rise, dx_label, title, head, value, exact]
-    info = {"x0": x0, "x1": x1, "start": start, "dx_label": dx_text}
+    info = {"x0": x0, "x1": x1, "start": start, "dx_label": dx_text, "point_labels": point_labels}
     return Scene(fig, moving_artists, update, n_frames=int(frames), fps=fps, info=info)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,8 @@ from descentlab.animate.common import (
     lr_text,
     num,
     optimizer_label,
+    recorded,
+    stop_line,
     stop_reason,
 )
 from descentlab.animate.engine import Scene
@@ -22,6 +24,9 @@ from descentlab.animate.style import COLORS, RC, new_figure, quiet_axes
 from descentlab.errors import ConfigError
 from descentlab.result import SCENE_STOPS
 
+if TYPE_CHECKING:
+    from descentlab.optimizers import Optimizer
+
 __all__ = ["descent_1d"]
 
 
@@ -29,7 +34,7 @@ def descent_1d(
     target: object = "3x^4 + 4x^3 - 12x^2 + 7",
     *,
     start: float = 3.0,
-    optimizer: object = None,
+    optimizer: Optimizer | None = None,
     scheduler: Any = None,
     grad_tol: float = SCENE_STOPS["descent-1d"][0].grad_tol,
     max_iter: int = SCENE_STOPS["descent-1d"][0].max_iter,
@@ -99,7 +104,7 @@ def descent_1d(
         record=True,
         scheduler=scheduler,
     )
-    traj = result.trajectory
+    traj = recorded(result)
     xs = traj.xs[:, 0, 0]
     fs = traj.fs[:, 0]
     its = traj.its
@@ -118,7 +123,6 @@ def descent_1d(
     nxt = np.concatenate((nxt, np.full(int(pause), walk[-1])))
     slopes = c.df(xs[idx])
     opt_text = optimizer_label(opt, scheduler)
-    reason = stop_reason(result)
     last_walk = len(walk) - 1
 
     with matplotlib.rc_context(RC):
@@ -145,9 +149,7 @@ def descent_1d(
         right.set_ylabel(f"$f({c.var})$")
         # The stop line first: figure texts made after it (the suptitle) are redrawn with it,
         # in the same order as a full draw, wherever they overlap.
-        status = fig.text(
-            0.5, 0.01, "", ha="center", va="bottom", fontsize=10, color=COLORS["text"]
-        )
+        status, stop_text, bottom = stop_line(fig, [stop_reason(result)], fontsize=10)
         fig.suptitle(c.title, fontsize=12)
         right.plot([xs[0]], [shown_f[0]], "o", color=COLORS["muted"], ms=5, zorder=3, clip_on=False)
         (loss,) = left.plot([], [], color=COLORS["moving"], lw=1.8, zorder=3)
@@ -163,14 +165,14 @@ def descent_1d(
                         "shrinkA": DOT_MS / 2 + 1, "shrinkB": 0, "mutation_scale": 14},
         )  # fmt: skip
         title = right.set_title(" \n ", fontsize=11)
-        lr_dots, move_lr = [], None
-        if traj.lrs is not None:
-            lr_dots, move_lr = lr_inset(left, its, traj.lrs, [COLORS["moving"]])
+        lr_dots, move_lr = lr_inset(left, its, traj.lrs, [COLORS["moving"]], ends=result.nit)
 
-        # Fixed margins: tight_layout would size them from the empty readouts.
+        # Fixed margins: tight_layout would size them from the empty readouts (the bottom one
+        # holds the tick labels, the axis label and the stop line).
         w, h = size
         fig.subplots_adjust(
-            left=60 / w, right=1 - 12 / w, bottom=min(82 / h, 0.3), top=1 - min(72 / h, 0.3),
+            left=60 / w, right=1 - 12 / w, bottom=min(56 / h + bottom, 0.4),
+            top=1 - min(72 / h, 0.3),
             wspace=max(0.22, 70 / ((w - 72) / 2.6)),  # room for the right panel's y labels
         )  # fmt: skip
         # Tangent drawn with a constant length on screen, whatever its slope.
@@ -198,9 +200,9 @@ def descent_1d(
             head = f"iteration {its[k]}"
             if traj.lrs is not None:  # on the first line: the second is long enough
                 head += f",  {lr_text(lr_at(traj.lrs, k))}"
-                move_lr(k)
+            move_lr(k)
             title.set_text(f"{head}\nx = {num(x, 6)}   f(x) = {num(f, 6)}   f′(x) = {num(g, 3)}")
-            status.set_text(f"stop: {reason}" if i >= last_walk else "")
+            status.set_text(stop_text if i >= last_walk else "")
 
     moving = [loss, loss_dot, trail, tangent, point, step, title, status, *lr_dots]
     info = {"result": result, "frames": idx, "ylim": ylim, "xlim": xlim}

@@ -45,11 +45,12 @@ import base64
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from descentlab.animate.export import save, to_bytes
+from descentlab.animate.style import agg_canvas
 from descentlab.errors import RenderError
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ class Scene:
         self._text_caches = {id(a): _TextCache() for a in foreground if type(a) is Text}
         for artist in foreground:
             artist.set_animated(True)
-        canvas = self.fig.canvas
+        canvas = agg_canvas(self.fig)
         canvas.draw()
         self._background = canvas.copy_from_bbox(self.fig.bbox)
 
@@ -253,14 +254,15 @@ class Scene:
                 artist.set_animated(False)
             try:
                 self._update(i)
-                self.fig.canvas.draw()
-                return np.asarray(self.fig.canvas.buffer_rgba())
+                canvas = agg_canvas(self.fig)
+                canvas.draw()
+                return np.asarray(canvas.buffer_rgba())
             finally:
                 for artist in self._foreground:
                     artist.set_animated(True)
         if self._background is None:
             self._prepare()
-        canvas = self.fig.canvas
+        canvas = agg_canvas(self.fig)
         canvas.restore_region(self._background)
         self._update(i)
         renderer = canvas.get_renderer()
@@ -271,7 +273,7 @@ class Scene:
             if cache is None:
                 artist.draw(renderer)
             else:
-                cache.draw(artist, renderer, buffer)  # type: ignore[arg-type]
+                cache.draw(cast("Text", artist), renderer, buffer)  # caches hold Text only
         return buffer
 
     def frames(self) -> Iterator[np.ndarray]:
@@ -335,8 +337,9 @@ class Still:
         """Render the picture; the ``(h, w, 4)`` canvas buffer, valid until the next draw."""
         if i not in (0, -1):
             raise RenderError(f"frame {i} out of range (a still has one frame)")
-        self.fig.canvas.draw()
-        return np.asarray(self.fig.canvas.buffer_rgba())
+        canvas = agg_canvas(self.fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield the single frame."""

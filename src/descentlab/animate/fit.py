@@ -6,11 +6,20 @@ Both draw real :func:`descentlab.fit` runs: every frame is a recorded step of th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from descentlab.animate.common import check_frames, draw_filled, lr_at, lr_inset, lr_text, num
+from descentlab.animate.common import (
+    check_frames,
+    draw_filled,
+    lr_at,
+    lr_inset,
+    lr_text,
+    num,
+    place_legend,
+    stop_line,
+)
 from descentlab.animate.engine import Scene, Still
 from descentlab.animate.frames import pad, sample_indices
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
@@ -166,7 +175,8 @@ def fit(
     on two features, the probability curve on one. Right, for a model of two parameters (one
     feature, weight and bias), the loss over (w, b) with the path of every step (minibatch paths
     wander); below it (or alone), the training loss per epoch on a log scale, with the
-    validation loss when there is a holdout.
+    validation loss when there is a holdout, under a readout of the epoch, step and loss. The
+    last frame states why the run stopped (converged, max_iter, diverged).
 
     Args:
         target: A recorded :func:`descentlab.fit` run to draw (its first seed), or a model
@@ -188,8 +198,8 @@ def fit(
         size: (width, height) in pixels.
 
     Returns:
-        The scene; ``scene.result`` is the run and ``scene.info["frames"]`` the record of
-        ``result.path`` (and ``result.lrs``) drawn in each frame.
+        The scene; ``scene.info["result"]`` is the run and ``scene.info["frames"]`` the record
+        of ``result.path`` (and ``result.lrs``) drawn in each frame.
 
     Raises:
         ConfigError: A result without a recorded path, data the scene cannot draw (more than
@@ -299,7 +309,11 @@ def fit(
 
                 prob = r.model.output(p[None], G)[0].reshape(Gx.shape)
                 image.set_data(prob)
-                lines = contourpy.contour_generator(gx, gy, prob).lines(0.5)
+                # the default line type, Separate: a list of (m, 2) arrays (contourpy types
+                # lines() as the union over every line type)
+                lines = cast(
+                    "list[np.ndarray]", contourpy.contour_generator(gx, gy, prob).lines(0.5)
+                )
                 if lines:
                     joined = np.concatenate([np.vstack([seg, [np.nan, np.nan]]) for seg in lines])
                     boundary.set_data(joined[:, 0], joined[:, 1])
@@ -341,20 +355,20 @@ def fit(
         (train_curve,) = lossax.plot([], [], color=COLORS["curve"], lw=1.8, label="training")
         moving.append(train_curve)
         val_curve = None
-        if hist.val_loss is not None:
+        val_loss = hist.val_loss
+        if val_loss is not None:
             (val_curve,) = lossax.plot(
                 [], [], color=COLORS["tangent"], lw=1.4, ls="--", label="validation"
             )
             moving.append(val_curve)
             lossax.legend(loc="upper right", fontsize=9)
-        readout = fig.text(0.99, 0.01, "", ha="right", va="bottom", fontsize=10,
-                           color=COLORS["text"])  # fmt: skip
-        moving.append(readout)
-        lr_dots, move_lr = [], None
-        if lrs is not None:
-            lr_dots, move_lr = lr_inset(lossax, steps, lrs, [COLORS["curve"]],
-                                        bounds=(0.6, 0.55, 0.36, 0.3), unit="steps")  # fmt: skip
-            moving += lr_dots
+        # The readout over the loss panel; the line under the panels says why the run stopped.
+        readout = lossax.set_title(" \n ", fontsize=10)
+        status, stop_text, bottom = stop_line(fig, [r.message[0]])
+        moving += [status, readout]
+        lr_dots, move_lr = lr_inset(lossax, steps, lrs, [COLORS["curve"]],
+                                    bounds=(0.6, 0.55, 0.36, 0.3), unit="steps")  # fmt: skip
+        moving += lr_dots
 
         def update(i: int) -> None:
             j = int(idx[i])
@@ -365,20 +379,19 @@ def fit(
                 setter(j)
             e = min(int(steps[j]) // spe, len(loss_hist) - 1)
             train_curve.set_data(epochs_axis[: e + 1], loss_hist[: e + 1])
-            if val_curve is not None:
-                val_curve.set_data(epochs_axis[: e + 1], hist.val_loss[: e + 1, 0])
-            text = f"epoch {e}   step {int(steps[j])}   training loss {num(loss_hist[e], 4)}"
+            if val_curve is not None and val_loss is not None:
+                val_curve.set_data(epochs_axis[: e + 1], val_loss[: e + 1, 0])
+            text = f"epoch {e}   step {int(steps[j])}\ntraining loss {num(loss_hist[e], 4)}"
             if hist.accuracy is not None:
                 text += f"   accuracy {hist.accuracy[e, 0]:.0%}"
             if lrs is not None:
                 text += f"   {lr_text(lr_at(lrs, j))}"
-                move_lr(j)
+            move_lr(j)
             readout.set_text(text)
+            status.set_text(stop_text if j == len(path) - 1 else "")
 
-        finish_layout(fig, rect=(0, 0.03, 1, 0.95))
-    scene = Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"frames": idx})
-    scene.result = r  # type: ignore[attr-defined]
-    return scene
+        finish_layout(fig, rect=(0, bottom, 1, 0.95))
+    return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"frames": idx, "result": r})
 
 
 def fit_compare(
@@ -444,7 +457,7 @@ def fit_compare(
         )  # fmt: skip
         for b in sizes
     ]
-    paths = [r.path[:, 0] for r in runs]
+    paths = [r.path[:, 0] for r in runs if r.path is not None]  # fit records by default
     with matplotlib.rc_context(RC):
         fig = new_figure(size)
         surf, lossax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
@@ -465,9 +478,12 @@ def fit_compare(
             surf.plot(*path[-1], "o", color=color, mec="white", ms=7, zorder=6)
             lossax.plot(r.history.epoch, r.history.loss[:, 0], color=color, lw=1.8, label=label)
         surf.plot(*paths[0][0], "o", color="white", mec="black", ms=8, zorder=7)
-        surf.legend(loc="best", fontsize=8, framealpha=0.85)
+        legend = surf.legend(fontsize=8, framealpha=0.85)
         surf.set_title(f"{epochs} epochs of {opt.name}(lr={opt.hyperparameters.get('lr', 0):g})"
                        f" on {runs[0].data.name}", fontsize=11)  # fmt: skip
         lossax.set_title("loss after each epoch", fontsize=11)
         finish_layout(fig)
+        # where no path runs: matplotlib's "best" put it over the single-sample path
+        best = _least_squares(runs[0])
+        place_legend(surf, legend, paths, None if best is None else np.reshape(best, (1, 2)))
     return Still(fig, info={"results": runs})

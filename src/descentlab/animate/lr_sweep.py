@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from descentlab.animate.common import formula_title, num, one_start
+from descentlab.animate.common import formula_title, num, one_start, place_clear
 from descentlab.animate.engine import Still
 from descentlab.animate.style import COLORS, RC, finish_layout, new_figure, quiet_axes
 from descentlab.errors import ConfigError
@@ -63,7 +63,8 @@ def lr_sweep(
         size: (width, height) in pixels.
 
     Returns:
-        The still; ``still.info["runs"]`` holds one Result per rate of ``info["lrs"]``.
+        The still; ``still.info["runs"]`` holds one Result per rate of ``info["lrs"]``, and
+        ``info["start_label"]`` the "f at the start" label.
 
     Raises:
         ConfigError: Bad starts or learning rates.
@@ -169,17 +170,12 @@ def lr_sweep(
             else:
                 ax.set_ylim(low - 0.05 * (y_top - low), y_top)
         ax.axhline(f0 if f_star is None else f0 - f_star, color=COLORS["muted"], ls="--", lw=1)
-        ax.text(
-            rates[-1],
-            f0 if f_star is None else f0 - f_star,
-            "f at the start ",
-            va="bottom",
-            ha="right",
-            color=COLORS["muted"],
+        start_label = ax.text(
+            rates[-1], ref, "f at the start ", va="bottom", ha="right", color=COLORS["muted"],
             fontsize=9,
-        )
-        if np.isfinite(L) and L > 0:
-            edge = 2.0 / L
+        )  # fmt: skip
+        edge = 2.0 / L if np.isfinite(L) and L > 0 else None
+        if edge is not None:
             ax.axvline(edge, color="#d62728", lw=1.5, zorder=3)
             ax.text(
                 edge,
@@ -202,7 +198,24 @@ def lr_sweep(
         # outside the axes, right: inside, some corner always held points (lr near 0 starts high)
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, borderaxespad=0)
         finish_layout(fig)
-    return Still(fig, info={"runs": runs, "lrs": rates})
+        # "f at the start" on its dashed line, at whichever end no point or the 2/L line crosses
+        # (at the right end the 2/L line ran through it).
+        marks = [np.column_stack((rates[seen], shown[seen]))]
+        y_lo, y_hi = ax.get_ylim()
+        y_top = ax.transData.inverted().transform(ax.transAxes.transform((0.0, 0.97)))[1]
+        marks.append(
+            np.column_stack((rates[off | diverged], np.full((off | diverged).sum(), y_top)))
+        )
+        if edge is not None:
+            ys = np.geomspace(y_lo, y_hi, 400) if positive else np.linspace(y_lo, y_hi, 400)
+            marks.append(np.column_stack((np.full(len(ys), edge), ys)))
+        place_clear(
+            ax, start_label,
+            [((x, ref), None, ha, va) for va in ("bottom", "top")
+             for x, ha in ((rates[-1], "right"), (rates[0], "left"))],
+            np.concatenate(marks),
+        )  # fmt: skip
+    return Still(fig, info={"runs": runs, "lrs": rates, "start_label": start_label})
 
 
 def _shown_if(label: str, mask: np.ndarray) -> str:

@@ -19,8 +19,11 @@ from descentlab.animate.common import (
     objective_2d,
     optimizer_label,
     path_frames,
+    place_legend,
+    recorded,
     run,
     starts,
+    stop_line,
     stop_reason,
     view,
 )
@@ -136,7 +139,8 @@ def race(
             scene="race",
             scheduler=scheduler,
         )
-        xs, fs = finite_path(res.trajectory.xs[:, 0], res.trajectory.fs[:, 0])
+        traj = recorded(res)
+        xs, fs = finite_path(traj.xs[:, 0], traj.fs[:, 0])
         paths.append(xs)
         values.append(fs)
         results.append(res)
@@ -144,9 +148,10 @@ def race(
     paths = align_ends(paths)
     values = align_ends(values)
     lrs = None
+    lr_runs = [recorded(r).lrs for r in results]
     if scheduler is not None:  # (T, runners): a runner that stopped keeps its last lr
-        lrs = np.stack(align_ends([r.trajectory.lrs[: len(p), 0] for r, p in
-                                   zip(results, values, strict=True)]), axis=1)  # fmt: skip
+        lrs = np.stack(align_ends([lr[: len(p), 0] for lr, p in zip(lr_runs, values, strict=True)
+                                   if lr is not None]), axis=1)  # fmt: skip
     n_points = len(paths[0])
     its = np.arange(n_points)
     f_star, star_text = _reference(obj, values, paths)
@@ -197,18 +202,18 @@ def race(
             heads.append(head)
             curves.append(curve)
         marks = [m.x for m in obj.problem.global_minima] if obj.problem is not None else []
-        corner = _emptiest_corner([*paths, X0], np.asarray(marks).reshape(-1, 2), xlim, ylim)
-        legend = ax.legend(loc=corner, fontsize=8, framealpha=0.85)
+        legend = ax.legend(fontsize=8, framealpha=0.85)
         legend.set_zorder(7)
         clock = loss.text(0.98, 0.97, "", transform=loss.transAxes, ha="right", va="top", zorder=6)
-        lr_dots, move_lr = [], None
-        if lrs is not None:
-            lr_dots, move_lr = lr_inset(loss, its, lrs, COLORS, bounds=(0.06, 0.06, 0.4, 0.3))
-        reasons = "  ".join(
+        ends = [int(r.nit[0]) for r in results]
+        lr_dots, move_lr = lr_inset(
+            loss, its, lrs, COLORS, bounds=(0.06, 0.06, 0.4, 0.3), ends=ends
+        )
+        reasons = [
             f"{o.name}: {stop_reason(res).split(':')[0]}"
             for o, res in zip(runners, results, strict=True)
-        )
-        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
+        ]
+        status, stop_text, bottom = stop_line(fig, reasons)
 
         def update(i: int) -> None:
             j = idx[i]
@@ -220,10 +225,11 @@ def race(
                 clock.set_text(f"iteration {its[j]}")
             else:
                 clock.set_text(f"iteration {its[j]}\n{lr_text(lr_at(lrs, j))}")
-                move_lr(j)
-            status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
+            move_lr(j)
+            status.set_text(stop_text if j == n_points - 1 else "")
 
-        finish_layout(fig, rect=(0.0, 0.05, 1.0, 1.0))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 1.0))
+        place_legend(ax, legend, [*paths, X0], np.asarray(marks).reshape(-1, 2))
     moving: list[Any] = [*trails, *heads, *curves, status, clock, *lr_dots]
     info = {"results": results, "f_ref": f_star, "frames": idx, "lrs": lrs}
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
@@ -247,38 +253,3 @@ def _reference(obj: Any, values: list[np.ndarray], paths: list[np.ndarray]) -> t
     refined = minimize(obj, paths[best][-1], linesearch(), max_iter=10_000, grad_tol=1e-12)
     f_ref = min(float(refined.fun[0]), min(float(np.min(v)) for v in values))
     return f_ref, "$f - f_{ref}$ ($f_{ref}$: best end refined by line search)"
-
-
-def _emptiest_corner(points: list[np.ndarray], marks: np.ndarray, xlim: Any, ylim: Any) -> str:
-    """Where the legend covers least of the paths and start, and no marked minimum if it can.
-
-    Chosen once from the whole runs, so the legend stays put while the paths grow. Corners come
-    first among equals; a minimum under the legend counts as much as a thousand path points.
-    """
-
-    def unit(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        return (xy[:, 0] - xlim[0]) / (xlim[1] - xlim[0]), (xy[:, 1] - ylim[0]) / (
-            ylim[1] - ylim[0]
-        )
-
-    boxes = {  # legend location -> (u_lo, u_hi, v_lo, v_hi) of the axes it would cover
-        "upper left": (0.0, 0.4, 0.55, 1.0),
-        "upper right": (0.6, 1.0, 0.55, 1.0),
-        "lower left": (0.0, 0.4, 0.0, 0.45),
-        "lower right": (0.6, 1.0, 0.0, 0.45),
-        "center left": (0.0, 0.4, 0.3, 0.7),
-        "center right": (0.6, 1.0, 0.3, 0.7),
-        "upper center": (0.3, 0.7, 0.55, 1.0),
-        "lower center": (0.3, 0.7, 0.0, 0.45),
-    }
-    pu, pv = unit(np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in points]))
-    mu, mv = unit(marks)
-
-    def cost(box: tuple[float, float, float, float]) -> int:
-        u0, u1, v0, v1 = box
-        inside = int(((pu >= u0) & (pu <= u1) & (pv >= v0) & (pv <= v1)).sum())
-        covered = int(((mu >= u0) & (mu <= u1) & (mv >= v0) & (mv <= v1)).sum())
-        return inside + 1000 * covered
-
-    return min(boxes, key=lambda name: cost(boxes[name]))

@@ -16,6 +16,8 @@ from descentlab.animate.common import (
     num,
     optimizer_label,
     place_clear,
+    recorded,
+    stop_line,
     stop_reason,
 )
 from descentlab.animate.engine import Scene
@@ -26,6 +28,7 @@ from descentlab.result import scene_stops
 
 if TYPE_CHECKING:
     from descentlab.optimizers import Optimizer
+    from descentlab.result import Result
 
 __all__ = ["remedies"]
 
@@ -132,20 +135,22 @@ def remedies(
     ]
     # Each record is one iteration: padding the shorter runs with their last point shares the
     # clock, so the panels end together.
-    paths = align_ends([r.trajectory.xs[:, :, 0] for r in results])
-    values = align_ends([r.trajectory.fs for r in results])
-    lrs = None if scheduler is None else align_ends([r.trajectory.lrs for r in results])
+    trajectories = [recorded(r) for r in results]
+    paths = align_ends([t.xs[:, :, 0] for t in trajectories])
+    values = align_ends([t.fs for t in trajectories])
+    lr_runs = [t.lrs for t in trajectories if t.lrs is not None]
+    lrs = align_ends(lr_runs) if len(lr_runs) == len(results) else None
     n_points = len(paths[0])
     nits = [r.nit for r in results]
     # a run that converged to a maximum or a saddle says so once it has arrived
-    kinds = [[_not_minimum(code) for code in r.stationary] for r in results]
+    kinds = [_not_minima(r) for r in results]
 
     # Each panel's x range holds [-3, 3] and its own path; the y range is the curve's on
     # [-3, 3] (the notebook's view), so a start far up the wall (x0 = 4) enters from the top.
     xlims = []
-    for p in paths:
-        lo = min(-3.0, float(np.nanmin(p)))
-        hi = max(3.0, float(np.nanmax(p)))
+    for path in paths:
+        lo = min(-3.0, float(np.nanmin(path)))
+        hi = max(3.0, float(np.nanmax(path)))
         xlims.append((lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)))
     core = np.linspace(-3.0, 3.0, 601)
     with np.errstate(all="ignore"):
@@ -155,8 +160,8 @@ def remedies(
     span = max(hi - lo for lo, hi in xlims)
     screen = np.concatenate(
         [
-            np.concatenate((p / span, v / (ylim[1] - ylim[0])), axis=1)
-            for p, v in zip(paths, values, strict=True)
+            np.concatenate((path / span, v / (ylim[1] - ylim[0])), axis=1)
+            for path, v in zip(paths, values, strict=True)
         ],
         axis=1,
     )
@@ -212,19 +217,23 @@ def remedies(
                 ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center", va="top", zorder=6)
             )
         axes[0].set_ylabel(f"$f({var})$")
-        lr_dots, move_lr = [], None
-        if lrs is not None:  # the panel about the learning rate draws it
-            its = np.arange(n_points)
-            lr_dots, move_lr = lr_inset(
-                axes[1], its, lrs[1], POINT_COLORS[:1], bounds=(0.28, 0.32, 0.44, 0.28)
-            )
-        # The stop line before the suptitle: figure texts redraw in creation order.
-        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
-        fig.suptitle(formula_title(obj), fontsize=12)
-        reasons = "   ".join(
-            f"{name.split()[0].lower()}: {stop_reason(res)}"
-            for (name, _, _), res in zip(panels, results, strict=True)
+        # The panel about the learning rate draws it (its run may end before the others).
+        lr_dots, move_lr = lr_inset(
+            axes[1],
+            np.arange(n_points),
+            None if lrs is None else lrs[1],
+            POINT_COLORS[:1],
+            bounds=(0.28, 0.32, 0.44, 0.28),
+            ends=nits[1],
         )
+        # The stop line before the suptitle: figure texts redraw in creation order.
+        # Each panel's status (its readout holds the iterations): one line, as the panels are low.
+        reasons = [
+            f"{name.split()[0].lower()}: {stop_reason(res).split(':')[0]}"
+            for (name, _, _), res in zip(panels, results, strict=True)
+        ]
+        status, stop_text, bottom = stop_line(fig, reasons, head="stop  ")
+        fig.suptitle(formula_title(obj), fontsize=12)
 
         def update(i: int) -> None:
             j = idx[i]
@@ -244,11 +253,10 @@ def remedies(
                 if lrs is not None:
                     text += f"\n{lr_text(lr_at(lrs[p], j))}"
                 readouts[p].set_text(text)
-            if move_lr is not None:
-                move_lr(j)
-            status.set_text(f"stop  {reasons}" if j == n_points - 1 else "")
+            move_lr(j)
+            status.set_text(stop_text if j == n_points - 1 else "")
 
-        finish_layout(fig, rect=(0.0, 0.06, 1.0, 0.95))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 0.95))
         # Readouts and labels where the curve does not cross them: each readout is placed with
         # its longest text (the final one), at the top or the bottom, centre, left or right.
         for p, ax in enumerate(axes):
@@ -281,9 +289,12 @@ def remedies(
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
 
 
-def _not_minimum(code: int) -> str:
-    """`` (maximum)`` or `` (saddle)`` etc. for a run that converged elsewhere than a minimum."""
+def _not_minima(result: Result) -> list[str]:
+    """Per row, `` (maximum)`` or `` (saddle)`` etc. for a run that converged elsewhere than a
+    minimum, else ``""``."""
     from descentlab.result import Stationary
 
-    label = Stationary(int(code)).label
-    return "" if label in (None, "minimum") else f" ({label})"
+    if result.stationary is None:
+        return [""] * len(result.nit)
+    labels = [Stationary(int(code)).label for code in result.stationary]
+    return ["" if label in (None, "minimum") else f" ({label})" for label in labels]

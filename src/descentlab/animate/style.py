@@ -10,6 +10,7 @@ from descentlab.errors import RenderError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
@@ -18,6 +19,7 @@ __all__ = [
     "DPI",
     "OPTIMIZER_COLORS",
     "RC",
+    "agg_canvas",
     "finish_layout",
     "new_figure",
     "quiet_axes",
@@ -102,6 +104,28 @@ def new_figure(size: tuple[int, int]) -> Figure:
     # pyparsing) then survives from scene to scene. Parsing is deterministic, pixels unchanged.
     canvas.get_renderer().mathtext_parser = _mathtext_parser()
     return fig
+
+
+def agg_canvas(fig: Figure | None) -> FigureCanvasAgg:
+    """The Agg canvas of a figure built by :func:`new_figure` (its pixel buffer and regions).
+
+    Args:
+        fig: The figure (``artist.get_figure(root=True)``: None for an artist in no figure).
+
+    Raises:
+        RenderError: No figure, or a figure on another canvas (built with pyplot or another
+            backend).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if fig is None:
+        raise RenderError("the artist is in no figure")
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        raise RenderError(
+            f"the figure must be built with new_figure (an Agg canvas; got {type(canvas).__name__})"
+        )
+    return canvas
 
 
 @functools.cache

@@ -19,6 +19,8 @@ from descentlab.animate.common import (
     notebook_descent,
     num,
     path_frames,
+    recorded,
+    stop_line,
     stop_reason,
 )
 from descentlab.animate.engine import Scene
@@ -83,7 +85,7 @@ def surface(
     obj, result, xs, fs, its, xlim, ylim, (Xg, Yg, Z) = notebook_descent(
         "surface", target, start, optimizer, max_iter, grad_tol, f_tol, x_tol, scheduler
     )
-    lrs = result.trajectory.lrs
+    lrs = recorded(result).lrs
     Xs, Ys, Zs = grid_values(obj, xlim, ylim, n=60)
     pause = max(1, frames // 8)
     idx = path_frames(xs, xlim, ylim, frames, pause)
@@ -128,12 +130,11 @@ def surface(
         lines = [ax.plot([], [], color="#1fd1e0", lw=2.2, zorder=5)[0] for _ in range(k)]
         (point,) = ax.plot([], [], "o", color="#1fd1e0", mec="black", ms=8, zorder=6)
         title = ax.set_title(" ")
-        reason = stop_reason(result)
-        status = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=9)
+        status, stop_text, bottom = stop_line(fig, [stop_reason(result)])
         last = len(xs) - 1
-        lr_dots, move_lr = [], None
-        if lrs is not None:
-            lr_dots, move_lr = lr_inset(ax, its, lrs, ["#1fd1e0"], bounds=(0.6, 0.04, 0.36, 0.24))
+        lr_dots, move_lr = lr_inset(
+            ax, its, lrs, ["#1fd1e0"], bounds=(0.6, 0.04, 0.36, 0.24), ends=result.nit
+        )
 
         def update(i: int) -> None:
             j = idx[i]
@@ -146,11 +147,11 @@ def surface(
             text = f"iteration {its[j]}:  f = {num(best, 8)}"
             if lrs is not None:
                 text += f",  {lr_text(lr_at(lrs, j))}"
-                move_lr(j)
+            move_lr(j)
             title.set_text(text)
-            status.set_text(f"stop: {reason}" if j == last else "")
+            status.set_text(stop_text if j == last else "")
 
-        finish_layout(fig, rect=(0.0, 0.05, 1.0, 0.95))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 0.95))
     moving = [*lines3, point3, *lines, point, title, status, *lr_dots]
     info = {"result": result, "frames": idx}
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
