@@ -94,3 +94,27 @@ def test_a_run_that_ends_on_a_saddle_says_so() -> None:
     assert scene.artists[-1].get_text().endswith("(1 at a saddle)")
     scene.frame(0)
     assert "saddle" not in scene.artists[-1].get_text()
+
+
+def test_a_diverging_run_leaves_through_the_edge_of_the_usual_view() -> None:
+    """gd at lr 0.1 on Rosenbrock reaches ~1e32 in five steps: the view stays on the usual box
+    (within one box width of it), not a stripe of a 1e32-wide plane, and the frames go to the
+    steps that move on screen."""
+    from descentlab.result import Status
+
+    scene = contour("rosenbrock", frames=8, size=SIZE)
+    res = scene.info["result"]
+    assert Status(int(res.status[0])) is Status.DIVERGED
+    xs = res.trajectory.xs[:, 0]
+    assert np.nanmax(np.abs(xs)) > 1e6  # the run did go far
+    box = np.array(as_objective("rosenbrock").domain, dtype=float)
+    width = box[:, 1] - box[:, 0]
+    ax = scene.fig.axes[0]
+    for k, lim in enumerate((ax.get_xlim(), ax.get_ylim())):
+        assert box[k, 0] - width[k] <= lim[0] <= box[k, 0]
+        assert box[k, 1] <= lim[1] <= box[k, 1] + width[k]
+    assert ax.get_xlim()[0] < xs[0, 0] < ax.get_xlim()[1]  # the start is in view
+    assert ax.get_ylim()[0] < xs[0, 1] < ax.get_ylim()[1]
+    frames = scene.info["frames"]
+    assert frames[0] == 0 and frames[-1] == len(res.trajectory) - 1
+    assert np.all(np.diff(frames) >= 0)
