@@ -22,8 +22,8 @@ ENGINE_FUNCTIONS = (
     interp.hessians_rows,
     loop.run_blocks,
     loop._chunk_block,
-    rules.rule_step,
     rules._adam,
+    rules._gd,
 )
 
 

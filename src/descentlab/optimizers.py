@@ -101,7 +101,7 @@ class Kernel(NamedTuple):
     """An elementwise rule as the compiled engine runs it (see :mod:`descentlab.engine.rules`).
 
     Attributes:
-        rule: The rule's name in ``engine.rules.RULE_IDS``.
+        rule: The rule's name in ``engine.rules.KERNELS``.
         lr: The learning rate (a scheduler may replace it per iteration).
         H: The other hyperparameters, in the order the rule's kernel reads them.
         state_type: The public state record; its array fields, in order, are the kernel's
@@ -398,7 +398,7 @@ def kernel_optimizer(
     ``H[momentum] = m`` for that step.
 
     Args:
-        name: The rule's name in ``engine.rules.RULE_IDS`` (and the optimizer's name).
+        name: The rule's name in ``engine.rules.KERNELS`` (and the optimizer's name).
         lr: The validated learning rate.
         H: The rule's other hyperparameters, in its kernel's order.
         hyperparameters: The settings as reported (torch.optim names).
@@ -441,9 +441,8 @@ def kernel_optimizer(
         t = state.t + 1 if counts else 1
         lrs = np.full(k, kernel.lr) if lr is None else np.broadcast_to(lr, (k,)).astype(float)
         out = np.empty((n, k))
-        rules = rule_kernels()
-        rules.rule_step(
-            rules.RULE_IDS[name],
+        rule_kernels().rule_step(
+            name,
             np.ascontiguousarray(G.T),
             S,
             np.full(k, t, np.int64),

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numba
+from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.core.typing.typeof import Purpose
 
 from descentlab.errors import DescentlabWarning
 
-__all__ = ["CACHE_FALLBACK_MESSAGE", "OPTIONS", "inline", "jit", "source_stamp"]
+__all__ = ["CACHE_FALLBACK_MESSAGE", "OPTIONS", "compiled", "inline", "jit", "source_stamp"]
 
 OPTIONS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
 """The engine's numba options: NumPy's error model (1/0 is inf, never an exception) and no GIL
@@ -92,6 +94,30 @@ def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
     # the index when they differ (numba.core.caching.IndexDataCacheFile).
     compiled._cache._cache_file._source_stamp = _stamp()
     return compiled
+
+
+def compiled(dispatcher: Any, args: tuple[Any, ...], functions: dict[int, Any]) -> Any:
+    """``dispatcher``'s machine code for ``args``, compiled (or loaded from the cache) once.
+
+    ``functions`` maps positions in ``args`` to first-class function types
+    (``numba.types.FunctionType``): the compiled function (``args[i]``, itself a ``@jit``
+    function) is passed by address, so the caller is compiled once for every such function
+    instead of once per function, and does not compile the callee's code into its own.
+
+    Returns:
+        The compiled entry point: call it with ``args`` (or arguments of the same types).
+    """
+    sig = tuple(
+        functions[i] if i in functions else numba.typeof(a, Purpose.argument)
+        for i, a in enumerate(args)
+    )
+    with warnings.catch_warnings():
+        # numba calls first-class function types "experimental"; the engine relies only on
+        # passing a compiled function by address, which its tests check.
+        warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+        for i, ftype in functions.items():
+            args[i].compile(ftype.signature)
+        return dispatcher.compile(sig)
 
 
 def inline(fn: Callable[..., Any]) -> Any:

@@ -37,10 +37,11 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import types
 
+from descentlab.engine import rules
 from descentlab.engine.interp import forward_backward
-from descentlab.engine.jit import inline, jit
-from descentlab.engine.rules import rule_step
+from descentlab.engine.jit import compiled, inline, jit
 from descentlab.result import Cause, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
@@ -55,6 +56,21 @@ REC_FLOATS = 1 << 22
 """Most floats of trajectory one compiled call may write before Python keeps them."""
 
 RUNNING = -1
+
+INTERP = types.FunctionType(
+    types.void(
+        types.int64[:, ::1],  # code
+        types.float64[::1],  # consts
+        types.float64[:, ::1],  # XT
+        types.float64[:, ::1],  # work
+        types.float64[:, ::1],  # adj
+        types.float64[::1],  # F
+        types.float64[:, ::1],  # GT
+    )
+)
+"""The numba type of :func:`~descentlab.engine.interp.forward_backward` as the fused loop takes
+it: a first-class function, so the loop calls the interpreter's one compiled copy instead of
+compiling its own."""
 
 _LOCK = threading.Lock()
 """Serializes parallel (``prange``) compiled calls: numba's fallback threading layer (workqueue)
@@ -115,9 +131,9 @@ def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, d
         status[r] = RUNNING
 
 
-@jit
-def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol,
-                 limit, lo, hi, bounded, a0, a1):  # fmt: skip
+@inline
+def _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+                 grad_tol, limit, lo, hi, bounded, a0, a1):  # fmt: skip
     """Iteration 0 for rows ``a0:a1``: evaluate the starts; diverged or converged rows finish."""
     n = XT.shape[0]
     m = code.shape[0]
@@ -126,7 +142,7 @@ def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_
     F = np.empty(B)
     G = np.empty((n, B))
     gn2 = np.empty(B)
-    forward_backward(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
+    interp(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
     _grad_sq(X, G, lo, hi, bounded, gn2)
     for b in range(B):
         r = a0 + b
@@ -139,7 +155,7 @@ def _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_
 
 
 @jit
-def _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
+def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
                  nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
                  bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
     """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block).
@@ -191,7 +207,7 @@ def _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, s
         for b in range(B):
             T[b] = t
             lr[b] = lr_t
-        rule_step(rule_id, G, St, T, H, lr, out, X)
+        rule(G, St, T, H, lr, out, X)
         # 1. the new points; a step that changes nothing stalls the row (unless zero steps are
         # pauses of the rule and the gradient is not zero), then the box, then |x| <= limit.
         for b in range(B):
@@ -243,7 +259,7 @@ def _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, s
                 detail[r] = Xn[wi, b]
                 cause[r] = _CAUSE_X
         # 2. values and gradients there, the gradient norms and the tests' measures.
-        forward_backward(code, consts, Xn, work, adj, Fn, Gn)
+        interp(code, consts, Xn, work, adj, Fn, Gn)
         _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
         if x_tol > 0:
             for b in range(B):
@@ -335,7 +351,7 @@ def _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, s
     return end
 
 
-@jit
+@inline
 def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
     """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
     n, B = X.shape
@@ -349,9 +365,10 @@ def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
 
 
 @jit
-def run_blocks(first, code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
-               nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
-               bounded, block, rec_its, rec_X, rec_F, rec_L, ends, b0, b1):  # fmt: skip
+def run_blocks(first, rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
+               status, nit, nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol,
+               limit, lo, hi, bounded, block, rec_its, rec_X, rec_F, rec_L, ends, b0,
+               b1):  # fmt: skip
     """Blocks ``b0:b1`` of the rows: iteration 0 (``first``) or a chunk of iterations.
 
     Column layout throughout.
@@ -383,13 +400,13 @@ def run_blocks(first, code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, 
         a0 = bi * block
         a1 = min(k, a0 + block)
         if first:
-            _start_block(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+            _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
                          grad_tol, limit, lo, hi, bounded, a0, a1)  # fmt: skip
         else:
-            ends[bi] = _chunk_block(code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR,
-                                    status, nit, nfev, detail, cause, div_at, t0, grad_tol, f_tol,
-                                    x_tol, stat_tol, limit, lo, hi, bounded, rec_its, rec_X,
-                                    rec_F, rec_L, a0, a1)  # fmt: skip
+            ends[bi] = _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN,
+                                    S, LR, status, nit, nfev, detail, cause, div_at, t0,
+                                    grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded,
+                                    rec_its, rec_X, rec_F, rec_L, a0, a1)  # fmt: skip
 
 
 def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:
@@ -440,7 +457,6 @@ def run_fused(
         The per-row outcome arrays (``x``, ``fun``, ``grad_norm``, ``status``, ``nit``,
         ``nfev``, ``diverged_at``, ``detail``, ``cause``), rows in ``X0``'s order.
     """
-    from descentlab.engine.rules import RULE_IDS, STATE_SIZE
 
     k, n = X0.shape
     code, consts = program.code, program.consts
@@ -458,24 +474,26 @@ def run_fused(
     bounded = box is not None
     lo = np.ascontiguousarray(box.lo, dtype=np.float64) if bounded else np.zeros(n)
     hi = np.ascontiguousarray(box.hi, dtype=np.float64) if bounded else np.zeros(n)
-    S = np.zeros((STATE_SIZE[kernel.rule], n, k))
+    S = np.zeros((rules.STATE_SIZE[kernel.rule], n, k))
     H = np.array(kernel.H, dtype=np.float64)
-    rule_id = RULE_IDS[kernel.rule]
+    rule_fn = rules.kernel(kernel.rule)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
     none = np.empty(0, dtype=np.int64)
+    entry: list[Any] = []
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
-        args = (first, code, consts, rule_id, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
-                nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol,
-                rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK, its, rx, rf, rl,
-                ends)  # fmt: skip
+        args = (first, rule_fn, forward_backward, code, consts, H, pauses, lrs, XT, FT, GT, GN,
+                S, LR, status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
+                rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK, its, rx, rf,
+                rl, ends)  # fmt: skip
+
+        if not entry:  # the same argument types on every call
+            entry.append(compiled(run_blocks, (*args, 0, 0), {1: rules.RULE, 2: INTERP}))
 
         def call(b0: int, b1: int) -> None:
-            run_blocks(*args, b0, b1)
-
-        call(0, 0)  # compiles (or loads) before any thread calls it
+            entry[0](*args, b0, b1)
 
         _spread(call, nblocks, pool, threads)
 

@@ -48,41 +48,14 @@ Compiled code is cached on disk (:mod:`descentlab.engine.jit`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numba import types
 
-from descentlab.engine.jit import jit
+from descentlab.engine.jit import inline, jit
 
-__all__ = ["RULE_IDS", "STATE_SIZE", "rule_step"]
-
-GD = 0
-MOMENTUM = 1
-NESTEROV = 2
-ADAGRAD = 3
-RMSPROP = 4
-ADAM = 5
-NADAM = 6
-RADAM = 7
-ADAMAX = 8
-ADADELTA = 9
-RPROP = 10
-ASGD = 11
-
-RULE_IDS: dict[str, int] = {
-    "gd": GD,
-    "momentum": MOMENTUM,
-    "nesterov": NESTEROV,
-    "adagrad": ADAGRAD,
-    "rmsprop": RMSPROP,
-    "adam": ADAM,
-    "adamw": ADAM,  # Adam with decoupled weight decay (torch 2.13's AdamW is exactly that)
-    "nadam": NADAM,
-    "radam": RADAM,
-    "adamax": ADAMAX,
-    "adadelta": ADADELTA,
-    "rprop": RPROP,
-    "asgd": ASGD,
-}
-"""Rule name (the optimizer's registry name) -> the integer id :func:`rule_step` dispatches on."""
+__all__ = ["KERNELS", "RULE", "SIGNATURE", "STATE_SIZE", "kernel", "rule_step"]
 
 STATE_SIZE: dict[str, int] = {
     "gd": 0,
@@ -139,8 +112,8 @@ def _gd(G, S, T, H, lr, out, X):
             out[i, b] = _grad(G[i, b], X[i, b], sign, wd) * -lr[b]
 
 
-@jit
-def _momentum(G, S, T, H, lr, out, X, nesterov):
+@inline
+def _momentum(G, S, T, H, lr, out, X, nesterov):  # noqa: ANN001
     """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = 0 * mu + g`` at t = 1),
     ``out = v * (-lr)``; Nesterov (``nesterov`` True): ``out = (g + v * mu) * (-lr)``.
 
@@ -528,11 +501,65 @@ def _asgd(G, S, T, H, lr, out, X):
 
 
 @jit
-def rule_step(rule_id, G, S, T, H, lr, out, X):
-    """One step of rule ``rule_id`` for a block of rows (see the module docstring for layouts).
+def _sgd_momentum(G, S, T, H, lr, out, X):
+    """SGD with momentum (:func:`_momentum`, ``nesterov`` False)."""
+    _momentum(G, S, T, H, lr, out, X, False)
+
+
+@jit
+def _nesterov(G, S, T, H, lr, out, X):
+    """SGD with Nesterov momentum (:func:`_momentum`, ``nesterov`` True)."""
+    _momentum(G, S, T, H, lr, out, X, True)
+
+
+KERNELS: dict[str, Any] = {
+    "gd": _gd,
+    "momentum": _sgd_momentum,
+    "nesterov": _nesterov,
+    "adagrad": _adagrad,
+    "rmsprop": _rmsprop,
+    "adam": _adam,
+    "adamw": _adam,  # Adam with decoupled weight decay (torch 2.13's AdamW is exactly that)
+    "nadam": _nadam,
+    "radam": _radam,
+    "adamax": _adamax,
+    "adadelta": _adadelta,
+    "rprop": _rprop,
+    "asgd": _asgd,
+}
+"""Rule name (the optimizer's registry name) -> its compiled kernel, each a function of
+:data:`SIGNATURE`. Each kernel is compiled (or loaded from the cache) on its first use only."""
+
+SIGNATURE = types.void(
+    types.float64[:, ::1],  # G
+    types.float64[:, :, ::1],  # S
+    types.int64[::1],  # T
+    types.float64[::1],  # H
+    types.float64[::1],  # lr
+    types.float64[:, ::1],  # out
+    types.float64[:, ::1],  # X
+)
+"""Every kernel's one signature (C-contiguous arrays); the fused loop takes a kernel as a
+first-class function of this type (:data:`RULE`), so it is compiled once for every rule."""
+
+RULE = types.FunctionType(SIGNATURE)
+"""The numba type of a kernel passed to compiled code (the fused loop's ``rule``)."""
+
+
+def kernel(name: str) -> Any:
+    """The compiled kernel of rule ``name`` (a key of :data:`KERNELS`), compiled for
+    :data:`SIGNATURE` (or loaded from the disk cache) on its first use in the process."""
+    fn = KERNELS[name]
+    if not fn.signatures:
+        fn.compile(SIGNATURE)
+    return fn
+
+
+def rule_step(name, G, S, T, H, lr, out, X) -> None:  # noqa: ANN001
+    """One step of rule ``name`` for a block of rows (see the module docstring for layouts).
 
     Args:
-        rule_id: The rule's id in :data:`RULE_IDS`.
+        name: The rule's name, a key of :data:`KERNELS`.
         G: (n, B) gradients.
         S: (s, n, B) the rule's state, updated in place.
         T: (B,) int64, the number of this step per row (1 on the first step).
@@ -541,27 +568,4 @@ def rule_step(rule_id, G, S, T, H, lr, out, X):
         out: (n, B) receives the step (new x = x + out).
         X: (n, B) the current point.
     """
-    if rule_id == GD:
-        _gd(G, S, T, H, lr, out, X)
-    elif rule_id == MOMENTUM:
-        _momentum(G, S, T, H, lr, out, X, False)
-    elif rule_id == NESTEROV:
-        _momentum(G, S, T, H, lr, out, X, True)
-    elif rule_id == ADAGRAD:
-        _adagrad(G, S, T, H, lr, out, X)
-    elif rule_id == RMSPROP:
-        _rmsprop(G, S, T, H, lr, out, X)
-    elif rule_id == ADAM:
-        _adam(G, S, T, H, lr, out, X)
-    elif rule_id == NADAM:
-        _nadam(G, S, T, H, lr, out, X)
-    elif rule_id == RADAM:
-        _radam(G, S, T, H, lr, out, X)
-    elif rule_id == ADAMAX:
-        _adamax(G, S, T, H, lr, out, X)
-    elif rule_id == ADADELTA:
-        _adadelta(G, S, T, H, lr, out, X)
-    elif rule_id == RPROP:
-        _rprop(G, S, T, H, lr, out, X)
-    elif rule_id == ASGD:
-        _asgd(G, S, T, H, lr, out, X)
+    kernel(name)(G, S, T, H, lr, out, X)
