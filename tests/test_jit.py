@@ -4,7 +4,10 @@ clean fallback when no cache directory is writable."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +105,34 @@ def test_the_engine_modules_compile_through_the_one_helper() -> None:
     for module in (interp, loop, rules, search):
         source = Path(module.__file__).read_text()
         assert "numba.njit(" not in source and "@njit" not in source, module.__name__
+
+
+_ADAM_RUN = """
+import json
+import numpy as np
+from descentlab.descent import minimize
+from descentlab.objective import Objective
+from descentlab.optimizers import adam
+from descentlab.engine import interp, loop, rules
+
+minimize(Objective.from_formula("(1 - x)^2 + 100 (y - x^2)^2"), np.zeros((3, 2)), adam(lr=0.01),
+         max_iter=5)
+print(json.dumps({
+    "rules": sorted({fn.py_func.__name__ for fn in rules.KERNELS.values() if fn.signatures}),
+    "interp": [len(fn.signatures) for fn in (interp.forward_backward, interp.hessian_block)],
+    "loop": [[str(t) for t in sig[1:3]] for sig in loop.run_blocks.signatures],
+}))
+"""
+
+
+def test_a_run_compiles_only_what_it_uses() -> None:
+    # A fresh process (this one has run every rule): an Adam run compiles Adam's kernel and
+    # no other rule, the interpreter once (no Hessian), and one fused loop whose rule and
+    # interpreter are first-class function arguments - the same machine code for every rule.
+    out = subprocess.run(
+        [sys.executable, "-c", _ADAM_RUN], capture_output=True, text=True, check=True, timeout=900
+    )
+    seen = json.loads(out.stdout)
+    assert seen["rules"] == ["_adam"]
+    assert seen["interp"] == [1, 0]
+    assert seen["loop"] == [[str(rules.RULE), str(loop.INTERP)]]
