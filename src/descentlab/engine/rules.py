@@ -1,10 +1,12 @@
 """Every elementwise update rule, written once as compiled code over column-layout arrays.
 
-One function, :func:`rule_step`, dispatches on an integer rule id to the rule's kernel. The
-fused compiled loop calls it from inside its own compiled code; the public ``(init, update)``
+Each rule is one compiled kernel, :data:`KERNELS` maps the rule's name to it, and all kernels
+have one signature (:data:`SIGNATURE`). The fused compiled loop takes the kernel as a
+first-class function (:data:`RULE`): one compiled loop serves every rule, and a run compiles
+(or loads from the disk cache) only the kernel it uses. The public ``(init, update)``
 optimizers of :mod:`descentlab.optimizers` and the general loop of
-:func:`descentlab.descent.minimize` (Python-callable objectives) call the same compiled function
-once per iteration. There is no second copy of any rule.
+:func:`descentlab.descent.minimize` (Python-callable objectives) call the same kernel once per
+iteration (:func:`rule_step`). There is no second copy of any rule.
 
 Layout (column layout: one contiguous row of B numbers per variable, so the loops over the rows
 of a block are innermost and vectorize):
@@ -32,8 +34,8 @@ How to add a rule:
    (:func:`descentlab.engine.jit.jit`): loops ``for i in range(n): for b in range(B):`` (rows
    innermost), PyTorch's operation order, a docstring with the rule and the meaning of each
    ``H`` entry.
-2. Give it the next id in :data:`RULE_IDS` (name -> id), its state size in :data:`STATE_SIZE`,
-   and one ``elif`` branch in :func:`rule_step`.
+2. Give it an entry in :data:`KERNELS` (name -> kernel) and its state size in
+   :data:`STATE_SIZE`.
 3. In :mod:`descentlab.optimizers`, its factory validates the hyperparameters and returns
    ``kernel_optimizer(name, H, hyperparameters, state_type)``: the public ``init``/``update``
    and the fused loop then both use the kernel.
