@@ -146,8 +146,8 @@ def _cli_process(*argv: str, **kwargs) -> subprocess.CompletedProcess:
         [sys.executable, "-W", "error", "-m", "descentlab", *argv],
         capture_output=True,
         text=True,
-        timeout=120,
-        **kwargs,
+        timeout=600,  # a guard against a hang only: a first run compiles the engine, and a busy
+        **kwargs,  # machine may take minutes to do that
     )
 
 

@@ -194,3 +194,55 @@ def test_scheduler_in_fits_text_header_and_its_errors(capsys):
     assert code == 2 and "needs --step-size" in err and len(err.splitlines()) == 1
     code, _, err = run(capsys, "fit", "linear", "--gamma", "0.5")
     assert code == 2 and "needs --scheduler" in err
+
+
+def _help(capsys, command: str) -> str:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    return " ".join(out.split())
+
+
+def test_fit_and_compare_help_state_the_library_defaults(capsys):
+    import inspect
+
+    from descentlab import comparison, models, training
+
+    fit_args = inspect.signature(training.fit).parameters
+    mlp_args = inspect.signature(models.mlp).parameters
+    text = _help(capsys, "fit")
+    assert f"epochs (<= 1,000,000; default {fit_args['epochs'].default:,})" in text
+    assert f"|grad loss| < T (0: off; default {fit_args['grad_tol'].default:g})" in text
+    assert f"the loss < T (0: off; default {fit_args['f_tol'].default:g})" in text
+    assert f"(1 to 1024; default {mlp_args['hidden'].default})" in text
+    assert f"(mlp; default {mlp_args['activation'].default})" in text
+    compare_args = inspect.signature(comparison.compare).parameters
+    text = _help(capsys, "compare")
+    assert f"per cell (default {compare_args['starts'].default:,})" in text
+    assert f"per run (default {compare_args['budget'].default:,})" in text
+    lo, hi, count = compare_args["lr_grid"].default
+    assert f"learning rates (default {lo:g},{hi:g},{count})" in text
+    assert f"not diverged (default {compare_args['success_tol'].default:g})" in text
+
+
+def test_help_reads_the_defaults_from_the_library_not_a_copy(capsys, monkeypatch):
+    from descentlab import training
+
+    def changed(model, data="line", optimizer=None, *, epochs=7, grad_tol=0.5, f_tol=0.25):
+        raise AssertionError("help must not train")
+
+    monkeypatch.setattr(training, "fit", changed)
+    text = _help(capsys, "fit")
+    assert "default 7)" in text and "default 0.5)" in text and "default 0.25)" in text
+
+
+def test_building_the_parser_imports_no_training_or_comparison():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from descentlab.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('descentlab.training', 'descentlab.comparison') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "[]\n", done.stderr

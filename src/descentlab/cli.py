@@ -11,6 +11,7 @@ JSON document on stdout and nothing else there.
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import math
@@ -66,6 +67,67 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def library_default(source: str, name: str) -> Any:
+    """The default of keyword ``name`` of the library function ``source`` (``"module:function"``).
+
+    The CLI states the library's defaults and never copies them: a default changed in the
+    library is the one ``--help`` shows and the one a command uses.
+    """
+    import importlib
+
+    module, function = source.split(":")
+    return (
+        inspect.signature(getattr(importlib.import_module(module), function))
+        .parameters[name]
+        .default
+    )
+
+
+def _shown(value: Any) -> str:
+    """A default as the help writes it: ``1,000``, ``1e-08``, ``0.0001,1,13``, ``tanh``."""
+    if isinstance(value, tuple):
+        return ",".join(_shown(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class _LibraryDefault:
+    """An option's default as the library function states it, read when a help text is shown.
+
+    ``str()`` imports the function's module then, not when the parser is built, so no command
+    pays for the import of another's module at start-up.
+    """
+
+    def __init__(self, source: str, name: str) -> None:
+        self.source, self.name = source, name
+
+    def __str__(self) -> str:
+        return _shown(library_default(self.source, self.name))
+
+
+class _WithLibraryDefault(argparse.Action):
+    """Stores the option's text, and offers ``%(library_default)s`` to its help.
+
+    Args:
+        source: The ``"module:function"`` whose keyword ``name`` (default: the option's dest)
+            the option sets when given; its default is what the help shows.
+    """
+
+    def __init__(
+        self, option_strings: list[str], dest: str, *, source: str, name: str | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(option_strings, dest, **kwargs)
+        self.library_default = _LibraryDefault(source, name or dest)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+        values: Any, option_string: str | None = None,
+    ) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -980,6 +1042,9 @@ def _cmd_functions(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 MAX_EPOCHS_CLI = 1_000_000
 MAX_SEEDS_CLI = 1_000
 MAX_FIT_WORK = 20_000_000_000  # epochs x rows x seeds x parameters: minutes, not hours
+_FIT = "descentlab.training:fit"  # whose defaults fit --help shows
+_MLP = "descentlab.models:mlp"  # the mlp's options: its own
+_COMPARE = "descentlab.comparison:compare"
 _FIT_DATA = {"linear": "engel", "logistic": "iris", "mlp": "moons"}
 _HISTORY_LINES = 10
 
@@ -1004,7 +1069,8 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     optimizer = _optimizer(args, warn=warn) if given else None
     data = load(args.data or _FIT_DATA[model], target=args.target)
     kwargs: dict[str, Any] = {"standardize": not args.no_standardize}
-    kwargs["epochs"] = _int(args.epochs, "--epochs", low=1, high=MAX_EPOCHS_CLI)
+    if args.epochs is not None:
+        kwargs["epochs"] = _int(args.epochs, "--epochs", low=1, high=MAX_EPOCHS_CLI)
     if args.batch_size is not None:
         kwargs["batch_size"] = _int(args.batch_size, "--batch-size", low=1, high=2**62)
     seeds = [_int(s, "--seed", low=0, high=2**63 - 1) for s in (args.seed or "0").split(",")]
@@ -1026,10 +1092,12 @@ def _cmd_fit(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         text = getattr(args, name)
         if text is not None:
             kwargs[name] = _float(text, "--" + name.replace("_", "-"), nonneg=True)
-    hidden = kwargs.get("hidden", 8)
+    # the work bound needs the values fit will use: the given ones, else the library's defaults
+    hidden = kwargs["hidden"] if "hidden" in kwargs else library_default(_MLP, "hidden")
+    epochs = kwargs["epochs"] if "epochs" in kwargs else library_default(_FIT, "epochs")
     d = data.X.shape[1]
     p = d + 1 if model != "mlp" else d * hidden + 2 * hidden + 1
-    work = kwargs["epochs"] * data.rows * len(seeds) * p
+    work = epochs * data.rows * len(seeds) * p
     if work > MAX_FIT_WORK:
         raise ConfigError(
             f"--epochs x rows x seeds x parameters is {work:,}; the limit is {MAX_FIT_WORK:,}"
@@ -1398,17 +1466,38 @@ def build_parser() -> _Parser:
     p.add_argument("--target", metavar="NAME", help="the CSV's target column (default: the last)")
     _add_optimizer_options(p, default=None)
     _add_scheduler_options(p)
-    p.add_argument("--epochs", default="100", metavar="E", help=f"epochs (<= {MAX_EPOCHS_CLI:,})")
+    fit_default = functools.partial(p.add_argument, action=_WithLibraryDefault, source=_FIT)
+    fit_default(
+        "--epochs", metavar="E", help=f"epochs (<= {MAX_EPOCHS_CLI:,}; default %(library_default)s)"
+    )
     p.add_argument("--batch-size", metavar="B", help="rows per step (default: all, full batch)")
     p.add_argument(
         "--seed", metavar="S[,S...]", help=f"seeds, one run each (<= {MAX_SEEDS_CLI:,}; default 0)"
     )
     p.add_argument("--holdout", metavar="F", help="fraction of rows held out for validation")
     p.add_argument("--l2", metavar="L", help="L2 penalty (L/2)|w|^2 on the weights")
-    p.add_argument("--hidden", metavar="H", help="hidden units of mlp (1 to 1024; default 8)")
-    p.add_argument("--activation", metavar="A", help="tanh or relu (mlp; default tanh)")
-    p.add_argument("--grad-tol", metavar="T", help="stop when |grad loss| < T (default 1e-8)")
-    p.add_argument("--f-tol", metavar="T", help="stop when an epoch changes the loss < T")
+    fit_default(
+        "--hidden",
+        metavar="H",
+        source=_MLP,
+        help="hidden units of mlp (1 to 1024; default %(library_default)s)",
+    )
+    fit_default(
+        "--activation",
+        metavar="A",
+        source=_MLP,
+        help="tanh or relu (mlp; default %(library_default)s)",
+    )
+    fit_default(
+        "--grad-tol",
+        metavar="T",
+        help="stop when |grad loss| < T (0: off; default %(library_default)s)",
+    )
+    fit_default(
+        "--f-tol",
+        metavar="T",
+        help="stop when an epoch changes the loss < T (0: off; default %(library_default)s)",
+    )
     p.add_argument("--no-standardize", action="store_true", help="keep the features as they are")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument(
@@ -1423,21 +1512,31 @@ def build_parser() -> _Parser:
     p.set_defaults(handler=_cmd_gallery)
 
     p = sub.add_parser(
-        "compare", help="success rates of optimizers over many starts, equal budgets, an lr grid"
+        "compare",
+        help="success rates of optimizers over many starts, equal budgets, an lr grid",
     )
     p.add_argument("target", nargs="?", help="a catalogue name or a formula")
     p.add_argument(
         "--catalogue", action="store_true", help="every 1-D and 2-D function, n-D ones at n=2, 10"
     )
     p.add_argument("--optimizers", metavar="A,B", help="optimizers (default: the seven basic)")
-    p.add_argument("--starts", metavar="K", help="random starts per cell (default 1,000)")
-    p.add_argument("--seed", metavar="S", help="seed of the starts (default 0)")
-    p.add_argument("--budget", metavar="N", help="iterations per run (default 1,000)")
-    p.add_argument(
-        "--lr-grid", metavar="LO,HI,COUNT", help="log grid of learning rates (default 1e-4,1,13)"
+    compare_default = functools.partial(p.add_argument, action=_WithLibraryDefault, source=_COMPARE)
+    compare_default(
+        "--starts", metavar="K", help="random starts per cell (default %(library_default)s)"
     )
-    p.add_argument(
-        "--success-tol", metavar="T", help="success: |f - f*| <= T, not diverged (default 1e-4)"
+    compare_default("--seed", metavar="S", help="seed of the starts (default %(library_default)s)")
+    compare_default(
+        "--budget", metavar="N", help="iterations per run (default %(library_default)s)"
+    )
+    compare_default(
+        "--lr-grid",
+        metavar="LO,HI,COUNT",
+        help="log grid of learning rates (default %(library_default)s)",
+    )
+    compare_default(
+        "--success-tol",
+        metavar="T",
+        help="success: |f - f*| <= T, not diverged (default %(library_default)s)",
     )
     _add_flags(p, tuple(flag for flag in OPTIMIZER_FLAGS if flag[0] not in ("lr", "nesterov")))
     p.add_argument(
