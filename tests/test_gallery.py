@@ -111,6 +111,7 @@ def _drawn_texts(picture: Scene | Still, i: int, monkeypatch: pytest.MonkeyPatch
     tick labels of ticks outside the view (which matplotlib keeps but never draws) are not."""
     from matplotlib.text import Text
 
+    picture.frame(i, full=True) if isinstance(picture, Scene) else picture.frame(0)  # laid out
     seen = []
     draw = Text.draw
 
@@ -127,12 +128,13 @@ def _drawn_texts(picture: Scene | Still, i: int, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("entry", GALLERY, ids=[e.name for e in GALLERY])
-def test_every_text_stays_inside_the_figure_at_the_gallery_size(
+def test_every_text_is_whole_and_apart_at_the_gallery_size(
     entry: Entry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Titles, readouts and the last frame's stop line (wrapped on a narrow figure: the 520 px
     contour's 'converged_f ... (ended outside the domain)' was cut at both edges) are drawn
-    whole, in the first, middle and last frame of every gallery picture."""
+    whole and apart from each other, in the first, middle and last frame of every gallery
+    picture."""
     picture = SCENES[entry.name](**entry.kwargs)
     width, height = picture.size
     n = picture.n_frames
@@ -143,6 +145,11 @@ def test_every_text_stays_inside_the_figure_at_the_gallery_size(
         for text, box in texts:
             inside = box.x0 >= -0.5 and box.x1 <= width + 0.5 and box.y0 >= -0.5
             assert inside and box.y1 <= height + 0.5, (entry.name, i, text, box.extents)
+        for k, (text, box) in enumerate(texts):
+            for other, second in texts[k + 1 :]:
+                w = min(box.x1, second.x1) - max(box.x0, second.x0)
+                h = min(box.y1, second.y1) - max(box.y0, second.y0)
+                assert w <= 1 or h <= 1, (entry.name, i, text, other)
         stop_lines += any(text.startswith("stop") for text, _ in texts)
     if isinstance(picture, Scene) and entry.name != "derivative":  # a run's scene says why
         assert stop_lines >= 1, entry.name

@@ -104,6 +104,24 @@ def test_descent_1d_step_arrow_never_hides_under_the_dot() -> None:
     assert shown >= 3
 
 
+def test_descent_1d_step_arrow_stands_apart_from_the_tangent_and_the_dot() -> None:
+    """The step runs down the curve, nearly along the tangent: drawn in the tangent's red it
+    could not be told from it."""
+    from colour import distance
+
+    scene = animate.descent_1d(frames=6, size=(700, 300))
+    right = scene.fig.axes[1]
+    (arrow,) = [t for t in right.texts if t.arrow_patch is not None]
+    scene.frame(1)
+    tangent = scene.artists[3]
+    point = scene.artists[4]
+    assert len(tangent.get_xdata()) == 2 and point.get_marker() in ("o", "^")
+    step = arrow.arrow_patch.get_edgecolor()
+    assert distance(step, tangent.get_color()) > 20
+    assert distance(step, point.get_color()) > 20
+    assert distance(step, right.lines[0].get_color()) > 20  # the curve
+
+
 def test_descent_1d_title_shows_the_learning_rate() -> None:
     scene = animate.descent_1d(frames=4, size=(500, 260))
     assert "lr 0.001" in scene.fig.axes[0].get_title()

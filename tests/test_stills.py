@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from colour import lab
 from matplotlib.quiver import Quiver
 
 from descentlab import animate as stills
@@ -121,16 +122,6 @@ def test_bad_input() -> None:
         stills.field(size=(5, 5))
 
 
-def _lab(colour: str) -> np.ndarray:
-    """CIE L*a*b* of a hex colour (sRGB, D65): the independent yardstick for 'distinguishable'."""
-    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
-    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = m @ rgb / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
-
-
 def test_basins_with_many_minima_every_basin_its_own_colour_and_counts_add_up() -> None:
     """notebook-trig has more minima than colours: none shares a colour, nothing is dropped."""
     from descentlab.animate.basins import BASIN_COLORS
@@ -139,8 +130,8 @@ def test_basins_with_many_minima_every_basin_its_own_colour_and_counts_add_up() 
     legend = still.info["legend"]
     colours = [c for c, _ in legend]
     assert len(set(colours)) == len(colours)
-    lab = [_lab(c) for c in colours]
-    gaps = [np.linalg.norm(a - b) for i, a in enumerate(lab) for b in lab[i + 1 :]]
+    points = [lab(c) for c in colours]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(points) for b in points[i + 1 :]]
     assert min(gaps) > 20  # CIE76: clearly different colours, greys included
     counts = [int(text.rsplit(": ", 1)[1].replace(",", "")) for _, text in legend]
     assert sum(counts) == 30 * 30

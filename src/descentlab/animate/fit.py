@@ -390,7 +390,7 @@ def fit(
             readout.set_text(text)
             status.set_text(stop_text if j == len(path) - 1 else "")
 
-        finish_layout(fig, rect=(0, bottom, 1, 0.95))
+        finish_layout(fig, rect=(0, bottom, 1, 1))
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info={"frames": idx, "result": r})
 
 

@@ -256,7 +256,7 @@ def remedies(
             move_lr(j)
             status.set_text(stop_text if j == n_points - 1 else "")
 
-        finish_layout(fig, rect=(0.0, bottom, 1.0, 0.95))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 1.0))
         # Readouts and labels where the curve does not cross them: each readout is placed with
         # its longest text (the final one), at the top or the bottom, centre, left or right.
         for p, ax in enumerate(axes):

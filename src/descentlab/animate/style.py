@@ -35,7 +35,7 @@ COLORS: dict[str, str] = {
     "point": "#222222",
     "moving": "#e07a1f",
     "arrow": "#444444",
-    "step": "#d1495b",
+    "step": "#5b2a86",  # apart from the tangent's red: the step runs along the tangent
     "grid": "#e6e6e6",
     "text": "#222222",
     "muted": "#777777",

@@ -151,7 +151,7 @@ def surface(
             title.set_text(text)
             status.set_text(stop_text if j == last else "")
 
-        finish_layout(fig, rect=(0.0, bottom, 1.0, 0.95))
+        finish_layout(fig, rect=(0.0, bottom, 1.0, 1.0))
     moving = [*lines3, point3, *lines, point, title, status, *lr_dots]
     info = {"result": result, "frames": idx}
     return Scene(fig, moving, update, n_frames=len(idx), fps=fps, info=info)
