@@ -15,11 +15,10 @@ Examples:
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +27,9 @@ from . import checks
 from .errors import ConfigError
 from .problems import Minimum, Problem, check_domain
 from .result import Result, Stationary, Status
+
+if TYPE_CHECKING:
+    from .grouping import Work
 
 __all__ = [
     "FoundMinimum",
@@ -201,11 +203,6 @@ def _minimum_rows(result: Result) -> NDArray[np.intp]:
     return np.flatnonzero(ok)
 
 
-_PROJECTION_SEED = 20240601
-_PAIRS_AT_ONCE = 1_000_000
-"""Most candidate pairs held in memory at once while grouping (16 MB of indices)."""
-
-
 def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     """Group the end points of the rows that converged to a minimum into distinct minima.
 
@@ -216,15 +213,10 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     rows that diverged, hit the iteration limit or were stopped are left out (see
     :func:`summarize`).
 
-    The rule reads as a loop over groups, but it is computed without one (a crowd of 10^5 end
-    points would make 10^5 Python iterations), in ``O(N log N)`` NumPy work for end points
-    spread in space: near pairs come from a grid of cells one radius wide (on three fixed
-    random directions when there are more than three variables); end points that share a cell
-    ``tol / sqrt(n)`` wide can only follow the first of them, so the rule runs on those first
-    points in rounds (a point is settled once every lower point that reaches it is), and the
-    others join the lowest group start that reaches them. A point that no group start reaches is
-    added to the points the rule runs on, which repeats until none is left (at most a few
-    times): the groups are exactly the loop's.
+    The rule runs as one compiled pass over the end points sorted by f, each compared only with
+    the group starts in the grid cells around it (:mod:`descentlab.grouping`): ``O(N log N)``
+    for N end points in up to 3 variables whatever their shape (a chain of points each within
+    reach of the next, one tight cluster, a far outlier, a million scattered points).
 
     Args:
         result: The Result of a multi-start :func:`~descentlab.descent.minimize`.
@@ -251,136 +243,29 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
         return []
     order = rows[np.argsort(result.fun[rows], kind="stable")]  # lowest f first: rank = position
     X = result.x[order]
-    group = _leaders(X, tol * np.maximum(1.0, np.linalg.norm(X, axis=1)), tol)
+    group, _ = _leaders(X, tol)
 
     centres, counts = np.unique(group, return_counts=True)
     rows_sorted = order[np.lexsort((order, group))].tolist()  # by group, then by row index
     ends = np.cumsum(counts).tolist()
-    xs = X[centres]
+    xs = list(X[centres])  # one row view each (iterating is faster than indexing)
     fs = result.fun[order[centres]].tolist()
     found = [
-        FoundMinimum(x=xs[j], f=fs[j], count=end - start, rows=tuple(rows_sorted[start:end]))
-        for j, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True))
+        FoundMinimum(x, f, end - start, tuple(rows_sorted[start:end]))
+        for x, f, start, end in zip(xs, fs, [0, *ends[:-1]], ends, strict=True)
     ]
     found.sort(key=lambda f: (f.f, -f.count))
     return found
 
 
-def _leaders(X: NDArray, radius: NDArray, tol: float) -> NDArray[np.intp]:
-    """For points in rank order, the rank of the group start each joins (see group_minima)."""
-    m, n = X.shape
-    if n <= 3:
-        P = X
-    else:  # a projection shortens distances: pairs within r stay within r
-        g = np.random.default_rng(_PROJECTION_SEED).standard_normal((n, 3))
-        P = X @ np.linalg.qr(g)[0]
-    grid = _Grid(P, float(radius.max()))
-    cell = np.unique(np.floor(X * (math.sqrt(n) / tol)), axis=0, return_index=True)[1]
-    runs = np.zeros(m, dtype=bool)
-    runs[cell] = True  # the first (lowest) point of each small cell
-    while True:
-        ids = np.flatnonzero(runs)
-        starts = ids[_greedy(X, radius, grid, ids)]
-        group, missed = _join(X, radius, grid, starts)
-        if not missed.any():
-            return group
-        runs |= missed
+def _leaders(X: NDArray, tol: float) -> tuple[NDArray[np.intp], Work]:
+    """For end points in rank order, the rank of the group start each joins, and the work done.
 
+    (:func:`descentlab.grouping.leaders`, imported here on first use: it compiles with numba.)
+    """
+    from descentlab.grouping import leaders
 
-def _greedy(X: NDArray, radius: NDArray, grid: _Grid, ids: NDArray) -> NDArray[np.bool_]:
-    """Which of the points ``ids`` (increasing ranks) start a group when the rule runs on them."""
-    a_all, b_all = [], []
-    for a, b in grid.pairs(ids, ids):  # positions in ids
-        keep = a < b
-        a, b = a[keep], b[keep]
-        reach = np.linalg.norm(X[ids[a]] - X[ids[b]], axis=1) <= radius[ids[a]]
-        a_all.append(a[reach])
-        b_all.append(b[reach])
-    a = np.concatenate(a_all) if a_all else np.zeros(0, np.intp)
-    b = np.concatenate(b_all) if b_all else np.zeros(0, np.intp)
-    state = np.zeros(ids.size, dtype=np.int8)  # 0 open, 1 starts a group, 2 joins one
-    while True:
-        first = np.full(ids.size, ids.size, dtype=np.intp)  # lowest open or starting point reaching
-        np.minimum.at(first, b, a)
-        open_ = state == 0
-        state[open_ & (first == ids.size)] = 1
-        joins = open_ & (first < ids.size)
-        joins[joins] = state[first[joins]] == 1
-        state[joins] = 2
-        keep = (state[a] != 2) & (state[b] == 0)
-        a, b = a[keep], b[keep]
-        if a.size == 0:
-            state[state == 0] = 1
-            return state == 1
-
-
-def _join(
-    X: NDArray, radius: NDArray, grid: _Grid, starts: NDArray
-) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
-    """Each point's lowest reaching group start among ``starts``; and points none reaches."""
-    m = X.shape[0]
-    group = np.full(m, m, dtype=np.intp)
-    group[starts] = starts
-    every = np.arange(m)
-    for p, s in grid.pairs(every, starts):
-        s = starts[s]
-        keep = s < p
-        p, s = p[keep], s[keep]
-        reach = np.linalg.norm(X[p] - X[s], axis=1) <= radius[s]
-        np.minimum.at(group, p[reach], s[reach])
-    return group, group == m
-
-
-class _Grid:
-    """Cells of side ``h`` over the (projected) end points ``P``: which pairs may be within h."""
-
-    def __init__(self, P: NDArray, h: float) -> None:
-        cells = np.floor(P / h)
-        axes = [np.unique(c) for c in cells.T]
-        while math.prod(len(a) for a in axes) >= 2**62:  # keys fit in int64: fewer axes, more pairs
-            axes.pop()
-        self.dim = len(axes)
-        self.near: dict[tuple[int, int], tuple[NDArray, NDArray]] = {}
-        stride = 1
-        for k in reversed(range(self.dim)):  # for offsets -1, 0, 1 along each axis: the
-            for o in (-1, 0, 1):  # next cell's part of the key, and whether any point is there
-                v = cells[:, k] + o
-                at = np.minimum(np.searchsorted(axes[k], v), len(axes[k]) - 1)
-                self.near[k, o] = (at * stride, axes[k][at] == v)
-            stride *= len(axes[k])
-        self.key: NDArray = np.sum([self.near[k, 0][0] for k in range(self.dim)], axis=0)
-        self.pairs_made = 0  # candidate pairs handed out (the work the tests bound)
-
-    def pairs(self, query: NDArray, target: NDArray) -> Iterator[tuple[NDArray, NDArray]]:
-        """Positions ``(i, j)`` in ``query`` and ``target`` of points in the same or next cells.
-
-        Yielded in chunks of at most about :data:`_PAIRS_AT_ONCE` pairs.
-        """
-        by_key = np.argsort(self.key[target], kind="stable")
-        sorted_keys = self.key[target][by_key]
-        ranked = np.argsort(self.key[query], kind="stable")  # needles in order: fast search
-        query = query[ranked]
-        for offset in itertools.product((-1, 0, 1), repeat=self.dim):
-            key_q = np.zeros(len(query), dtype=np.intp)
-            found = np.ones(len(query), dtype=bool)
-            for k, o in enumerate(offset):
-                at, exists = self.near[k, o]
-                key_q += at[query]
-                found &= exists[query]
-            lo = np.searchsorted(sorted_keys, key_q, side="left")
-            count = np.where(found, np.searchsorted(sorted_keys, key_q, side="right") - lo, 0)
-            ends = np.cumsum(count)
-            start = 0
-            while start < len(query):
-                budget = ends[start] - count[start] + _PAIRS_AT_ONCE
-                stop = max(int(np.searchsorted(ends, budget, side="right")), start + 1)
-                c = count[start:stop]
-                i = np.repeat(ranked[start:stop], c)
-                within = np.arange(i.size) - np.repeat(np.cumsum(c) - c, c)
-                j = by_key[np.repeat(lo[start:stop], c) + within]
-                self.pairs_made += i.size
-                yield i, j
-                start = stop
+    return leaders(X, tol)
 
 
 def summarize(result: Result, *, tol: float = 1e-4) -> Summary:
