@@ -42,7 +42,7 @@ from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS
 from descentlab.result import Status
 from descentlab.schedules import SCHEDULERS
-from descentlab.stationary import linear_gradient
+from descentlab.stationary import linear_gradient, refuse_unbounded
 
 STEPS = 500
 
@@ -338,6 +338,79 @@ def test_refusals_match_the_parser(page) -> None:
     got = _page_check(page, texts)
     for text, verdict in zip(texts, got, strict=True):
         assert verdict == _python_check(text), text[:80]
+
+
+# Linear formulas are unbounded below: minimize refuses them (without bounds; the page has
+# none), and so does the page, word for word; everything else runs in both.
+LINEAR_OR_NOT = [
+    "x + 2*y", "2x - 3y + 1", "x", "-x", "  x+y ", "x/3 - y*1e7", "2(x+y)/7 - pi*y", "(x+1)^1",
+    "x - 0*y", "0*x + y", "exp(0)*x - sin(2)*y", "1e-20 x + 123456789012 y", "x + 2^1*y",
+    "(x + y) - (x + y) + x", "-(-(x)) + 0.1y", "a + b + c + d + e + f + g + h*1234567.891011",
+    "x + 1.25 y + " + " + ".join(["0.5"] * 30), "x^2 + y", "x*y", "x - x", "0*x", "sin(x)",
+    "x/x", "0*x^2 + x", "x^1^2", "abs(x) + y", "x^2", "(x+1)^2 - y^2", "sqrt(x^2) + y",
+]  # fmt: skip
+
+
+def _minimize_refusal(formula: str) -> str | None:
+    """What stationary.refuse_unbounded says of the formula, and minimize says the same."""
+    objective = Objective.from_formula(formula)
+    try:
+        refuse_unbounded(objective)
+    except ConfigError as error:
+        with pytest.raises(ConfigError) as raised:
+            minimize(objective, np.zeros(objective.dim), OPTIMIZERS["gd"](), max_iter=1)
+        assert str(raised.value) == str(error)
+        return str(error)
+    minimize(objective, np.zeros(objective.dim), OPTIMIZERS["gd"](), max_iter=1)
+    return None
+
+
+@pytest.mark.slow
+def test_the_page_refuses_linear_formulas_as_minimize_does(page) -> None:
+    expected = [_minimize_refusal(f) for f in LINEAR_OR_NOT]
+    assert sum(e is not None for e in expected) >= 15 and expected.count(None) >= 10
+    got = page.evaluate(
+        """formulas => formulas.map(formula => {
+            const refusal = window.descentlab.refusal(formula);
+            const dim = window.descentlab.check(formula).variables.length;
+            try {
+                const r = window.descentlab.run({formula, start: new Array(dim).fill(0),
+                                                 optimizer: "gd", steps: 1});
+                return {refusal, ran: r.status};
+            } catch (err) {
+                return {refusal, ran: null, error: err.message, kind: err.name};
+            }
+        })""",
+        LINEAR_OR_NOT,
+    )
+    for formula, want, have in zip(LINEAR_OR_NOT, expected, got, strict=True):
+        assert have["refusal"] == want, formula
+        if want is None:
+            assert have["ran"] is not None, formula
+        else:
+            assert (have["ran"], have["error"], have["kind"]) == (None, want, "ConfigError")
+
+
+@pytest.mark.slow
+def test_a_typed_linear_formula_shows_the_refusal(browser, page_url, tmp_path) -> None:
+    page = browser.open(page_url)
+    try:
+        page.fill("#formula", "x^2 + 3y^2 + x*y")
+        page.press("#formula", "Enter")
+        page.fill("#formula", "x + 2*y")
+        page.press("#formula", "Enter")
+        error = page.text_content("#formula-error")
+        assert error == _minimize_refusal("x + 2*y")
+        assert page.is_visible("#formula-error")
+        # the refused formula is not loaded: the page stays on the last one, and it runs
+        assert page.evaluate("() => window.descentlab.ui.state().formula") == "x^2 + 3y^2 + x*y"
+        assert all(
+            "status" in r for r in page.evaluate("() => window.descentlab.ui.results()").values()
+        )
+        page.screenshot(path=str(tmp_path / "refusal.png"))
+        assert browser.external() == [] and browser.errors == []
+    finally:
+        page.close()
 
 
 @pytest.mark.slow
@@ -676,6 +749,7 @@ def test_explore_builds_one_small_page() -> None:
         ("rosenbrok", ConfigError, "did you mean rosenbrock"),
         ("x^2 + * y", ParseError, "found '*'"),
         ("x + y + z", ConfigError, "one or two variables"),
+        ("x + 2*y", ConfigError, "'x + 2*y' is linear (its gradient is (1, 2) everywhere)"),
         (3.0, ConfigError, "a name or a formula"),
     ],
 )

@@ -37,6 +37,8 @@ __all__ = [
     "CHUNK_FLOATS",
     "RTOL",
     "RTOL_APPROX",
+    "UNBOUNDED_MESSAGE",
+    "UNBOUNDED_NAME_LIMIT",
     "classify",
     "classify_rows",
     "hessians",
@@ -53,6 +55,19 @@ RTOL_APPROX = 1e-5
 
 CHUNK_FLOATS = 4_000_000
 """Hessian entries computed at once (about 32 MB); rows are classified in chunks of this size."""
+
+UNBOUNDED_MESSAGE = (
+    "{name} is linear (its gradient is ({gradient}) everywhere): it is unbounded below "
+    "and has no minimum to descend to (give bounds to search a box)"
+)
+"""What :func:`refuse_unbounded` says: ``name`` is the objective's name as Python's ``repr``
+quotes it (cut to :data:`UNBOUNDED_NAME_LIMIT` characters), ``gradient`` its components in
+``{:.10g}`` format joined by ``", "`` (the first and last three and ``...`` when there are
+more than six), all on one line. The explorer page fills in the same text (it is handed
+this template by its builder)."""
+
+UNBOUNDED_NAME_LIMIT = 60
+"""A longer name is cut to its first ``UNBOUNDED_NAME_LIMIT - 3`` characters and ``...``."""
 
 _EXACT_GRADIENTS = ("exact", "user")
 
@@ -221,11 +236,9 @@ def refuse_unbounded(objective: Any) -> None:
     if g is None:
         return
     name = str(objective.name)
-    name = name if len(name) <= 60 else name[:57] + "..."
-    shown = np.array2string(
-        g, separator=", ", threshold=6, edgeitems=3, formatter={"float_kind": "{:.10g}".format}
-    )
-    raise ConfigError(
-        f"{name!r} is linear (its gradient is ({shown[1:-1]}) everywhere): it is unbounded below "
-        "and has no minimum to descend to (give bounds to search a box)"
-    )
+    limit = UNBOUNDED_NAME_LIMIT
+    name = name if len(name) <= limit else name[: limit - 3] + "..."
+    parts = [f"{v:.10g}" for v in g.tolist()]
+    if len(parts) > 6:  # the first and last three, as NumPy summarizes
+        parts = [*parts[:3], "...", *parts[-3:]]
+    raise ConfigError(UNBOUNDED_MESSAGE.format(name=repr(name), gradient=", ".join(parts)))

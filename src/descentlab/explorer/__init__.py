@@ -40,6 +40,7 @@ from descentlab.objective import as_objective
 from descentlab.optimizers import OPTIMIZERS
 from descentlab.problems import PROBLEMS, to_json
 from descentlab.result import Status, StopRule
+from descentlab.stationary import UNBOUNDED_MESSAGE, UNBOUNDED_NAME_LIMIT, refuse_unbounded
 
 __all__ = [
     "DEFAULT_TARGET",
@@ -161,6 +162,8 @@ def config() -> dict[str, Any]:
         # Whether Objective.value is the forward pass of the gradient's program (one evaluator).
         "valueIsForwardPass": importlib.util.find_spec("descentlab.engine.program") is not None,
         "colors": [OPTIMIZER_COLORS[name] for name in EXPLORER_OPTIMIZERS],
+        # minimize's refusal of a linear formula (stationary.refuse_unbounded), word for word
+        "unbounded": {"message": UNBOUNDED_MESSAGE, "nameLimit": UNBOUNDED_NAME_LIMIT},
         "statuses": {int(s): s.label for s in Status},
         "codes": {s.name: int(s) for s in Status},
         "problems": [
@@ -263,7 +266,8 @@ def explore(target: str | None = None) -> Explorer:
 
     Raises:
         ParseError: The formula does not parse (the message names the column).
-        ConfigError: An unknown catalogue name, or a target of more than two variables.
+        ConfigError: An unknown catalogue name, a target of more than two variables, or a
+            linear formula (unbounded below: see :func:`descentlab.stationary.refuse_unbounded`).
 
     Examples:
         >>> explore("x^2 + 3y^2").target
@@ -279,6 +283,7 @@ def explore(target: str | None = None) -> Explorer:
             f"the explorer draws functions of one or two variables; {objective.name!r} has "
             f"{objective.dim} ({', '.join(objective.variables)})"
         )
+    refuse_unbounded(objective)  # a linear formula: minimize, and so the page, refuses it
     data = config()
     if objective.problem is not None:
         data["initial"] = {"problem": objective.problem.name}

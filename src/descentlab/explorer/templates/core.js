@@ -781,6 +781,55 @@
   }
 
   // ------------------------------------------------------------------------------------------
+  // Linear formulas (stationary.py): unbounded below, refused as minimize refuses them.
+
+  /**
+   * The constant gradient of a formula that is provably linear and not constant, else null
+   * (stationary.linear_gradient: the same degree of every sub-formula, 0 constant, 1 linear,
+   * 2 neither or not proven; the gradient taken at the origin).
+   */
+  function linearGradient(obj) {
+    const degree = new Map();
+    for (const node of postOrder(obj.tree)) {
+      const d = children(node).map((c) => degree.get(c));
+      let k = 0; // numbers and named constants
+      if (node.t === "var") k = 1;
+      else if (node.t === "neg") k = d[0];
+      else if (node.t === "bin" && (node.op === "+" || node.op === "-")) k = Math.max(d[0], d[1]);
+      else if (node.t === "bin" && node.op === "*") k = Math.min(d[0], d[1]) === 0 ? d[0] + d[1] : 2;
+      else if (node.t === "bin" && node.op === "/") k = d[1] === 0 ? d[0] : 2;
+      else if (node.t === "bin") { // power
+        const one = node.b.t === "num" && node.b.v === 1;
+        k = Math.max(d[0], d[1]) === 0 ? 0 : one ? d[0] : 2;
+      } else if (node.t === "call") k = d[0] === 0 ? 0 : 2;
+      degree.set(node, k);
+    }
+    if (Math.min(degree.get(obj.tree), 2) !== 1) return null;
+    const g = obj.valueAndGrad(new Array(obj.dim).fill(0))[1];
+    if (!g.every(Number.isFinite) || !g.some((v) => v !== 0)) return null;
+    return g;
+  }
+
+  /** minimize's refusal of a linear formula (stationary.refuse_unbounded), or null. */
+  function unbounded(obj) {
+    if (obj.unbounded !== undefined) return obj.unbounded;
+    const g = linearGradient(obj);
+    let message = null;
+    if (g !== null) {
+      const { message: template, nameLimit } = CONFIG.unbounded;
+      const chars = Array.from(obj.formula.trim());
+      const name = chars.length <= nameLimit ? chars.join("") :
+        chars.slice(0, nameLimit - 3).join("") + "...";
+      let parts = g.map((v) => formatG(v, 10));
+      if (parts.length > 6) parts = [...parts.slice(0, 3), "...", ...parts.slice(-3)];
+      message = template.replace("{name}", () => pyRepr(name))
+        .replace("{gradient}", () => parts.join(", "));
+    }
+    obj.unbounded = message;
+    return message;
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Checks (checks.py): the same tests and messages as the Python factories give.
 
   class ConfigError extends Error {
@@ -790,11 +839,12 @@
     }
   }
 
-  /** A number as Python's format(v, "g") prints it (the bounds in the messages). */
-  function formatG(v) {
-    const r = Number(v.toPrecision(6));
+  /** A number as Python's format(v, f".{digits}g") prints it (6: the bounds in the messages). */
+  function formatG(v, digits = 6) {
+    const r = Number(v.toPrecision(digits));
     const e = r === 0 ? 0 : Math.floor(Math.log10(Math.abs(r)));
-    if (e >= -4 && e < 6) return String(r);
+    if (Object.is(r, -0)) return "-0";
+    if (e >= -4 && e < digits) return String(r);
     const [m, x] = r.toExponential().split("e");
     return `${m}e${x[0] === "-" ? "-" : "+"}${x.replace(/^[+-]/, "").padStart(2, "0")}`;
   }
@@ -1434,6 +1484,8 @@
    */
   function run(spec) {
     const obj = spec.objective || objective(spec.formula, spec.variables);
+    const refused = unbounded(obj);
+    if (refused !== null) throw new ConfigError(refused);
     const stop = Object.assign({}, CONFIG.stop);
     if (spec.steps !== undefined) stop.max_iter = spec.steps;
     for (const key of ["max_iter", "grad_tol", "f_tol", "x_tol"]) {
@@ -1533,6 +1585,16 @@
     }
   }
 
+  /**
+   * Whether minimize would refuse the formula as unbounded below (a linear formula, without
+   * bounds: the page has none).
+   *
+   * @returns {string|null} null, or the library's message (stationary.refuse_unbounded).
+   */
+  function refusal(formula, variables) {
+    return unbounded(objective(formula, variables));
+  }
+
   /** {ok, variables} or {ok: false, message, column} (0-based, in code points). */
   function check(formula) {
     try {
@@ -1550,7 +1612,7 @@
     schedules: Object.keys(CONFIG.schedules),
     scheduleDefaults: CONFIG.schedules,
     stop: CONFIG.stop,
-    run, grad, value, check, checkSettings,
+    run, grad, value, check, checkSettings, refusal,
     _internal: { ConfigError, makeRule, makeSchedule, lrTable, parse, parseWithVariables, tokenize, variablesOf, postOrder, objective, ParseError, pyRepr, powInt,
       formatNumber },
   };

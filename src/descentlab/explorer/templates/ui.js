@@ -62,6 +62,8 @@
       return showError(text, "the explorer draws functions of one or two variables (this one " +
         `has ${checked.variables.length})`, null);
     }
+    const refused = DL.refusal(text); // a linear formula: minimize refuses it too
+    if (refused !== null) return showError(text, refused, null);
     showError(null);
     S.problem = problem;
     S.formula = problem ? "" : formula;
