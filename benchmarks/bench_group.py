@@ -159,9 +159,11 @@ def main() -> None:
                 multistart._leaders = real
             times.append(t)
             (work,) = works
+            grouped = sum(m.count for m in found)  # the end points grouped (converged to a minimum)
             line = (
-                f"{name:10s} N={k:>9,}: {len(found):>7,} groups in {t:6.2f} s, "
-                f"{work.comparisons / k:.2f} comparisons and {work.visits / k:.1f} cells per point"
+                f"{name:10s} N={k:>9,}: {len(found):>7,} groups of {grouped:>9,} points in "
+                f"{t:6.2f} s, {work.comparisons / grouped:.2f} comparisons and "
+                f"{work.visits / grouped:.1f} cells per point"
             )
             if old is not None and k <= most_before:
                 t_old, found_old = _timed(lambda r: old.group_minima(r, tol=TOL), result)

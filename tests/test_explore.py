@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import numpy as np
 import pytest
@@ -408,6 +408,13 @@ def test_a_typed_linear_formula_shows_the_refusal(browser, page_url, tmp_path) -
             "status" in r for r in page.evaluate("() => window.descentlab.ui.results()").values()
         )
         page.screenshot(path=str(tmp_path / "refusal.png"))
+    finally:
+        page.close()
+    # a link to a linear formula opens on the page's own target and says why
+    page = browser.open(page_url + "#" + urlencode({"formula": "2x - 3y"}))
+    try:
+        assert page.text_content("#formula-error") == _minimize_refusal("2x - 3y")
+        assert page.evaluate("() => window.descentlab.ui.state().problem") == "quartic"
         assert browser.external() == [] and browser.errors == []
     finally:
         page.close()

@@ -625,9 +625,12 @@
     let ok = false;
     if (q.has("fn") && PROBLEMS.has(q.get("fn"))) ok = setTarget(q.get("fn"), "", false);
     else if (q.has("formula")) ok = setTarget(null, q.get("formula"), false);
-    if (!ok && !obj) {
+    if (!ok && !obj) { // a refused link: open on the page's own target, and say why
+      const box = $("formula-error");
+      const refused = box.hidden ? null : box.textContent;
       const init = CONFIG.initial;
       setTarget(init.problem || null, init.formula || "", false);
+      if (refused !== null) { box.textContent = refused; box.hidden = false; }
     }
     const view = nums(q.get("view"), 2 * obj.dim);
     if (view && view[0] < view[1] && (obj.dim === 1 || view[2] < view[3])) { S.view = view; contour = null; }
