@@ -202,10 +202,10 @@ def _help(capsys, command: str) -> str:
     return " ".join(out.split())
 
 
-def test_fit_and_compare_help_state_the_library_defaults(capsys):
+def test_help_states_the_library_defaults(capsys):
     import inspect
 
-    from descentlab import comparison, models, training
+    from descentlab import comparison, models, schedules, training
 
     fit_args = inspect.signature(training.fit).parameters
     mlp_args = inspect.signature(models.mlp).parameters
@@ -222,6 +222,13 @@ def test_fit_and_compare_help_state_the_library_defaults(capsys):
     lo, hi, count = compare_args["lr_grid"].default
     assert f"learning rates (default {lo:g},{hi:g},{count})" in text
     assert f"not diverged (default {compare_args['success_tol'].default:g})" in text
+    cycle = inspect.signature(schedules.onecyclelr).parameters
+    assert cycle["cycle_momentum"].default is True
+    for command in ("run", "fit", "animate"):
+        text = _help(capsys, command)
+        assert "cycle momentum or beta1 (onecyclelr; default true)" in text
+        assert f"cycled momentum (onecyclelr; default {cycle['base_momentum'].default:g})" in text
+        assert f"cycled momentum (onecyclelr; default {cycle['max_momentum'].default:g})" in text
 
 
 def test_help_reads_the_defaults_from_the_library_not_a_copy(capsys, monkeypatch):

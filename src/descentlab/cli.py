@@ -87,6 +87,8 @@ def library_default(source: str, name: str) -> Any:
 
 def _shown(value: Any) -> str:
     """A default as the help writes it: ``1,000``, ``1e-08``, ``0.0001,1,13``, ``tanh``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the option takes it
     if isinstance(value, tuple):
         return ",".join(_shown(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -330,12 +332,12 @@ SCHEDULER_FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("end_factor", "F", "float", "factor at the end (linearlr)"),
     ("total_iters", "N", "int", "length of the ramp (linearlr)"),
     ("max_lr", "LR", "float", "peak lr (onecyclelr)"),
-    ("total_steps", "N", "int", "cycle length, default --max-iter (onecyclelr)"),
+    ("total_steps", "N", "int", "cycle length, default: the whole run (onecyclelr)"),
     ("pct_start", "P", "float", "warm-up fraction (onecyclelr)"),
     ("anneal_strategy", "cos|linear", "text", "annealing shape (onecyclelr)"),
-    ("cycle_momentum", "true|false", "bool", "cycle momentum or beta1, default true (onecyclelr)"),
-    ("base_momentum", "M", "float", "lowest cycled momentum, default 0.85 (onecyclelr)"),
-    ("max_momentum", "M", "float", "highest cycled momentum, default 0.95 (onecyclelr)"),
+    ("cycle_momentum", "true|false", "bool", "cycle momentum or beta1 (onecyclelr; default %s)"),
+    ("base_momentum", "M", "float", "lowest cycled momentum (onecyclelr; default %s)"),
+    ("max_momentum", "M", "float", "highest cycled momentum (onecyclelr; default %s)"),
     ("div_factor", "D", "float", "initial lr = max_lr / D (onecyclelr)"),
     ("final_div_factor", "D", "float", "min lr = initial lr / D (onecyclelr)"),
     ("three_phase", "", "flag", "three-phase cycle (onecyclelr)"),
@@ -353,12 +355,21 @@ def _flag(keyword: str) -> str:
     return "--" + keyword.lower().replace("_", "-")
 
 
-def _add_flags(p: argparse.ArgumentParser, table: tuple[tuple[str, str, str, str], ...]) -> None:
+def _add_flags(
+    p: argparse.ArgumentParser, table: tuple[tuple[str, str, str, str], ...],
+    source: str | None = None,
+) -> None:  # fmt: skip
+    """One option per table row; a help with ``%s`` shows the default of ``source``'s keyword."""
     for keyword, metavar, kind, text in table:
         if kind == "flag":
             p.add_argument(
                 _flag(keyword), dest=keyword, action="store_true", default=None, help=text
             )
+        elif "%s" in text and source is not None:
+            p.add_argument(
+                _flag(keyword), dest=keyword, metavar=metavar, action=_WithLibraryDefault,
+                source=source, help=text.replace("%s", "%(library_default)s"),
+            )  # fmt: skip
         else:
             p.add_argument(_flag(keyword), dest=keyword, metavar=metavar, help=text)
 
@@ -378,7 +389,7 @@ def _add_scheduler_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scheduler", metavar="NAME", help=f"learning-rate schedule: {', '.join(SCHEDULERS)}"
     )
-    _add_flags(p, SCHEDULER_FLAGS)
+    _add_flags(p, SCHEDULER_FLAGS, "descentlab.schedules:onecyclelr")  # the only defaults shown
 
 
 def _parse_flags(
