@@ -127,6 +127,17 @@ def test_basins_with_many_minima_every_basin_its_own_colour_and_counts_add_up() 
     from descentlab.animate.basins import BASIN_COLORS
 
     still = stills.basins("notebook-trig", optimizer=gd(lr=0.05), per_axis=30, size=(560, 520))
+    ax = still.fig.axes[0]
+    stars = [ln for ln in ax.lines if ln.get_marker() == "*"]
+    assert stars
+    still.frame()
+    frame = ax.get_window_extent()
+    for star in stars:  # a minimum on the view's edge (x = 2.2 here) is drawn whole, not cut
+        px, py = ax.transData.transform(np.column_stack(star.get_data()))[0]
+        radius = star.get_markersize() / 2 * still.fig.dpi / 72
+        whole = frame.x0 + radius <= px <= frame.x1 - radius
+        whole &= frame.y0 + radius <= py <= frame.y1 - radius
+        assert whole or not star.get_clip_on()
     legend = still.info["legend"]
     colours = [c for c, _ in legend]
     assert len(set(colours)) == len(colours)

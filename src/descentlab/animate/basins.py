@@ -178,8 +178,8 @@ def basins(
         )
         Xg, Yg, Z = grid_values(obj, (x_lo, x_hi), (y_lo, y_hi), n=160)
         ax.contour(Xg, Yg, Z, levels=levels(Z, 12)[0], colors="white", linewidths=0.6, alpha=0.7)
-        for m in (m for m in big if inside[m]):
-            ax.plot(*found[m].x, "*", color="white", mec="black", ms=15, zorder=5)
+        for m in (m for m in big if inside[m]):  # a minimum on the edge is drawn whole
+            ax.plot(*found[m].x, "*", color="white", mec="black", ms=15, zorder=5, clip_on=False)
         for colour, text in legend:
             ax.plot([], [], "s", color=colour, mec="#555555", mew=0.5, ms=10, label=text)
         ax.set_xlim(x_lo, x_hi)

@@ -21,11 +21,14 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from descentlab.errors import RenderError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FORMATS", "Renderable", "save", "shared_palette", "to_bytes", "to_palette"]
 
@@ -33,6 +36,7 @@ __all__ = ["FORMATS", "Renderable", "save", "shared_palette", "to_bytes", "to_pa
 class Renderable(Protocol):
     """What the writers need: a :class:`~descentlab.animate.engine.Scene` or a ``Still``."""
 
+    fig: Figure
     n_frames: int
     fps: float
     still: bool  # one picture: .png or .svg
@@ -455,7 +459,7 @@ def _write_png(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> 
 
 
 def _write_svg(scene: Renderable, tmp: Path, fps: float, quiet: bool | None) -> None:
-    scene.fig.savefig(tmp, format="svg")  # type: ignore[attr-defined]  # stills only
+    scene.fig.savefig(tmp, format="svg")  # stills only
 
 
 #: Suffix -> writer. Adding a format is one entry here.
