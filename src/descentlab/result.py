@@ -34,6 +34,7 @@ __all__ = [
     "STATUS_MESSAGES",
     "Cause",
     "Result",
+    "RowOutcome",
     "Stationary",
     "Status",
     "StopRule",
@@ -211,6 +212,59 @@ def scene_stops(scene: str, **given: float | None) -> dict[str, Any]:
         raise TypeError(f"scene_stops: unknown settings {sorted(unknown)}")
     chosen |= {k: v for k, v in given.items() if v is not None}
     return chosen
+
+
+@dataclass
+class RowOutcome:
+    """The per-row outcome arrays that a compiled loop (the fused loop, the compiled line search)
+    fills in place, and the Result fields it hands back to ``minimize``.
+
+    Attributes:
+        status, nit, nfev, detail, cause, diverged_at: (k,) as in :class:`Result`; a row still
+            running has the loop's own "running" code as its status.
+    """
+
+    status: NDArray[np.int64]
+    nit: NDArray[np.int64]
+    nfev: NDArray[np.int64]
+    detail: NDArray[np.float64]
+    cause: NDArray[np.int8]
+    diverged_at: NDArray[np.int64]
+
+    @classmethod
+    def running(cls, k: int, code: int) -> RowOutcome:
+        """``k`` rows, each with the status ``code`` (running), no iterations and no cause."""
+        return cls(
+            status=np.full(k, code, dtype=np.int64),
+            nit=np.zeros(k, dtype=np.int64),
+            nfev=np.zeros(k, dtype=np.int64),
+            detail=np.full(k, np.nan),
+            cause=np.zeros(k, dtype=np.int8),
+            diverged_at=np.full(k, -1, dtype=np.int64),
+        )
+
+    def fields(
+        self,
+        x: NDArray[np.float64],
+        fun: NDArray[np.float64],
+        grad_norm: NDArray[np.float64],
+        *,
+        t: int,
+        stopped: bool,
+        code: int,
+        extra: NDArray[np.int64] | int = 0,
+    ) -> dict[str, Any]:
+        """The Result's per-row fields, after ending the rows still running (status ``code``)
+        at iteration ``t``: stopped by the callback or out of iterations, with ``t + 1``
+        evaluations plus their ``extra`` ones (a line search's trials) and their gradient norm
+        as the detail."""
+        still = self.status == code
+        if still.any():
+            self.status[still] = int(Status.STOPPED if stopped else Status.MAX_ITER)
+            self.nit[still] = t
+            self.nfev[still] = t + 1 + (extra[still] if isinstance(extra, np.ndarray) else extra)
+            self.detail[still] = grad_norm[still]
+        return {"x": x, "fun": fun, "grad_norm": grad_norm, **vars(self)}
 
 
 @dataclass(frozen=True)

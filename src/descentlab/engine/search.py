@@ -21,18 +21,20 @@ Sums follow NumPy's order: ``|g|^2`` and ``<g, d>`` as ``ndarray.sum`` (pairwise
 Each block of :data:`BLOCK` rows runs its iterations on the rows still running, packed together:
 the trial points of the rows still searching are evaluated together by the interpreter's
 :func:`~descentlab.engine.interp.forward`, the new points by
-:func:`~descentlab.engine.interp.forward_backward`. Blocks run in parallel (``prange``); a row's
-numbers depend only on its own start, so a batch equals its rows run alone.
+:func:`~descentlab.engine.interp.forward_backward`. Blocks run in parallel (on Python threads, see
+:class:`_Blocks`); a row's numbers depend only on its own start, so a batch equals its rows run
+alone.
 
 This module imports numba; :mod:`descentlab.descent` imports it on first use.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numba
 import numpy as np
-from numba import prange
 
 from descentlab.engine.interp import forward, forward_backward
 from descentlab.engine.jit import inline, jit
@@ -44,16 +46,16 @@ from descentlab.engine.loop import (
     _CONV_GRAD,
     _CONV_X,
     _DIVERGED,
-    _LOCK,
     _SMALL_STEP,
     _STALLED,
     BLOCK,
     CHUNK,
     REC_FLOATS,
     RUNNING,
+    _spread,
     start_verdict,
 )
-from descentlab.result import Status
+from descentlab.result import RowOutcome, Status
 
 __all__ = ["pairwise_sum", "run_search", "search_step"]
 
@@ -284,18 +286,23 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         failed[todo[q]] = True
 
 
-@jit(parallel=True)
+@inline
+def _block(XT, bi, block):  # noqa: ANN001, ANN202
+    """Block ``bi``'s rows ``a0:a1`` of ``XT`` (n, k), their count and their points (n, B)."""
+    a0 = bi * block
+    a1 = min(XT.shape[1], a0 + block)
+    return a0, a1, a1 - a0, np.ascontiguousarray(XT[:, a0:a1])
+
+
+@jit
 def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded, block, out,
-                TA, TF, acc, nbt, ev, failed):  # fmt: skip  # noqa: ANN001, ANN201
-    """One line-search step for every row of ``XT`` (n, k), in blocks (see :func:`_search`)."""
-    n, k = XT.shape
+                TA, TF, acc, nbt, ev, failed, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201
+    """One line-search step for the rows of blocks ``b0:b1`` of ``XT`` (n, k) (see
+    :func:`_search`)."""
+    n = XT.shape[0]
     m = code.shape[0]
-    nblocks = (k + block - 1) // block
-    for bi in prange(nblocks):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        B = a1 - a0
-        X = np.ascontiguousarray(XT[:, a0:a1])
+    for bi in range(b0, b1):
+        a0, a1, B, X = _block(XT, bi, block)
         G = np.ascontiguousarray(GT[:, a0:a1])
         F = FS[a0:a1].copy()
         o = np.empty((n, B))
@@ -320,6 +327,35 @@ def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded
             for j in range(width):
                 TA[j, a0 + b] = ta[j, b]
                 TF[j, a0 + b] = tf[j, b]
+
+
+class _Blocks:
+    """Runs a compiled ``fn(*args, b0, b1)`` over ranges of the blocks of ``k`` rows, on
+    ``numba.get_num_threads()`` Python threads (the compiled code drops the GIL; a block writes
+    only its own rows, so the ranges may run in any order and on any thread), as the fused loop
+    does (:func:`~descentlab.engine.loop._spread`). No ``prange``: two runs may go on at once
+    in two threads of the caller (``compare`` runs its cells so)."""
+
+    def __init__(self, k: int) -> None:
+        self.nblocks = (k + BLOCK - 1) // BLOCK
+        self.threads = min(numba.get_num_threads(), self.nblocks)
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Blocks:
+        if self.threads > 1:
+            self.pool = ThreadPoolExecutor(self.threads)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        def call(b0: int, b1: int) -> None:
+            fn(*args, b0, b1)
+
+        call(0, 0)  # compiles (or loads) before any thread calls it
+        _spread(call, self.nblocks, self.pool, self.threads)
 
 
 def search_step(
@@ -358,11 +394,12 @@ def search_step(
     acc, nbt = np.empty(k), np.empty(k, dtype=np.int64)
     ev, failed = np.empty(k, dtype=np.int64), np.empty(k, dtype=bool)
     lo, hi = (np.zeros(n), np.zeros(n)) if box is None else (box.lo, box.hi)
-    with np.errstate(all="ignore"), _LOCK:
-        search_rows(program.code, program.consts, np.ascontiguousarray(X.T),
-                    np.ascontiguousarray(np.asarray(G, dtype=np.float64).T), FS, lrs, float(c),
-                    float(shrink), width, lo, hi, box is not None, BLOCK, out, TA, TF, acc, nbt,
-                    ev, failed)  # fmt: skip
+    args = (program.code, program.consts, np.ascontiguousarray(X.T),
+            np.ascontiguousarray(np.asarray(G, dtype=np.float64).T), FS, lrs, float(c),
+            float(shrink), width, lo, hi, box is not None, BLOCK, out, TA, TF, acc, nbt, ev,
+            failed)  # fmt: skip
+    with np.errstate(all="ignore"), _Blocks(k) as blocks:
+        blocks.run(search_rows, args)
     fields = {
         "lr": acc,
         "trial_lrs": np.ascontiguousarray(TA.T),
@@ -379,21 +416,18 @@ def search_step(
 # The loop.
 
 
-@jit(parallel=True)
+@jit
 def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol, limit,
-          lo, hi, bounded, block):  # fmt: skip  # noqa: ANN001, ANN201
-    """Iteration 0 for every row: evaluate the starts; diverged or converged rows finish.
+          lo, hi, bounded, block, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201
+    """Iteration 0 for the rows of blocks ``b0:b1``: evaluate the starts; diverged or converged
+    rows finish.
 
     Column layout: ``XT``, ``GT`` are (n, k); the per-row outputs are (k,).
     """
-    n, k = XT.shape
+    n = XT.shape[0]
     m = code.shape[0]
-    nblocks = (k + block - 1) // block
-    for bi in prange(nblocks):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        B = a1 - a0
-        X = np.ascontiguousarray(XT[:, a0:a1])
+    for bi in range(b0, b1):
+        a0, a1, B, X = _block(XT, bi, block)
         F = np.empty(B)
         G = np.empty((n, B))
         vec = np.empty(n)
@@ -410,11 +444,12 @@ def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, gra
             start_verdict(r, F[b], gn2, gn, limit, grad_tol, status, nfev, detail, cause, div_at)
 
 
-@jit(parallel=True)
+@jit
 def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, nit, nfev,
           detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded,
-          block, rec_its, rec_X, rec_F, ends, reached):  # fmt: skip  # noqa: ANN001, ANN201, C901
-    """Iterations ``t0 + 1 .. t0 + len(lrs)`` of the line search for every running row.
+          block, rec_its, rec_X, rec_F, ends, reached, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201, C901
+    """Iterations ``t0 + 1 .. t0 + len(lrs)`` of the line search for the running rows of
+    blocks ``b0:b1``.
 
     Args:
         code, consts: The objective's program.
@@ -435,23 +470,20 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
             ran; ``t0 + c`` if some still run).
         reached: (nblocks,) receives 1 where a row of the block reached the convergence tests
             in its last iteration (the general loop calls the callback only then).
+        b0, b1: The blocks to run.
     """
-    n, k = XT.shape
+    n = XT.shape[0]
     m = code.shape[0]
     nc = lrs.shape[0]
     R = rec_its.shape[0]
-    nblocks = (k + block - 1) // block
-    for bi in prange(nblocks):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        B = a1 - a0
+    for bi in range(b0, b1):
+        a0, a1, B, X = _block(XT, bi, block)
         rows = np.empty(B, dtype=np.int64)
         left = 0
         for b in range(B):
             if status[a0 + b] == RUNNING:
                 rows[left] = b
                 left += 1
-        X = np.ascontiguousarray(XT[:, a0:a1])
         F = FT[a0:a1].copy()
         G = np.ascontiguousarray(GT[:, a0:a1])
         gn = GN[a0:a1].copy()
@@ -644,27 +676,32 @@ def run_search(
         ``nfev``, ``diverged_at``, ``detail``, ``cause``), rows in ``X0``'s order, and the (k,)
         evaluations of f alone (trials and first values) included in ``nfev``.
     """
+    with _Blocks(X0.shape[0]) as blocks:
+        return _search_loop(blocks, program, X0, hyperparameters, rule, callback, recorder, box,
+                            lr_table, ask)  # fmt: skip
+
+
+def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters: dict[str, Any],
+                 rule: Any, callback: Any, recorder: Any, box: Any, lr_table: np.ndarray | None,
+                 ask: Any) -> tuple[dict[str, Any], np.ndarray]:  # fmt: skip
+    """:func:`run_search`'s loop, its blocks run by ``blocks``."""
     k, n = X0.shape
     code, consts = program.code, program.consts
     XT = np.ascontiguousarray(X0.T)
+    bounded = box is not None
+    lo = box.lo if bounded else np.zeros(n)
+    hi = box.hi if bounded else np.zeros(n)
     FT, GN = np.empty(k), np.empty(k)
     GT = np.empty((n, k))
     FS = np.full(k, np.nan)
     EX = np.zeros(k, dtype=np.int64)
-    status = np.full(k, RUNNING, dtype=np.int64)
-    nit = np.zeros(k, dtype=np.int64)
-    nfev = np.zeros(k, dtype=np.int64)
-    detail = np.full(k, np.nan)
-    cause = np.zeros(k, dtype=np.int8)
-    div_at = np.full(k, -1, dtype=np.int64)
-    bounded = box is not None
-    lo = box.lo if bounded else np.zeros(n)
-    hi = box.hi if bounded else np.zeros(n)
+    rows = RowOutcome.running(k, RUNNING)
+    status, nit, nfev, detail, cause, div_at = (rows.status, rows.nit, rows.nfev, rows.detail,
+                                                rows.cause, rows.diverged_at)  # fmt: skip
     c, shrink = float(hyperparameters["c"]), float(hyperparameters["shrink"])
     width = int(hyperparameters["max_backtracks"]) + 1
-    with _LOCK:
-        start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, rule.grad_tol,
-              rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
+    blocks.run(start, (code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+                       rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK))  # fmt: skip
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
@@ -692,11 +729,11 @@ def run_search(
         )
         rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
-        with _LOCK:
-            chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, nit, nfev,
-                  detail, cause, div_at, t, rule.grad_tol, rule.f_tol, rule.x_tol,
-                  rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK,
-                  np.array(its, dtype=np.int64), rec_X, rec_F, ends, reached)  # fmt: skip
+        blocks.run(chunk, (code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status,
+                           nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
+                           rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK,
+                           np.array(its, dtype=np.int64), rec_X, rec_F, ends,
+                           reached))  # fmt: skip
         end = int(ends.max())
         finished = not (status == RUNNING).any()
         if recorder is not None:
@@ -711,23 +748,7 @@ def run_search(
         t = end
         if callback is not None and reached.any():  # as the general loop: not after a break
             stopped = ask(callback, t, *snapshot())
-    running = status == RUNNING
-    if running.any():
-        status[running] = int(Status.STOPPED if stopped else Status.MAX_ITER)
-        nit[running] = t
-        nfev[running] = t + 1 + EX[running]
-        detail[running] = GN[running]
     if recorder is not None and recorder.its[-1] != t:
         recorder.add(t, *snapshot(), final=True)
-    fields = {
-        "x": XT.T.copy(),
-        "fun": FT,
-        "grad_norm": GN,
-        "status": status,
-        "nit": nit,
-        "nfev": nfev,
-        "diverged_at": div_at,
-        "detail": detail,
-        "cause": cause,
-    }
+    fields = rows.fields(XT.T.copy(), FT, GN, t=t, stopped=stopped, code=RUNNING, extra=EX)
     return fields, EX
