@@ -100,6 +100,27 @@ def test_compare_runs_full_batch_minibatch_and_single_samples():
     assert still.frame().shape == (280, 600, 3)
 
 
+def test_compare_takes_a_schedule_as_fit_does(tmp_path):
+    schedule = dl.schedules.steplr(step_size=3, gamma=0.5)
+    still = fit_compare(epochs=4, batch_sizes=(None, 10), scheduler=schedule, size=(600, 280))
+    for r, b in zip(still.info["results"], (None, 10), strict=True):
+        direct = dl.fit(
+            "linear", "line", dl.gd(lr=0.05), epochs=4, batch_size=b, seeds=0,
+            start=(-1.0, 3.0), standardize=False, grad_tol=0.0, scheduler=schedule,
+        )  # fmt: skip
+        assert np.array_equal(r.path, direct.path)
+        unscheduled = dl.fit(
+            "linear", "line", dl.gd(lr=0.05), epochs=4, batch_size=b, seeds=0,
+            start=(-1.0, 3.0), standardize=False, grad_tol=0.0,
+        )  # fmt: skip
+        assert not np.array_equal(r.path, unscheduled.path)  # the schedule changed the steps
+    out = tmp_path / "c.png"
+    code = dl.cli.main(
+        ["animate", "fit-compare", "--scheduler", "steplr", "--step-size", "3", "-o", str(out)]
+    )
+    assert code == 0 and out.stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [

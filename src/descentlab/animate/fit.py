@@ -398,6 +398,7 @@ def fit_compare(
     target: Any = "line",
     *,
     optimizer: Optimizer | None = None,
+    scheduler: Any = None,
     batch_sizes: Sequence[int | None] = (None, 10, 1),
     epochs: int = 20,
     seed: int = 0,
@@ -415,6 +416,9 @@ def fit_compare(
     Args:
         target: A regression data set with one feature (name, CSV path or Dataset).
         optimizer: The optimizer (default ``gd(lr=0.05)``).
+        scheduler: A learning-rate schedule (:mod:`descentlab.schedules`) for every run, one
+            step per optimizer step, as :func:`descentlab.fit` takes it (so a minibatch run
+            moves through it faster per epoch than the full batch).
         batch_sizes: The batch sizes to compare (None: the full batch), at most three.
         epochs: Epochs of every run.
         seed: The seed (starting point unless ``start`` is given, and the shuffles).
@@ -454,6 +458,7 @@ def fit_compare(
             start=start,
             standardize=standardize,
             grad_tol=0.0,
+            scheduler=scheduler,
         )  # fmt: skip
         for b in sizes
     ]
@@ -479,8 +484,9 @@ def fit_compare(
             lossax.plot(r.history.epoch, r.history.loss[:, 0], color=color, lw=1.8, label=label)
         surf.plot(*paths[0][0], "o", color="white", mec="black", ms=8, zorder=7)
         legend = surf.legend(fontsize=8, framealpha=0.85)
+        sched = "" if scheduler is None else f", {scheduler.name}"
         surf.set_title(f"{epochs} epochs of {opt.name}(lr={opt.hyperparameters.get('lr', 0):g})"
-                       f" on {runs[0].data.name}", fontsize=11)  # fmt: skip
+                       f"{sched} on {runs[0].data.name}", fontsize=11)  # fmt: skip
         lossax.set_title("loss after each epoch", fontsize=11)
         finish_layout(fig)
         # where no path runs: matplotlib's "best" put it over the single-sample path
