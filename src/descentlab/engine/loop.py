@@ -160,11 +160,14 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                  bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
     """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block).
 
-    The work over the block's rows is done in loops over all its rows (rows innermost, so they
-    vectorize): the rule, the new points, the interpreter, the gradient norms and the tests'
-    measures. Only rows where something happens (a stall, a divergence, a convergence) take a
-    per-row path. Returns the iteration at which the block's last running row finished (``t0``
-    if none ran; ``t0 + len(lrs)`` if some still run).
+    Each iteration makes a few passes over all the block's rows (rows innermost, no branch, so
+    they vectorize): the rule; the new points with their movement and limit tests; the
+    interpreter; the gradient norms; the tests' measures, which also count the rows where
+    something happened (a stall, a divergence, a test met). Only such rows take a per-row path.
+    The new point, value, gradient and norm are written to a second set of arrays; when every
+    row of the block took the step, the two sets swap (no copy), otherwise the rows that took
+    it are copied over. Returns the iteration at which the block's last running row finished
+    (``t0`` if none ran; ``t0 + len(lrs)`` if some still run).
     """
     n = XT.shape[0]
     m = code.shape[0]
@@ -191,73 +194,43 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     Gn = np.empty((n, B))
     gn2 = np.empty(B)
     gnn = np.empty(B)
-    df = np.empty(B)
-    dx = np.empty(B)
+    dx = np.zeros(B)
     moved = np.empty(B, dtype=np.bool_)
     fine = np.empty(B, dtype=np.bool_)
     upd = np.empty(B, dtype=np.bool_)
     work = np.empty((m, B))
     adj = np.empty((m, B))
+    lr_filled = np.nan  # the lr every entry of ``lr`` holds (nan: not filled yet)
+    lrb_filled = np.nan  # the lr every entry of ``lrb`` holds (nan: they differ)
     j = 0
     end = t0
     t = t0
     while left > 0 and t < t0 + c:
         t += 1
         lr_t = lrs[t - t0 - 1]
+        if lr_t != lr_filled:
+            for b in range(B):
+                lr[b] = lr_t
+            lr_filled = lr_t
+        everyone = left == B  # every row of the block runs this iteration
         for b in range(B):
             T[b] = t
-            lr[b] = lr_t
+            moved[b] = False
+            fine[b] = True
         rule(G, St, T, H, lr, out, X)
         # 1. the new points; a step that changes nothing stalls the row (unless zero steps are
         # pauses of the rule and the gradient is not zero), then the box, then |x| <= limit.
-        for b in range(B):
-            moved[b] = False
-            fine[b] = True
         for i in range(n):
+            lo_i = lo[i]
+            hi_i = hi[i]
             for b in range(B):
-                x = X[i, b] + out[i, b]
-                moved[b] |= x != X[i, b]
+                x0 = X[i, b]
+                x = x0 + out[i, b]
+                moved[b] |= (x != x0) | (pauses & (G[i, b] != 0.0))
+                if bounded:
+                    x = min(max(x, lo_i), hi_i)
                 Xn[i, b] = x
-        if pauses:
-            for i in range(n):
-                for b in range(B):
-                    moved[b] |= G[i, b] != 0.0
-        for i in range(n):
-            if bounded:
-                for b in range(B):
-                    Xn[i, b] = min(max(Xn[i, b], lo[i]), hi[i])
-            for b in range(B):
-                fine[b] &= abs(Xn[i, b]) <= limit
-        events = 0
-        for b in range(B):
-            events += run[b] and not (moved[b] and fine[b])
-        if events:
-            for b in range(B):
-                if not run[b] or (moved[b] and fine[b]):
-                    continue
-                r = a0 + b
-                run[b] = False
-                left -= 1
-                if not moved[b]:  # the step changed nothing
-                    status[r] = _STALLED
-                    nit[r] = t - 1
-                    nfev[r] = t
-                    detail[r] = gn[b]
-                    continue
-                worst = -1.0  # divergence in x, before evaluating there
-                wi = 0
-                for i in range(n):
-                    v = abs(Xn[i, b])
-                    key = np.inf if np.isnan(v) else v
-                    if key > worst:
-                        worst = key
-                        wi = i
-                status[r] = _DIVERGED
-                nit[r] = t
-                nfev[r] = t
-                div_at[r] = t
-                detail[r] = Xn[wi, b]
-                cause[r] = _CAUSE_X
+                fine[b] &= abs(x) <= limit
         # 2. values and gradients there, the gradient norms and the tests' measures.
         interp(code, consts, Xn, work, adj, Fn, Gn)
         _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
@@ -268,24 +241,52 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                 for b in range(B):
                     d = Xn[i, b] - X[i, b]
                     dx[b] += d * d
+            for b in range(B):
+                dx[b] = np.sqrt(dx[b])
         events = 0
         for b in range(B):
-            gnn[b] = np.sqrt(gn2[b])
-            df[b] = abs(Fn[b] - F[b])
-            dx[b] = np.sqrt(dx[b]) if x_tol > 0 else 0.0
-            upd[b] = run[b]
-            hit = not (abs(Fn[b]) <= limit) or not (gn2[b] < np.inf)
-            hit |= gnn[b] < grad_tol
-            hit |= df[b] < f_tol
-            hit |= dx[b] < x_tol
-            events += run[b] and hit
-        # 3. rows where something happened: divergence in f or the gradient, or a test met
-        # (in the order of descentlab.descent.CRITERIA).
+            g = np.sqrt(gn2[b])
+            gnn[b] = g
+            ok = moved[b] & fine[b] & (abs(Fn[b]) <= limit) & (gn2[b] < np.inf)
+            hit = (not ok) | (g < grad_tol) | (abs(Fn[b] - F[b]) < f_tol) | (dx[b] < x_tol)
+            events += run[b] & hit
+        # 3. rows where something happened: a stall or a divergence in x (the row stays where
+        # it was), a divergence in f or the gradient, or a test met (in the order of
+        # descentlab.descent.CRITERIA).
         if events:
             for b in range(B):
+                upd[b] = run[b]
                 if not run[b]:
                     continue
                 r = a0 + b
+                if not moved[b]:  # the step changed nothing
+                    run[b] = False
+                    upd[b] = False
+                    left -= 1
+                    status[r] = _STALLED
+                    nit[r] = t - 1
+                    nfev[r] = t
+                    detail[r] = gn[b]
+                    continue
+                if not fine[b]:  # divergence in x, found before evaluating there
+                    worst = -1.0
+                    wi = 0
+                    for i in range(n):
+                        v = abs(Xn[i, b])
+                        key = np.inf if np.isnan(v) else v
+                        if key > worst:
+                            worst = key
+                            wi = i
+                    run[b] = False
+                    upd[b] = False
+                    left -= 1
+                    status[r] = _DIVERGED
+                    nit[r] = t
+                    nfev[r] = t
+                    div_at[r] = t
+                    detail[r] = Xn[wi, b]
+                    cause[r] = _CAUSE_X
+                    continue
                 f_bad = not (abs(Fn[b]) <= limit)
                 if f_bad or not (gn2[b] < np.inf):
                     run[b] = False
@@ -300,31 +301,46 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                     continue
                 done = -1
                 measure = 0.0
+                df = abs(Fn[b] - F[b])
                 if grad_tol > 0 and gnn[b] < grad_tol:
                     done = _CONV_GRAD
                     measure = gnn[b]
-                elif f_tol > 0 and df[b] < f_tol:
+                elif f_tol > 0 and df < f_tol:
                     done = _CONV_F
-                    measure = df[b]
+                    measure = df
                 elif x_tol > 0 and dx[b] < x_tol:
                     done = _CONV_X if gnn[b] < stat_tol else _SMALL_STEP
                     measure = dx[b]
-                if done >= 0:
+                if done >= 0:  # converged at the new point: the row takes the step
                     run[b] = False
                     left -= 1
                     status[r] = done
                     nit[r] = t
                     nfev[r] = t + 1
                     detail[r] = measure
-        # 4. the rows that took the step (still running or converged there) move.
-        for i in range(n):
+        # 4. the rows that took the step move: all of them (swap the two sets) or some (copy).
+        if everyone and events == 0:
+            X, Xn = Xn, X
+            G, Gn = Gn, G
+            F, Fn = Fn, F
+            gn, gnn = gnn, gn
+            if lr_t != lrb_filled:
+                for b in range(B):
+                    lrb[b] = lr_t
+                lrb_filled = lr_t
+        else:
+            if events == 0:
+                for b in range(B):
+                    upd[b] = run[b]
+            for i in range(n):
+                for b in range(B):
+                    X[i, b] = Xn[i, b] if upd[b] else X[i, b]
+                    G[i, b] = Gn[i, b] if upd[b] else G[i, b]
             for b in range(B):
-                X[i, b] = Xn[i, b] if upd[b] else X[i, b]
-                G[i, b] = Gn[i, b] if upd[b] else G[i, b]
-        for b in range(B):
-            F[b] = Fn[b] if upd[b] else F[b]
-            gn[b] = gnn[b] if upd[b] else gn[b]
-            lrb[b] = lr_t if upd[b] else lrb[b]
+                F[b] = Fn[b] if upd[b] else F[b]
+                gn[b] = gnn[b] if upd[b] else gn[b]
+                lrb[b] = lr_t if upd[b] else lrb[b]
+            lrb_filled = np.nan
         if left == 0:
             end = t
         while j < R and rec_its[j] <= t:

@@ -87,20 +87,36 @@ def _grad(g, x, sign, wd):
 
 
 @jit
-def _first_step_weights(T, w, v):
-    """Per row, the weight of the gradient in SGD's buffer: 1 on a row's first step (torch's
-    buffer starts as the undamped gradient; ``v`` is zeroed there) and ``w = 1 - dampening``
-    after. Keeps the branch out of the vectorized loop."""
-    n, B = v.shape
-    wb = np.empty(B)
-    for b in range(B):
-        if T[b] == 1:
-            wb[b] = 1.0
-            for i in range(n):
-                v[i, b] = 0.0
-        else:
-            wb[b] = w
-    return wb
+def _uniform(T, lr):
+    """Whether every row has the same step number and lr (always so in the fused loop and the
+    general loop): a rule then computes its per-row scalars (bias corrections, a decayed lr)
+    once, and its loops over the rows have no branch, allocate nothing and vectorize."""
+    t = T[0]
+    rate = lr[0]
+    same = 0
+    for b in range(T.shape[0]):
+        same += (T[b] == t) & (lr[b] == rate)
+    return same == T.shape[0]
+
+
+@jit
+def _column(G, S, out, X, b):
+    """Row ``b`` as a block of one row (copies): for rules run one row at a time when the rows'
+    step numbers or lrs differ (:func:`_uniform`)."""
+    n = G.shape[0]
+    return (
+        G[:, b : b + 1].copy(),
+        S[:, :, b : b + 1].copy(),
+        np.empty((n, 1)),
+        X[:, b : b + 1].copy(),
+    )
+
+
+@jit
+def _put_column(S, out, S1, out1, b):
+    """Write back what a rule computed for row ``b`` (see :func:`_column`)."""
+    S[:, :, b] = S1[:, :, 0]
+    out[:, b] = out1[:, 0]
 
 
 @jit
@@ -127,17 +143,29 @@ def _momentum(G, S, T, H, lr, out, X, nesterov):  # noqa: ANN001
     wd = H[2]
     sign = H[3]
     v = S[0]
-    wb = _first_step_weights(T, w, v)
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            vi = v[i, b] * mu + g * wb[b]
+            first = T[b] == 1  # torch's buffer starts as the undamped gradient
+            vi = (0.0 if first else v[i, b]) * mu + g * (1.0 if first else w)
             v[i, b] = vi
             out[i, b] = ((g + vi * mu) if nesterov else vi) * -lr[b]
 
 
 @jit
 def _adagrad(G, S, T, H, lr, out, X):
+    """AdaGrad (:func:`_adagrad_rows`), one row at a time where rows differ in t or lr."""
+    if _uniform(T, lr):
+        _adagrad_rows(G, S, T[0], H, lr[0], out, X)
+        return
+    for b in range(G.shape[1]):
+        g, s, o, x = _column(G, S, out, X, b)
+        _adagrad_rows(g, s, T[b], H, lr[b], o, x)
+        _put_column(S, out, s, o, b)
+
+
+@jit
+def _adagrad_rows(G, S, t, H, lr, out, X):
     """AdaGrad: ``s = s + g g`` (``s_0`` = initial_accumulator_value),
     ``out = (g / (sqrt(s) + eps)) * (-lr / (1 + (t - 1) lr_decay))``.
 
@@ -150,18 +178,14 @@ def _adagrad(G, S, T, H, lr, out, X):
     wd = H[3]
     sign = H[4]
     s = S[0]
-    clr = np.empty(B)
-    for b in range(B):
-        clr[b] = -(lr[b] / (1.0 + (T[b] - 1) * decay))
-        if T[b] == 1:  # torch's sum starts at initial_accumulator_value
-            for i in range(n):
-                s[i, b] = s0
+    clr = -(lr / (1.0 + (t - 1) * decay))
+    first = t == 1  # torch's sum starts at initial_accumulator_value
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            si = s[i, b] + g * g
+            si = (s0 if first else s[i, b]) + g * g
             s[i, b] = si
-            out[i, b] = (g / (np.sqrt(si) + eps)) * clr[b]
+            out[i, b] = (g / (np.sqrt(si) + eps)) * clr
 
 
 @jit
@@ -205,13 +229,25 @@ def _rmsprop(G, S, T, H, lr, out, X):
 
 @jit
 def _adam(G, S, T, H, lr, out, X):
+    """Adam / AdamW (:func:`_adam_rows`), one row at a time where rows differ in t or lr."""
+    if _uniform(T, lr):
+        _adam_rows(G, S, T[0], H, lr[0], out, X)
+        return
+    for b in range(G.shape[1]):
+        g, s, o, x = _column(G, S, out, X, b)
+        _adam_rows(g, s, T[b], H, lr[b], o, x)
+        _put_column(S, out, s, o, b)
+
+
+@jit
+def _adam_rows(G, S, t, H, lr, out, X):
     """Adam / AdamW in torch's operation order.
 
     ``m = m + (1 - beta1)(g - m)`` (torch's lerp), ``v = (1 - beta2) g g + beta2 v``,
     with amsgrad ``vmax = max(vmax, v)`` used in place of ``v``,
     ``u = m / (sqrt(v) / sqrt(1 - beta2^t) + eps) * (-lr / (1 - beta1^t))``; decoupled weight
     decay (AdamW) first scales x by ``1 - lr wd``: ``out = (x (1 - lr wd) - x) + u``.
-    The two bias corrections are computed once per distinct (t, lr) run of rows.
+    The bias corrections are computed once, for the step number ``t`` and the lr of all rows.
 
     ``S = [m, v, vmax]``; ``H = [beta1, beta2, eps, weight_decay, amsgrad, sign, decoupled]``.
     """
@@ -226,23 +262,10 @@ def _adam(G, S, T, H, lr, out, X):
     l2 = 0.0 if decoupled else wd
     w1 = 1.0 - beta1
     w2 = 1.0 - beta2
-    neg_step = np.empty(B)
-    root_bc2 = np.empty(B)
-    keep = np.empty(B)
-    last_t = -1
-    last_lr = np.nan
-    a = 0.0
-    c = 0.0
-    for b in range(B):
-        if T[b] != last_t or lr[b] != last_lr:
-            last_t = T[b]
-            last_lr = lr[b]
-            tf = float(last_t)
-            a = -(last_lr / (1.0 - beta1**tf))
-            c = (1.0 - beta2**tf) ** 0.5
-        neg_step[b] = a
-        root_bc2[b] = c
-        keep[b] = 1.0 - lr[b] * wd
+    tf = float(t)
+    a = -(lr / (1.0 - beta1**tf))
+    c = (1.0 - beta2**tf) ** 0.5
+    keep = 1.0 - lr * wd
     m = S[0]
     v = S[1]
     vmax = S[2]
@@ -255,7 +278,7 @@ def _adam(G, S, T, H, lr, out, X):
                 m[i, b] = mi
                 vi = g * w2 * g + v[i, b] * beta2
                 v[i, b] = vi
-                out[i, b] = mi / (np.sqrt(vi) / root_bc2[b] + eps) * neg_step[b]
+                out[i, b] = mi / (np.sqrt(vi) / c + eps) * a
         return
     for i in range(n):
         for b in range(B):
@@ -269,9 +292,9 @@ def _adam(G, S, T, H, lr, out, X):
             if ams:
                 vi = max(vmax[i, b], vi)
                 vmax[i, b] = vi
-            u = mi / (np.sqrt(vi) / root_bc2[b] + eps) * neg_step[b]
+            u = mi / (np.sqrt(vi) / c + eps) * a
             if decoupled and wd != 0.0:
-                out[i, b] = (x * keep[b] - x) + u
+                out[i, b] = (x * keep - x) + u
             else:
                 out[i, b] = u
 
@@ -378,6 +401,18 @@ def _radam(G, S, T, H, lr, out, X):
 
 @jit
 def _adamax(G, S, T, H, lr, out, X):
+    """Adamax (:func:`_adamax_rows`), one row at a time where rows differ in t or lr."""
+    if _uniform(T, lr):
+        _adamax_rows(G, S, T[0], H, lr[0], out, X)
+        return
+    for b in range(G.shape[1]):
+        g, s, o, x = _column(G, S, out, X, b)
+        _adamax_rows(g, s, T[b], H, lr[b], o, x)
+        _put_column(S, out, s, o, b)
+
+
+@jit
+def _adamax_rows(G, S, t, H, lr, out, X):
     """Adamax: ``m`` as Adam, ``u = max(beta2 u, |g| + eps)``,
     ``out = (m / u) * (-lr / (1 - beta1^t))``.
 
@@ -392,9 +427,7 @@ def _adamax(G, S, T, H, lr, out, X):
     w1 = 1.0 - beta1
     m = S[0]
     u = S[1]
-    clr = np.empty(B)
-    for b in range(B):
-        clr[b] = -(lr[b] / (1.0 - beta1 ** float(T[b])))
+    clr = -(lr / (1.0 - beta1 ** float(t)))
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
@@ -403,7 +436,7 @@ def _adamax(G, S, T, H, lr, out, X):
             m[i, b] = mi
             ui = max(u[i, b] * beta2, abs(g) + eps)
             u[i, b] = ui
-            out[i, b] = (mi / ui) * clr[b]
+            out[i, b] = (mi / ui) * clr
 
 
 @jit
