@@ -161,9 +161,10 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block).
 
     Each iteration makes a few passes over all the block's rows (rows innermost, no branch, so
-    they vectorize): the rule; the new points with their movement and limit tests; the
-    interpreter; the gradient norms; the tests' measures, which also count the rows where
-    something happened (a stall, a divergence, a test met). Only such rows take a per-row path.
+    they vectorize): the rule; the new points, counting the coordinates that did not move or
+    passed the limit; the interpreter; the gradient norms; the tests, counting the rows where
+    something happened (a divergence in f or the gradient, a test met). Only when a count is
+    not zero do the rows take a per-row path.
     The new point, value, gradient and norm are written to a second set of arrays; when every
     row of the block took the step, the two sets swap (no copy), otherwise the rows that took
     it are copied over. Returns the iteration at which the block's last running row finished
@@ -215,22 +216,31 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
         everyone = left == B  # every row of the block runs this iteration
         for b in range(B):
             T[b] = t
-            moved[b] = False
-            fine[b] = True
         rule(G, St, T, H, lr, out, X)
-        # 1. the new points; a step that changes nothing stalls the row (unless zero steps are
-        # pauses of the rule and the gradient is not zero), then the box, then |x| <= limit.
+        # 1. the new points (then the box), counting the coordinates that did not move or are
+        # beyond the limit: a row none of whose coordinates moved stalls (unless zero steps are
+        # pauses of the rule and its gradient is not zero), one beyond the limit diverges.
+        odd = 0
         for i in range(n):
             lo_i = lo[i]
             hi_i = hi[i]
             for b in range(B):
                 x0 = X[i, b]
                 x = x0 + out[i, b]
-                moved[b] |= (x != x0) | (pauses & (G[i, b] != 0.0))
+                still = (x == x0) & (not (pauses & (G[i, b] != 0.0)))
                 if bounded:
                     x = min(max(x, lo_i), hi_i)
                 Xn[i, b] = x
-                fine[b] &= abs(x) <= limit
+                odd += still | (not (abs(x) <= limit))
+        if odd:  # which rows moved (some coordinate did) and are fine (all within the limit)
+            for b in range(B):
+                moved[b] = False
+                fine[b] = True
+            for i in range(n):
+                for b in range(B):
+                    x0 = X[i, b]
+                    moved[b] |= (x0 + out[i, b] != x0) | (pauses & (G[i, b] != 0.0))
+                    fine[b] &= abs(Xn[i, b]) <= limit
         # 2. values and gradients there, the gradient norms and the tests' measures.
         interp(code, consts, Xn, work, adj, Fn, Gn)
         _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
@@ -247,19 +257,19 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
         for b in range(B):
             g = np.sqrt(gn2[b])
             gnn[b] = g
-            ok = moved[b] & fine[b] & (abs(Fn[b]) <= limit) & (gn2[b] < np.inf)
+            ok = (abs(Fn[b]) <= limit) & (gn2[b] < np.inf)
             hit = (not ok) | (g < grad_tol) | (abs(Fn[b] - F[b]) < f_tol) | (dx[b] < x_tol)
             events += run[b] & hit
         # 3. rows where something happened: a stall or a divergence in x (the row stays where
         # it was), a divergence in f or the gradient, or a test met (in the order of
         # descentlab.descent.CRITERIA).
-        if events:
+        if events or odd:
             for b in range(B):
                 upd[b] = run[b]
                 if not run[b]:
                     continue
                 r = a0 + b
-                if not moved[b]:  # the step changed nothing
+                if odd and not moved[b]:  # the step changed nothing
                     run[b] = False
                     upd[b] = False
                     left -= 1
@@ -268,7 +278,7 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                     nfev[r] = t
                     detail[r] = gn[b]
                     continue
-                if not fine[b]:  # divergence in x, found before evaluating there
+                if odd and not fine[b]:  # divergence in x, found before evaluating there
                     worst = -1.0
                     wi = 0
                     for i in range(n):
@@ -319,7 +329,7 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                     nfev[r] = t + 1
                     detail[r] = measure
         # 4. the rows that took the step move: all of them (swap the two sets) or some (copy).
-        if everyone and events == 0:
+        if everyone and events == 0 and odd == 0:
             X, Xn = Xn, X
             G, Gn = Gn, G
             F, Fn = Fn, F
@@ -329,7 +339,7 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
                     lrb[b] = lr_t
                 lrb_filled = lr_t
         else:
-            if events == 0:
+            if events == 0 and odd == 0:
                 for b in range(B):
                     upd[b] = run[b]
             for i in range(n):
