@@ -196,7 +196,8 @@ def lr_sweep(
             fontsize=11,
         )
         # outside the axes, right: inside, some corner always held points (lr near 0 starts high)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, borderaxespad=0)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=9, ncols=2,
+                  frameon=False)  # fmt: skip
         finish_layout(fig)
         # "f at the start" on its dashed line, at whichever end no point or the 2/L line crosses
         # (at the right end the 2/L line ran through it).
