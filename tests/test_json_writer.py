@@ -42,11 +42,33 @@ def test_records_are_byte_for_byte_json_dumps(monkeypatch, trace: bool) -> None:
         cli, "_run_columns", lambda *a, **k: blocks.append(a[2]) or columns(*a, **k)
     )
     for level in (0, 2):
-        texts = list(cli._run_records(result, X0, trace=trace, level=level))
+        texts = [_text(t) for t in cli._run_records(result, X0, trace=trace, level=level)]
         pad = "\n" + "  " * level
         assert texts == [json.dumps(r, indent=2).replace("\n", pad) for r in records]
         assert [json.loads(t) for t in texts] == records
     assert [len(b) for b in blocks] == [3, 3, 1] * 2  # a block of rows at a time
+
+
+def _text(record: cli._Raw | cli._Parts) -> str:
+    return "".join(record.pieces) if isinstance(record, cli._Parts) else record
+
+
+def test_a_trace_is_formatted_a_block_of_numbers_at_a_time(monkeypatch, capsys) -> None:
+    # issue #10 s.6: a trace of 24 starts x 10^6 iterations held every number's text at once
+    # (13 GB); now at most _FLOATS_AT_ONCE numbers are formatted at a time, in any record.
+    sizes: list[int] = []
+    texts = cli._float_texts
+    monkeypatch.setattr(cli, "_float_texts", lambda v: sizes.append(v.size) or texts(v))
+    monkeypatch.setattr(cli, "_FLOATS_AT_ONCE", 25)
+    argv = ["run", "x^2 + y^2", "--start", "1,2", "--start", "-3,0.5", "--start", "0.1,0.1",
+            "--max-iter", "30", "--grad-tol", "0", "--f-tol", "0", "--trace", "--json"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    document = json.loads(out)
+    assert out == json.dumps(document, indent=2) + "\n"
+    assert [len(r["path"]) for r in document["runs"]] == [31] * 3  # 93 points, 279 numbers
+    assert [len(r["values"]) for r in document["runs"]] == [31] * 3
+    assert max(sizes) <= 25 and sum(sizes) >= 3 * 31 * 3
 
 
 def test_run_json_output_is_what_json_dumps_gives(capsys) -> None:

@@ -237,6 +237,9 @@ def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
     pad = "  " * (level + 1)
     if isinstance(value, _Raw):
         write(value)
+    elif isinstance(value, _Parts):
+        for piece in value.pieces:
+            write(piece)
     elif isinstance(value, dict) and any(isinstance(v, Iterator) for v in value.values()):
         write("{")
         for j, (key, item) in enumerate(value.items()):
@@ -899,32 +902,88 @@ def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
 
 
 _ROWS_AT_ONCE = 4096  # run records encoded together by run --json (memory: a few MB of text)
+_FLOATS_AT_ONCE = 1_000_000  # trace numbers formatted at once by run --json --trace (~60 MB)
 
 
 class _Raw(str):
     """JSON text already encoded for its place in the document (written as it is)."""
 
 
-def _run_records(result: Any, X0: Any, *, trace: bool, level: int) -> Iterator[_Raw]:
+class _Parts:
+    """JSON text for its place in the document, written piece by piece (a record with a trace:
+    its path can hold tens of millions of numbers, never all formatted at once)."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self.pieces = pieces
+
+
+def _run_records(result: Any, X0: Any, *, trace: bool, level: int) -> Iterator[_Raw | _Parts]:
     """``run --json``'s records as the text ``json.dumps(record, indent=2)`` gives at ``level``.
 
     Column by column: the floats of a column are formatted together (``repr``, the JSON
     encoder's own float text; nan and inf as null), then each record is joined from its
-    fields. Blocks of :data:`_ROWS_AT_ONCE` rows keep memory bounded.
+    fields. Blocks of :data:`_ROWS_AT_ONCE` rows keep memory bounded; with ``trace`` a block
+    also holds at most :data:`_FLOATS_AT_ONCE` numbers of paths and values (or one row), and a
+    record is :class:`_Parts` whose path and values are formatted that many numbers at a time.
     """
+    import numpy as np
+
     pad = "\n" + "  " * (level + 1)
-    for lo in range(0, result.k, _ROWS_AT_ONCE):
-        rows = range(lo, min(lo + _ROWS_AT_ONCE, result.k))
-        columns = _run_columns(result, X0, rows, trace=trace)
+    close = "\n" + "  " * level + "}"
+    lo = 0
+    while lo < result.k:
+        hi = min(lo + _ROWS_AT_ONCE, result.k)
+        if trace:  # rows whose paths and values fit the budget together (at least one)
+            floats = np.cumsum((result.nit[lo:hi] + 1) * (result.x.shape[1] + 1))
+            hi = lo + max(1, int(np.searchsorted(floats, _FLOATS_AT_ONCE, side="right")))
+        rows = range(lo, hi)
+        columns = _run_columns(result, X0, rows, trace=False)
         texts = [
             [key + t for t in _json_texts(values, level + 1)]
             for key, values in zip(
                 [f"{pad}{json.dumps(name)}: " for name in columns], columns.values(), strict=True
             )
         ]
-        close = "\n" + "  " * level + "}"
-        for fields in zip(*texts, strict=True):
-            yield _Raw("{" + ",".join(fields) + close)
+        for i, fields in zip(rows, zip(*texts, strict=True), strict=True):
+            head = "{" + ",".join(fields)
+            if not trace:
+                yield _Raw(head + close)
+                continue
+            traj = result.trajectory
+            keep = traj.its <= result.nit[i]
+            yield _Parts(
+                _trace_pieces(head, pad, close, traj.xs[keep, i, :], traj.fs[keep, i], level + 1)
+            )
+        lo = hi
+
+
+def _trace_pieces(
+    head: str, pad: str, close: str, path: NDArray[np.float64], values: NDArray[np.float64],
+    level: int,
+) -> Iterator[str]:  # fmt: skip
+    """A record's text with its ``path`` and ``values`` fields, a block of numbers at a time."""
+    yield head
+    for name, array in (("path", path), ("values", values)):
+        yield f",{pad}{json.dumps(name)}: "
+        yield from _nest_pieces(array, level)
+    yield close
+
+
+def _nest_pieces(array: NDArray[np.float64], level: int) -> Iterator[str]:
+    """:func:`_nest`'s text of ``array``, in pieces of at most :data:`_FLOATS_AT_ONCE` numbers."""
+    if array.shape[0] == 0:
+        yield "[]"
+        return
+    inner = "\n" + "  " * (level + 1)
+    size = math.prod(array.shape[1:])
+    step = max(1, _FLOATS_AT_ONCE // max(size, 1))
+    yield "[" + inner
+    for start in range(0, array.shape[0], step):
+        part = array[start : start + step]
+        flat = _float_texts(part.ravel())
+        items = [_nest(flat, j * size, part.shape[1:], level + 1) for j in range(part.shape[0])]
+        yield ("," + inner if start else "") + ("," + inner).join(items)
+    yield "\n" + "  " * level + "]"
 
 
 def _json_texts(values: list[Any], level: int) -> list[str]:
