@@ -4,7 +4,8 @@ Shapes (issue #10 s.6), each at N and 4N points so that the growth shows (a litt
 ``O(N log N)``, 16x for quadratic work):
 
 - ``crowd``: end points uniform in a square where ~2 lie within ``tol`` of each (what
-  ``run "0*x*y" --random-starts N`` leaves), in 2-D and in 5-D (a projection to 3-D for the grid);
+  ``run "0*x*y" --random-starts N`` left before such points were classified ``degenerate``), in
+  2-D and in 5-D (a projection to 3-D for the grid);
 - ``chain``: points on a line ``0.6 tol`` apart with rising values (every other point starts a
   group, and which one depends on the one before: a dependency as long as the chain);
 - ``outlier``: the crowd plus one end point at ``x = 1e6`` (its radius is ``tol * 1e6``);
