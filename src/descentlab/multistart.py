@@ -113,7 +113,9 @@ class Summary:
     degenerate: int = 0
 
 
-def random_starts(domain: Any, k: int, *, seed: int | np.random.Generator | None = None) -> NDArray:
+def random_starts(
+    domain: Any, k: int, *, seed: int | np.random.Generator | None = None
+) -> NDArray[np.float64]:
     """``k`` points drawn uniformly from the box ``domain``, reproducibly.
 
     Args:
@@ -145,10 +147,12 @@ def random_starts(domain: Any, k: int, *, seed: int | np.random.Generator | None
     lo = np.array([a for a, _ in box])
     hi = np.array([b for _, b in box])
     X = lo + (hi - lo) * rng.random((k, len(box)))
-    return np.minimum(X, np.nextafter(hi, lo))  # lo + (hi - lo)*u can round up to hi
+    # lo + (hi - lo)*u can round up to hi
+    inside: NDArray[np.float64] = np.minimum(X, np.nextafter(hi, lo))
+    return inside
 
 
-def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray:
+def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray[np.float64]:
     """A regular grid of starts: the centres of ``per_axis`` equal cells along each axis.
 
     Centres rather than edges keep every start strictly inside the box (a formula's domain often
@@ -192,7 +196,10 @@ def grid_starts(domain: Any, per_axis: int | Sequence[int]) -> NDArray:
 
 def _converged(result: Result) -> NDArray[np.bool_]:
     """(k,) True where a row converged to a finite point."""
-    return result.success & np.isfinite(result.fun) & np.all(np.isfinite(result.x), axis=1)
+    ok: NDArray[np.bool_] = (
+        result.success & np.isfinite(result.fun) & np.all(np.isfinite(result.x), axis=1)
+    )
+    return ok
 
 
 def _minimum_rows(result: Result) -> NDArray[np.intp]:
@@ -258,7 +265,7 @@ def group_minima(result: Result, *, tol: float = 1e-4) -> list[FoundMinimum]:
     return found
 
 
-def _leaders(X: NDArray, tol: float) -> tuple[NDArray[np.intp], Work]:
+def _leaders(X: NDArray[np.float64], tol: float) -> tuple[NDArray[np.intp], Work]:
     """For end points in rank order, the rank of the group start each joins, and the work done.
 
     (:func:`descentlab.grouping.leaders`, imported here on first use: it compiles with numba.)
