@@ -25,7 +25,7 @@ from test_autodiff import FORMULAS
 from descentlab import Objective, gd, minimize
 from descentlab.derivatives import finite
 from descentlab.derivatives.autodiff import value_and_grad
-from descentlab.engine.program import CONST, OPS, POWI, VAR, lower, run_numpy
+from descentlab.engine.program import CONST, OPS, POWI, VAR, lower, powi, run_numpy
 from descentlab.errors import EvaluationError
 from descentlab.expr import evaluate, parse, to_function
 from descentlab.expr.tree import Binary, Call, Num, Var
@@ -128,6 +128,20 @@ def test_numpy_interpreter_agrees_with_the_compiled_one_on_real_input() -> None:
         compiled = p.values(Xz)
         plain = np.broadcast_to(run_numpy(p, list(Xz.T)), (64,))
         np.testing.assert_allclose(compiled, plain, rtol=2e-16 * 8, atol=0, err_msg=formula)
+
+
+@pytest.mark.parametrize("n", [2, 3, -1, 5])
+def test_integer_powers_follow_their_rule_bit_for_bit(n: int) -> None:
+    # POWI's value is powi(x, n) and its derivative (g n) powi(x, n - 1) with g = 1, for every
+    # block length (the square has its own loop without branches, so it vectorizes: the
+    # vectorized body and the scalar remainder must give the same bits).
+    x = np.random.default_rng(n + 10).uniform(-3.0, 3.0, 259)
+    program = lower(parse(f"x^{n}"), ("x",))
+    assert names_of(program) == ["var", "powi"]
+    for rows in (1, 7, 259):
+        f, G = program.values_and_grads(x[:rows, None].copy())
+        np.testing.assert_array_equal(f, powi(x[:rows], n))
+        np.testing.assert_array_equal(G[:, 0], (1.0 * n) * powi(x[:rows], n - 1))
 
 
 def test_no_result_aliases_a_reused_buffer() -> None:

@@ -131,8 +131,12 @@ def _values(op, n, W, i, a, b):  # noqa: ANN001, C901
         for r in range(rows):
             W[i, r] = np.power(W[a, r], W[b, r])
     elif op == POWI:
-        for r in range(rows):
-            W[i, r] = _powi(W[a, r], n)
+        if n == 2:  # squares, the common case, in a loop without branches (it vectorizes)
+            for r in range(rows):
+                W[i, r] = W[a, r] * W[a, r]
+        else:
+            for r in range(rows):
+                W[i, r] = _powi(W[a, r], n)
     elif op == ABS:
         for r in range(rows):
             W[i, r] = abs(W[a, r])
@@ -220,9 +224,14 @@ def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
             # d/dy x^y = x^y log x, whose limit is 0 where x^y = 0 (x = 0, y > 0)
             A[gb, r] += _unless_zero(g, (g * ans) * np.log(x) if ans != 0.0 else 0.0)
     elif op == POWI:
-        for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, (g * n) * _powi(W[a, r], n - 1))
+        if n == 2:  # as below with _powi(x, 1) = x, in a loop that vectorizes
+            for r in range(rows):
+                g = A[gi, r]
+                A[ga, r] += _unless_zero(g, (g * 2.0) * W[a, r])
+        else:
+            for r in range(rows):
+                g = A[gi, r]
+                A[ga, r] += _unless_zero(g, (g * n) * _powi(W[a, r], n - 1))
     elif op == ABS:
         for r in range(rows):
             g = A[gi, r]
