@@ -9,7 +9,8 @@ machine only the ratios mean much):
    makes ~2 to ~11 evaluations);
 2. the default comparison on Rosenbrock (7 optimizers x 13 lrs x 1,000 starts x 1,000
    iterations), each optimizer's 13 cells timed alone, and the total;
-3. with ``--catalogue``: ``compare_catalogue()`` with the defaults, per function.
+3. with ``--catalogue``: ``compare_catalogue()`` with the defaults: each function's wall and
+   CPU time, the total, and how many cores were busy on average (CPU / wall).
 
 Usage:
     python benchmarks/bench_compare.py [--quick] [--catalogue]
@@ -72,9 +73,27 @@ def main() -> None:
     t, _ = timed(lambda: compare("rosenbrock", progress=False))
     print(f"   all seven in one call: {t:.2f} s (sum of the parts {total:.2f} s; {load()})")
     if args.catalogue:
-        t, cc = timed(lambda: compare_catalogue(progress=False))
+        _last[:] = [time.perf_counter(), time.process_time()]
+        print(f"3. compare --catalogue, defaults ({load()}): per function, wall and CPU seconds")
+        cpu0 = time.process_time()
+        t, cc = timed(lambda: compare_catalogue(progress=False, each=report))
+        cpu = time.process_time() - cpu0
         n = len(cc.comparisons)  # type: ignore[attr-defined]
-        print(f"3. compare --catalogue, defaults: {t:.1f} s for {n} functions ({load()})")
+        print(
+            f"   all {n}: {t:.1f} s wall, {cpu:.1f} s CPU ({cpu / t:.2f} cores busy on average; "
+            f"{load()})"
+        )
+
+
+_last = [time.perf_counter(), time.process_time()]
+
+
+def report(comparison) -> None:
+    """Print one function's wall and CPU time since the last call (compare_catalogue's each=)."""
+    now = [time.perf_counter(), time.process_time()]
+    wall, cpu = now[0] - _last[0], now[1] - _last[1]
+    _last[:] = now
+    print(f"   {comparison.target:<28} {wall:6.2f} s wall {cpu:6.2f} s CPU", flush=True)
 
 
 if __name__ == "__main__":

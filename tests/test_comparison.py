@@ -351,11 +351,13 @@ def test_save_is_atomic_and_refuses_animation_formats(booth, tmp_path) -> None:
 
 
 def test_catalogue_runs_nd_forms_at_two_and_ten(tmp_path) -> None:
+    seen: list = []
     cc = compare_catalogue(
         names=["quartic", "sphere"], optimizers=["gd", "adam"], starts=10, budget=50,
-        lr_grid=(1e-2, 1e-1, 2), progress=False,
+        lr_grid=(1e-2, 1e-1, 2), progress=False, each=seen.append,
     )  # fmt: skip
     assert [c.target for c in cc.comparisons] == ["quartic", "sphere (n=2)", "sphere (n=10)"]
+    assert seen == list(cc.comparisons)  # each function handed over as it was done
     assert [c.dim for c in cc.comparisons] == [1, 2, 10]
     assert cc.rates().shape == (3, 2)
     text = cc.table()

@@ -460,9 +460,11 @@ def compare_catalogue(
     hyperparameters: Mapping[str, Mapping[str, Any]] | None = None,
     names: Sequence[str] | None = None,
     progress: bool | None = None,
+    each: Callable[[Comparison], None] | None = None,
 ) -> CatalogueComparison:
     """:func:`compare` on every 1-D and 2-D catalogue function and on the n-dimensional forms at
-    each of :data:`ND_DIMS` (arguments as for :func:`compare`; ``names`` limits the functions).
+    each of :data:`ND_DIMS` (arguments as for :func:`compare`; ``names`` limits the functions;
+    ``each`` is called with each function's comparison as soon as it is done).
 
     Returns:
         The :class:`CatalogueComparison`.
@@ -494,6 +496,8 @@ def compare_catalogue(
         if n is not None:
             comparison = _renamed(comparison, f"{problem.name} (n={n})")
         comparisons.append(comparison)
+        if each is not None:
+            each(comparison)
     return CatalogueComparison(tuple(comparisons))
 
 
@@ -584,8 +588,10 @@ class _Outcome:
         ok = ~self.diverged
         success = ok & (np.abs(gap) <= tol) & self.in_domain
         n_ok, n_div = int(success.sum()), int(self.diverged.sum())
-        hit = np.abs(self.fs[:, success] - f_star) <= tol  # (T, successes)
-        first = self.its[np.argmax(hit, axis=0)] if n_ok else np.array([])
+        near = self.fs[:, success]  # (T, successes), a copy: worked on in place
+        near -= f_star
+        np.abs(near, out=near)
+        first = self.its[np.argmax(near <= tol, axis=0)] if n_ok else np.array([])
         return Cell(
             optimizer=name,
             lr=lr,
