@@ -21,8 +21,7 @@ from descentlab.errors import DescentlabWarning  # noqa: E402
 ENGINE_FUNCTIONS = (
     interp.forward,
     interp.forward_backward,
-    interp.values_rows,
-    interp.hessians_rows,
+    interp.hessian_block,
     loop.run_blocks,
     loop._chunk_block,
     rules._adam,

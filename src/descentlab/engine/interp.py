@@ -20,9 +20,10 @@ The sweeps never name an operation. An adjoint or tangent that is exactly 0 cont
 where the partial derivative is infinite (``0 * inf`` would be nan): ``1/(1 + exp(-x))`` at
 ``x = -710`` has ``exp(710) = inf`` inside and the gradient 0, not nan.
 
-The ``*_rows`` functions are the entry points from Python: they take points ``X`` ``(k, n)``,
-run blocks of :data:`BLOCK` rows and return new arrays (nothing is kept between calls, so one
-Objective may be used by many threads; they release the GIL).
+:class:`~descentlab.engine.program.Program`'s ``values``, ``values_and_grads`` and ``hessians``
+cut points ``X`` ``(k, n)`` into blocks of :data:`BLOCK` rows and call these functions block by
+block (nothing is kept between calls, so one Objective may be used by many threads; they release
+the GIL).
 
 Numba is imported with this module, which :mod:`descentlab.engine` imports on first use. The
 compiled code is cached on disk (:mod:`descentlab.engine.jit`: one key over all the engine's
@@ -68,7 +69,8 @@ from descentlab.engine.program import (
 __all__ = ["BLOCK", "forward", "forward_backward", "hessian_block"]
 
 BLOCK = 256
-"""Rows per block in the ``*_rows`` drivers (the block's slots stay in the CPU's cache)."""
+"""Rows per block when :class:`~descentlab.engine.program.Program` evaluates many points (the
+block's slots stay in the CPU's cache)."""
 
 _LN10 = math.log(10.0)
 _LN2 = math.log(2.0)
@@ -502,70 +504,3 @@ def hessian_block(code, consts, XT, HT):  # noqa: ANN001
                     if two:
                         curv_b = _times(da, H[3 * i + 1, r]) + _times(db, H[3 * i + 2, r])
                         adot[b, r] += _times(gd, P[2 * i + 1, r]) + _times(g, curv_b)
-
-
-@_jit
-def _columns(X, start, stop):  # noqa: ANN001
-    """Rows ``start:stop`` of ``X`` ``(k, n)`` as a new block in column layout."""
-    n = X.shape[1]
-    XT = np.empty((n, stop - start))
-    for j in range(n):
-        for r in range(start, stop):
-            XT[j, r - start] = X[r, j]
-    return XT
-
-
-@_jit
-def values_rows(code, consts, X):  # noqa: ANN001
-    """Values at the rows of ``X`` ``(k, n)``: a new ``(k,)`` array."""
-    k = X.shape[0]
-    F = np.empty(k)
-    m = code.shape[0]
-    for start in range(0, k, BLOCK):
-        stop = min(start + BLOCK, k)
-        XT = _columns(X, start, stop)
-        work = np.empty((m, stop - start))
-        Fb = np.empty(stop - start)
-        forward(code, consts, XT, work, Fb)
-        F[start:stop] = Fb
-    return F
-
-
-@_jit
-def values_and_grads_rows(code, consts, X):  # noqa: ANN001
-    """Values ``(k,)`` and gradients ``(k, n)`` at the rows of ``X`` ``(k, n)``: new arrays."""
-    k, n = X.shape
-    F = np.empty(k)
-    G = np.empty((k, n))
-    m = code.shape[0]
-    for start in range(0, k, BLOCK):
-        stop = min(start + BLOCK, k)
-        rows = stop - start
-        XT = _columns(X, start, stop)
-        work = np.empty((m, rows))
-        adj = np.empty((m, rows))
-        Fb = np.empty(rows)
-        GT = np.empty((n, rows))
-        forward_backward(code, consts, XT, work, adj, Fb, GT)
-        F[start:stop] = Fb
-        for j in range(n):
-            for r in range(rows):
-                G[start + r, j] = GT[j, r]
-    return F, G
-
-
-@_jit
-def hessians_rows(code, consts, X):  # noqa: ANN001
-    """Hessians ``(k, n, n)`` at the rows of ``X`` ``(k, n)``: a new array (not symmetrized)."""
-    k, n = X.shape
-    H = np.empty((k, n, n))
-    for start in range(0, k, BLOCK):
-        stop = min(start + BLOCK, k)
-        rows = stop - start
-        HT = np.empty((n, n, rows))
-        hessian_block(code, consts, _columns(X, start, stop), HT)
-        for j in range(n):
-            for l in range(n):  # noqa: E741
-                for r in range(rows):
-                    H[start + r, j, l] = HT[j, l, r]
-    return H

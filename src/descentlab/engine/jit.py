@@ -115,8 +115,8 @@ def compiled(dispatcher: Any, args: tuple[Any, ...], functions: dict[int, Any]) 
         # numba calls first-class function types "experimental"; the engine relies only on
         # passing a compiled function by address, which its tests check.
         warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
-        for i, ftype in functions.items():
-            args[i].compile(ftype.signature)
+        for i, ftype in functions.items():  # keyed as a call from Python keys it (the cache too)
+            args[i].compile(ftype.signature.args)
         return dispatcher.compile(sig)
 
 

@@ -34,7 +34,7 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,13 +180,19 @@ class Program:
         return f"Program({str(self.tree)!r:.60}, slots={self.code.shape[0]}, n_vars={self.n_vars})"
 
     # The compiled interpreter on points X of shape (k, n_vars), float64 and C-contiguous (the
-    # callers check); each call returns new arrays.
+    # callers check); each call returns new arrays. The blocks of rows are cut here and handed
+    # to the interpreter's block functions one by one (each call releases the GIL): the fused
+    # loop calls the same compiled functions, so a process loads each of them once.
 
     def values(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Values ``(k,)`` at the rows of ``X`` ``(k, n)`` (compiled forward pass)."""
         from descentlab.engine import interp
 
-        return interp.values_rows(self.code, self.consts, X)
+        F = np.empty(X.shape[0])
+        m = self.code.shape[0]
+        for lo, hi, XT in _column_blocks(X):
+            interp.forward(self.code, self.consts, XT, np.empty((m, hi - lo)), F[lo:hi])
+        return F
 
     def values_and_grads(
         self, X: NDArray[np.float64]
@@ -197,7 +203,16 @@ class Program:
         """
         from descentlab.engine import interp
 
-        return interp.values_and_grads_rows(self.code, self.consts, X)
+        k, n = X.shape
+        F = np.empty(k)
+        G = np.empty((k, n))
+        m = self.code.shape[0]
+        for lo, hi, XT in _column_blocks(X):
+            GT = np.empty((n, hi - lo))
+            work, adj = np.empty((m, hi - lo)), np.empty((m, hi - lo))
+            interp.forward_backward(self.code, self.consts, XT, work, adj, F[lo:hi], GT)
+            G[lo:hi] = GT.T
+        return F, G
 
     def hessians(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Exact Hessians ``(k, n, n)`` (forward over reverse), symmetrized: ``(H + H^T)/2``.
@@ -207,10 +222,25 @@ class Program:
         """
         from descentlab.engine import interp
 
-        H = interp.hessians_rows(self.code, self.consts, X)
+        k, n = X.shape
+        H = np.empty((k, n, n))
+        for lo, hi, XT in _column_blocks(X):
+            HT = np.empty((n, n, hi - lo))
+            interp.hessian_block(self.code, self.consts, XT, HT)
+            H[lo:hi] = HT.transpose(2, 0, 1)
         H += np.swapaxes(H, 1, 2)
         H *= 0.5
         return H
+
+
+def _column_blocks(X: NDArray[np.float64]) -> Iterator[tuple[int, int, NDArray[np.float64]]]:
+    """Rows ``lo:hi`` of ``X`` ``(k, n)``, block by block (the interpreter's ``BLOCK`` rows), each
+    as a new ``(n, hi - lo)`` array in column layout."""
+    from descentlab.engine.interp import BLOCK
+
+    for lo in range(0, X.shape[0], BLOCK):
+        hi = min(lo + BLOCK, X.shape[0])
+        yield lo, hi, np.ascontiguousarray(X[lo:hi].T)
 
 
 def lower(tree: Node, variables: Sequence[str]) -> Program:

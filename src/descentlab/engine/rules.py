@@ -586,7 +586,7 @@ def kernel(name: str) -> Any:
     :data:`SIGNATURE` (or loaded from the disk cache) on its first use in the process."""
     fn = KERNELS[name]
     if not fn.signatures:
-        fn.compile(SIGNATURE)
+        fn.compile(SIGNATURE.args)
     return fn
 
 
