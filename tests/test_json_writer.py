@@ -23,6 +23,23 @@ def test_float_texts_are_the_json_encoders(values: list[float]) -> None:
     assert cli._float_texts(np.array(values, dtype=float)) == expected
 
 
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(
+        *(st.lists(s, min_size=1, max_size=12) for s in (st.none(), st.integers(), st.text())),
+        st.lists(_SCALARS, min_size=1, max_size=12),
+    )
+)
+def test_scalar_columns_are_the_json_encoders(values: list) -> None:
+    # A column of one kind takes its fast path (all None, all ints, all strings); a mixed one
+    # the general path; each text is json.dumps's (bools are not ints, nan is null).
+    finite = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+    assert cli._json_texts(values, 0) == [json.dumps(v) for v in finite]
+
+
 def _mixed_result(trace: bool):
     # Rows that converge, diverge (inf and 1e150 f) and hit max_iter, on a domain (in_domain).
     objective = Objective.from_problem("forrester")

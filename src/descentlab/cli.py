@@ -994,8 +994,16 @@ def _json_texts(values: list[Any], level: int) -> list[str]:
     """
     import numpy as np
 
-    if all(isinstance(v, float) for v in values):
+    kinds = set(map(type, values))
+    if kinds == {float}:
         return _float_texts(np.asarray(values, dtype=float))
+    if kinds == {type(None)}:
+        return ["null"] * len(values)
+    if kinds == {int}:
+        return list(map(str, values))  # json.dumps's text of an int (not of a bool)
+    if kinds == {str}:
+        texts = {v: _scalar_text(v) for v in set(values)}
+        return [texts[v] for v in values]
     if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
         n = len(values[0])  # vectors (start, x): one join per row
         if n == 0:
