@@ -22,7 +22,7 @@ ENGINE_FUNCTIONS = (
     interp.forward,
     interp.forward_backward,
     interp.hessian_block,
-    loop.run_blocks,
+    loop._start_block,
     loop._chunk_block,
     rules._adam,
     rules._gd,
@@ -119,19 +119,22 @@ minimize(Objective.from_formula("(1 - x)^2 + 100 (y - x^2)^2"), np.zeros((3, 2))
 print(json.dumps({
     "rules": sorted({fn.py_func.__name__ for fn in rules.KERNELS.values() if fn.signatures}),
     "interp": [len(fn.signatures) for fn in (interp.forward_backward, interp.hessian_block)],
-    "loop": [[str(t) for t in sig[1:3]] for sig in loop.run_blocks.signatures],
+    "start": [str(sig[0]) for sig in loop._start_block.signatures],
+    "chunk": [[str(t) for t in sig[:2]] for sig in loop._chunk_block.signatures],
 }))
 """
 
 
 def test_a_run_compiles_only_what_it_uses() -> None:
     # A fresh process (this one has run every rule): an Adam run compiles Adam's kernel and
-    # no other rule, the interpreter once (no Hessian), and one fused loop whose rule and
-    # interpreter are first-class function arguments - the same machine code for every rule.
+    # no other rule, the interpreter once (no Hessian), and the fused loop's two compiled
+    # functions (the starts, a chunk of iterations) once each, the rule and the interpreter
+    # first-class function arguments - the same machine code for every rule.
     out = subprocess.run(
         [sys.executable, "-c", _ADAM_RUN], capture_output=True, text=True, check=True, timeout=900
     )
     seen = json.loads(out.stdout)
     assert seen["rules"] == ["_adam"]
     assert seen["interp"] == [1, 0]
-    assert seen["loop"] == [[str(rules.RULE), str(loop.INTERP)]]
+    assert seen["start"] == [str(loop.INTERP)]
+    assert seen["chunk"] == [[str(rules.RULE), str(loop.INTERP)]]

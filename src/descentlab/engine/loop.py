@@ -131,7 +131,7 @@ def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, d
         status[r] = RUNNING
 
 
-@inline
+@jit
 def _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
                  grad_tol, limit, lo, hi, bounded, a0, a1):  # fmt: skip
     """Iteration 0 for rows ``a0:a1``: evaluate the starts; diverged or converged rows finish."""
@@ -390,51 +390,6 @@ def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
             rec_L[j, a0 + b] = lrb[b]
 
 
-@jit
-def run_blocks(first, rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
-               status, nit, nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol,
-               limit, lo, hi, bounded, block, rec_its, rec_X, rec_F, rec_L, ends, b0,
-               b1):  # fmt: skip
-    """Blocks ``b0:b1`` of the rows: iteration 0 (``first``) or a chunk of iterations.
-
-    Column layout throughout.
-
-    Args:
-        first: Evaluate the starts (iteration 0) instead of iterating.
-        code, consts: The objective's program.
-        rule_id, H: The rule (``engine.rules``) and its hyperparameters.
-        pauses: Whether a zero step with a nonzero gradient is a pause of the rule (Rprop),
-            not a stall.
-        lrs: (c,) the learning rate of each iteration of this chunk.
-        XT, FT, GT, GN: (n, k), (k,), (n, k), (k,) current points, values, gradients and
-            (projected) gradient norms; updated.
-        S: (s, n, k) the rule's state; updated.
-        LR: (k,) the lr each row used last (nan before its first step); updated.
-        status, nit, nfev, detail, cause, div_at: (k,) per-row outcome (status -1: running).
-        t0: The iteration before the chunk.
-        grad_tol, f_tol, x_tol, stat_tol, limit: The stop rule (0 turns a tolerance off).
-        lo, hi, bounded: The box (n,) and whether there is one.
-        block: Rows per block.
-        rec_its: (R,) iterations of this chunk to snapshot, increasing.
-        rec_X, rec_F, rec_L: (R, k, n), (R, k), (R or 0, k) receive the snapshots (finished
-            rows frozen); ``rec_L`` the lrs, when a scheduler's are kept.
-        ends: (nblocks,) receives the iteration at which each block's last row finished.
-        b0, b1: The blocks to run.
-    """
-    k = XT.shape[1]
-    for bi in range(b0, b1):
-        a0 = bi * block
-        a1 = min(k, a0 + block)
-        if first:
-            _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
-                         grad_tol, limit, lo, hi, bounded, a0, a1)  # fmt: skip
-        else:
-            ends[bi] = _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN,
-                                    S, LR, status, nit, nfev, detail, cause, div_at, t0,
-                                    grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded,
-                                    rec_its, rec_X, rec_F, rec_L, a0, a1)  # fmt: skip
-
-
 def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:
     """``call(b0, b1)`` over ranges of blocks, on the pool's threads (the calls drop the GIL).
 
@@ -479,6 +434,16 @@ def run_fused(
         pauses: The optimizer's ``pauses``: a zero step is a pause of the rule (Rprop) while
             the gradient is not zero, so it does not stall the row.
 
+    Each block of rows ``a0:a1`` is one call of :func:`_start_block` (iteration 0) and then of
+    :func:`_chunk_block` per chunk, from Python, on the pool's threads. Their arguments, in
+    column layout: the rule's kernel and the interpreter (first-class functions, so the two
+    are compiled once for every rule), the program (``code``, ``consts``), ``H``, ``pauses``,
+    the chunk's ``lrs``, the running state ``XT, FT, GT, GN`` ((n, k), (k,), (n, k), (k,)),
+    the rule's ``S`` (s, n, k), the last lr per row ``LR``, the per-row outcome (``status``
+    -1 while running, ``nit``, ``nfev``, ``detail``, ``cause``, ``div_at``), the iteration
+    before the chunk, the stop rule's tolerances, the box, and the snapshots to take
+    (``rec_its``; ``rec_X, rec_F, rec_L``: (R, k, n), (R, k), (R or 0, k)).
+
     Returns:
         The per-row outcome arrays (``x``, ``fun``, ``grad_norm``, ``status``, ``nit``,
         ``nfev``, ``diverged_at``, ``detail``, ``cause``), rows in ``X0``'s order.
@@ -507,19 +472,28 @@ def run_fused(
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
     none = np.empty(0, dtype=np.int64)
-    entry: list[Any] = []
+    entries: dict[bool, Any] = {}  # the compiled _start_block and _chunk_block
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
-        args = (first, rule_fn, forward_backward, code, consts, H, pauses, lrs, XT, FT, GT, GN,
-                S, LR, status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
-                rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK, its, rx, rf,
-                rl, ends)  # fmt: skip
-
-        if not entry:  # the same argument types on every call
-            entry.append(compiled(run_blocks, (*args, 0, 0), {1: rules.RULE, 2: INTERP}))
+        if first:
+            fn, functions = _start_block, {0: INTERP}
+            args = (forward_backward, code, consts, XT, FT, GT, GN, status, nfev, detail, cause,
+                    div_at, rule.grad_tol, rule.limit, lo, hi, bounded)  # fmt: skip
+        else:
+            fn, functions = _chunk_block, {0: rules.RULE, 1: INTERP}
+            args = (rule_fn, forward_backward, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
+                    status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
+                    rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
+                    rl)  # fmt: skip
+        if first not in entries:  # the same argument types on every call
+            entries[first] = compiled(fn, (*args, 0, 0), functions)
+        entry = entries[first]
 
         def call(b0: int, b1: int) -> None:
-            entry[0](*args, b0, b1)
+            for bi in range(b0, b1):
+                end = entry(*args, bi * BLOCK, min(k, (bi + 1) * BLOCK))
+                if not first:
+                    ends[bi] = end
 
         _spread(call, nblocks, pool, threads)
 

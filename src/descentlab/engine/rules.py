@@ -114,9 +114,14 @@ def _column(G, S, out, X, b):
 
 @jit
 def _put_column(S, out, S1, out1, b):
-    """Write back what a rule computed for row ``b`` (see :func:`_column`)."""
-    S[:, :, b] = S1[:, :, 0]
-    out[:, b] = out1[:, 0]
+    """Write back what a rule computed for row ``b`` (see :func:`_column`). Element by element:
+    a slice assignment would compile numba's shape-mismatch message (string formatting), which
+    took most of a rule's compile time."""
+    for q in range(S.shape[0]):
+        for i in range(S.shape[1]):
+            S[q, i, b] = S1[q, i, 0]
+    for i in range(out.shape[0]):
+        out[i, b] = out1[i, 0]
 
 
 @jit
