@@ -475,6 +475,7 @@ def run_fused(
     entries: dict[bool, Any] = {}  # the compiled _start_block and _chunk_block
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
+        args: tuple[Any, ...]
         if first:
             fn, functions = _start_block, {0: INTERP}
             args = (forward_backward, code, consts, XT, FT, GT, GN, status, nfev, detail, cause,
