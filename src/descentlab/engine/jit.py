@@ -26,12 +26,22 @@ from pathlib import Path
 from typing import Any
 
 import numba
+import numpy as np
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.typing.typeof import Purpose
 
 from descentlab.errors import DescentlabWarning
 
-__all__ = ["CACHE_FALLBACK_MESSAGE", "OPTIONS", "compiled", "inline", "jit", "source_stamp"]
+__all__ = [
+    "CACHE_FALLBACK_MESSAGE",
+    "OPTIONS",
+    "Address",
+    "address",
+    "compiled",
+    "inline",
+    "jit",
+    "source_stamp",
+]
 
 OPTIONS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
 """The engine's numba options: NumPy's error model (1/0 is inf, never an exception) and no GIL
@@ -96,28 +106,71 @@ def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
     return compiled
 
 
-def compiled(dispatcher: Any, args: tuple[Any, ...], functions: dict[int, Any]) -> Any:
+class Address:
+    """A compiled function as compiled code takes it: by the address of its machine code.
+
+    numba turns a ``@jit`` function passed for a first-class function type into an address on
+    every call, by two symbol look-ups (~0.1 ms each); this holds the address, found once
+    (numba's "wrapper address protocol": ``__wrapper_address__``).
+    """
+
+    def __init__(self, fn: Any, ftype: Any) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+            fn.compile(ftype.signature.args)  # keyed as a call from Python keys it (the cache too)
+            cres = fn.get_compile_result(ftype.signature)
+        self.fn = fn  # keeps the machine code alive
+        self.ftype = ftype
+        self._address = cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name)
+
+    def __wrapper_address__(self) -> int:
+        return int(self._address)
+
+
+_ADDRESSES: dict[tuple[Any, Any], Address] = {}
+
+
+def address(fn: Any, ftype: Any) -> Address:
+    """``fn`` (a ``@jit`` function) as a first-class function of type ``ftype``
+    (``numba.types.FunctionType``), compiled (or loaded from the cache) on the first call."""
+    key = (fn, ftype)
+    if key not in _ADDRESSES:
+        _ADDRESSES[key] = Address(fn, ftype)
+    return _ADDRESSES[key]
+
+
+def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
     """``dispatcher``'s machine code for ``args``, compiled (or loaded from the cache) once.
 
-    ``functions`` maps positions in ``args`` to first-class function types
-    (``numba.types.FunctionType``): the compiled function (``args[i]``, itself a ``@jit``
-    function) is passed by address, so the caller is compiled once for every such function
-    instead of once per function, and does not compile the callee's code into its own.
+    An :class:`Address` among ``args`` (see :func:`address`) is a compiled function passed by
+    address: the caller is compiled once for every such function instead of once per
+    function, and does not compile the callee's code into its own.
 
     Returns:
         The compiled entry point: call it with ``args`` (or arguments of the same types).
     """
-    sig = tuple(
-        functions[i] if i in functions else numba.typeof(a, Purpose.argument)
-        for i, a in enumerate(args)
-    )
-    with warnings.catch_warnings():
-        # numba calls first-class function types "experimental"; the engine relies only on
-        # passing a compiled function by address, which its tests check.
-        warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
-        for i, ftype in functions.items():  # keyed as a call from Python keys it (the cache too)
-            args[i].compile(ftype.signature.args)
-        return dispatcher.compile(sig)
+    key = (dispatcher, *map(_kind, args))  # what decides the types, found cheaply
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        sig = tuple(
+            a.ftype if isinstance(a, Address) else numba.typeof(a, Purpose.argument) for a in args
+        )
+        with warnings.catch_warnings():
+            # numba calls first-class function types "experimental"; the engine relies only on
+            # passing a compiled function by address, which its tests check.
+            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+            entry = _ENTRIES[key] = dispatcher.compile(sig)
+    return entry
+
+
+_ENTRIES: dict[tuple[Any, ...], Any] = {}
+
+
+def _kind(a: Any) -> Any:
+    """What numba's type of argument ``a`` depends on (arrays: dtype, rank, layout)."""
+    if isinstance(a, np.ndarray):
+        return (a.dtype, a.ndim, a.flags.c_contiguous, a.flags.f_contiguous, a.flags.writeable)
+    return a.ftype if isinstance(a, Address) else type(a)
 
 
 def inline(fn: Callable[..., Any]) -> Any:

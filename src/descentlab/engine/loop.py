@@ -41,7 +41,7 @@ from numba import types
 
 from descentlab.engine import rules
 from descentlab.engine.interp import forward_backward
-from descentlab.engine.jit import compiled, inline, jit
+from descentlab.engine.jit import address, compiled, inline, jit
 from descentlab.result import Cause, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
@@ -467,7 +467,8 @@ def run_fused(
     hi = np.ascontiguousarray(box.hi, dtype=np.float64) if bounded else np.zeros(n)
     S = np.zeros((rules.STATE_SIZE[kernel.rule], n, k))
     H = np.array(kernel.H, dtype=np.float64)
-    rule_fn = rules.kernel(kernel.rule)
+    rule_fn = address(rules.kernel(kernel.rule), rules.RULE)
+    interp = address(forward_backward, INTERP)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
@@ -477,17 +478,17 @@ def run_fused(
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
         args: tuple[Any, ...]
         if first:
-            fn, functions = _start_block, {0: INTERP}
-            args = (forward_backward, code, consts, XT, FT, GT, GN, status, nfev, detail, cause,
+            fn = _start_block
+            args = (interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause,
                     div_at, rule.grad_tol, rule.limit, lo, hi, bounded)  # fmt: skip
         else:
-            fn, functions = _chunk_block, {0: rules.RULE, 1: INTERP}
-            args = (rule_fn, forward_backward, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
+            fn = _chunk_block
+            args = (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
                     status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
                     rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
                     rl)  # fmt: skip
         if first not in entries:  # the same argument types on every call
-            entries[first] = compiled(fn, (*args, 0, 0), functions)
+            entries[first] = compiled(fn, (*args, 0, 0))
         entry = entries[first]
 
         def call(b0: int, b1: int) -> None:
