@@ -219,9 +219,9 @@ class RowOutcome:
     """The per-row outcome arrays that a compiled loop (the fused loop, the compiled line search)
     fills in place, and the Result fields it hands back to ``minimize``.
 
-    Attributes:
-        status, nit, nfev, detail, cause, diverged_at: (k,) as in :class:`Result`; a row still
-            running has the loop's own "running" code as its status.
+    Its fields ``status``, ``nit``, ``nfev``, ``detail``, ``cause`` and ``diverged_at`` are (k,)
+    arrays as in :class:`Result`; a row still running has the loop's own "running" code as its
+    status.
     """
 
     status: NDArray[np.int64]
