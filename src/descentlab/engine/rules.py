@@ -590,9 +590,14 @@ def kernel(name: str) -> Any:
     """The compiled kernel of rule ``name`` (a key of :data:`KERNELS`), compiled for
     :data:`SIGNATURE` (or loaded from the disk cache) on its first use in the process."""
     fn = KERNELS[name]
-    if not fn.signatures:
+    if name not in _READY:  # asking the dispatcher for its signatures costs ~20 us per call
         fn.compile(SIGNATURE.args)
+        _READY.add(name)
     return fn
+
+
+_READY: set[str] = set()
+"""The rules whose kernel :func:`kernel` has compiled (or loaded) in this process."""
 
 
 def rule_step(name, G, S, T, H, lr, out, X) -> None:  # noqa: ANN001
