@@ -42,7 +42,7 @@ from numba import types
 from descentlab.engine import rules
 from descentlab.engine.interp import forward_backward
 from descentlab.engine.jit import address, compiled, inline, jit
-from descentlab.result import Cause, Status
+from descentlab.result import Cause, RowOutcome, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
 
@@ -380,7 +380,8 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
 @inline
 def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
     """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
-    n, B = X.shape
+    B = X.shape[1]
+    n = rec_X.shape[2]  # 0 when the recorder keeps values only
     for b in range(B):
         rec_F[j, a0 + b] = F[b]
         for i in range(n):
@@ -456,12 +457,9 @@ def run_fused(
     GT = np.empty((n, k))
     GN = np.empty(k)
     LR = np.full(k, np.nan)
-    status = np.full(k, RUNNING, dtype=np.int64)
-    nit = np.zeros(k, dtype=np.int64)
-    nfev = np.zeros(k, dtype=np.int64)
-    detail = np.full(k, np.nan)
-    cause = np.zeros(k, dtype=np.int8)
-    div_at = np.full(k, -1, dtype=np.int64)
+    rows = RowOutcome.running(k, RUNNING)
+    status, nit, nfev, detail, cause, div_at = (rows.status, rows.nit, rows.nfev, rows.detail,
+                                                rows.cause, rows.diverged_at)  # fmt: skip
     bounded = box is not None
     lo = np.ascontiguousarray(box.lo, dtype=np.float64) if bounded else np.zeros(n)
     hi = np.ascontiguousarray(box.hi, dtype=np.float64) if bounded else np.zeros(n)
@@ -514,7 +512,8 @@ def run_fused(
             recorder.add(0, *snapshot(), lr=lrs_now())
         t = 0
         stopped = False
-        per_rec = k * (n + 1 + keep_lrs)
+        points = getattr(recorder, "points", True)  # False: the recorder keeps values only
+        per_rec = k * ((n if points else 0) + 1 + keep_lrs)
         while t < rule.max_iter and (status == RUNNING).any() and not stopped:
             c = 1 if callback is not None else min(CHUNK, rule.max_iter - t)
             its = []
@@ -526,7 +525,7 @@ def run_fused(
                     its = its[:keep]
             lrs = np.full(c, kernel.lr) if lr_table is None else lr_table[t : t + c]
             R = len(its)
-            rec_X, rec_F = np.empty((R, k, n)), np.empty((R, k))
+            rec_X, rec_F = np.empty((R, k, n if points else 0)), np.empty((R, k))
             rec_L = np.empty((R if keep_lrs else 0, k))
             run(False, t, lrs, np.array(its, dtype=np.int64), rec_X, rec_F, rec_L)
             end = int(ends.max())
@@ -549,22 +548,7 @@ def run_fused(
     finally:
         if pool is not None:
             pool.shutdown()
-    running = status == RUNNING
-    if running.any():
-        status[running] = int(Status.STOPPED if stopped else Status.MAX_ITER)
-        nit[running] = t
-        nfev[running] = t + 1
-        detail[running] = GN[running]
+    fields = rows.fields(XT.T.copy(), FT, GN, t=t, stopped=stopped, code=RUNNING)
     if recorder is not None and recorder.its[-1] != t:
         recorder.add(t, *snapshot(), final=True, lr=lrs_now())
-    return {
-        "x": XT.T.copy(),
-        "fun": FT,
-        "grad_norm": GN,
-        "status": status,
-        "nit": nit,
-        "nfev": nfev,
-        "diverged_at": div_at,
-        "detail": detail,
-        "cause": cause,
-    }
+    return fields
