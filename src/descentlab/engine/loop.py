@@ -362,13 +362,8 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     while j < R:  # the block is finished: its rows stay frozen
         _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
         j += 1
-    for i in range(n):
-        for b in range(B):
-            XT[i, a0 + b] = X[i, b]
-            GT[i, a0 + b] = G[i, b]
+    put_block(a0, X, G, F, gn, XT, GT, FT, GN)
     for b in range(B):
-        FT[a0 + b] = F[b]
-        GN[a0 + b] = gn[b]
         LR[a0 + b] = lrb[b]
     for q in range(s):
         for i in range(n):
@@ -378,16 +373,38 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
 
 
 @inline
-def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
-    """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
+def snapshot(j, a0, X, F, rec_X, rec_F):  # noqa: ANN001
+    """Snapshot ``j`` of the block's rows (from row ``a0``): values, and points unless
+    ``rec_X`` is (R, k, 0) (a recorder that keeps values only). The line search records here too.
+    """
     B = X.shape[1]
-    n = rec_X.shape[2]  # 0 when the recorder keeps values only
+    n = rec_X.shape[2]
     for b in range(B):
         rec_F[j, a0 + b] = F[b]
         for i in range(n):
             rec_X[j, a0 + b, i] = X[i, b]
-    if rec_L.shape[0]:
+
+
+@inline
+def put_block(a0, X, G, F, gn, XT, GT, FT, GN):  # noqa: ANN001
+    """The block's points, gradients, values and gradient norms back into the rows from ``a0``
+    (the fused loop and the line search both end a chunk here)."""
+    n, B = X.shape
+    for i in range(n):
         for b in range(B):
+            XT[i, a0 + b] = X[i, b]
+            GT[i, a0 + b] = G[i, b]
+    for b in range(B):
+        FT[a0 + b] = F[b]
+        GN[a0 + b] = gn[b]
+
+
+@inline
+def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
+    """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
+    snapshot(j, a0, X, F, rec_X, rec_F)
+    if rec_L.shape[0]:
+        for b in range(X.shape[1]):
             rec_L[j, a0 + b] = lrb[b]
 
 

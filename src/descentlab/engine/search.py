@@ -53,6 +53,8 @@ from descentlab.engine.loop import (
     REC_FLOATS,
     RUNNING,
     _spread,
+    put_block,
+    snapshot,
     start_verdict,
 )
 from descentlab.result import RowOutcome, Status
@@ -620,28 +622,17 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
                 end = t
             while j < R and rec_its[j] <= t:
                 if rec_its[j] == t:
-                    for b in range(B):
-                        rec_F[j, a0 + b] = F[b]
-                        for i in range(rec_X.shape[2]):  # 0: values only
-                            rec_X[j, a0 + b, i] = X[i, b]
+                    snapshot(j, a0, X, F, rec_X, rec_F)
                 j += 1
         if left > 0:
             end = t0 + nc
         ends[bi] = end
         reached[bi] = reach
         while j < R:  # the block is finished: its rows stay frozen
-            for b in range(B):
-                rec_F[j, a0 + b] = F[b]
-                for i in range(rec_X.shape[2]):
-                    rec_X[j, a0 + b, i] = X[i, b]
+            snapshot(j, a0, X, F, rec_X, rec_F)
             j += 1
-        for i in range(n):
-            for b in range(B):
-                XT[i, a0 + b] = X[i, b]
-                GT[i, a0 + b] = G[i, b]
+        put_block(a0, X, G, F, gn, XT, GT, FT, GN)
         for b in range(B):
-            FT[a0 + b] = F[b]
-            GN[a0 + b] = gn[b]
             FS[a0 + b] = fs[b]
             EX[a0 + b] = ex[b]
 
