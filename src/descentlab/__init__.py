@@ -84,7 +84,7 @@ _HOMES: dict[str, str] = {
 }
 """Each public name -> the module that defines it (imported on first use)."""
 
-__all__ = [*sorted(_HOMES), "__version__"]  # noqa: PLE0605
+__all__ = [*sorted(_HOMES), "__version__"]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from descentlab.comparison import compare as compare

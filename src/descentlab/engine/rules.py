@@ -50,6 +50,7 @@ Compiled code is cached on disk (:mod:`descentlab.engine.jit`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -586,18 +587,13 @@ RULE = types.FunctionType(SIGNATURE)
 """The numba type of a kernel passed to compiled code (the fused loop's ``rule``)."""
 
 
+@functools.cache  # once per rule: asking the dispatcher for its signatures costs ~20 us a call
 def kernel(name: str) -> Any:
     """The compiled kernel of rule ``name`` (a key of :data:`KERNELS`), compiled for
     :data:`SIGNATURE` (or loaded from the disk cache) on its first use in the process."""
     fn = KERNELS[name]
-    if name not in _READY:  # asking the dispatcher for its signatures costs ~20 us per call
-        fn.compile(SIGNATURE.args)
-        _READY.add(name)
+    fn.compile(SIGNATURE.args)
     return fn
-
-
-_READY: set[str] = set()
-"""The rules whose kernel :func:`kernel` has compiled (or loaded) in this process."""
 
 
 def rule_step(name, G, S, T, H, lr, out, X) -> None:  # noqa: ANN001
