@@ -48,6 +48,16 @@ def test_every_engine_function_is_cached_under_the_engine_stamp() -> None:
         assert fn._cache._cache_file._source_stamp == jit.source_stamp(), fn
 
 
+def test_compiled_code_outside_the_engine_is_keyed_on_its_own_sources() -> None:
+    from pathlib import Path
+
+    from descentlab import grouping
+
+    stamp = grouping._leaders._cache._cache_file._source_stamp
+    assert stamp == jit.source_stamp([Path(grouping.__file__)])
+    assert stamp != jit.source_stamp()
+
+
 _MODULE = """
 from descentlab.engine.jit import jit
 

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from descentlab.engine.jit import inline, jit, source_stamp
+from descentlab.engine.jit import inline, jit
 
 __all__ = ["Work", "leaders"]
 
@@ -65,15 +65,6 @@ class Work(NamedTuple):
     visits: int
     probes: int
     most_per_cell: int
-
-
-def _compiled(fn):
-    """The engine's ``jit``, with the cache keyed on this file (it calls nothing of the engine)."""
-    compiled = jit(fn)
-    cache_file = getattr(compiled._cache, "_cache_file", None)
-    if cache_file is not None:  # None when numba had no writable cache and compiled in memory
-        cache_file._source_stamp = source_stamp([Path(__file__)])
-    return compiled
 
 
 @inline
@@ -123,7 +114,7 @@ def _find(cell, P, level, side0, head, mask, k, scratch):
     return slot, probes
 
 
-@_compiled
+@jit(sources=[Path(__file__)])  # keyed on this file: it calls nothing of the engine
 def _leaders(X, P, radius, level, jlo, jhi, side0):
     """The group start of each point, in one pass over the points in rank order.
 

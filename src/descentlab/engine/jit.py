@@ -74,19 +74,29 @@ def source_stamp(paths: Iterable[Path] | None = None) -> str:
 _STAMP: list[str] = []
 
 
-def _stamp() -> str:
+def _stamp(sources: Iterable[Path] | None) -> str:
+    """The engine's stamp (computed once), or the stamp of ``sources``."""
+    if sources is not None:
+        return source_stamp(sources)
     if not _STAMP:
         _STAMP.append(source_stamp())
     return _STAMP[0]
 
 
-def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
+def jit(
+    fn: Callable[..., Any] | None = None,
+    *,
+    parallel: bool = False,
+    sources: Iterable[Path] | None = None,
+) -> Any:
     """``numba.njit`` with :data:`OPTIONS`, cached on disk under the engine's stamp if possible.
 
-    Used as ``@jit``, or ``@jit(parallel=True)`` for a function with ``prange`` loops.
+    Used as ``@jit``, or ``@jit(parallel=True)`` for a function with ``prange`` loops;
+    ``@jit(sources=[Path(__file__)])`` for compiled code outside the engine that calls none of
+    it (its cache is then keyed on those files, not on the engine's).
     """
     if fn is None:
-        return lambda f: jit(f, parallel=parallel)
+        return lambda f: jit(f, parallel=parallel, sources=sources)
     global _warned
     options = {**OPTIONS, "parallel": True} if parallel else OPTIONS
     try:
@@ -102,7 +112,7 @@ def jit(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
         return numba.njit(cache=False, **options)(fn)
     # numba compares this stamp with the one saved in the function's cache index and ignores
     # the index when they differ (numba.core.caching.IndexDataCacheFile).
-    compiled._cache._cache_file._source_stamp = _stamp()
+    compiled._cache._cache_file._source_stamp = _stamp(sources)
     return compiled
 
 
