@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -118,6 +119,7 @@ def test_the_engine_modules_compile_through_the_one_helper() -> None:
 
 _ADAM_RUN = """
 import json
+import os
 import numpy as np
 from descentlab.descent import minimize
 from descentlab.objective import Objective
@@ -148,3 +150,33 @@ def test_a_run_compiles_only_what_it_uses() -> None:
     assert seen["interp"] == [1, 0]
     assert seen["start"] == [str(loop.INTERP)]
     assert seen["chunk"] == [[str(rules.RULE), str(loop.INTERP)]]
+
+
+_RULE_COMPILE = """
+import json
+import os
+from numba.core import event
+from descentlab.engine import rules
+
+with event.install_recorder("numba:compile") as rec:
+    rules.kernel("adam")
+print(json.dumps(sorted({
+    ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
+    if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")
+})))
+"""
+
+
+def test_compiling_a_rule_compiles_the_rule_alone(tmp_path) -> None:
+    # A kernel takes one t and one lr for all its rows: compiling Adam (into an empty cache)
+    # compiles Adam and torch's gradient preamble, and no row-by-row fallback around them.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", _RULE_COMPILE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+        env=env,
+    )
+    assert json.loads(out.stdout) == ["_adam", "_grad"]

@@ -439,17 +439,10 @@ def kernel_optimizer(
         for j, f in enumerate(arrays):
             S[j] = getattr(state, f).T
         t = state.t + 1 if counts else 1
-        lrs = np.full(k, kernel.lr) if lr is None else np.broadcast_to(lr, (k,)).astype(float)
+        lrs = kernel.lr if lr is None else np.broadcast_to(lr, (k,)).astype(float)
         out = np.empty((n, k))
         rule_kernels().rule_step(
-            name,
-            np.ascontiguousarray(G.T),
-            S,
-            np.full(k, t, np.int64),
-            hyper,
-            lrs,
-            out,
-            np.ascontiguousarray(X.T),
+            name, np.ascontiguousarray(G.T), S, t, hyper, lrs, out, np.ascontiguousarray(X.T)
         )
         parts = {f: S[j].T for j, f in enumerate(arrays)}
         if counts:

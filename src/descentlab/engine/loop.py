@@ -187,8 +187,6 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     gn = GN[a0:a1].copy()
     lrb = LR[a0:a1].copy()
     St = np.ascontiguousarray(S[:, :, a0:a1])
-    T = np.empty(B, dtype=np.int64)
-    lr = np.empty(B)
     out = np.empty((n, B))
     Xn = np.empty((n, B))
     Fn = np.empty(B)
@@ -201,7 +199,6 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     upd = np.empty(B, dtype=np.bool_)
     work = np.empty((m, B))
     adj = np.empty((m, B))
-    lr_filled = np.nan  # the lr every entry of ``lr`` holds (nan: not filled yet)
     lrb_filled = np.nan  # the lr every entry of ``lrb`` holds (nan: they differ)
     j = 0
     end = t0
@@ -209,14 +206,8 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     while left > 0 and t < t0 + c:
         t += 1
         lr_t = lrs[t - t0 - 1]
-        if lr_t != lr_filled:
-            for b in range(B):
-                lr[b] = lr_t
-            lr_filled = lr_t
         everyone = left == B  # every row of the block runs this iteration
-        for b in range(B):
-            T[b] = t
-        rule(G, St, T, H, lr, out, X)
+        rule(G, St, t, H, lr_t, out, X)
         # 1. the new points (then the box), counting the coordinates that did not move or are
         # beyond the limit: a row none of whose coordinates moved stalls (unless zero steps are
         # pauses of the rule and its gradient is not zero), one beyond the limit diverges.

@@ -14,12 +14,13 @@ of a block are innermost and vectorize):
 - ``G`` (n, B): the gradient of the B rows at the current point.
 - ``S`` (s, n, B): the rule's state (velocity, moments, ...), updated in place. ``s`` is the
   rule's :data:`STATE_SIZE`; it starts at zero (``init``); a rule whose torch state starts
-  elsewhere (Rprop's step sizes, Adagrad's ``initial_accumulator_value``) sets it when ``T == 1``.
-- ``T`` (B,) int64: the number of *this* step for each row, counting from 1 (the caller sets it;
-  a rule never writes it). Bias corrections and first-step initializations read it.
+  elsewhere (Rprop's step sizes, Adagrad's ``initial_accumulator_value``) sets it when ``t == 1``.
+- ``t`` (int64): the number of *this* step, counting from 1, the same for every row of the call.
+  Bias corrections and first-step initializations read it.
 - ``H`` (h,) float64: the rule's hyperparameters other than the learning rate, in the order its
   kernel documents (flags are 0.0 / 1.0).
-- ``lr`` (B,): this iteration's learning rate per row (a scheduler may change it every step).
+- ``lr`` (float64): this step's learning rate, the same for every row of the call (a scheduler
+  may change it every step).
 - ``out`` (n, B): the step, written by the rule; the new point is ``x + out`` (the sign is in
   the step, and the operations follow PyTorch's order so iterates match ``torch.optim``).
 - ``X`` (n, B): the current point (weight decay, AdamW's decoupled decay and ASGD read it).
@@ -30,7 +31,7 @@ multiplied by ``1 - lr * weight_decay``) and ``maximize`` (the gradient is negat
 
 How to add a rule:
 
-1. Write ``_name(G, S, T, H, lr, out, X)`` below as a ``@jit`` function
+1. Write ``_name(G, S, t, H, lr, out, X)`` below as a ``@jit`` function
    (:func:`descentlab.engine.jit.jit`): loops ``for i in range(n): for b in range(B):`` (rows
    innermost), PyTorch's operation order, a docstring with the rule and the meaning of each
    ``H`` entry.
@@ -88,56 +89,18 @@ def _grad(g, x, sign, wd):
 
 
 @jit
-def _uniform(T, lr):
-    """Whether every row has the same step number and lr (always so in the fused loop and the
-    general loop): a rule then computes its per-row scalars (bias corrections, a decayed lr)
-    once, and its loops over the rows have no branch, allocate nothing and vectorize."""
-    t = T[0]
-    rate = lr[0]
-    same = 0
-    for b in range(T.shape[0]):
-        same += (T[b] == t) & (lr[b] == rate)
-    return same == T.shape[0]
-
-
-@jit
-def _column(G, S, out, X, b):
-    """Row ``b`` as a block of one row (copies): for rules run one row at a time when the rows'
-    step numbers or lrs differ (:func:`_uniform`)."""
-    n = G.shape[0]
-    return (
-        G[:, b : b + 1].copy(),
-        S[:, :, b : b + 1].copy(),
-        np.empty((n, 1)),
-        X[:, b : b + 1].copy(),
-    )
-
-
-@jit
-def _put_column(S, out, S1, out1, b):
-    """Write back what a rule computed for row ``b`` (see :func:`_column`). Element by element:
-    a slice assignment would compile numba's shape-mismatch message (string formatting), which
-    took most of a rule's compile time."""
-    for q in range(S.shape[0]):
-        for i in range(S.shape[1]):
-            S[q, i, b] = S1[q, i, 0]
-    for i in range(out.shape[0]):
-        out[i, b] = out1[i, 0]
-
-
-@jit
-def _gd(G, S, T, H, lr, out, X):
+def _gd(G, S, t, H, lr, out, X):
     """Gradient descent: ``out = g * (-lr)``. ``H = [weight_decay, sign]`` (sign -1: maximize)."""
     n, B = G.shape
     wd = H[0]
     sign = H[1]
     for i in range(n):
         for b in range(B):
-            out[i, b] = _grad(G[i, b], X[i, b], sign, wd) * -lr[b]
+            out[i, b] = _grad(G[i, b], X[i, b], sign, wd) * -lr
 
 
 @inline
-def _momentum(G, S, T, H, lr, out, X, nesterov):  # noqa: ANN001
+def _momentum(G, S, t, H, lr, out, X, nesterov):  # noqa: ANN001
     """SGD with momentum: ``v = v * mu + (1 - dampening) g`` (``v = 0 * mu + g`` at t = 1),
     ``out = v * (-lr)``; Nesterov (``nesterov`` True): ``out = (g + v * mu) * (-lr)``.
 
@@ -149,29 +112,17 @@ def _momentum(G, S, T, H, lr, out, X, nesterov):  # noqa: ANN001
     wd = H[2]
     sign = H[3]
     v = S[0]
+    first = t == 1  # torch's buffer starts as the undamped gradient
     for i in range(n):
         for b in range(B):
             g = _grad(G[i, b], X[i, b], sign, wd)
-            first = T[b] == 1  # torch's buffer starts as the undamped gradient
             vi = (0.0 if first else v[i, b]) * mu + g * (1.0 if first else w)
             v[i, b] = vi
-            out[i, b] = ((g + vi * mu) if nesterov else vi) * -lr[b]
+            out[i, b] = ((g + vi * mu) if nesterov else vi) * -lr
 
 
 @jit
-def _adagrad(G, S, T, H, lr, out, X):
-    """AdaGrad (:func:`_adagrad_rows`), one row at a time where rows differ in t or lr."""
-    if _uniform(T, lr):
-        _adagrad_rows(G, S, T[0], H, lr[0], out, X)
-        return
-    for b in range(G.shape[1]):
-        g, s, o, x = _column(G, S, out, X, b)
-        _adagrad_rows(g, s, T[b], H, lr[b], o, x)
-        _put_column(S, out, s, o, b)
-
-
-@jit
-def _adagrad_rows(G, S, t, H, lr, out, X):
+def _adagrad(G, S, t, H, lr, out, X):
     """AdaGrad: ``s = s + g g`` (``s_0`` = initial_accumulator_value),
     ``out = (g / (sqrt(s) + eps)) * (-lr / (1 + (t - 1) lr_decay))``.
 
@@ -195,7 +146,7 @@ def _adagrad_rows(G, S, t, H, lr, out, X):
 
 
 @jit
-def _rmsprop(G, S, T, H, lr, out, X):
+def _rmsprop(G, S, t, H, lr, out, X):
     """RMSProp: ``v = v a + ((1 - a) g) g``; centered: ``m = m + (1 - a)(g - m)`` and the
     root is ``sqrt(v - m m)``; ``avg = root + eps``; with momentum ``mu > 0``:
     ``buf = buf mu + g / avg``, ``out = buf (-lr)``, else ``out = (g / avg)(-lr)``.
@@ -228,25 +179,13 @@ def _rmsprop(G, S, T, H, lr, out, X):
             if mu > 0.0:
                 bi = buf[i, b] * mu + g / avg
                 buf[i, b] = bi
-                out[i, b] = bi * -lr[b]
+                out[i, b] = bi * -lr
             else:
-                out[i, b] = (g / avg) * -lr[b]
+                out[i, b] = (g / avg) * -lr
 
 
 @jit
-def _adam(G, S, T, H, lr, out, X):
-    """Adam / AdamW (:func:`_adam_rows`), one row at a time where rows differ in t or lr."""
-    if _uniform(T, lr):
-        _adam_rows(G, S, T[0], H, lr[0], out, X)
-        return
-    for b in range(G.shape[1]):
-        g, s, o, x = _column(G, S, out, X, b)
-        _adam_rows(g, s, T[b], H, lr[b], o, x)
-        _put_column(S, out, s, o, b)
-
-
-@jit
-def _adam_rows(G, S, t, H, lr, out, X):
+def _adam(G, S, t, H, lr, out, X):
     """Adam / AdamW in torch's operation order.
 
     ``m = m + (1 - beta1)(g - m)`` (torch's lerp), ``v = (1 - beta2) g g + beta2 v``,
@@ -306,7 +245,7 @@ def _adam_rows(G, S, t, H, lr, out, X):
 
 
 @jit
-def _nadam(G, S, T, H, lr, out, X):
+def _nadam(G, S, t, H, lr, out, X):
     """NAdam (Dozat) with torch's momentum schedule ``mu_t = beta1 (1 - 0.96^(t psi) / 2)``.
 
     ``prod = prod mu_t`` (1 before the first step), m and v as Adam,
@@ -331,16 +270,17 @@ def _nadam(G, S, T, H, lr, out, X):
     m = S[0]
     v = S[1]
     prod = S[2]
-    for b in range(B):
-        tf = float(T[b])
-        bc2 = 1.0 - beta2**tf
-        mu = beta1 * (1.0 - 0.5 * (0.96 ** (tf * psi)))
-        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((tf + 1.0) * psi)))
-        keep = 1.0 - lr[b] * wd
-        for i in range(n):
+    tf = float(t)
+    bc2 = 1.0 - beta2**tf
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (tf * psi)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((tf + 1.0) * psi)))
+    keep = 1.0 - lr * wd
+    first = t == 1
+    for i in range(n):
+        for b in range(B):
             x = X[i, b]
             g = _grad(G[i, b], x, sign, l2)
-            p = (1.0 if T[b] == 1 else prod[i, b]) * mu
+            p = (1.0 if first else prod[i, b]) * mu
             prod[i, b] = p
             mi = m[i, b]
             mi = (g - mi) * w1 + mi
@@ -349,13 +289,13 @@ def _nadam(G, S, T, H, lr, out, X):
             v[i, b] = vi
             denom = np.sqrt(vi / bc2) + eps
             xn = x * keep if (decoupled and wd != 0.0) else x
-            xn = xn + (-lr[b] * (1.0 - mu) / (1.0 - p)) * (g / denom)
-            xn = xn + ((-lr[b] * mu_next) / (1.0 - p * mu_next)) * (mi / denom)
+            xn = xn + (-lr * (1.0 - mu) / (1.0 - p)) * (g / denom)
+            xn = xn + ((-lr * mu_next) / (1.0 - p * mu_next)) * (mi / denom)
             out[i, b] = xn - x
 
 
 @jit
-def _radam(G, S, T, H, lr, out, X):
+def _radam(G, S, t, H, lr, out, X):
     """RAdam: Adam's moments, rectified once the variance estimate is long enough.
 
     ``rho_inf = 2 / (1 - beta2) - 1``, ``rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)``;
@@ -378,17 +318,17 @@ def _radam(G, S, T, H, lr, out, X):
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
     m = S[0]
     v = S[1]
-    for b in range(B):
-        tf = float(T[b])
-        bc1 = 1.0 - beta1**tf
-        bc2 = 1.0 - beta2**tf
-        rho_t = rho_inf - 2.0 * tf * (beta2**tf) / bc2
-        rect = 0.0
-        if rho_t > 5.0:
-            num = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-            rect = (num / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) ** 0.5
-        keep = 1.0 - lr[b] * wd
-        for i in range(n):
+    tf = float(t)
+    bc1 = 1.0 - beta1**tf
+    bc2 = 1.0 - beta2**tf
+    rho_t = rho_inf - 2.0 * tf * (beta2**tf) / bc2
+    rect = 0.0
+    if rho_t > 5.0:
+        num = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+        rect = (num / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) ** 0.5
+    keep = 1.0 - lr * wd
+    for i in range(n):
+        for b in range(B):
             x = X[i, b]
             g = _grad(G[i, b], x, sign, l2)
             mi = m[i, b]
@@ -397,28 +337,13 @@ def _radam(G, S, T, H, lr, out, X):
             vi = v[i, b] * beta2 + w2 * g * g
             v[i, b] = vi
             mhat = mi / bc1
-            if rho_t > 5.0:
-                u = mhat * lr[b] * (bc2**0.5 / (np.sqrt(vi) + eps)) * rect
-            else:
-                u = mhat * lr[b]
+            u = mhat * lr * (bc2**0.5 / (np.sqrt(vi) + eps)) * rect if rho_t > 5.0 else mhat * lr
             xd = x * keep if (decoupled and wd != 0.0) else x
             out[i, b] = (xd - x) - u
 
 
 @jit
-def _adamax(G, S, T, H, lr, out, X):
-    """Adamax (:func:`_adamax_rows`), one row at a time where rows differ in t or lr."""
-    if _uniform(T, lr):
-        _adamax_rows(G, S, T[0], H, lr[0], out, X)
-        return
-    for b in range(G.shape[1]):
-        g, s, o, x = _column(G, S, out, X, b)
-        _adamax_rows(g, s, T[b], H, lr[b], o, x)
-        _put_column(S, out, s, o, b)
-
-
-@jit
-def _adamax_rows(G, S, t, H, lr, out, X):
+def _adamax(G, S, t, H, lr, out, X):
     """Adamax: ``m`` as Adam, ``u = max(beta2 u, |g| + eps)``,
     ``out = (m / u) * (-lr / (1 - beta1^t))``.
 
@@ -446,7 +371,7 @@ def _adamax_rows(G, S, t, H, lr, out, X):
 
 
 @jit
-def _adadelta(G, S, T, H, lr, out, X):
+def _adadelta(G, S, t, H, lr, out, X):
     """Adadelta: ``v = v rho + (1 - rho) g g``,
     ``delta = sqrt(a + eps) / sqrt(v + eps) * g``, ``a = a rho + (1 - rho) delta delta``,
     ``out = delta * (-lr)``.
@@ -469,11 +394,11 @@ def _adadelta(G, S, T, H, lr, out, X):
             ai = acc[i, b]
             delta = np.sqrt(ai + eps) / np.sqrt(vi + eps) * g
             acc[i, b] = ai * rho + w * delta * delta
-            out[i, b] = delta * -lr[b]
+            out[i, b] = delta * -lr
 
 
 @jit
-def _rprop(G, S, T, H, lr, out, X):
+def _rprop(G, S, t, H, lr, out, X):
     """Rprop: each coordinate's step size grows by etaplus while the gradient keeps its sign
     and shrinks by etaminus when it flips (then that coordinate waits one step).
 
@@ -494,7 +419,7 @@ def _rprop(G, S, T, H, lr, out, X):
     for i in range(n):
         for b in range(B):
             g = G[i, b] * sign
-            st = lr[b] if T[b] == 1 else size[i, b]
+            st = lr if t == 1 else size[i, b]
             p = g * prev[i, b]
             f = etaplus if p > 0.0 else (etaminus if p < 0.0 else 1.0)
             st = min(max(st * f, smin), smax)
@@ -507,7 +432,7 @@ def _rprop(G, S, T, H, lr, out, X):
 
 
 @jit
-def _asgd(G, S, T, H, lr, out, X):
+def _asgd(G, S, t, H, lr, out, X):
     """ASGD: ``x' = x (1 - lambd eta) - eta g``, then ``ax = ax + (x' - ax) mu`` (``ax = x'``
     while ``mu = 1``), ``eta = lr / (1 + lambd lr t)^alpha``, ``mu = 1 / max(1, t - t0)``
     (``eta = lr`` and ``mu = 1`` before the first step).
@@ -524,33 +449,35 @@ def _asgd(G, S, T, H, lr, out, X):
     eta = S[0]
     mu = S[1]
     ax = S[2]
+    first = t == 1
+    tf = float(t)
+    eta_next = lr / ((1.0 + lambd * lr * tf) ** alpha)
+    mu_next = 1.0 / max(1.0, tf - t0)
     for i in range(n):
         for b in range(B):
             x = X[i, b]
             g = _grad(G[i, b], x, sign, wd)
-            first = T[b] == 1
-            e = lr[b] if first else eta[i, b]
+            e = lr if first else eta[i, b]
             mi = 1.0 if first else mu[i, b]
             xn = x * (1.0 - lambd * e)
             xn = xn + g * -e
             ai = ax[i, b]
             ax[i, b] = ai + (xn - ai) * mi if mi != 1.0 else xn
-            tf = float(T[b])
-            eta[i, b] = lr[b] / ((1.0 + lambd * lr[b] * tf) ** alpha)
-            mu[i, b] = 1.0 / max(1.0, tf - t0)
+            eta[i, b] = eta_next
+            mu[i, b] = mu_next
             out[i, b] = xn - x
 
 
 @jit
-def _sgd_momentum(G, S, T, H, lr, out, X):
+def _sgd_momentum(G, S, t, H, lr, out, X):
     """SGD with momentum (:func:`_momentum`, ``nesterov`` False)."""
-    _momentum(G, S, T, H, lr, out, X, False)
+    _momentum(G, S, t, H, lr, out, X, False)
 
 
 @jit
-def _nesterov(G, S, T, H, lr, out, X):
+def _nesterov(G, S, t, H, lr, out, X):
     """SGD with Nesterov momentum (:func:`_momentum`, ``nesterov`` True)."""
-    _momentum(G, S, T, H, lr, out, X, True)
+    _momentum(G, S, t, H, lr, out, X, True)
 
 
 KERNELS: dict[str, Any] = {
@@ -574,9 +501,9 @@ KERNELS: dict[str, Any] = {
 SIGNATURE = types.void(
     types.float64[:, ::1],  # G
     types.float64[:, :, ::1],  # S
-    types.int64[::1],  # T
+    types.int64,  # t
     types.float64[::1],  # H
-    types.float64[::1],  # lr
+    types.float64,  # lr
     types.float64[:, ::1],  # out
     types.float64[:, ::1],  # X
 )
@@ -596,17 +523,34 @@ def kernel(name: str) -> Any:
     return fn
 
 
-def rule_step(name, G, S, T, H, lr, out, X) -> None:  # noqa: ANN001
+def rule_step(name, G, S, t, H, lr, out, X) -> None:  # noqa: ANN001
     """One step of rule ``name`` for a block of rows (see the module docstring for layouts).
+
+    The one place where rows may differ in lr: the kernel then runs once per group of rows with
+    the same lr (compared bit for bit), on copies of their columns, and each row gets exactly
+    the numbers it would get alone.
 
     Args:
         name: The rule's name, a key of :data:`KERNELS`.
         G: (n, B) gradients.
         S: (s, n, B) the rule's state, updated in place.
-        T: (B,) int64, the number of this step per row (1 on the first step).
+        t: The number of this step (1 on the first step), the same for every row.
         H: (h,) the rule's hyperparameters.
-        lr: (B,) this step's learning rate per row.
+        lr: This step's learning rate: a number, or (B,) one per row.
         out: (n, B) receives the step (new x = x + out).
         X: (n, B) the current point.
     """
-    kernel(name)(G, S, T, H, lr, out, X)
+    fn = kernel(name)
+    rates = np.asarray(lr, dtype=np.float64).reshape(-1)
+    bits = rates.view(np.int64)  # compared bit for bit: 0.0 and -0.0 give different steps
+    if bits.size <= 1 or (bits == bits[0]).all():
+        fn(G, S, t, H, float(rates[0]) if rates.size else 0.0, out, X)
+        return
+    for value in np.unique(bits):
+        cols = np.flatnonzero(bits == value)
+        S_g = np.ascontiguousarray(S[:, :, cols])
+        out_g = np.empty((G.shape[0], cols.size))
+        G_g, X_g = np.ascontiguousarray(G[:, cols]), np.ascontiguousarray(X[:, cols])
+        fn(G_g, S_g, t, H, float(rates[cols[0]]), out_g, X_g)
+        S[:, :, cols] = S_g
+        out[:, cols] = out_g
