@@ -111,6 +111,39 @@ def test_value_is_the_forward_half_of_value_and_grad_bit_for_bit(tree, seed: int
         assert obj.value(X[i]) == f[i] or (np.isnan(f[i]) and np.isnan(obj.value(X[i])))
 
 
+@settings(max_examples=150, deadline=None)
+@given(trees(max_leaves=10), st.integers(0, 2**32 - 1), st.integers(1, 3))
+def test_the_row_sweeps_equal_the_block_sweeps_bit_for_bit(tree, seed: int, rows: int) -> None:
+    # One start runs the program one row at a time (interp.forward_backward_rows); many run the
+    # vectorized block sweeps. Values and gradients must be the same bits, nan payloads included.
+    from descentlab.engine.interp import forward_backward, forward_backward_rows
+
+    p = lower(tree, ("x", "y"))
+    m = p.code.shape[0]
+    XT = np.random.default_rng(seed).uniform(-3, 3, (2, rows))
+    XT[:, ::2] = np.round(XT[:, ::2])  # integers and zero: the awkward points
+    got = []
+    for sweep in (forward_backward, forward_backward_rows):
+        F, GT = np.empty(rows), np.empty((2, rows))
+        sweep(p.code, p.consts, XT, np.empty((m, rows)), np.empty((m, rows)), F, GT)
+        got.append((F.view(np.int64), GT.view(np.int64)))
+    np.testing.assert_array_equal(got[0][0], got[1][0])
+    np.testing.assert_array_equal(got[0][1], got[1][1])
+
+
+def test_few_starts_run_the_row_sweeps_and_many_the_block_sweeps(monkeypatch) -> None:
+    from descentlab.engine import interp, loop
+
+    used = []
+    real = loop.address
+    monkeypatch.setattr(loop, "address", lambda fn, ftype: used.append(fn) or real(fn, ftype))
+    obj = Objective.from_problem("rosenbrock")
+    for k in (1, loop.ROWS_SWEEP_MAX, loop.ROWS_SWEEP_MAX + 1, 300):
+        minimize(obj, np.full((k, 2), 0.5), gd(lr=1e-3), max_iter=3)
+    rows, block = interp.forward_backward_rows, interp.forward_backward
+    assert [fn for fn in used if fn in (rows, block)] == [rows, rows, block, block]
+
+
 def test_issue_e_x_and_x4_value_equals_value_and_grad() -> None:
     # Two compilers gave 1-2 ulp apart at about half of 100k points (issue 10, section 5).
     X = np.random.default_rng(3).uniform(-700, 700, (100_000, 1))

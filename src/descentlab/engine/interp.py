@@ -66,7 +66,7 @@ from descentlab.engine.program import (
     powi,
 )
 
-__all__ = ["BLOCK", "forward", "forward_backward", "hessian_block"]
+__all__ = ["BLOCK", "forward", "forward_backward", "forward_backward_rows", "hessian_block"]
 
 BLOCK = 256
 """Rows per block when :class:`~descentlab.engine.program.Program` evaluates many points (the
@@ -105,6 +105,197 @@ def _times(g: float, p: float) -> float:
 def _domain(x: float) -> float:
     """``x`` where a logarithm is defined (``x >= 0``), nan elsewhere: so its derivative is nan."""
     return x if x >= 0.0 else _NAN
+
+
+# --- Each operation's arithmetic, written once --------------------------------------------------
+# ``_v_*`` is the value of a slot from its operands' values ``x`` (and ``y``); ``_d_*`` is what the
+# slot's adjoint ``g`` adds to its operands' adjoints (``ans`` is the slot's own value). The block
+# sweeps call them in one loop over the rows per instruction (the loops vectorize); the row sweeps
+# of a block of one row call them once per instruction (a plain interpreter: no loop set-up per
+# instruction, which is most of an instruction's cost at one row). Same expressions, same order of
+# operations, so both sweeps give the same bits.
+
+
+@_inline
+def _d_neg(g: float) -> float:
+    return -g
+
+
+@_inline
+def _d_mul(g: float, x: float, y: float) -> tuple[float, float]:
+    return _unless_zero(g, g * y), _unless_zero(g, g * x)
+
+
+@_inline
+def _d_div(g: float, y: float, ans: float) -> tuple[float, float]:
+    return _unless_zero(g, g / y), _unless_zero(g, -(g * ans) / y)
+
+
+@_inline
+def _d_pow(g: float, x: float, y: float, ans: float) -> tuple[float, float]:
+    # d/dy x^y = x^y log x, whose limit is 0 where x^y = 0 (x = 0, y > 0)
+    return (
+        _unless_zero(g, (g * y) * np.power(x, y - 1.0)),
+        _unless_zero(g, (g * ans) * np.log(x) if ans != 0.0 else 0.0),
+    )
+
+
+@_inline
+def _d_powi(g: float, x: float, n: int) -> float:
+    return _unless_zero(g, (g * n) * _powi(x, n - 1))
+
+
+@_inline
+def _d_square(g: float, x: float) -> float:
+    """:func:`_d_powi` for ``n = 2`` (``_powi(x, 1)`` is ``x``), with no branch on ``n``."""
+    return _unless_zero(g, (g * 2.0) * x)
+
+
+@_inline
+def _d_abs(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * _sign(x))
+
+
+@_inline
+def _d_acos(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, -g / np.sqrt(1.0 - x * x))
+
+
+@_inline
+def _d_asin(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g / np.sqrt(1.0 - x * x))
+
+
+@_inline
+def _d_atan(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g / (1.0 + x * x))
+
+
+@_inline
+def _d_cos(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, -g * np.sin(x))
+
+
+@_inline
+def _d_cosh(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * np.sinh(x))
+
+
+@_inline
+def _d_exp(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * ans)
+
+
+@_inline
+def _d_log(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g / _domain(x))
+
+
+@_inline
+def _d_log10(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g / (_domain(x) * _LN10))
+
+
+@_inline
+def _d_log2(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g / (_domain(x) * _LN2))
+
+
+@_inline
+def _d_sin(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * np.cos(x))
+
+
+@_inline
+def _d_sinh(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * np.cosh(x))
+
+
+@_inline
+def _d_sqrt(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, (0.5 * g) / ans)
+
+
+@_inline
+def _d_tan(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * (1.0 + ans * ans))
+
+
+@_inline
+def _d_tanh(g: float, x: float, ans: float) -> float:
+    return _unless_zero(g, g * (1.0 - ans * ans))
+
+
+@_inline
+def _v_unary(op: int, x: float) -> float:  # noqa: C901
+    """The value of a one-argument function at ``x`` (one number; the row sweeps)."""
+    if op == ABS:
+        return abs(x)
+    if op == ACOS:
+        return np.arccos(x)
+    if op == ASIN:
+        return np.arcsin(x)
+    if op == ATAN:
+        return np.arctan(x)
+    if op == COS:
+        return np.cos(x)
+    if op == COSH:
+        return np.cosh(x)
+    if op == EXP:
+        return np.exp(x)
+    if op == LOG:
+        return np.log(x)
+    if op == LOG10:
+        return np.log10(x)
+    if op == LOG2:
+        return np.log2(x)
+    if op == SIN:
+        return np.sin(x)
+    if op == SINH:
+        return np.sinh(x)
+    if op == SQRT:
+        return np.sqrt(x)
+    if op == TAN:
+        return np.tan(x)
+    if op == TANH:
+        return np.tanh(x)
+    return _NAN
+
+
+@_inline
+def _d_unary(op: int, g: float, x: float, ans: float) -> float:  # noqa: C901
+    """A one-argument function's share for its operand (one number; the row sweeps)."""
+    if op == ABS:
+        return _d_abs(g, x, ans)
+    if op == ACOS:
+        return _d_acos(g, x, ans)
+    if op == ASIN:
+        return _d_asin(g, x, ans)
+    if op == ATAN:
+        return _d_atan(g, x, ans)
+    if op == COS:
+        return _d_cos(g, x, ans)
+    if op == COSH:
+        return _d_cosh(g, x, ans)
+    if op == EXP:
+        return _d_exp(g, x, ans)
+    if op == LOG:
+        return _d_log(g, x, ans)
+    if op == LOG10:
+        return _d_log10(g, x, ans)
+    if op == LOG2:
+        return _d_log2(g, x, ans)
+    if op == SIN:
+        return _d_sin(g, x, ans)
+    if op == SINH:
+        return _d_sinh(g, x, ans)
+    if op == SQRT:
+        return _d_sqrt(g, x, ans)
+    if op == TAN:
+        return _d_tan(g, x, ans)
+    if op == TANH:
+        return _d_tanh(g, x, ans)
+    return _NAN
 
 
 @_jit
@@ -200,7 +391,7 @@ def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
     rows = W.shape[1]
     if op == NEG:
         for r in range(rows):
-            A[ga, r] -= A[gi, r]
+            A[ga, r] += _d_neg(A[gi, r])
     elif op == ADD:
         for r in range(rows):
             A[ga, r] += A[gi, r]
@@ -208,92 +399,74 @@ def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
     elif op == SUB:
         for r in range(rows):
             A[ga, r] += A[gi, r]
-            A[gb, r] -= A[gi, r]
+            A[gb, r] += _d_neg(A[gi, r])
     elif op == MUL:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * W[b, r])
-            A[gb, r] += _unless_zero(g, g * W[a, r])
+            da, db = _d_mul(A[gi, r], W[a, r], W[b, r])
+            A[ga, r] += da
+            A[gb, r] += db
     elif op == DIV:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / W[b, r])
-            A[gb, r] += _unless_zero(g, -(g * W[i, r]) / W[b, r])
+            da, db = _d_div(A[gi, r], W[b, r], W[i, r])
+            A[ga, r] += da
+            A[gb, r] += db
     elif op == POW:
         for r in range(rows):
-            g, x, y, ans = A[gi, r], W[a, r], W[b, r], W[i, r]
-            A[ga, r] += _unless_zero(g, (g * y) * np.power(x, y - 1.0))
-            # d/dy x^y = x^y log x, whose limit is 0 where x^y = 0 (x = 0, y > 0)
-            A[gb, r] += _unless_zero(g, (g * ans) * np.log(x) if ans != 0.0 else 0.0)
+            da, db = _d_pow(A[gi, r], W[a, r], W[b, r], W[i, r])
+            A[ga, r] += da
+            A[gb, r] += db
     elif op == POWI:
-        if n == 2:  # as below with _powi(x, 1) = x, in a loop that vectorizes
+        if n == 2:  # a loop that vectorizes
             for r in range(rows):
-                g = A[gi, r]
-                A[ga, r] += _unless_zero(g, (g * 2.0) * W[a, r])
+                A[ga, r] += _d_square(A[gi, r], W[a, r])
         else:
             for r in range(rows):
-                g = A[gi, r]
-                A[ga, r] += _unless_zero(g, (g * n) * _powi(W[a, r], n - 1))
+                A[ga, r] += _d_powi(A[gi, r], W[a, r], n)
     elif op == ABS:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * _sign(W[a, r]))
+            A[ga, r] += _d_abs(A[gi, r], W[a, r], W[i, r])
     elif op == ACOS:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, -g / np.sqrt(1.0 - W[a, r] * W[a, r]))
+            A[ga, r] += _d_acos(A[gi, r], W[a, r], W[i, r])
     elif op == ASIN:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / np.sqrt(1.0 - W[a, r] * W[a, r]))
+            A[ga, r] += _d_asin(A[gi, r], W[a, r], W[i, r])
     elif op == ATAN:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / (1.0 + W[a, r] * W[a, r]))
+            A[ga, r] += _d_atan(A[gi, r], W[a, r], W[i, r])
     elif op == COS:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, -g * np.sin(W[a, r]))
+            A[ga, r] += _d_cos(A[gi, r], W[a, r], W[i, r])
     elif op == COSH:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * np.sinh(W[a, r]))
+            A[ga, r] += _d_cosh(A[gi, r], W[a, r], W[i, r])
     elif op == EXP:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * W[i, r])
+            A[ga, r] += _d_exp(A[gi, r], W[a, r], W[i, r])
     elif op == LOG:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / _domain(W[a, r]))
+            A[ga, r] += _d_log(A[gi, r], W[a, r], W[i, r])
     elif op == LOG10:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / (_domain(W[a, r]) * _LN10))
+            A[ga, r] += _d_log10(A[gi, r], W[a, r], W[i, r])
     elif op == LOG2:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g / (_domain(W[a, r]) * _LN2))
+            A[ga, r] += _d_log2(A[gi, r], W[a, r], W[i, r])
     elif op == SIN:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * np.cos(W[a, r]))
+            A[ga, r] += _d_sin(A[gi, r], W[a, r], W[i, r])
     elif op == SINH:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * np.cosh(W[a, r]))
+            A[ga, r] += _d_sinh(A[gi, r], W[a, r], W[i, r])
     elif op == SQRT:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, (0.5 * g) / W[i, r])
+            A[ga, r] += _d_sqrt(A[gi, r], W[a, r], W[i, r])
     elif op == TAN:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * (1.0 + W[i, r] * W[i, r]))
+            A[ga, r] += _d_tan(A[gi, r], W[a, r], W[i, r])
     elif op == TANH:
         for r in range(rows):
-            g = A[gi, r]
-            A[ga, r] += _unless_zero(g, g * (1.0 - W[i, r] * W[i, r]))
+            A[ga, r] += _d_tanh(A[gi, r], W[a, r], W[i, r])
 
 
 @_jit
@@ -433,6 +606,87 @@ def forward_backward(code, consts, XT, work, adj, F, GT):  # noqa: ANN001
                 GT[a, r] += adj[i, r]
         elif op != CONST:
             _adjoint(op, b, work, i, a, b, adj, i, a, b)
+
+
+@_inline
+def _value(op: int, n: int, x: float, y: float) -> float:
+    """Any operation's value from its operands' values (one number; the row sweeps)."""
+    if op == NEG:
+        return -x
+    if op == ADD:
+        return x + y
+    if op == SUB:
+        return x - y
+    if op == MUL:
+        return x * y
+    if op == DIV:
+        return x / y
+    if op == POW:
+        return np.power(x, y)
+    if op == POWI:
+        return _powi(x, n)
+    return _v_unary(op, x)
+
+
+@_jit
+def forward_backward_rows(code, consts, XT, work, adj, F, GT):  # noqa: ANN001, C901
+    """:func:`forward_backward` one row at a time: a plain interpreter, for blocks of a row or two.
+
+    The same arguments and the same numbers, bit for bit (each instruction calls the same
+    arithmetic, :func:`_value`/:func:`_v_unary` and the ``_d_*`` shares, in the same order), but
+    no loop over the rows per instruction: at one row the set-up of those loops is most of the
+    cost (one start of Rosenbrock: about 3x faster than :func:`forward_backward`); from a few rows
+    on, the vectorized loops win. The fused loop picks the sweep by the number of starts
+    (:data:`descentlab.engine.loop.ROWS_SWEEP_MAX`).
+    """
+    m = code.shape[0]
+    for r in range(F.shape[0]):
+        for i in range(m):
+            op, a, b = code[i, 0], code[i, 1], code[i, 2]
+            if op == VAR:
+                work[i, r] = XT[a, r]
+            elif op == CONST:
+                work[i, r] = consts[a]
+            else:  # b is POWI's exponent, not a slot, for one-argument operations
+                y = work[b, r] if _arity(op) == 2 else 0.0
+                work[i, r] = _value(op, b, work[a, r], y)
+        F[r] = work[m - 1, r]
+        for i in range(m - 1):
+            adj[i, r] = 0.0
+        adj[m - 1, r] = 1.0
+        for j in range(GT.shape[0]):
+            GT[j, r] = 0.0
+        for i in range(m - 1, -1, -1):
+            op, a, b = code[i, 0], code[i, 1], code[i, 2]
+            g = adj[i, r]
+            if op == VAR:
+                GT[a, r] += g
+            elif op == CONST:
+                continue
+            elif op == NEG:
+                adj[a, r] += _d_neg(g)
+            elif op == ADD:
+                adj[a, r] += g
+                adj[b, r] += g
+            elif op == SUB:
+                adj[a, r] += g
+                adj[b, r] += _d_neg(g)
+            elif op == MUL:
+                da, db = _d_mul(g, work[a, r], work[b, r])
+                adj[a, r] += da
+                adj[b, r] += db
+            elif op == DIV:
+                da, db = _d_div(g, work[b, r], work[i, r])
+                adj[a, r] += da
+                adj[b, r] += db
+            elif op == POW:
+                da, db = _d_pow(g, work[a, r], work[b, r], work[i, r])
+                adj[a, r] += da
+                adj[b, r] += db
+            elif op == POWI:
+                adj[a, r] += _d_powi(g, work[a, r], b)
+            else:
+                adj[a, r] += _d_unary(op, g, work[a, r], work[i, r])
 
 
 @_jit
