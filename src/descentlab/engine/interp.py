@@ -12,10 +12,16 @@ column layout: ``XT`` is ``(n, B)``, one contiguous row of ``B`` numbers per var
   with the adjoints in ``adj`` and the gradient in ``GT`` ``(n, B)``.
 - :func:`hessian_block` differentiates the reverse sweep once more in each coordinate direction
   (forward over reverse) for exact second derivatives.
+- :func:`forward_backward_rows` is :func:`forward_backward` one row at a time: a plain
+  interpreter with no loop per instruction, for the fused loop's runs of one or two starts (at
+  one row, setting up each instruction's loop costs more than the arithmetic).
 
-The rules are written once each: :func:`_values` (what each opcode computes), :func:`_adjoint`
-(its first derivatives with respect to its operands, times the adjoint) and :func:`_second` (its
-second derivatives).
+Each operation's arithmetic is written once: its value (an operator or a NumPy function), its
+share of the adjoint for each operand (the ``_d_*`` functions: the first derivative times the
+adjoint ``g``) and its second derivatives (:func:`_second`). Two dispatchers call them:
+:func:`_values`/:func:`_adjoint` with one loop over the block's rows per instruction, and
+:func:`_value`/:func:`_d_unary` once per instruction for the row sweeps; the same expressions in
+the same order, so the two sweeps give the same bits.
 The sweeps never name an operation. An adjoint or tangent that is exactly 0 contributes 0, even
 where the partial derivative is infinite (``0 * inf`` would be nan): ``1/(1 + exp(-x))`` at
 ``x = -710`` has ``exp(710) = inf`` inside and the gradient 0, not nan.

@@ -21,8 +21,10 @@ slot only if the formula uses it.
 :data:`OPS` is the one table of operations: the opcode, the name (the derivative rules'
 names in :data:`descentlab.derivatives.autodiff.RULES`), the number of operands and the NumPy
 function that computes it (used to fold constants and by :func:`run_numpy`). The compiled
-interpreter has one branch per opcode of this table for values, one for first derivatives and one
-for second derivatives. To add a function, add a row here and its three branches there.
+interpreter writes each operation's arithmetic once (its value, its ``_d_*`` share of the
+adjoint, its second derivatives) and dispatches on the opcode in the block sweeps and in the row
+sweeps. To add a function, add a row here; there, its ``_d_*`` share and its branch in each
+dispatcher (``_values``, ``_adjoint``, ``_v_unary``, ``_d_unary``, ``_second``).
 
 Examples:
     >>> from descentlab.expr import parse
