@@ -39,6 +39,7 @@ sources; an unwritable cache directory means compiling in memory, with a warning
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -72,11 +73,24 @@ from descentlab.engine.program import (
     powi,
 )
 
-__all__ = ["BLOCK", "forward", "forward_backward", "forward_backward_rows", "hessian_block"]
+__all__ = [
+    "BLOCK",
+    "ROWS_SWEEP_MAX",
+    "forward",
+    "forward_backward",
+    "forward_backward_rows",
+    "hessian_block",
+    "sweep_for",
+]
 
 BLOCK = 256
 """Rows per block when :class:`~descentlab.engine.program.Program` evaluates many points (the
 block's slots stay in the CPU's cache)."""
+
+ROWS_SWEEP_MAX = 2
+"""Up to this many rows, values and gradients are computed one row at a time
+(:func:`forward_backward_rows`); from more on, by the vectorized block sweeps
+(:func:`forward_backward`). The two give the same numbers bit for bit."""
 
 _LN10 = math.log(10.0)
 _LN2 = math.log(2.0)
@@ -642,8 +656,7 @@ def forward_backward_rows(code, consts, XT, work, adj, F, GT):  # noqa: ANN001, 
     arithmetic, :func:`_value`/:func:`_v_unary` and the ``_d_*`` shares, in the same order), but
     no loop over the rows per instruction: at one row the set-up of those loops is most of the
     cost (one start of Rosenbrock: about 3x faster than :func:`forward_backward`); from a few rows
-    on, the vectorized loops win. The fused loop picks the sweep by the number of starts
-    (:data:`descentlab.engine.loop.ROWS_SWEEP_MAX`).
+    on, the vectorized loops win (:func:`sweep_for` picks).
     """
     m = code.shape[0]
     for r in range(F.shape[0]):
@@ -693,6 +706,14 @@ def forward_backward_rows(code, consts, XT, work, adj, F, GT):  # noqa: ANN001, 
                 adj[a, r] += _d_powi(g, work[a, r], b)
             else:
                 adj[a, r] += _d_unary(op, g, work[a, r], work[i, r])
+
+
+def sweep_for(rows: int) -> Any:
+    """The sweep (values and gradients) for ``rows`` points: :func:`forward_backward_rows` up to
+    :data:`ROWS_SWEEP_MAX` rows, else :func:`forward_backward`. The fused loop and
+    :meth:`~descentlab.engine.program.Program.values_and_grads` both ask here, so a run of one
+    start compiles one sweep."""
+    return forward_backward_rows if rows <= ROWS_SWEEP_MAX else forward_backward
 
 
 @_jit

@@ -40,23 +40,17 @@ import numpy as np
 from numba import types
 
 from descentlab.engine import rules
-from descentlab.engine.interp import forward_backward, forward_backward_rows
+from descentlab.engine.interp import sweep_for
 from descentlab.engine.jit import address, compiled, inline, jit
 from descentlab.result import Cause, RowOutcome, Status
 
-__all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "ROWS_SWEEP_MAX", "run_fused"]
+__all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
 
 BLOCK = 256
 """Rows per block: a block's program slots and state stay in the CPU cache."""
 
 CHUNK = 4096
 """Most iterations per compiled call when nothing needs Python in between."""
-
-ROWS_SWEEP_MAX = 2
-"""Up to this many starts, the fused loop runs the program one row at a time
-(:func:`~descentlab.engine.interp.forward_backward_rows`: no loop set-up per instruction);
-from more on, the vectorized block sweeps (:func:`~descentlab.engine.interp.forward_backward`).
-The two give the same numbers bit for bit."""
 
 REC_FLOATS = 1 << 22
 """Most floats of trajectory one compiled call may write before Python keeps them."""
@@ -480,8 +474,7 @@ def run_fused(
     S = np.zeros((rules.STATE_SIZE[kernel.rule], n, k))
     H = np.array(kernel.H, dtype=np.float64)
     rule_fn = address(rules.kernel(kernel.rule), rules.RULE)
-    sweep = forward_backward_rows if k <= ROWS_SWEEP_MAX else forward_backward
-    interp = address(sweep, INTERP)
+    interp = address(sweep_for(k), INTERP)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None

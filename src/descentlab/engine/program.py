@@ -209,10 +209,11 @@ class Program:
         F = np.empty(k)
         G = np.empty((k, n))
         m = self.code.shape[0]
+        sweep = interp.sweep_for(k)
         for lo, hi, XT in _column_blocks(X):
             GT = np.empty((n, hi - lo))
             work, adj = np.empty((m, hi - lo)), np.empty((m, hi - lo))
-            interp.forward_backward(self.code, self.consts, XT, work, adj, F[lo:hi], GT)
+            sweep(self.code, self.consts, XT, work, adj, F[lo:hi], GT)
             G[lo:hi] = GT.T
         return F, G
 
