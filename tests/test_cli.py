@@ -475,6 +475,7 @@ def test_run_json_is_streamed_one_record_at_a_time(monkeypatch) -> None:
 
     buffer = io.StringIO()
     monkeypatch.setattr(sys, "stdout", buffer)
+    monkeypatch.setattr(cli, "_WRITE_AT_ONCE", 1)  # each piece is written at once
     written = []
 
     def records():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from descentlab import cli
 from descentlab.descent import minimize
 from descentlab.objective import Objective
 from descentlab.optimizers import gd
+from descentlab.result import Stationary, Status
 
 
 @settings(max_examples=200, deadline=None)
@@ -66,6 +69,30 @@ def test_records_are_byte_for_byte_json_dumps(monkeypatch, trace: bool) -> None:
     assert [len(b) for b in blocks] == [3, 3, 1] * 2  # a block of rows at a time
 
 
+def test_each_record_holds_its_own_rows_numbers() -> None:
+    # Records are formatted a column at a time and put together with one %-format per row (a
+    # vector's coordinates are separate columns): each record must still hold its own row's
+    # numbers, checked against the Result's arrays read here row by row.
+    objective = Objective.from_formula("x^2 + 2y^2 + (z - 1)^2 + exp(x)")
+    X0 = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -0.5], [1e-3, 7.0, 1.0], [-2.0, 1.0, 1.0]])
+    result = minimize(objective, X0, gd(lr=0.3), max_iter=13, grad_tol=1e-6)
+    assert len(set(result.status.tolist())) >= 2
+    texts = [_text(t) for t in cli._run_records(result, X0, trace=False, level=1)]
+    for i, text in enumerate(texts):
+        assert json.loads(text) == {
+            "start": X0[i].tolist(),
+            "x": result.x[i].tolist(),
+            "f": float(result.fun[i]),
+            "grad_norm": float(result.grad_norm[i]),
+            "iterations": int(result.nit[i]),
+            "status": Status(int(result.status[i])).label,
+            "stationary": Stationary(int(result.stationary[i])).label,
+            "message": result.message[i],
+            "diverged_at": None,
+            "in_domain": None,
+        }
+
+
 def _text(record: cli._Raw | cli._Parts) -> str:
     return "".join(record.pieces) if isinstance(record, cli._Parts) else record
 
@@ -96,3 +123,26 @@ def test_run_json_output_is_what_json_dumps_gives(capsys) -> None:
         document = json.loads(out)
         assert out == json.dumps(document, indent=2) + "\n"
         assert any(run["f"] is None or run["status"] == "diverged" for run in document["runs"])
+
+
+def test_run_json_is_written_in_pieces_of_bounded_size(monkeypatch) -> None:
+    # An unbuffered stdout (python -u) makes each write a system call: the writer gathers
+    # small texts (records, separators) into pieces of about _WRITE_AT_ONCE characters.
+    sizes: list[int] = []
+
+    class Counting(io.StringIO):
+        def write(self, text: str) -> int:
+            sizes.append(len(text))
+            return super().write(text)
+
+    stdout = Counting()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(cli, "_WRITE_AT_ONCE", 4000)
+    argv = ["run", "sphere", "--random-starts", "300", "--max-iter", "3", "--json"]
+    assert cli.main(argv) == 0
+    out = stdout.getvalue()
+    assert out == json.dumps(json.loads(out), indent=2) + "\n"
+    runs = json.loads(out)["runs"]
+    longest = max(len(json.dumps(r, indent=2).replace("\n", "\n    ")) for r in runs)
+    assert len(sizes) <= len(out) // 4000 + 2  # not one write per record and separator
+    assert max(sizes) < 4000 + longest

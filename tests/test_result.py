@@ -104,6 +104,30 @@ def test_new_status_messages_carry_the_numbers() -> None:
     assert not outside.message[0].endswith("(ended outside the domain)")
 
 
+def test_messages_of_a_block_of_mixed_rows_are_each_rows_own() -> None:
+    # messages() formats a block's rows grouped by status, then puts each text back in its row:
+    # every row of any block (not starting at 0) gets the sentence of that row alone.
+    statuses = [s for s in Status for _ in range(3)]
+    order = np.random.default_rng(1).permutation(len(statuses))
+    k = len(statuses)
+    r = make(
+        [statuses[j] for j in order],
+        np.linspace(-2.0, 3.0, k),
+        detail=np.geomspace(1e-14, 1e3, k),
+        cause=[int(c) for c in np.resize(list(Cause), k)],
+        diverged_at=np.arange(k) - 1,
+        nit=np.arange(k) * 1001,
+    )
+    r = dataclasses.replace(r, in_domain=np.arange(k) % 4 != 1, grad_norm=np.linspace(1, 9, k))
+    alone = [r.row(i).message[0] for i in range(k)]
+    assert len(set(alone)) == k
+    assert r.message == alone
+    assert r.messages(range(5, 19)) == alone[5:19]
+    assert r.messages(range(7, 7)) == []
+    stopped = make([Status.STOPPED], [0.0], nit=[1])
+    assert stopped.message == ["stopped: the callback stopped the run after 1 iteration"]
+
+
 def test_messages_without_details_fall_back_to_the_table() -> None:
     r = dataclasses.replace(make([Status.STOPPED], [0.0]), detail=None)
     assert r.message == [STATUS_MESSAGES[Status.STOPPED]]

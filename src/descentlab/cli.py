@@ -225,12 +225,37 @@ def _print_json(document: dict[str, Any]) -> None:
 
     A value that is an iterator (a generator of run records, say) is written item by item as a
     JSON array, so a run with a million starts or a million-iteration trace never holds the
-    whole text, nor every record, at once. The text is what ``json.dumps(doc, indent=2)`` gives.
+    whole text, nor every record, at once (at most about :data:`_WRITE_AT_ONCE` characters wait
+    to be written). The text is what ``json.dumps(doc, indent=2)`` gives.
     """
-    write = sys.stdout.write
+    pending: list[str] = []  # texts not yet written, about _WRITE_AT_ONCE characters at most
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if pending:
+            sys.stdout.write("".join(pending))
+            pending.clear()
+            size = 0
+
+    def write(text: str) -> None:
+        nonlocal size
+        if len(text) >= _WRITE_AT_ONCE:  # a long piece (of a trace) is written as it is
+            flush()
+            sys.stdout.write(text)
+            return
+        pending.append(text)
+        size += len(text)
+        if size >= _WRITE_AT_ONCE:
+            flush()
+
     _write_json(document, write, 0)
     write("\n")
+    flush()
     sys.stdout.flush()
+
+
+_WRITE_AT_ONCE = 1 << 18  # characters (an unbuffered stdout makes each write a system call)
 
 
 def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
@@ -858,8 +883,9 @@ def _not_minima(summary: Any) -> str:
     return ", ".join(f"{c:,} {one if c == 1 else many}" for c, one, many in counts if c)
 
 
-def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str, list[Any]]:
-    """The JSON records of ``rows`` of a run, column by column (one list per field).
+def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str, Any]:
+    """The JSON records of ``rows`` of a run, column by column (one list or array per field:
+    ``start`` and ``x`` are (rows, n) float arrays, ``f`` and ``grad_norm`` (rows,) ones).
 
     The one definition of a run's record: :func:`_run_record` takes one row of it, and
     :func:`_run_records` encodes whole columns at once for ``run --json``.
@@ -870,10 +896,10 @@ def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str,
     status = {int(v): v.label for v in Status}
     kinds = {int(v): v.label for v in Stationary}
     columns: dict[str, list[Any]] = {
-        "start": X0[s].tolist(),
-        "x": result.x[s].tolist(),
-        "f": result.fun[s].tolist(),
-        "grad_norm": result.grad_norm[s].tolist(),
+        "start": X0[s],
+        "x": result.x[s],
+        "f": result.fun[s],
+        "grad_norm": result.grad_norm[s],
         "iterations": result.nit[s].tolist(),
         "status": [status[v] for v in result.status[s].tolist()],
         "stationary": (
@@ -881,7 +907,7 @@ def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str,
             if result.stationary is None
             else [kinds[v] for v in result.stationary[s].tolist()]
         ),
-        "message": [result.row_message(i) for i in rows],
+        "message": result.messages(rows),
         "diverged_at": [v if v >= 0 else None for v in result.diverged_at[s].tolist()],
         "in_domain": [None] * len(rows)
         if result.in_domain is None
@@ -898,7 +924,12 @@ def _run_columns(result: Any, X0: Any, rows: range, *, trace: bool) -> dict[str,
 def _run_record(result: Any, X0: Any, i: int, *, trace: bool) -> dict[str, Any]:
     """The JSON record of row ``i`` of a run."""
     columns = _run_columns(result, X0, range(i, i + 1), trace=trace)
-    return {name: values[0] for name, values in columns.items()}
+    return {name: _python(values[0]) for name, values in columns.items()}
+
+
+def _python(value: Any) -> Any:
+    """A NumPy row or number as the Python list or number it holds; anything else as it is."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 _ROWS_AT_ONCE = 4096  # run records encoded together by run --json (memory: a few MB of text)
@@ -938,21 +969,24 @@ def _run_records(result: Any, X0: Any, *, trace: bool, level: int) -> Iterator[_
             hi = lo + max(1, int(np.searchsorted(floats, _FLOATS_AT_ONCE, side="right")))
         rows = range(lo, hi)
         columns = _run_columns(result, X0, rows, trace=False)
-        texts = [
-            [key + t for t in _json_texts(values, level + 1)]
-            for key, values in zip(
-                [f"{pad}{json.dumps(name)}: " for name in columns], columns.values(), strict=True
-            )
-        ]
-        for i, fields in zip(rows, zip(*texts, strict=True), strict=True):
-            head = "{" + ",".join(fields)
-            if not trace:
-                yield _Raw(head + close)
-                continue
+        forms, texts = zip(*(_text_columns(v, level + 1) for v in columns.values()), strict=True)
+        head = "{" + ",".join(
+            _percent(f"{pad}{json.dumps(name)}: ") + form
+            for name, form in zip(columns, forms, strict=True)
+        )
+        fields = zip(*(t for column in texts for t in column), strict=True)
+        if not trace:
+            record = head + _percent(close)
+            yield from (_Raw(record % f) for f in fields)
+            lo = hi
+            continue
+        for i, f in zip(rows, fields, strict=True):
             traj = result.trajectory
             keep = traj.its <= result.nit[i]
             yield _Parts(
-                _trace_pieces(head, pad, close, traj.xs[keep, i, :], traj.fs[keep, i], level + 1)
+                _trace_pieces(
+                    head % f, pad, close, traj.xs[keep, i, :], traj.fs[keep, i], level + 1
+                )
             )
         lo = hi
 
@@ -986,14 +1020,56 @@ def _nest_pieces(array: NDArray[np.float64], level: int) -> Iterator[str]:
     yield "\n" + "  " * level + "]"
 
 
-def _json_texts(values: list[Any], level: int) -> list[str]:
+def _percent(text: str) -> str:
+    """``text`` as a literal part of a ``%``-format."""
+    return text.replace("%", "%%")
+
+
+def _text_columns(values: Any, level: int) -> tuple[str, list[list[str]]]:
+    """A column's JSON texts as a ``%``-format for one row's value and the texts it takes.
+
+    A column of float vectors of one length (``start``, ``x``) gives :func:`_vector_columns`
+    (one slot per coordinate), so that a record is one ``%`` of all its texts; any other column
+    gives ``"%s"`` and :func:`_json_texts`.
+    """
+    return _vector_columns(values, level) or ("%s", [_json_texts(values, level)])
+
+
+def _vector_columns(values: Any, level: int) -> tuple[str, list[list[str]]] | None:
+    """Float vectors of one length ``n`` (a (rows, n) float array or lists of n floats) as the
+    indented JSON list with ``n`` ``%s`` slots and the texts of each coordinate (one list per
+    slot); None for any other column."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        if values.ndim != 2 or values.dtype.kind != "f" or values.shape[1] == 0:
+            return None
+    elif not (
+        values
+        and all(type(v) is list and len(v) == len(values[0]) for v in values)
+        and all(type(x) is float for v in values for x in v)
+        and values[0]
+    ):
+        return None
+    array = np.asarray(values, dtype=float)
+    n = array.shape[1]
+    flat = _float_texts(array.ravel())
+    inner = _percent("\n" + "  " * (level + 1))
+    form = "[" + inner + ("," + inner).join(["%s"] * n) + _percent("\n" + "  " * level) + "]"
+    return form, [flat[j::n] for j in range(n)]
+
+
+def _json_texts(values: Any, level: int) -> list[str]:
     """Each value's ``json.dumps(value, indent=2)`` text, indented for ``level``.
 
-    Values are None, bools, ints, floats, strings, lists of floats or float arrays; the floats
-    of the whole column are formatted at once.
+    Values are None, bools, ints, floats, strings, lists of floats or float arrays (or the
+    column is one float array: a number or a vector per row); the floats of the whole column
+    are formatted at once.
     """
     import numpy as np
 
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind == "f":
+        return _float_texts(values)
     kinds = set(map(type, values))
     if kinds == {float}:
         return _float_texts(np.asarray(values, dtype=float))
@@ -1002,16 +1078,11 @@ def _json_texts(values: list[Any], level: int) -> list[str]:
     if kinds == {int}:
         return list(map(str, values))  # json.dumps's text of an int (not of a bool)
     if kinds == {str}:
-        texts = {v: _scalar_text(v) for v in set(values)}
-        return [texts[v] for v in values]
-    if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
-        n = len(values[0])  # vectors (start, x): one join per row
-        if n == 0:
-            return ["[]"] * len(values)
-        flat = _float_texts(np.array(values, dtype=float).ravel())
-        inner = "\n" + "  " * (level + 1)
-        sep, end = "," + inner, "\n" + "  " * level + "]"
-        return ["[" + inner + sep.join(flat[i : i + n]) + end for i in range(0, len(flat), n)]
+        return list(map(_encode_str, values))
+    vectors = _vector_columns(values, level)
+    if vectors is not None:
+        form, slots = vectors
+        return [form % row for row in zip(*slots, strict=True)]
     if all(isinstance(v, list | np.ndarray) for v in values):
         arrays = [np.asarray(v, dtype=float) for v in values]
         flat = _float_texts(np.concatenate([a.ravel() for a in arrays]))
@@ -1025,12 +1096,15 @@ def _json_texts(values: list[Any], level: int) -> list[str]:
     return [known[k] if k in known else known.setdefault(k, _scalar_text(k[1])) for k in keys]
 
 
+_encode_str = json.encoder.encode_basestring_ascii  # json.dumps's own string text (ensure_ascii)
+
+
 def _scalar_text(value: Any) -> str:
     """JSON text of None, a bool, an int, a float or a string, as ``json.dumps`` writes it."""
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "null"
     if isinstance(value, str):
-        return json.encoder.encode_basestring_ascii(value)  # json.dumps's own (ensure_ascii)
+        return _encode_str(value)
     return json.dumps(value)  # None, bools and ints
 
 

@@ -22,6 +22,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -101,6 +102,70 @@ STATUS_MESSAGES: dict[Status, str] = {
     ),
 }
 """One sentence per status; :attr:`Result.message` adds the numbers of each row."""
+
+_STATUSES = {int(s): s for s in Status}  # code -> Status, cheaper than Status(code) per row
+
+
+def _formats(rule: StopRule) -> dict[Status, tuple[str, tuple[str, ...]]]:
+    """Each status's :attr:`Result.message` as a ``%``-format and the numbers of a row it takes.
+
+    The numbers are ``value`` (``Result.detail``), ``gnorm`` (the gradient norm) and ``after``
+    ("after 1,234 iterations"); a diverged row's sentence is :func:`_diverged`'s.
+    """
+    stationary = f"{rule.stationary_tol:.3g}"
+    return {
+        Status.CONVERGED_GRAD: (
+            f"converged: gradient norm %.3g < grad_tol {rule.grad_tol:g} %s",
+            ("value", "after"),
+        ),
+        Status.CONVERGED_F: (
+            f"converged_f: |f_k - f_(k-1)| = %.3g < f_tol {rule.f_tol:g} %s",
+            ("value", "after"),
+        ),
+        Status.CONVERGED_X: (
+            f"converged_x: |x_k - x_(k-1)| = %.3g < x_tol {rule.x_tol:g} %s",
+            ("value", "after"),
+        ),
+        Status.SMALL_STEP: (
+            f"small_step (not stationary): |x_k - x_(k-1)| = %.3g < x_tol {rule.x_tol:g} but "
+            f"gradient norm %.3g >= {stationary} %s",
+            ("value", "gnorm", "after"),
+        ),
+        Status.PRECISION_LOSS: (
+            "precision_loss: no line-search step decreases f enough at gradient norm %.3g "
+            "(f cannot be lowered at this precision), %s",
+            ("gnorm", "after"),
+        ),
+        Status.STALLED: (
+            "stalled: the step left x unchanged at gradient norm %.3g, %s",
+            ("gnorm", "after"),
+        ),  # fmt: skip
+        Status.MAX_ITER: (
+            f"max_iter: reached max_iter {rule.max_iter:,} with gradient norm %.3g",
+            ("gnorm",),
+        ),
+        Status.STOPPED: ("stopped: the callback stopped the run %s", ("after",)),
+    }
+
+
+def _after(nit: int) -> str:
+    return f"after {nit:,} iteration{'' if nit == 1 else 's'}"
+
+
+def _diverged(rule: StopRule, value: float, cause: int, at: int, f: float) -> str:
+    """A diverged row's :attr:`Result.message`: where, and which number blew up."""
+    why_cause = Cause(cause)
+    name = {Cause.X: "x_i", Cause.F: "f", Cause.GRAD: "the gradient"}.get(why_cause, "a value")
+    size = {Cause.X: "|x_i|", Cause.F: "|f|"}.get(why_cause, "|value|")
+    if not math.isfinite(value):
+        why = f"{name} is {value}"
+    elif why_cause is Cause.GRAD:
+        why = f"gradient norm {value:.3g} overflows"
+    else:
+        why = f"{name} = {value:.3g}, {size} > {rule.limit:g}"
+    if at > 0:
+        why += f" (the row keeps iteration {at - 1:,}, f = {f:.3g})"
+    return f"diverged at iteration {at:,}: {why}"
 
 
 class Cause(IntEnum):
@@ -356,57 +421,54 @@ class Result:
         Examples: ``"converged: gradient norm 3.2e-13 < grad_tol 1e-12 after 4,321
         iterations"``, ``"diverged at iteration 37: f is inf"``.
         """
-        return [self.row_message(i) for i in range(self.k)]
+        return self.messages(range(self.k))
 
     def row_message(self, i: int) -> str:
         """The :attr:`message` of row ``i`` alone (``message`` builds the sentence of every row)."""
-        text = self._status_message(i)
-        if self.in_domain is not None and not self.in_domain[i]:
-            text += " (ended outside the domain)"
-        return text
+        return self.messages(range(i, i + 1))[0]
 
-    def _status_message(self, i: int) -> str:
-        status = Status(int(self.status[i]))
+    def messages(self, rows: range) -> list[str]:
+        """The :attr:`message` of each row of ``rows`` (a contiguous range), column by column.
+
+        The numbers of the rows are read as Python scalars once per column, not once per row,
+        so that a million-row ``run --json`` spends its time on its sentences only.
+        """
+        s = slice(rows.start, rows.stop)
+        status = self.status[s]
         if self.stop is None or self.detail is None:
-            return STATUS_MESSAGES[status]
-        rule, value, nit = self.stop, float(self.detail[i]), int(self.nit[i])
-        after = f"after {nit:,} iteration{'' if nit == 1 else 's'}"
-        gnorm = f"gradient norm {float(self.grad_norm[i]):.3g}"
-        if status is Status.CONVERGED_GRAD:
-            return f"converged: gradient norm {value:.3g} < grad_tol {rule.grad_tol:g} {after}"
-        if status is Status.CONVERGED_F:
-            return f"converged_f: |f_k - f_(k-1)| = {value:.3g} < f_tol {rule.f_tol:g} {after}"
-        if status is Status.CONVERGED_X:
-            return f"converged_x: |x_k - x_(k-1)| = {value:.3g} < x_tol {rule.x_tol:g} {after}"
-        if status is Status.SMALL_STEP:
-            return (
-                f"small_step (not stationary): |x_k - x_(k-1)| = {value:.3g} < x_tol "
-                f"{rule.x_tol:g} but {gnorm} >= {rule.stationary_tol:.3g} {after}"
-            )
-        if status is Status.PRECISION_LOSS:
-            return (
-                f"precision_loss: no line-search step decreases f enough at {gnorm} "
-                f"(f cannot be lowered at this precision), {after}"
-            )
-        if status is Status.STALLED:
-            return f"stalled: the step left x unchanged at {gnorm}, {after}"
-        if status is Status.MAX_ITER:
-            return f"max_iter: reached max_iter {rule.max_iter:,} with {gnorm}"
-        if status is Status.STOPPED:
-            return f"stopped: the callback stopped the run {after}"
-        cause = Cause(int(self.cause[i])) if self.cause is not None else Cause.NONE
-        name = {Cause.X: "x_i", Cause.F: "f", Cause.GRAD: "the gradient"}.get(cause, "a value")
-        size = {Cause.X: "|x_i|", Cause.F: "|f|"}.get(cause, "|value|")
-        if not np.isfinite(value):
-            why = f"{name} is {value}"
-        elif cause is Cause.GRAD:
-            why = f"gradient norm {value:.3g} overflows"
+            texts = [STATUS_MESSAGES[_STATUSES[v]] for v in status.tolist()]
         else:
-            why = f"{name} = {value:.3g}, {size} > {rule.limit:g}"
-        at = int(self.diverged_at[i])
-        if at > 0:
-            why += f" (the row keeps iteration {at - 1:,}, f = {float(self.fun[i]):.3g})"
-        return f"diverged at iteration {at:,}: {why}"
+            texts = [""] * len(status)
+            formats = _formats(self.stop)
+            for code in np.unique(status).tolist():
+                at = np.flatnonzero(status == code)
+                i = at + rows.start
+                if code == Status.DIVERGED:
+                    causes = np.zeros(len(i), int) if self.cause is None else self.cause[i]
+                    columns = (self.detail[i], causes, self.diverged_at[i], self.fun[i])
+                    rows_of = zip(*(c.tolist() for c in columns), strict=True)
+                    made = [_diverged(self.stop, *row) for row in rows_of]
+                else:
+                    form, names = formats[_STATUSES[code]]
+                    numbers = (self._numbers(name, i) for name in names)
+                    made = [form % row for row in zip(*numbers, strict=True)]
+                for j, text in zip(at.tolist(), made, strict=True):
+                    texts[j] = text
+        if self.in_domain is not None:
+            outside = " (ended outside the domain)"
+            texts = [
+                t if ok else t + outside
+                for t, ok in zip(texts, self.in_domain[s].tolist(), strict=True)
+            ]
+        return texts
+
+    def _numbers(self, name: str, rows: NDArray[np.intp]) -> list[Any]:
+        """The numbers called ``name`` in :func:`_formats` of ``rows``, as Python scalars."""
+        if name == "after":
+            return list(map(_after, self.nit[rows].tolist()))
+        assert self.detail is not None  # messages() formats only when there is one
+        numbers: list[float] = (self.detail if name == "value" else self.grad_norm)[rows].tolist()
+        return numbers
 
     @property
     def best(self) -> int | None:
