@@ -180,3 +180,55 @@ def test_compiling_a_rule_compiles_the_rule_alone(tmp_path) -> None:
         env=env,
     )
     assert json.loads(out.stdout) == ["_adam", "_grad"]
+
+
+_RUN_AND_LOOK = """
+import io, json, sys
+from contextlib import redirect_stdout
+from descentlab import cli
+with redirect_stdout(io.StringIO()) as out:
+    code = cli.main(["run", "rosenbrock", "--random-starts", "50", "--optimizer", "adam",
+                     "--max-iter", "5", "--json"])
+seen = {"code": code, "runs": len(json.loads(out.getvalue())["runs"]),
+        "loaded": sorted(m for m in ("numpy.f2py", "scipy.linalg") if m in sys.modules),
+        "finders": [type(f).__name__ for f in sys.meta_path]}
+import numba.np.linalg
+import scipy.linalg.cython_blas
+numba.np.linalg.ensure_blas()  # what numba's np.linalg and np.dot check when they compile
+seen["blas"] = scipy.linalg.cython_blas.__name__
+print(json.dumps(seen))
+"""
+
+
+def test_a_run_loads_no_blas_and_leaves_scipy_importable() -> None:
+    # numba's first start probes for a BLAS by importing scipy.linalg (0.3-0.4 s with numpy's
+    # f2py, which SciPy's array-API layer imports); the engine needs none. A whole `run --json`
+    # in a fresh process imports neither, and afterwards scipy.linalg imports and numba's own
+    # BLAS check passes: the block lasted only while numba loaded its CPU target.
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LOOK],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    seen = json.loads(out.stdout)
+    assert seen["code"] == 0 and seen["runs"] == 50
+    assert seen["loaded"] == []
+    assert "_Unimportable" not in seen["finders"]
+    assert seen["blas"] == "scipy.linalg.cython_blas"
+
+
+def test_the_blas_block_holds_in_its_own_thread_only() -> None:
+    import threading
+
+    finder = jit._Unimportable("scipy.linalg")
+    with pytest.raises(ModuleNotFoundError, match="while numba starts"):
+        finder.find_spec("scipy.linalg")
+    assert finder.find_spec("scipy.linalg.cython_blas") is None  # only the package is refused
+    assert finder.find_spec("numpy.linalg") is None
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(finder.find_spec("scipy.linalg")))
+    thread.start()
+    thread.join()
+    assert other == [None]
