@@ -41,7 +41,7 @@ from numba import types
 
 from descentlab.engine import rules
 from descentlab.engine.interp import sweep_for
-from descentlab.engine.jit import address, compiled, inline, jit
+from descentlab.engine.jit import address, compiled, jit
 from descentlab.result import Cause, RowOutcome, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
@@ -111,7 +111,20 @@ def _grad_sq(X, G, lo, hi, bounded, out):
                 out[b] += g * g
 
 
-@inline
+@jit
+def take_cols(A, a0, out):  # noqa: ANN001, ANN201
+    """``out`` (r, B) = columns ``a0:a0 + B`` of ``A`` (r, k): a block's rows, contiguous.
+
+    A loop, not ``np.ascontiguousarray(A[:, a0:a1])``: that overload took half a second to
+    compile for each array type (2D, 3D) in each compiled function that used it.
+    """
+    for i in range(out.shape[0]):
+        for b in range(out.shape[1]):
+            out[i, b] = A[i, a0 + b]
+    return out
+
+
+@jit
 def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, div_at):  # noqa: ANN001
     """Row ``r``'s outcome at its start (f and the squared gradient norm there): diverged (f
     beyond ``limit`` or the gradient not finite), converged (``|grad| < grad_tol``) or running.
@@ -138,7 +151,7 @@ def _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cau
     n = XT.shape[0]
     m = code.shape[0]
     B = a1 - a0
-    X = np.ascontiguousarray(XT[:, a0:a1])
+    X = take_cols(XT, a0, np.empty((n, B)))
     F = np.empty(B)
     G = np.empty((n, B))
     gn2 = np.empty(B)
@@ -176,31 +189,37 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     c = lrs.shape[0]
     R = rec_its.shape[0]
     B = a1 - a0
+    X = take_cols(XT, a0, np.empty((n, B)))
+    G = take_cols(GT, a0, np.empty((n, B)))
+    St = np.empty((s, n, B))
+    for q in range(s):
+        take_cols(S[q], a0, St[q])
     run = np.empty(B, dtype=np.bool_)
+    F = np.empty(B)
+    gn = np.empty(B)
+    lrb = np.empty(B)
+    dx = np.empty(B)
     left = 0
     for b in range(B):
         run[b] = status[a0 + b] == RUNNING
         left += run[b]
-    X = np.ascontiguousarray(XT[:, a0:a1])
-    F = FT[a0:a1].copy()
-    G = np.ascontiguousarray(GT[:, a0:a1])
-    gn = GN[a0:a1].copy()
-    lrb = LR[a0:a1].copy()
-    St = np.ascontiguousarray(S[:, :, a0:a1])
+        F[b] = FT[a0 + b]
+        gn[b] = GN[a0 + b]
+        lrb[b] = LR[a0 + b]
+        dx[b] = 0.0
     out = np.empty((n, B))
     Xn = np.empty((n, B))
     Fn = np.empty(B)
     Gn = np.empty((n, B))
     gn2 = np.empty(B)
     gnn = np.empty(B)
-    dx = np.zeros(B)
     moved = np.empty(B, dtype=np.bool_)
     fine = np.empty(B, dtype=np.bool_)
     upd = np.empty(B, dtype=np.bool_)
     work = np.empty((m, B))
     adj = np.empty((m, B))
     lrb_filled = np.nan  # the lr every entry of ``lrb`` holds (nan: they differ)
-    j = 0
+    j = np.int64(0)  # not the literal 0: numba would compile snapshot once for each type
     end = t0
     t = t0
     while left > 0 and t < t0 + c:
@@ -346,12 +365,12 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
             end = t
         while j < R and rec_its[j] <= t:
             if rec_its[j] == t:
-                _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
+                snapshot(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
             j += 1
     if left > 0:
         end = t0 + c
     while j < R:  # the block is finished: its rows stay frozen
-        _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
+        snapshot(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
         j += 1
     put_block(a0, X, G, F, gn, XT, GT, FT, GN)
     for b in range(B):
@@ -363,10 +382,11 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     return end
 
 
-@inline
-def snapshot(j, a0, X, F, rec_X, rec_F):  # noqa: ANN001
-    """Snapshot ``j`` of the block's rows (from row ``a0``): values, and points unless
-    ``rec_X`` is (R, k, 0) (a recorder that keeps values only). The line search records here too.
+@jit
+def snapshot(j, a0, X, F, lrb, rec_X, rec_F, rec_L):  # noqa: ANN001
+    """Snapshot ``j`` of the block's rows (from row ``a0``): values; points unless ``rec_X`` is
+    (R, k, 0) (a recorder that keeps values only); the lr each row used last (``lrb``) unless
+    ``rec_L`` is (0, k). The line search records here too.
     """
     B = X.shape[1]
     n = rec_X.shape[2]
@@ -374,9 +394,12 @@ def snapshot(j, a0, X, F, rec_X, rec_F):  # noqa: ANN001
         rec_F[j, a0 + b] = F[b]
         for i in range(n):
             rec_X[j, a0 + b, i] = X[i, b]
+    if rec_L.shape[0]:
+        for b in range(B):
+            rec_L[j, a0 + b] = lrb[b]
 
 
-@inline
+@jit
 def put_block(a0, X, G, F, gn, XT, GT, FT, GN):  # noqa: ANN001
     """The block's points, gradients, values and gradient norms back into the rows from ``a0``
     (the fused loop and the line search both end a chunk here)."""
@@ -388,15 +411,6 @@ def put_block(a0, X, G, F, gn, XT, GT, FT, GN):  # noqa: ANN001
     for b in range(B):
         FT[a0 + b] = F[b]
         GN[a0 + b] = gn[b]
-
-
-@inline
-def _record(j, a0, X, F, lrb, rec_X, rec_F, rec_L):
-    """Snapshot ``j`` of the block's rows (from row ``a0``): points, values, last lrs."""
-    snapshot(j, a0, X, F, rec_X, rec_F)
-    if rec_L.shape[0]:
-        for b in range(X.shape[1]):
-            rec_L[j, a0 + b] = lrb[b]
 
 
 def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:

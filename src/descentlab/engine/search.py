@@ -56,6 +56,7 @@ from descentlab.engine.loop import (
     put_block,
     snapshot,
     start_verdict,
+    take_cols,
 )
 from descentlab.result import RowOutcome, Status
 
@@ -293,7 +294,7 @@ def _block(XT, bi, block):  # noqa: ANN001, ANN202
     """Block ``bi``'s rows ``a0:a1`` of ``XT`` (n, k), their count and their points (n, B)."""
     a0 = bi * block
     a1 = min(XT.shape[1], a0 + block)
-    return a0, a1, a1 - a0, np.ascontiguousarray(XT[:, a0:a1])
+    return a0, a1, a1 - a0, take_cols(XT, a0, np.empty((XT.shape[0], a1 - a0)))
 
 
 @jit
@@ -305,7 +306,7 @@ def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded
     m = code.shape[0]
     for bi in range(b0, b1):
         a0, a1, B, X = _block(XT, bi, block)
-        G = np.ascontiguousarray(GT[:, a0:a1])
+        G = take_cols(GT, a0, np.empty((n, B)))
         F = FS[a0:a1].copy()
         o = np.empty((n, B))
         ta = np.empty((width, B))
@@ -487,7 +488,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
                 rows[left] = b
                 left += 1
         F = FT[a0:a1].copy()
-        G = np.ascontiguousarray(GT[:, a0:a1])
+        G = take_cols(GT, a0, np.empty((n, B)))
         gn = GN[a0:a1].copy()
         fs = FS[a0:a1].copy()
         ex = EX[a0:a1].copy()
@@ -508,7 +509,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
         Gb = np.empty(n * B)
         Xb = np.empty(n * B)
         Fb = np.empty(B)
-        j = 0
+        j = np.int64(0)  # not the literal 0: numba would compile snapshot once for each type
         end = t0
         t = t0
         reach = 0
@@ -622,14 +623,14 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
                 end = t
             while j < R and rec_its[j] <= t:
                 if rec_its[j] == t:
-                    snapshot(j, a0, X, F, rec_X, rec_F)
+                    snapshot(j, a0, X, F, F, rec_X, rec_F, rec_F[:0])
                 j += 1
         if left > 0:
             end = t0 + nc
         ends[bi] = end
         reached[bi] = reach
         while j < R:  # the block is finished: its rows stay frozen
-            snapshot(j, a0, X, F, rec_X, rec_F)
+            snapshot(j, a0, X, F, F, rec_X, rec_F, rec_F[:0])
             j += 1
         put_block(a0, X, G, F, gn, XT, GT, FT, GN)
         for b in range(B):
