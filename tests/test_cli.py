@@ -520,3 +520,23 @@ def test_long_minima_lists_are_summarized_like_the_table(capsys) -> None:
         r"\.\.\. and [\d,]+ more minima, found from [\d,]+ start\(s\)", lines[start + 51]
     )
     assert max(len(ln) for ln in lines) < 200
+
+
+def test_the_program_sets_its_gc_thresholds_and_a_call_from_python_does_not(
+    monkeypatch, capsys
+) -> None:
+    import gc
+    import sys
+
+    from descentlab import cli
+
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *t: seen.append(t))  # this process keeps its
+    monkeypatch.setattr(sys, "argv", ["descentlab", "functions", "--json"])
+    assert cli.main() == 0  # as the descentlab command and python -m descentlab call it
+    assert seen == [cli.PROGRAM_GC_THRESHOLDS]
+    assert cli.main(["functions", "--json"]) == 0
+    assert seen == [cli.PROGRAM_GC_THRESHOLDS]  # a call with argv leaves the caller's collector
+    out = capsys.readouterr().out
+    half = len(out) // 2
+    assert out[:half] == out[half:] and json.loads(out[:half])  # the same catalogue both times

@@ -1719,8 +1719,27 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
+PROGRAM_GC_THRESHOLDS = (10_000, 10, 10)
+"""The cyclic garbage collector's thresholds in the ``descentlab`` process (CPython's: 700, 10, 10).
+
+A command that runs the engine creates about 10^5 objects that live until it exits (numba's
+start-up); with CPython's thresholds the collector walks them ~25 times, twice in full, which
+was 0.15 s of a 1.8 s ``run --json`` of 20,000 starts, and is 0.08 s with these (measured with
+``gc.callbacks``). Garbage in reference cycles is still collected, after 10,000 allocations
+rather than 700.
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status instead of exiting."""
+    """Run the command line; returns the exit status instead of exiting.
+
+    Called as the program (``argv`` None: the ``descentlab`` command, ``python -m descentlab``),
+    it first sets the garbage collector's thresholds to :data:`PROGRAM_GC_THRESHOLDS`.
+    """
+    if argv is None:
+        import gc
+
+        gc.set_threshold(*PROGRAM_GC_THRESHOLDS)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
