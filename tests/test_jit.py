@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -117,6 +118,15 @@ def test_the_engine_modules_compile_through_the_one_helper() -> None:
         assert "numba.njit(" not in source and "@njit" not in source, module.__name__
 
 
+def _printed_json(code: str, env: dict[str, str] | None = None) -> Any:
+    """What a fresh Python process running ``code`` prints, as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900,
+        env=env,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
 _ADAM_RUN = """
 import json
 import os
@@ -142,10 +152,7 @@ def test_a_run_compiles_only_what_it_uses() -> None:
     # no other rule, the interpreter once (no Hessian), and the fused loop's two compiled
     # functions (the starts, a chunk of iterations) once each, the rule and the interpreter
     # first-class function arguments - the same machine code for every rule.
-    out = subprocess.run(
-        [sys.executable, "-c", _ADAM_RUN], capture_output=True, text=True, check=True, timeout=900
-    )
-    seen = json.loads(out.stdout)
+    seen = _printed_json(_ADAM_RUN)
     assert seen["rules"] == ["_adam"]
     assert seen["interp"] == [1, 0]
     assert seen["start"] == [str(loop.INTERP)]
@@ -171,15 +178,7 @@ def test_compiling_a_rule_compiles_the_rule_alone(tmp_path) -> None:
     # A kernel takes one t and one lr for all its rows: compiling Adam (into an empty cache)
     # compiles Adam and torch's gradient preamble, and no row-by-row fallback around them.
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", _RULE_COMPILE],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-        env=env,
-    )
-    assert json.loads(out.stdout) == ["_adam", "_grad"]
+    assert _printed_json(_RULE_COMPILE, env=env) == ["_adam", "_grad"]
 
 
 _RUN_AND_LOOK = """
@@ -205,14 +204,7 @@ def test_a_run_loads_no_blas_and_leaves_scipy_importable() -> None:
     # f2py, which SciPy's array-API layer imports); the engine needs none. A whole `run --json`
     # in a fresh process imports neither, and afterwards scipy.linalg imports and numba's own
     # BLAS check passes: the block lasted only while numba loaded its CPU target.
-    out = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_LOOK],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-    )
-    seen = json.loads(out.stdout)
+    seen = _printed_json(_RUN_AND_LOOK)
     assert seen["code"] == 0 and seen["runs"] == 50
     assert seen["loaded"] == []
     assert "_Unimportable" not in seen["finders"]
