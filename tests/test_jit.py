@@ -24,7 +24,6 @@ ENGINE_FUNCTIONS = (
     interp.forward,
     interp.forward_backward,
     interp.hessian_block,
-    loop._start_block,
     loop._chunk_block,
     rules._adam,
     rules._gd,
@@ -141,7 +140,6 @@ minimize(Objective.from_formula("(1 - x)^2 + 100 (y - x^2)^2"), np.zeros((3, 2))
 print(json.dumps({
     "rules": sorted({fn.py_func.__name__ for fn in rules.KERNELS.values() if fn.signatures}),
     "interp": [len(fn.signatures) for fn in (interp.forward_backward, interp.hessian_block)],
-    "start": [str(sig[0]) for sig in loop._start_block.signatures],
     "chunk": [[str(t) for t in sig[:2]] for sig in loop._chunk_block.signatures],
 }))
 """
@@ -149,13 +147,12 @@ print(json.dumps({
 
 def test_a_run_compiles_only_what_it_uses() -> None:
     # A fresh process (this one has run every rule): an Adam run compiles Adam's kernel and
-    # no other rule, the interpreter once (no Hessian), and the fused loop's two compiled
-    # functions (the starts, a chunk of iterations) once each, the rule and the interpreter
-    # first-class function arguments - the same machine code for every rule.
+    # no other rule, the interpreter once (no Hessian), and the fused loop's one compiled
+    # function (a chunk of iterations, the first one after the starts) once, the rule and the
+    # interpreter first-class function arguments - the same machine code for every rule.
     seen = _printed_json(_ADAM_RUN)
     assert seen["rules"] == ["_adam"]
     assert seen["interp"] == [1, 0]
-    assert seen["start"] == [str(loop.INTERP)]
     assert seen["chunk"] == [[str(rules.RULE), str(loop.INTERP)]]
 
 

@@ -21,7 +21,7 @@ from descentlab.errors import ConfigError
 from descentlab.expr.tree import Binary, Call, Const, Node, Num, Unary, Var
 from descentlab.objective import Objective
 from descentlab.optimizers import adam, gd
-from descentlab.stationary import linear_gradient
+from descentlab.stationary import linear_gradient, refuse_unbounded
 
 VARS = ("x", "y")
 
@@ -116,3 +116,19 @@ def test_the_cli_refuses_with_one_line_and_takes_bounds(capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unbounded below" in err and "(2, -3)" in err
     assert main(["run", "2x - 3y + 1", "--start", "0,1", "--bounds", "-1,2", "--json"]) == 0
+
+
+def test_linearity_is_decided_once_per_formula(monkeypatch) -> None:
+    # minimize asks on every call: the answer is kept per tree (one walk cost ~40 us, a tenth
+    # of a one-start run's fixed cost), and each tree keeps its own answer.
+    import descentlab.expr.tree as tree_module
+
+    linear, curved = Objective.from_formula("2x - 3y"), Objective.from_formula("x^2 + y")
+    walks: list[Node] = []
+    real = tree_module.post_order
+    monkeypatch.setattr(tree_module, "post_order", lambda t: walks.append(t) or real(t))
+    for _ in range(3):
+        assert linear_gradient(linear).tolist() == [2.0, -3.0]
+        assert linear_gradient(curved) is None
+        refuse_unbounded(curved)  # what minimize calls
+    assert [id(t) for t in walks] == [id(linear.tree), id(curved.tree)]

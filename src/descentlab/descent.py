@@ -259,7 +259,10 @@ def minimize(
 
 
 def _result(runs: list[_Block], objective: Any, rule: StopRule, mode: str) -> Result:
-    joined = {name: np.concatenate([getattr(b, name) for b in runs]) for name in _FIELDS}
+    if len(runs) == 1:  # the compiled loops, and one block of the general loop: no copies
+        joined = {name: getattr(runs[0], name) for name in _FIELDS}
+    else:
+        joined = {name: np.concatenate([getattr(b, name) for b in runs]) for name in _FIELDS}
     trajectory = None if mode == "off" else _merge_records(runs)
     domain = getattr(objective, "domain", None)
     in_domain = None if domain is None else _inside(joined["x"], _box_of(domain))

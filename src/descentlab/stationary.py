@@ -158,31 +158,21 @@ def classify_rows(objective: Any, result: Result) -> Result:
     return dataclasses.replace(result, stationary=codes)
 
 
-def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
-    """The constant gradient of a formula that is provably linear and not constant, else None.
+_LINEAR: dict[int, tuple[Any, bool]] = {}
+"""id(tree) -> (tree, whether it is linear) for the last :data:`_LINEAR_KEEP` trees asked about
+(the tree is kept, so its id cannot be reused while it is here): ``minimize`` asks on every
+call, and one pass over a tree cost ~40 us, a tenth of a one-start run's fixed cost."""
 
-    Such a function (``x``, ``2x - 3y + 1``) is unbounded below: it has no minimum and no
-    stationary point, and gradient descent walks away forever. Decided from the formula in one
-    pass over its tree: each sub-formula is constant, linear (every second derivative
-    identically zero) or neither; a sum or difference of linear parts is linear, so is a
-    product or quotient by a constant, and ``u^1``; anything else with a variable inside
-    (``x*y``, ``x/x``, ``sin(x)``, ``0*x^2``) counts as not linear, so a formula is called
-    linear only when it is. The gradient is then the same everywhere: it is taken at the
-    origin, and a gradient that is zero or not finite there gives None. Python functions give
-    None.
+_LINEAR_KEEP = 64
 
-    Examples:
-        >>> from descentlab.objective import Objective
-        >>> linear_gradient(Objective.from_formula("2x - 3y + 1")).tolist()
-        [2.0, -3.0]
-        >>> linear_gradient(Objective.from_formula("x^2 + y")) is None
-        True
-    """
+
+def _is_linear(tree: Any) -> bool:
+    """Whether a formula is provably linear and not constant (see :func:`linear_gradient`)."""
+    hit = _LINEAR.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
     from descentlab.expr.tree import Binary, Call, Num, Unary, Var, children, post_order
 
-    tree = getattr(objective, "tree", None)
-    if tree is None:
-        return None
     degree: dict[int, int] = {}  # 0 constant, 1 linear, 2 neither (or not proven)
     for node in post_order(tree):
         d = [degree[id(c)] for c in children(node)]
@@ -203,7 +193,35 @@ def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
             degree[id(node)] = 0 if d[0] == 0 else 2
         else:  # numbers and named constants
             degree[id(node)] = 0
-    if min(degree[id(tree)], 2) != 1:
+    linear = min(degree[id(tree)], 2) == 1
+    if len(_LINEAR) >= _LINEAR_KEEP:
+        _LINEAR.pop(next(iter(_LINEAR)), None)
+    _LINEAR[id(tree)] = (tree, linear)
+    return linear
+
+
+def linear_gradient(objective: Any) -> NDArray[np.float64] | None:
+    """The constant gradient of a formula that is provably linear and not constant, else None.
+
+    Such a function (``x``, ``2x - 3y + 1``) is unbounded below: it has no minimum and no
+    stationary point, and gradient descent walks away forever. Decided from the formula in one
+    pass over its tree: each sub-formula is constant, linear (every second derivative
+    identically zero) or neither; a sum or difference of linear parts is linear, so is a
+    product or quotient by a constant, and ``u^1``; anything else with a variable inside
+    (``x*y``, ``x/x``, ``sin(x)``, ``0*x^2``) counts as not linear, so a formula is called
+    linear only when it is. The gradient is then the same everywhere: it is taken at the
+    origin, and a gradient that is zero or not finite there gives None. Python functions give
+    None.
+
+    Examples:
+        >>> from descentlab.objective import Objective
+        >>> linear_gradient(Objective.from_formula("2x - 3y + 1")).tolist()
+        [2.0, -3.0]
+        >>> linear_gradient(Objective.from_formula("x^2 + y")) is None
+        True
+    """
+    tree = getattr(objective, "tree", None)
+    if tree is None or not _is_linear(tree):
         return None
     with np.errstate(all="ignore"):
         g: NDArray[np.float64] = np.asarray(

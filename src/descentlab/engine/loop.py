@@ -145,33 +145,12 @@ def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, d
 
 
 @jit
-def _start_block(interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
-                 grad_tol, limit, lo, hi, bounded, a0, a1):  # fmt: skip
-    """Iteration 0 for rows ``a0:a1``: evaluate the starts; diverged or converged rows finish."""
-    n = XT.shape[0]
-    m = code.shape[0]
-    B = a1 - a0
-    X = take_cols(XT, a0, np.empty((n, B)))
-    F = np.empty(B)
-    G = np.empty((n, B))
-    gn2 = np.empty(B)
-    interp(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
-    _grad_sq(X, G, lo, hi, bounded, gn2)
-    for b in range(B):
-        r = a0 + b
-        gn = np.sqrt(gn2[b])
-        FT[r] = F[b]
-        GN[r] = gn
-        for i in range(n):
-            GT[i, r] = G[i, b]
-        start_verdict(r, F[b], gn2[b], gn, limit, grad_tol, status, nfev, detail, cause, div_at)
-
-
-@jit
 def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
-                 nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
-                 bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
-    """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block).
+                 nfev, detail, cause, div_at, start, t0, grad_tol, f_tol, x_tol, stat_tol, limit,
+                 lo, hi, bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
+    """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block);
+    first, if ``start``, iteration 0: the starts are evaluated and diverged or converged rows
+    finish there (one compiled function for both: a run compiles and calls one).
 
     Each iteration makes a few passes over all the block's rows (rows innermost, no branch, so
     they vectorize): the rule; the new points, counting the coordinates that did not move or
@@ -190,36 +169,49 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     R = rec_its.shape[0]
     B = a1 - a0
     X = take_cols(XT, a0, np.empty((n, B)))
-    G = take_cols(GT, a0, np.empty((n, B)))
+    G = np.empty((n, B))
+    F = np.empty(B)
+    gn = np.empty(B)
+    gn2 = np.empty(B)
+    work = np.empty((m, B))
+    adj = np.empty((m, B))
+    if start:  # iteration 0: f and the gradient at the starts
+        interp(code, consts, X, work, adj, F, G)
+        _grad_sq(X, G, lo, hi, bounded, gn2)
+        for b in range(B):
+            gn[b] = np.sqrt(gn2[b])
+            start_verdict(a0 + b, F[b], gn2[b], gn[b], limit, grad_tol, status, nfev, detail,
+                          cause, div_at)  # fmt: skip
+    else:
+        take_cols(GT, a0, G)
+        for b in range(B):
+            F[b] = FT[a0 + b]
+            gn[b] = GN[a0 + b]
     St = np.empty((s, n, B))
     for q in range(s):
         take_cols(S[q], a0, St[q])
     run = np.empty(B, dtype=np.bool_)
-    F = np.empty(B)
-    gn = np.empty(B)
     lrb = np.empty(B)
     dx = np.empty(B)
     left = 0
     for b in range(B):
         run[b] = status[a0 + b] == RUNNING
         left += run[b]
-        F[b] = FT[a0 + b]
-        gn[b] = GN[a0 + b]
         lrb[b] = LR[a0 + b]
         dx[b] = 0.0
     out = np.empty((n, B))
     Xn = np.empty((n, B))
     Fn = np.empty(B)
     Gn = np.empty((n, B))
-    gn2 = np.empty(B)
     gnn = np.empty(B)
     moved = np.empty(B, dtype=np.bool_)
     fine = np.empty(B, dtype=np.bool_)
     upd = np.empty(B, dtype=np.bool_)
-    work = np.empty((m, B))
-    adj = np.empty((m, B))
     lrb_filled = np.nan  # the lr every entry of ``lrb`` holds (nan: they differ)
     j = np.int64(0)  # not the literal 0: numba would compile snapshot once for each type
+    if R and rec_its[0] == t0:  # the starts (iteration 0), when the recorder asks for them
+        snapshot(j, a0, X, F, lrb, rec_X, rec_F, rec_L)
+        j += 1
     end = t0
     t = t0
     while left > 0 and t < t0 + c:
@@ -457,15 +449,16 @@ def run_fused(
         pauses: The optimizer's ``pauses``: a zero step is a pause of the rule (Rprop) while
             the gradient is not zero, so it does not stall the row.
 
-    Each block of rows ``a0:a1`` is one call of :func:`_start_block` (iteration 0) and then of
-    :func:`_chunk_block` per chunk, from Python, on the pool's threads. Their arguments, in
+    Each block of rows ``a0:a1`` is one call of :func:`_chunk_block` per chunk (the first one
+    also evaluates the starts), from Python, on the pool's threads. Its arguments, in
     column layout: the rule's kernel and the interpreter (first-class functions, so the two
     are compiled once for every rule), the program (``code``, ``consts``), ``H``, ``pauses``,
     the chunk's ``lrs``, the running state ``XT, FT, GT, GN`` ((n, k), (k,), (n, k), (k,)),
     the rule's ``S`` (s, n, k), the last lr per row ``LR``, the per-row outcome (``status``
-    -1 while running, ``nit``, ``nfev``, ``detail``, ``cause``, ``div_at``), the iteration
-    before the chunk, the stop rule's tolerances, the box, and the snapshots to take
-    (``rec_its``; ``rec_X, rec_F, rec_L``: (R, k, n), (R, k), (R or 0, k)).
+    -1 while running, ``nit``, ``nfev``, ``detail``, ``cause``, ``div_at``), whether to
+    evaluate the starts first, the iteration before the chunk, the stop rule's tolerances, the
+    box, and the snapshots to take (``rec_its``, with 0 for the starts; ``rec_X, rec_F,
+    rec_L``: (R, k, n), (R, k), (R or 0, k)).
 
     Returns:
         The per-row outcome arrays (``x``, ``fun``, ``grad_norm``, ``status``, ``nit``,
@@ -492,30 +485,20 @@ def run_fused(
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
-    none = np.empty(0, dtype=np.int64)
-    entries: dict[bool, Any] = {}  # the compiled _start_block and _chunk_block
+    entry: list[Any] = []  # the compiled _chunk_block (the same argument types on every call)
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
-        args: tuple[Any, ...]
-        if first:
-            fn = _start_block
-            args = (interp, code, consts, XT, FT, GT, GN, status, nfev, detail, cause,
-                    div_at, rule.grad_tol, rule.limit, lo, hi, bounded)  # fmt: skip
-        else:
-            fn = _chunk_block
-            args = (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
-                    status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
-                    rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
-                    rl)  # fmt: skip
-        if first not in entries:  # the same argument types on every call
-            entries[first] = compiled(fn, (*args, 0, 0))
-        entry = entries[first]
+        args = (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status,
+                nit, nfev, detail, cause, div_at, first, t, rule.grad_tol, rule.f_tol,
+                rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
+                rl)  # fmt: skip
+        if not entry:
+            entry.append(compiled(_chunk_block, (*args, 0, 0)))
+        fn = entry[0]
 
         def call(b0: int, b1: int) -> None:
             for bi in range(b0, b1):
-                end = entry(*args, bi * BLOCK, min(k, (bi + 1) * BLOCK))
-                if not first:
-                    ends[bi] = end
+                ends[bi] = fn(*args, bi * BLOCK, min(k, (bi + 1) * BLOCK))
 
         _spread(call, nblocks, pool, threads)
 
@@ -528,19 +511,17 @@ def run_fused(
     threads = min(numba.get_num_threads(), nblocks)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
-        empty = np.empty((0, k, n)), np.empty((0, k)), np.empty((0, k))
-        run(True, 0, np.empty(0), none, *empty)
-        if recorder is not None:
-            recorder.add(0, *snapshot(), lr=lrs_now())
         t = 0
+        first = True  # the first chunk evaluates the starts (iteration 0) first
         stopped = False
         points = getattr(recorder, "points", True)  # False: the recorder keeps values only
         per_rec = k * ((n if points else 0) + 1 + keep_lrs)
-        while t < rule.max_iter and (status == RUNNING).any() and not stopped:
-            c = 1 if callback is not None else min(CHUNK, rule.max_iter - t)
+        while first or (t < rule.max_iter and (status == RUNNING).any() and not stopped):
+            c = min(1 if callback is not None else CHUNK, rule.max_iter - t)
             its = []
             if recorder is not None:
-                its = [u for u in range(t + 1, t + c + 1) if u % recorder.stride == 0]
+                its = [0] if first else []
+                its += [u for u in range(t + 1, t + c + 1) if u % recorder.stride == 0]
                 if len(its) * per_rec > REC_FLOATS:  # shorten the chunk to bound the buffer
                     keep = max(1, REC_FLOATS // per_rec)
                     c = its[keep - 1] - t
@@ -549,7 +530,8 @@ def run_fused(
             R = len(its)
             rec_X, rec_F = np.empty((R, k, n if points else 0)), np.empty((R, k))
             rec_L = np.empty((R if keep_lrs else 0, k))
-            run(False, t, lrs, np.array(its, dtype=np.int64), rec_X, rec_F, rec_L)
+            run(first, t, lrs, np.array(its, dtype=np.int64), rec_X, rec_F, rec_L)
+            first = False
             end = int(ends.max())
             finished = not (status == RUNNING).any()
             if recorder is not None:
@@ -563,9 +545,9 @@ def run_fused(
                 if finished and recorder.its[-1] != end:
                     recorder.add(end, *snapshot(), final=True, lr=lrs_now())
             t = end
-            if callback is not None and not finished:
+            if callback is not None and t > 0 and not finished:  # (t = 0: no row took a step)
                 stopped = ask(callback, t, *snapshot())
-            elif callback is not None:
+            elif callback is not None and t > 0:
                 ask(callback, t, *snapshot())
     finally:
         if pool is not None:
