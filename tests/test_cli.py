@@ -522,7 +522,7 @@ def test_long_minima_lists_are_summarized_like_the_table(capsys) -> None:
     assert max(len(ln) for ln in lines) < 200
 
 
-def test_the_program_sets_its_gc_thresholds_and_a_call_from_python_does_not(
+def test_the_program_tunes_its_garbage_collector_and_a_call_from_python_does_not(
     monkeypatch, capsys
 ) -> None:
     import gc
@@ -530,13 +530,14 @@ def test_the_program_sets_its_gc_thresholds_and_a_call_from_python_does_not(
 
     from descentlab import cli
 
-    seen: list[tuple[int, ...]] = []
-    monkeypatch.setattr(gc, "set_threshold", lambda *t: seen.append(t))  # this process keeps its
+    seen: list[object] = []  # this process keeps its own collector: the calls are recorded
+    monkeypatch.setattr(gc, "set_threshold", lambda *t: seen.append(t))
+    monkeypatch.setattr(gc, "freeze", lambda: seen.append("freeze"))
     monkeypatch.setattr(sys, "argv", ["descentlab", "functions", "--json"])
     assert cli.main() == 0  # as the descentlab command and python -m descentlab call it
-    assert seen == [cli.PROGRAM_GC_THRESHOLDS]
+    assert seen == [cli.PROGRAM_GC_THRESHOLDS, "freeze"]  # the thresholds first, freeze last
     assert cli.main(["functions", "--json"]) == 0
-    assert seen == [cli.PROGRAM_GC_THRESHOLDS]  # a call with argv leaves the caller's collector
+    assert seen == [cli.PROGRAM_GC_THRESHOLDS, "freeze"]  # a call with argv leaves them alone
     out = capsys.readouterr().out
     half = len(out) // 2
     assert out[:half] == out[half:] and json.loads(out[:half])  # the same catalogue both times
