@@ -213,6 +213,27 @@ def test_callback_sees_every_iteration_and_stops() -> None:
     same_result(a, b)
 
 
+@pytest.mark.parametrize("rec_floats", [10, 13, 1 << 22])
+def test_the_first_chunk_evaluates_and_records_the_starts(monkeypatch, rec_floats) -> None:
+    # The compiled loop's first chunk evaluates the starts and records iteration 0 itself:
+    # with a buffer smaller than one snapshot (4 rows x 3 floats) it runs no iteration at
+    # first, and rows that finish at their start never reach the callback, as in the general
+    # loop. The first start is Rosenbrock's minimum (its gradient is exactly zero there).
+    from descentlab.engine import loop
+
+    monkeypatch.setattr(loop, "REC_FLOATS", rec_floats)
+    runs = {}
+    for X0 in ([[1.0, 1.0], [-1.2, 1.0], [0.5, 0.5], [2.0, -1.0]], [[1.0, 1.0]]):
+        for engine in ("compiled", "numpy"):
+            calls: list[int] = []
+            r = minimize(ROSENBROCK, X0, adam(lr=0.05), max_iter=7, record=True, engine=engine,
+                         callback=lambda t, X, F, c=calls: c.append(t))  # fmt: skip
+            runs[engine] = r, calls
+        same_result(runs["compiled"][0], runs["numpy"][0])
+        assert runs["compiled"][1] == runs["numpy"][1] == ([] if len(X0) == 1 else [*range(1, 8)])
+        assert runs["compiled"][0].trajectory.its.tolist() == ([0] if len(X0) == 1 else [*range(8)])
+
+
 def test_auto_recording_thins_the_same_way(monkeypatch) -> None:
     import descentlab.descent as descent
 
