@@ -274,8 +274,12 @@ def _write_json(value: Any, write: Callable[[str], Any], level: int) -> None:
     elif isinstance(value, Iterator):
         empty = True
         for item in value:
-            write(("[" if empty else ",") + "\n" + pad)
-            _write_json(item, write, level + 1)
+            head = ("[" if empty else ",") + "\n" + pad
+            if isinstance(item, _Raw):  # a run record: one write with its separator
+                write(head + item)
+            else:
+                write(head)
+                _write_json(item, write, level + 1)
             empty = False
         write("[]" if empty else "\n" + "  " * level + "]")
     else:
