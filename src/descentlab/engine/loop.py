@@ -41,7 +41,7 @@ from numba import types
 
 from descentlab.engine import rules
 from descentlab.engine.interp import sweep_for
-from descentlab.engine.jit import address, compiled, jit
+from descentlab.engine.jit import address, compiled, inline, jit
 from descentlab.result import Cause, RowOutcome, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
@@ -88,10 +88,11 @@ _CAUSE_F = int(Cause.F)
 _CAUSE_GRAD = int(Cause.GRAD)
 
 
-@jit
+@inline
 def _grad_sq(X, G, lo, hi, bounded, out):
     """Squared norms ``out`` (B,) of the gradients ``G`` (n, B), projected on the box when
-    ``bounded``; summed in coordinate order, as the general loop sums them."""
+    ``bounded``; summed in coordinate order, as the general loop sums them. Inlined: a call
+    passes each array as its ~9 fields, ~5% of an iteration at one row."""
     n, B = G.shape
     for b in range(B):
         out[b] = 0.0

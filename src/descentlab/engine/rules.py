@@ -528,7 +528,8 @@ def rule_step(name, G, S, t, H, lr, out, X) -> None:  # noqa: ANN001
 
     The one place where rows may differ in lr: the kernel then runs once per group of rows with
     the same lr (compared bit for bit), on copies of their columns, and each row gets exactly
-    the numbers it would get alone.
+    the numbers it would get alone. (A plateau schedule's rows share a few lrs; rows that all
+    differ cost one kernel call each.)
 
     Args:
         name: The rule's name, a key of :data:`KERNELS`.
