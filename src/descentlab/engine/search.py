@@ -482,7 +482,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
     for bi in range(b0, b1):
         a0, a1, B, X = _block(XT, bi, block)
         rows = np.empty(B, dtype=np.int64)
-        left = 0
+        left = np.int64(0)  # not the literal 0: numba would compile _search once for each type
         for b in range(B):
             if status[a0 + b] == RUNNING:
                 rows[left] = b
