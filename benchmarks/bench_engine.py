@@ -267,16 +267,19 @@ def main() -> None:
         rows.append((what, value))
         print(f"{what:<72} {value}", flush=True)
 
-    # 6. compile cost: a fresh cache, then a cached start (both whole processes).
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        probe = [sys.executable, "-c", "import descentlab as d, time; t=time.perf_counter(); "
-                 "d.minimize(d.Objective.from_problem('rosenbrock'), [[-1.2, 1.0]], d.adam(), "
-                 "max_iter=10); print(time.perf_counter()-t)"]  # fmt: skip
-        cold = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
-        warm = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
-    row("first minimize in a process, empty numba cache (compiles once)", f"{cold:.2f} s")
-    row("first minimize in a process, cache on disk", f"{warm:.2f} s")
+    # 6. compile cost: a fresh cache, then a cached start (both whole processes). One start
+    # compiles the row sweeps, many starts the block sweeps (engine.interp.sweep_for).
+    for starts, what in (("[[-1.2, 1.0]]", "1 start"), ("[[-1.2, 1.0]] * 300", "300 starts")):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            probe = [sys.executable, "-c", "import descentlab as d, time; t=time.perf_counter(); "
+                     f"d.minimize(d.Objective.from_problem('rosenbrock'), {starts}, d.adam(), "
+                     "max_iter=10); print(time.perf_counter()-t)"]  # fmt: skip
+            cold = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
+            warm = float(subprocess.run(probe, capture_output=True, text=True, env=env).stdout)
+        row(f"first minimize in a process, {what}, empty numba cache (compiles once)",
+            f"{cold:.2f} s")  # fmt: skip
+    row("first minimize in a process, 300 starts, cache on disk", f"{warm:.2f} s")
 
     # 1. one start, 10,000 iterations.
     n1 = 10_000
@@ -287,8 +290,8 @@ def main() -> None:
         ours = best_of(lambda o=opt: minimize(obj, [-1.2, 1.0], o, max_iter=n1, grad_tol=0.0,
                                               record=False))  # fmt: skip
         theirs = best_of(lambda f=nb, r=lr: f(-1.2, 1.0, n1, r))
-        row(f"one start, {name}, 10k iterations: us/iteration minimize | notebook",
-            f"{ours / n1 * 1e6:.3f} | {theirs / n1 * 1e6:.3f}  "
+        row(f"one start, {name}, 10k iterations: us/iteration, minimize vs the notebook",
+            f"{ours / n1 * 1e6:.3f} vs {theirs / n1 * 1e6:.3f}  "
             f"({theirs / ours:.1f}x faster)")  # fmt: skip
 
     # 2. many starts.
@@ -319,10 +322,10 @@ def main() -> None:
     same_gd = best_of(lambda: same(False, LR_GD))
     for name, ours, bare, full in (("Adam", ours_adam, floor_adam, same_adam),
                                    ("GD", ours_gd, floor_gd, same_gd)):  # fmt: skip
-        row(f"1e4 starts x 1000, {name}: ns/(start x it) minimize | floor, same work | "
-            "floor, update only",
-            f"{ours * ns:.2f} | {full * ns:.2f} | {bare * ns:.2f}  "
-            f"({ours / full:.2f}x | {ours / bare:.2f}x the floors)")  # fmt: skip
+        row(f"1e4 starts x 1000, {name}: ns/(start x it), minimize vs the floors: same work; "
+            "update only",
+            f"{ours * ns:.2f} vs {full * ns:.2f}; {bare * ns:.2f}  "
+            f"({ours / full:.2f}x; {ours / bare:.2f}x the floors)")  # fmt: skip
     t_torch, how = torch_seconds(k, iters, args.torch_python)
     if t_torch is None:
         row("1e4 starts x 1000, Adam: torch.optim.Adam", how)
@@ -338,8 +341,8 @@ def main() -> None:
         minimize(obj, big, adam(lr=LR_ADAM), max_iter=1000, grad_tol=0.0, record=False)
         dt = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        row("1e6 starts x 1000 Adam: seconds | peak RSS growth (MB)",
-            f"{dt:.2f} s | {(peak - before) / 1024:.0f} MB")  # fmt: skip
+        row("1e6 starts x 1000 Adam: seconds; peak RSS growth (MB)",
+            f"{dt:.2f} s; {(peak - before) / 1024:.0f} MB")  # fmt: skip
 
     # 4. whole process, against torch's loop over the same batch (measured at 20,000 starts).
     # The warm-up run may write bytecode (PYTHONDONTWRITEBYTECODE=1 would otherwise make every
