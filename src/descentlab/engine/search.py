@@ -20,8 +20,9 @@ Sums follow NumPy's order: ``|g|^2`` and ``<g, d>`` as ``ndarray.sum`` (pairwise
 
 Each block of :data:`BLOCK` rows runs its iterations on the rows still running, packed together:
 the trial points of the rows still searching are evaluated together by the interpreter's
-:func:`~descentlab.engine.interp.forward`, the new points by
-:func:`~descentlab.engine.interp.forward_backward`. Blocks run in parallel (on Python threads, see
+:func:`~descentlab.engine.interp.forward`, the new points by the interpreter's sweep
+(:func:`~descentlab.engine.interp.sweep_for`), both passed as first-class functions (compiled
+once, not into each caller). Blocks run in parallel (on Python threads, see
 :class:`_Blocks`); a row's numbers depend only on its own start, so a batch equals its rows run
 alone.
 
@@ -35,9 +36,10 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import types
 
-from descentlab.engine.interp import forward, forward_backward
-from descentlab.engine.jit import inline, jit
+from descentlab.engine.interp import forward, sweep_for
+from descentlab.engine.jit import address, compiled, inline, jit
 from descentlab.engine.loop import (
     _CAUSE_F,
     _CAUSE_GRAD,
@@ -50,6 +52,7 @@ from descentlab.engine.loop import (
     _STALLED,
     BLOCK,
     CHUNK,
+    INTERP,
     REC_FLOATS,
     RUNNING,
     _spread,
@@ -64,6 +67,19 @@ __all__ = ["pairwise_sum", "run_search", "search_step"]
 
 # Compiled through engine.jit (one cache key over all the engine's sources, the unwritable-cache
 # fallback); small helpers are inlined into their callers: a call per row costs more than its sum.
+
+FORWARD = types.FunctionType(
+    types.void(
+        types.int64[:, ::1],  # code
+        types.float64[::1],  # consts
+        types.float64[:, ::1],  # XT
+        types.float64[:, ::1],  # work
+        types.float64[::1],  # F
+    )
+)
+"""The numba type of :func:`~descentlab.engine.interp.forward` as the line search takes it: a
+first-class function (like the fused loop's interpreter, :data:`~descentlab.engine.loop.INTERP`),
+so the search calls the interpreter's one compiled copy instead of compiling it into itself."""
 
 _PRECISION_LOSS = int(Status.PRECISION_LOSS)  # the other status and cause codes: loop.py's
 
@@ -176,11 +192,13 @@ def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
 
 
 @jit
-def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows, cnt, out,
+def _search(values, code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows, cnt, out,
             trials, TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
     """One backtracking step for the rows ``rows[:cnt]`` of a block, as ``linesearch.update``.
 
     Args:
+        values: :func:`~descentlab.engine.interp.forward` as a first-class function
+            (:data:`FORWARD`).
         code, consts: The objective's program.
         X, G: (n, B) points and gradients (column layout).
         FS: (B,) f at ``X`` as the last step accepted it (not finite: evaluated here); becomes
@@ -229,7 +247,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
         for i in range(n):
             for q in range(left):
                 XT[i, q] = X[i, todo[q]]
-        forward(code, consts, XT, work, ft[:left])
+        values(code, consts, XT, work, ft[:left])
         for q in range(left):
             FS[todo[q]] = ft[q]
             ev[todo[q]] += 1
@@ -260,7 +278,7 @@ def _search(code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows,
                 dec[b] = -c * _sum(tmp, n)
             else:
                 dec[b] = (c * ar) * g2[b]
-        forward(code, consts, XT, work, ft[:left])
+        values(code, consts, XT, work, ft[:left])
         kept = 0
         for q in range(left):
             b = todo[q]
@@ -298,8 +316,8 @@ def _block(XT, bi, block):  # noqa: ANN001, ANN202
 
 
 @jit
-def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded, block, out,
-                TA, TF, acc, nbt, ev, failed, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201
+def search_rows(values, code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded, block,
+                out, TA, TF, acc, nbt, ev, failed, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201
     """One line-search step for the rows of blocks ``b0:b1`` of ``XT`` (n, k) (see
     :func:`_search`)."""
     n = XT.shape[0]
@@ -317,7 +335,7 @@ def search_rows(code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi, bounded
         fl = np.empty(B, dtype=np.bool_)
         rows = np.arange(B)
         buf = np.empty((2 * n + m + 6) * B + 2 * n + 2)
-        _search(code, consts, X, G, F, lrs[a0:a1].copy(), c, shrink, width, lo, hi, bounded,
+        _search(values, code, consts, X, G, F, lrs[a0:a1].copy(), c, shrink, width, lo, hi, bounded,
                 rows, B, o, True, ta, tf, ac, nb, e, fl, buf)  # fmt: skip
         for b in range(B):
             FS[a0 + b] = F[b]
@@ -354,10 +372,11 @@ class _Blocks:
             self.pool.shutdown()
 
     def run(self, fn: Any, args: tuple[Any, ...]) -> None:
-        def call(b0: int, b1: int) -> None:
-            fn(*args, b0, b1)
+        entry = compiled(fn, (*args, 0, 0))  # compiles (or loads) before any thread calls it
 
-        call(0, 0)  # compiles (or loads) before any thread calls it
+        def call(b0: int, b1: int) -> None:
+            entry(*args, b0, b1)
+
         _spread(call, self.nblocks, self.pool, self.threads)
 
 
@@ -397,7 +416,7 @@ def search_step(
     acc, nbt = np.empty(k), np.empty(k, dtype=np.int64)
     ev, failed = np.empty(k, dtype=np.int64), np.empty(k, dtype=bool)
     lo, hi = (np.zeros(n), np.zeros(n)) if box is None else (box.lo, box.hi)
-    args = (program.code, program.consts, np.ascontiguousarray(X.T),
+    args = (address(forward, FORWARD), program.code, program.consts, np.ascontiguousarray(X.T),
             np.ascontiguousarray(np.asarray(G, dtype=np.float64).T), FS, lrs, float(c),
             float(shrink), width, lo, hi, box is not None, BLOCK, out, TA, TF, acc, nbt, ev,
             failed)  # fmt: skip
@@ -420,7 +439,7 @@ def search_step(
 
 
 @jit
-def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol, limit,
+def start(sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, grad_tol, limit,
           lo, hi, bounded, block, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201
     """Iteration 0 for the rows of blocks ``b0:b1``: evaluate the starts; diverged or converged
     rows finish.
@@ -435,7 +454,7 @@ def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, gra
         G = np.empty((n, B))
         vec = np.empty(n)
         tmp = np.empty(n)
-        forward_backward(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
+        sweep(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
         for b in range(B):
             r = a0 + b
             gn2 = _grad_sq(X, G, b, lo, hi, bounded, vec, tmp)
@@ -448,13 +467,15 @@ def start(code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at, gra
 
 
 @jit
-def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, nit, nfev,
-          detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi, bounded,
-          block, rec_its, rec_X, rec_F, ends, reached, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201, C901
+def chunk(sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status,
+          nit, nfev, detail, cause, div_at, t0, grad_tol, f_tol, x_tol, stat_tol, limit, lo, hi,
+          bounded, block, rec_its, rec_X, rec_F, ends, reached, b0, b1):  # fmt: skip  # noqa: ANN001, ANN201, C901
     """Iterations ``t0 + 1 .. t0 + len(lrs)`` of the line search for the running rows of
     blocks ``b0:b1``.
 
     Args:
+        sweep, values: The interpreter's sweep (:data:`~descentlab.engine.loop.INTERP`) and its
+            forward pass (:data:`FORWARD`), first-class functions.
         code, consts: The objective's program.
         c, shrink, width: The Armijo constant, the shrink factor, ``max_backtracks + 1``.
         lrs: (c,) the first trial step of each iteration of this chunk.
@@ -482,7 +503,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
     for bi in range(b0, b1):
         a0, a1, B, X = _block(XT, bi, block)
         rows = np.empty(B, dtype=np.int64)
-        left = np.int64(0)  # not the literal 0: numba would compile _search once for each type
+        left: Any = np.int64(0)  # not the literal 0: numba would compile _search for each type
         for b in range(B):
             if status[a0 + b] == RUNNING:
                 rows[left] = b
@@ -518,8 +539,8 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
             reach = 0
             for q in range(left):
                 lr[rows[q]] = lrs[t - t0 - 1]
-            _search(code, consts, X, G, fs, lr, c, shrink, width, lo, hi, bounded, rows, left,
-                    out, False, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
+            _search(values, code, consts, X, G, fs, lr, c, shrink, width, lo, hi, bounded, rows,
+                    left, out, False, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
             kept = 0
             for q in range(left):
                 b = rows[q]
@@ -569,7 +590,7 @@ def chunk(code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status, n
                 for i in range(n):
                     for q in range(left):
                         XP[i, q] = Xn[i, rows[q]]
-                forward_backward(code, consts, XP, work[: m * left].reshape((m, left)),
+                sweep(code, consts, XP, work[: m * left].reshape((m, left)),
                                  adj[: m * left].reshape((m, left)), Fb[:left], GP)  # fmt: skip
             kept = 0
             for q in range(left):
@@ -692,7 +713,8 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
                                                 rows.cause, rows.diverged_at)  # fmt: skip
     c, shrink = float(hyperparameters["c"]), float(hyperparameters["shrink"])
     width = int(hyperparameters["max_backtracks"]) + 1
-    blocks.run(start, (code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+    sweep, values = address(sweep_for(k), INTERP), address(forward, FORWARD)
+    blocks.run(start, (sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
                        rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK))  # fmt: skip
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
@@ -721,9 +743,10 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
         )
         rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
-        blocks.run(chunk, (code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX, status,
-                           nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
-                           rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK,
+        blocks.run(chunk, (sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN,
+                           FS, EX, status, nit, nfev, detail, cause, div_at, t, rule.grad_tol,
+                           rule.f_tol, rule.x_tol, rule.stationary_tol, rule.limit, lo, hi,
+                           bounded, BLOCK,
                            np.array(its, dtype=np.int64), rec_X, rec_F, ends,
                            reached))  # fmt: skip
         end = int(ends.max())
