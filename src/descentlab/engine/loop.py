@@ -57,20 +57,19 @@ REC_FLOATS = 1 << 22
 
 RUNNING = -1
 
-INTERP = types.FunctionType(
-    types.void(
-        types.int64[:, ::1],  # code
-        types.float64[::1],  # consts
-        types.float64[:, ::1],  # XT
-        types.float64[:, ::1],  # work
-        types.float64[:, ::1],  # adj
-        types.float64[::1],  # F
-        types.float64[:, ::1],  # GT
-    )
-)
-"""The numba type of :func:`~descentlab.engine.interp.forward_backward` as the fused loop takes
-it: a first-class function, so the loop calls the interpreter's one compiled copy instead of
-compiling its own."""
+_ROWS = types.float64[:, ::1]  # (.., B): one row of B numbers per variable or slot
+_VALUES = types.float64[::1]  # (B,)
+_PROGRAM = (types.int64[:, ::1], types.float64[::1])  # code, consts
+
+INTERP = types.FunctionType(types.void(*_PROGRAM, _ROWS, _ROWS, _ROWS, _VALUES, _ROWS))
+"""The numba type of :func:`~descentlab.engine.interp.forward_backward` (``code, consts, XT,
+work, adj, F, GT``) as the fused loop takes it: a first-class function, so the loop calls the
+interpreter's one compiled copy instead of compiling its own."""
+
+FORWARD = types.FunctionType(types.void(*_PROGRAM, _ROWS, _ROWS, _VALUES))
+"""The numba type of :func:`~descentlab.engine.interp.forward` (``code, consts, XT, work, F``)
+as the line search takes it: a first-class function, like :data:`INTERP`."""
+
 
 _LOCK = threading.Lock()
 """Serializes parallel (``prange``) compiled calls: numba's fallback threading layer (workqueue)

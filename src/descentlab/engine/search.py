@@ -36,7 +36,6 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import types
 
 from descentlab.engine.interp import forward, sweep_for
 from descentlab.engine.jit import address, compiled, inline, jit
@@ -52,6 +51,7 @@ from descentlab.engine.loop import (
     _STALLED,
     BLOCK,
     CHUNK,
+    FORWARD,
     INTERP,
     REC_FLOATS,
     RUNNING,
@@ -67,19 +67,6 @@ __all__ = ["pairwise_sum", "run_search", "search_step"]
 
 # Compiled through engine.jit (one cache key over all the engine's sources, the unwritable-cache
 # fallback); small helpers are inlined into their callers: a call per row costs more than its sum.
-
-FORWARD = types.FunctionType(
-    types.void(
-        types.int64[:, ::1],  # code
-        types.float64[::1],  # consts
-        types.float64[:, ::1],  # XT
-        types.float64[:, ::1],  # work
-        types.float64[::1],  # F
-    )
-)
-"""The numba type of :func:`~descentlab.engine.interp.forward` as the line search takes it: a
-first-class function (like the fused loop's interpreter, :data:`~descentlab.engine.loop.INTERP`),
-so the search calls the interpreter's one compiled copy instead of compiling it into itself."""
 
 _PRECISION_LOSS = int(Status.PRECISION_LOSS)  # the other status and cause codes: loop.py's
 
