@@ -180,7 +180,7 @@ def _grad_sq(X, G, b, lo, hi, bounded, vec, tmp):  # noqa: ANN001, ANN202
 
 @jit
 def _search(values, code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounded, rows, cnt, out,
-            trials, TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
+            TA, TF, acc, nbt, ev, failed, buf):  # fmt: skip  # noqa: ANN001, ANN202
     """One backtracking step for the rows ``rows[:cnt]`` of a block, as ``linesearch.update``.
 
     Args:
@@ -195,8 +195,9 @@ def _search(values, code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounde
         lo, hi, bounded: The box.
         rows, cnt: Which rows of the block search.
         out: (n, B) receives the step (0 where every trial failed).
-        trials: Whether to keep the trials in ``TA`` and ``TF`` (the loop does not).
-        TA, TF: (width, B) receive the trial step sizes and values (nan-padded).
+        TA, TF: (width, B) receive the trial step sizes and values (nan-padded), or (0, 0):
+            the trials are not kept (the loop). A shape, not a flag: numba would compile
+            ``_search`` once for each literal value of a flag.
         acc, nbt, ev, failed: (B,) receive the accepted step size (nan if none), the number of
             shrinks, the evaluations made and whether every trial failed.
         buf: scratch of at least ``(2n + m + 6) * B`` floats.
@@ -210,6 +211,7 @@ def _search(values, code, consts, X, G, FS, lr, c, shrink, width, lo, hi, bounde
     tmp = buf[4 * B : 4 * B + 2 * n + 2]
     base = 4 * B + 2 * n + 2
     todo = np.empty(B, dtype=np.int64)
+    trials = TA.shape[0] > 0
     left = 0
     for q in range(cnt):  # the first step's f(x), where no step gave it yet
         b = rows[q]
@@ -323,7 +325,7 @@ def search_rows(values, code, consts, XT, GT, FS, lrs, c, shrink, width, lo, hi,
         rows = np.arange(B)
         buf = np.empty((2 * n + m + 6) * B + 2 * n + 2)
         _search(values, code, consts, X, G, F, lrs[a0:a1].copy(), c, shrink, width, lo, hi, bounded,
-                rows, B, o, True, ta, tf, ac, nb, e, fl, buf)  # fmt: skip
+                rows, B, o, ta, tf, ac, nb, e, fl, buf)  # fmt: skip
         for b in range(B):
             FS[a0 + b] = F[b]
             acc[a0 + b] = ac[b]
@@ -527,7 +529,7 @@ def chunk(sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS
             for q in range(left):
                 lr[rows[q]] = lrs[t - t0 - 1]
             _search(values, code, consts, X, G, fs, lr, c, shrink, width, lo, hi, bounded, rows,
-                    left, out, False, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
+                    left, out, TA, TF, acc, nbt, ev, failed, buf)  # fmt: skip
             kept = 0
             for q in range(left):
                 b = rows[q]
