@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 
@@ -143,29 +144,66 @@ def fused_floors():
             XT[0, a0:a1] = x
             XT[1, a0:a1] = y
 
+    # The same work as minimize's: each iteration the step, the stall and limit tests on the new
+    # point, f and the gradient there, the gradient norm, the divergence and convergence tests;
+    # a row whose test fires stops (a convergence test takes the step, the others keep the
+    # point). One function per rule (a flag tested inside the row loop stops it vectorizing).
+
+    @njit(inline="always", error_model="numpy")
+    def evaluate(x, y):  # Rosenbrock's f and gradient, by hand
+        u = y - x * x
+        w = 1.0 - x
+        return w * w + 100.0 * u * u, -2.0 * w - 400.0 * x * u, 200.0 * u
+
+    @njit(inline="always", error_model="numpy")
+    def accept(r, nx, ny, x, y, f, gx, gy, alive, grad_tol, f_tol, limit):
+        stalled = (nx == x[r]) & (ny == y[r])
+        beyond = (abs(nx) > limit) | (abs(ny) > limit)
+        fn, ngx, ngy = evaluate(nx, ny)
+        gn2 = ngx * ngx + ngy * ngy
+        bad = (not (abs(fn) <= limit)) | (not (gn2 < np.inf))
+        met = (np.sqrt(gn2) < grad_tol) | (abs(fn - f[r]) < f_tol)
+        moves = alive[r] & (not stalled) & (not beyond) & (not bad)
+        x[r] = nx if moves else x[r]
+        y[r] = ny if moves else y[r]
+        f[r] = fn if moves else f[r]
+        gx[r] = ngx if moves else gx[r]
+        gy[r] = ngy if moves else gy[r]
+        alive[r] &= not (stalled | beyond | bad | met)
+
+    @njit(inline="always", error_model="numpy")
+    def begin(XT, a0, a1):
+        x = XT[0, a0:a1].copy()
+        y = XT[1, a0:a1].copy()
+        B = a1 - a0
+        f, gx, gy = np.empty(B), np.empty(B), np.empty(B)
+        for r in range(B):
+            f[r], gx[r], gy[r] = evaluate(x[r], y[r])
+        return x, y, f, gx, gy, np.ones(B, dtype=np.bool_)
+
     @njit(parallel=True, error_model="numpy", cache=True)
-    def same_work_floor(XT, iters, lr, adam, b1, b2, eps, grad_tol, f_tol, limit, block):
-        """The floor doing what ``minimize`` does each iteration, written by hand for Rosenbrock:
-        the step (GD or Adam), the stall and limit tests on the new point, f and the gradient
-        there, the gradient norm, the divergence and convergence tests; a row whose test fires
-        stops (a convergence test takes the step, the others keep the point). Rows innermost,
-        so the loops vectorize."""
+    def gd_same_work(XT, iters, lr, grad_tol, f_tol, limit, block):
         k = XT.shape[1]
         for bi in prange((k + block - 1) // block):
             a0 = bi * block
             a1 = min(k, a0 + block)
+            x, y, f, gx, gy, alive = begin(XT, a0, a1)
+            for _ in range(iters):
+                for r in range(a1 - a0):
+                    nx = x[r] - lr * gx[r]
+                    ny = y[r] - lr * gy[r]
+                    accept(r, nx, ny, x, y, f, gx, gy, alive, grad_tol, f_tol, limit)
+            XT[0, a0:a1] = x
+            XT[1, a0:a1] = y
+
+    @njit(parallel=True, error_model="numpy", cache=True)
+    def adam_same_work(XT, iters, lr, b1, b2, eps, grad_tol, f_tol, limit, block):
+        k = XT.shape[1]
+        for bi in prange((k + block - 1) // block):
+            a0 = bi * block
+            a1 = min(k, a0 + block)
+            x, y, f, gx, gy, alive = begin(XT, a0, a1)
             B = a1 - a0
-            x = XT[0, a0:a1].copy()
-            y = XT[1, a0:a1].copy()
-            gx = np.empty(B)
-            gy = np.empty(B)
-            f = np.empty(B)
-            for r in range(B):
-                u = y[r] - x[r] * x[r]
-                f[r] = (1.0 - x[r]) ** 2 + 100.0 * u * u
-                gx[r] = -2.0 * (1.0 - x[r]) - 400.0 * x[r] * u
-                gy[r] = 200.0 * u
-            alive = np.ones(B, dtype=np.bool_)
             mx = np.zeros(B)
             my = np.zeros(B)
             vx = np.zeros(B)
@@ -174,37 +212,17 @@ def fused_floors():
                 step = -(lr / (1.0 - b1**t))
                 root = (1.0 - b2**t) ** 0.5
                 for r in range(B):
-                    if adam:
-                        mx[r] += (gx[r] - mx[r]) * (1 - b1)
-                        my[r] += (gy[r] - my[r]) * (1 - b1)
-                        vx[r] = vx[r] * b2 + (1 - b2) * gx[r] * gx[r]
-                        vy[r] = vy[r] * b2 + (1 - b2) * gy[r] * gy[r]
-                        nx = x[r] + mx[r] / (np.sqrt(vx[r]) / root + eps) * step
-                        ny = y[r] + my[r] / (np.sqrt(vy[r]) / root + eps) * step
-                    else:
-                        nx = x[r] - lr * gx[r]
-                        ny = y[r] - lr * gy[r]
-                    stalled = (nx == x[r]) & (ny == y[r])
-                    beyond = (abs(nx) > limit) | (abs(ny) > limit)
-                    u = ny - nx * nx
-                    fn = (1.0 - nx) ** 2 + 100.0 * u * u
-                    ngx = -2.0 * (1.0 - nx) - 400.0 * nx * u
-                    ngy = 200.0 * u
-                    gn2 = ngx * ngx + ngy * ngy
-                    gn = np.sqrt(gn2)
-                    bad = (not (abs(fn) <= limit)) | (not (gn2 < np.inf))
-                    met = (gn < grad_tol) | (abs(fn - f[r]) < f_tol)
-                    moves = alive[r] & (not stalled) & (not beyond) & (not bad)
-                    x[r] = nx if moves else x[r]
-                    y[r] = ny if moves else y[r]
-                    f[r] = fn if moves else f[r]
-                    gx[r] = ngx if moves else gx[r]
-                    gy[r] = ngy if moves else gy[r]
-                    alive[r] &= not (stalled | beyond | bad | met)  # a fired test ends the row
+                    mx[r] += (gx[r] - mx[r]) * (1 - b1)
+                    my[r] += (gy[r] - my[r]) * (1 - b1)
+                    vx[r] = vx[r] * b2 + (1 - b2) * gx[r] * gx[r]
+                    vy[r] = vy[r] * b2 + (1 - b2) * gy[r] * gy[r]
+                    nx = x[r] + mx[r] / (np.sqrt(vx[r]) / root + eps) * step
+                    ny = y[r] + my[r] / (np.sqrt(vy[r]) / root + eps) * step
+                    accept(r, nx, ny, x, y, f, gx, gy, alive, grad_tol, f_tol, limit)
             XT[0, a0:a1] = x
             XT[1, a0:a1] = y
 
-    return adam_floor, gd_floor, same_work_floor
+    return adam_floor, gd_floor, adam_same_work, gd_same_work
 
 
 TORCH_SNIPPET = r"""
@@ -297,29 +315,32 @@ def main() -> None:
     # 2. many starts.
     k, iters = 10_000, 1000
     X0 = np.random.default_rng(0).uniform(-2, 2, (k, 2))
-    adam_floor, gd_floor, same_floor = fused_floors()
+    adam_floor, gd_floor, adam_same, gd_same = fused_floors()
     ns = 1e9 / (k * iters)
     ours_adam = best_of(lambda: minimize(obj, X0, adam(lr=LR_ADAM), max_iter=iters, grad_tol=0.0,
                                          record=False))  # fmt: skip
     ours_gd = best_of(lambda: minimize(obj, X0, gd(lr=LR_GD), max_iter=iters, grad_tol=0.0,
                                        record=False))  # fmt: skip
 
-    def same(is_adam: bool, lr: float, n: int = iters) -> None:  # minimize's tests, never firing
-        same_floor(np.ascontiguousarray(X0.T), n, lr, is_adam, 0.9, 0.999, 1e-8, 0.0, 0.0, 1e150,
-                   256)  # fmt: skip
+    def same(is_adam: bool, X: np.ndarray = X0, n: int = iters, grad_tol: float = 0.0) -> Any:
+        XT = np.ascontiguousarray(X.T)  # minimize's tests (with grad_tol 0, none fires)
+        if is_adam:
+            adam_same(XT, n, LR_ADAM, 0.9, 0.999, 1e-8, grad_tol, 0.0, 1e150, 256)
+        else:
+            gd_same(XT, n, LR_GD, grad_tol, 0.0, 1e150, 256)
+        return XT.T
 
     for is_adam, opt in ((True, adam(lr=LR_ADAM)), (False, gd(lr=LR_GD))):  # the floor's numbers
-        XT = np.ascontiguousarray(X0[:64].T)  # are minimize's (up to the order of operations)
-        same_floor(XT, 300, opt.kernel.lr, is_adam, 0.9, 0.999, 1e-8, 1e-8, 0.0, 1e150, 256)
-        got = minimize(obj, X0[:64], opt, max_iter=300, record=False).x
-        assert np.allclose(XT.T, got, rtol=1e-12, atol=1e-12), "the floor is not minimize's work"
+        got = minimize(obj, X0[:64], opt, max_iter=300, record=False).x  # are minimize's (up to
+        ref = same(is_adam, X0[:64], 300, 1e-8)  # the order of operations)
+        assert np.allclose(ref, got, rtol=1e-12, atol=1e-12), "the floor is not minimize's work"
     adam_floor(np.ascontiguousarray(X0.T), 2, LR_ADAM, 0.9, 0.999, 1e-8, 256)
     gd_floor(np.ascontiguousarray(X0.T), 2, LR_GD, 256)
     floor_adam = best_of(lambda: adam_floor(np.ascontiguousarray(X0.T), iters, LR_ADAM, 0.9, 0.999,
                                             1e-8, 256))  # fmt: skip
     floor_gd = best_of(lambda: gd_floor(np.ascontiguousarray(X0.T), iters, LR_GD, 256))
-    same_adam = best_of(lambda: same(True, LR_ADAM))
-    same_gd = best_of(lambda: same(False, LR_GD))
+    same_adam = best_of(lambda: same(True))
+    same_gd = best_of(lambda: same(False))
     for name, ours, bare, full in (("Adam", ours_adam, floor_adam, same_adam),
                                    ("GD", ours_gd, floor_gd, same_gd)):  # fmt: skip
         row(f"1e4 starts x 1000, {name}: ns/(start x it), minimize vs the floors: same work; "
