@@ -97,6 +97,16 @@ def notebook_adam(x: float, y: float, iters: int, lr: float) -> tuple[float, flo
 def fused_floors():
     from numba import njit, prange
 
+    @njit(inline="always", error_model="numpy")
+    def adam_step(r, gx, gy, x, y, mx, my, vx, vy, b1, b2, eps, step, root):
+        """Row ``r``'s Adam moments, updated, and its new point (torch's order)."""
+        mx[r] += (gx - mx[r]) * (1 - b1)
+        my[r] += (gy - my[r]) * (1 - b1)
+        vx[r] = vx[r] * b2 + (1 - b2) * gx * gx
+        vy[r] = vy[r] * b2 + (1 - b2) * gy * gy
+        return (x[r] + mx[r] / (np.sqrt(vx[r]) / root + eps) * step,
+                y[r] + my[r] / (np.sqrt(vy[r]) / root + eps) * step)  # fmt: skip
+
     @njit(parallel=True, error_model="numpy", cache=True)
     def adam_floor(XT, iters, lr, b1, b2, eps, block):
         k = XT.shape[1]
@@ -116,13 +126,8 @@ def fused_floors():
                 for r in range(B):
                     u = y[r] - x[r] * x[r]
                     gx = -2.0 * (1.0 - x[r]) - 400.0 * x[r] * u
-                    gy = 200.0 * u
-                    mx[r] += (gx - mx[r]) * (1 - b1)
-                    my[r] += (gy - my[r]) * (1 - b1)
-                    vx[r] = vx[r] * b2 + (1 - b2) * gx * gx
-                    vy[r] = vy[r] * b2 + (1 - b2) * gy * gy
-                    x[r] += mx[r] / (np.sqrt(vx[r]) / root + eps) * step
-                    y[r] += my[r] / (np.sqrt(vy[r]) / root + eps) * step
+                    x[r], y[r] = adam_step(r, gx, 200.0 * u, x, y, mx, my, vx, vy, b1, b2, eps,
+                                           step, root)  # fmt: skip
             XT[0, a0:a1] = x
             XT[1, a0:a1] = y
 
@@ -212,12 +217,8 @@ def fused_floors():
                 step = -(lr / (1.0 - b1**t))
                 root = (1.0 - b2**t) ** 0.5
                 for r in range(B):
-                    mx[r] += (gx[r] - mx[r]) * (1 - b1)
-                    my[r] += (gy[r] - my[r]) * (1 - b1)
-                    vx[r] = vx[r] * b2 + (1 - b2) * gx[r] * gx[r]
-                    vy[r] = vy[r] * b2 + (1 - b2) * gy[r] * gy[r]
-                    nx = x[r] + mx[r] / (np.sqrt(vx[r]) / root + eps) * step
-                    ny = y[r] + my[r] / (np.sqrt(vy[r]) / root + eps) * step
+                    nx, ny = adam_step(r, gx[r], gy[r], x, y, mx, my, vx, vy, b1, b2, eps, step,
+                                       root)  # fmt: skip
                     accept(r, nx, ny, x, y, f, gx, gy, alive, grad_tol, f_tol, limit)
             XT[0, a0:a1] = x
             XT[1, a0:a1] = y
