@@ -116,13 +116,9 @@ def fused_floors():
             x = XT[0, a0:a1].copy()
             y = XT[1, a0:a1].copy()
             B = a1 - a0
-            mx = np.zeros(B)
-            my = np.zeros(B)
-            vx = np.zeros(B)
-            vy = np.zeros(B)
+            mx, my, vx, vy = np.zeros(B), np.zeros(B), np.zeros(B), np.zeros(B)
             for t in range(1, iters + 1):
-                step = -(lr / (1.0 - b1**t))
-                root = (1.0 - b2**t) ** 0.5
+                step, root = -(lr / (1.0 - b1**t)), (1.0 - b2**t) ** 0.5
                 for r in range(B):
                     u = y[r] - x[r] * x[r]
                     gx = -2.0 * (1.0 - x[r]) - 400.0 * x[r] * u
@@ -209,13 +205,9 @@ def fused_floors():
             a1 = min(k, a0 + block)
             x, y, f, gx, gy, alive = begin(XT, a0, a1)
             B = a1 - a0
-            mx = np.zeros(B)
-            my = np.zeros(B)
-            vx = np.zeros(B)
-            vy = np.zeros(B)
+            mx, my, vx, vy = np.zeros(B), np.zeros(B), np.zeros(B), np.zeros(B)
             for t in range(1, iters + 1):
-                step = -(lr / (1.0 - b1**t))
-                root = (1.0 - b2**t) ** 0.5
+                step, root = -(lr / (1.0 - b1**t)), (1.0 - b2**t) ** 0.5
                 for r in range(B):
                     nx, ny = adam_step(r, gx[r], gy[r], x, y, mx, my, vx, vy, b1, b2, eps, step,
                                        root)  # fmt: skip
