@@ -5,6 +5,7 @@ warnings never leak on diverging runs, resource limits, and Ctrl-C during a rend
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -177,6 +178,31 @@ def test_undefined_at_the_start_is_a_clear_error() -> None:
 
 # ------------------------------------------------------------------------------------------------
 # Ctrl-C during a render
+
+
+@pytest.mark.parametrize("during", [True, False])
+def test_an_error_in_the_clean_up_after_ctrl_c_is_an_interrupt(monkeypatch, capsys, during) -> None:
+    # A Ctrl-C can land mid-frame; the renderer's clean-up may then fail (fresh-clone CI once saw
+    # "internal error: ValueError: Invalid bounding box" from Agg). The user interrupted: 130.
+    def handler(args, out):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            if during:
+                raise ValueError("Invalid bounding box") from None  # context kept, cause hidden
+        raise ValueError("Invalid bounding box")  # after the interrupt was handled: a real error
+
+    class Parser:
+        def parse_args(self, argv):
+            return argparse.Namespace(command="functions", handler=handler)
+
+    monkeypatch.setattr(cli, "build_parser", Parser)
+    code = main(["functions"])
+    err = capsys.readouterr().err
+    if during:
+        assert (code, err) == (130, "descentlab: interrupted\n")
+    else:
+        assert code == 1 and err.startswith("descentlab: internal error: ValueError: Invalid")
 
 
 def test_ctrl_c_during_a_render_keeps_the_old_file(tmp_path: Path) -> None:

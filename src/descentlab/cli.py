@@ -1773,6 +1773,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+        if _after_interrupt(error):  # clean-up that Ctrl-C broke: the user interrupted
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
         if os.environ.get("DESCENTLAB_DEBUG"):
             raise
         print(
@@ -1781,6 +1784,19 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _after_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised while a Ctrl-C was being handled: a ``KeyboardInterrupt`` in
+    its context chain (say, a renderer's clean-up that met a half-drawn frame)."""
+    seen: set[int] = set()
+    context = error.__context__
+    while context is not None and id(context) not in seen:
+        if isinstance(context, KeyboardInterrupt):
+            return True
+        seen.add(id(context))
+        context = context.__context__
+    return False
 
 
 def _quiet_numpy() -> np.errstate:
