@@ -1040,24 +1040,17 @@ def _text_columns(values: Any, level: int) -> tuple[str, list[list[str]]]:
 
 
 def _vector_columns(values: Any, level: int) -> tuple[str, list[list[str]]] | None:
-    """Float vectors of one length ``n`` (a (rows, n) float array or lists of n floats) as the
-    indented JSON list with ``n`` ``%s`` slots and the texts of each coordinate (one list per
-    slot); None for any other column."""
+    """A (rows, n) float array (``start``, ``x``: a vector per row) as the indented JSON list with
+    ``n`` ``%s`` slots and the texts of each coordinate (one list per slot); None for any other
+    column."""
     import numpy as np
 
-    if isinstance(values, np.ndarray):
-        if values.ndim != 2 or values.dtype.kind != "f" or values.shape[1] == 0:
-            return None
-    elif not (
-        values
-        and all(type(v) is list and len(v) == len(values[0]) for v in values)
-        and all(type(x) is float for v in values for x in v)
-        and values[0]
-    ):
+    if not isinstance(values, np.ndarray) or values.ndim != 2 or values.dtype.kind != "f":
         return None
-    array = np.asarray(values, dtype=float)
-    n = array.shape[1]
-    flat = _float_texts(array.ravel())
+    n = values.shape[1]
+    if n == 0:
+        return None
+    flat = _float_texts(values.ravel())
     inner = _percent("\n" + "  " * (level + 1))
     form = "[" + inner + ("," + inner).join(["%s"] * n) + _percent("\n" + "  " * level) + "]"
     return form, [flat[j::n] for j in range(n)]
@@ -1083,10 +1076,6 @@ def _json_texts(values: Any, level: int) -> list[str]:
         return list(map(str, values))  # json.dumps's text of an int (not of a bool)
     if kinds == {str}:
         return list(map(_encode_str, values))
-    vectors = _vector_columns(values, level)
-    if vectors is not None:
-        form, slots = vectors
-        return [form % row for row in zip(*slots, strict=True)]
     if all(isinstance(v, list | np.ndarray) for v in values):
         arrays = [np.asarray(v, dtype=float) for v in values]
         flat = _float_texts(np.concatenate([a.ravel() for a in arrays]))
