@@ -22,6 +22,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import IntEnum
@@ -106,6 +107,7 @@ STATUS_MESSAGES: dict[Status, str] = {
 _STATUSES = {int(s): s for s in Status}  # code -> Status, cheaper than Status(code) per row
 
 
+@functools.lru_cache(maxsize=16)  # a rule is frozen: its sentences are made once
 def _formats(rule: StopRule) -> dict[Status, tuple[str, tuple[str, ...]]]:
     """Each status's :attr:`Result.message` as a ``%``-format and the numbers of a row it takes.
 
