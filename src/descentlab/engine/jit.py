@@ -12,16 +12,16 @@ small helpers compiled into their callers). Two things differ from a plain ``nji
 - **An unwritable cache is not an error.** When numba finds no writable cache directory, the
   function is compiled in memory for the process and one
   :class:`~descentlab.errors.DescentlabWarning` says so (:data:`CACHE_FALLBACK_MESSAGE`).
-- **numba starts without probing for BLAS.** numba's first use of its CPU target imports its
-  array functions, which check once whether SciPy's BLAS is there (for ``np.dot`` and friends
-  in compiled code) by importing ``scipy.linalg``: about 0.3-0.4 s, the largest part of a
-  cached run's start-up when SciPy is installed. The engine calls no BLAS, so this module loads
-  numba's CPU target itself with ``scipy.linalg`` unimportable *in this thread* for that moment
-  (:func:`_load_cpu_target`): numba then takes its documented no-SciPy path for that check.
-  Nothing else changes: ``scipy.linalg`` imports as usual afterwards (and in other threads
-  meanwhile), and numba's linear algebra (``np.linalg``, ``np.dot``), which checks for SciPy
-  when it compiles, still works; only ``np.correlate``/``np.convolve`` in compiled code then use
-  numba's own loop rather than a BLAS dot.
+- **Cached code loads without numba's compiler set-up.** Before it loads a function from its
+  cache, numba "refreshes" its CPU target: it imports and registers every implementation it could
+  ever compile (numba's ``numpy`` and ``cpython`` layers, and ``scipy.linalg`` to look for a
+  BLAS): 0.25-0.4 s, a third of a cached ``descentlab run``'s start-up, for nothing that loaded
+  machine code needs. The engine's functions load through :class:`_LoadOnly` instead, which
+  sets up only numba's runtime (NRT, whose symbols loaded code calls) and reads the cache entry.
+  On a miss numba compiles as usual, and its compiler does the whole refresh first. Loaded code
+  calls only NRT, numba's C helpers and libm, whose symbols are registered by then (the
+  registries would add hashing secrets and the parallel runtime, which the engine never uses; a
+  ``parallel`` function takes numba's usual path).
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
@@ -30,8 +30,6 @@ This module imports numba; it is imported on first use of the engine, never by
 from __future__ import annotations
 
 import hashlib
-import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,7 +37,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba.core.caching import FunctionCache
 from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.core.runtime.nrt import rtsys
 from numba.core.typing.typeof import Purpose
 
 from descentlab.errors import DescentlabWarning
@@ -67,42 +67,16 @@ CACHE_FALLBACK_MESSAGE = (
 
 ENGINE_DIR = Path(__file__).resolve().parent
 
-_BLAS_PROBE = "scipy.linalg"  # what numba imports to find a BLAS (numba.np.linalg.ensure_blas)
 
+class _LoadOnly(FunctionCache):
+    """numba's on-disk cache of one function, loaded without refreshing numba's CPU target
+    (see the module notes): only numba's runtime is set up before a cache entry is read."""
 
-class _Unimportable:
-    """A ``sys.meta_path`` finder that makes ``import <name>`` fail in one thread only."""
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)  # the NRT symbols loaded code links against
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.thread = threading.get_ident()
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname == self.name and threading.get_ident() == self.thread:
-            raise ModuleNotFoundError(
-                f"{fullname} is not imported while numba starts", name=fullname
-            )
-
-
-def _load_cpu_target() -> None:
-    """Load numba's CPU target (what its first compile or cache load does) without its BLAS
-    probe: ``scipy.linalg`` cannot be imported by this thread meanwhile (see the module notes).
-
-    Does nothing when ``scipy.linalg`` is already imported (the probe is then free).
-    """
-    if _BLAS_PROBE in sys.modules:
-        return
-    finder = _Unimportable(_BLAS_PROBE)
-    sys.meta_path.insert(0, finder)
-    try:
-        from numba.core.registry import cpu_target
-
-        cpu_target.target_context.refresh()
-    finally:
-        sys.meta_path.remove(finder)
-
-
-_load_cpu_target()
 
 _warned = False
 
@@ -162,6 +136,8 @@ def jit(
     # numba compares this stamp with the one saved in the function's cache index and ignores
     # the index when they differ (numba.core.caching.IndexDataCacheFile).
     compiled._cache._cache_file._source_stamp = _stamp(sources)
+    if not parallel:
+        compiled._cache.__class__ = _LoadOnly
     return compiled
 
 
