@@ -7,7 +7,7 @@ what it compiles inside it: events nest) and the total (on a busy machine the CP
 the steadier figure), then the same run again in a new process that loads the cache.
 
 Usage:
-    python benchmarks/bench_compile.py [--optimizer adam] [--repeat 1]
+    python benchmarks/bench_compile.py [--optimizer adam] [--repeat 1] [--starts 1] [--no-aside]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ obj = Objective.from_problem("rosenbrock")
 opt = OPTIMIZERS[sys.argv[1]]()
 with event.install_listener("numba:compile", Clock()) as rec:
     t1, c1 = time.perf_counter(), time.process_time()
-    minimize(obj, [[-1.2, 1.0]], opt, max_iter=10)
+    minimize(obj, [[-1.2, 1.0]] * int(sys.argv[2]), opt, max_iter=10)
     t2, c2 = time.perf_counter(), time.process_time()
 starts = {}
 rows = []
@@ -58,11 +58,11 @@ print(json.dumps({"rows": rows, "first_call": t2 - t1, "cpu": c2 - c1, "process"
 """
 
 
-def measure(optimizer: str, cache: str) -> dict:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+def measure(optimizer: str, cache: str, starts: int, aside: bool) -> dict:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "DESCENTLAB_COMPILE_ASIDE": str(int(aside))}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, optimizer], env=env, capture_output=True, text=True,
-        check=True,
+        [sys.executable, "-c", CHILD, optimizer, str(starts)], env=env, capture_output=True,
+        text=True, check=True,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -72,13 +72,15 @@ def main() -> None:
     ap.add_argument("--optimizer", default="adam")
     ap.add_argument("--min", type=float, default=0.05, help="list compiles of at least this")
     ap.add_argument("--repeat", type=int, default=1, help="fresh-cache runs (each printed)")
+    ap.add_argument("--starts", type=int, default=1, help="1: the row sweeps; 3+: the blocks")
+    ap.add_argument("--no-aside", action="store_true", help="compile all in one process")
     args = ap.parse_args()
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as cache:
             t = time.perf_counter()
-            cold = measure(args.optimizer, cache)
+            cold = measure(args.optimizer, cache, args.starts, not args.no_aside)
             wall = time.perf_counter() - t
-            warm = measure(args.optimizer, cache)
+            warm = measure(args.optimizer, cache, args.starts, not args.no_aside)
         print(f"cold: first minimize {cold['first_call']:.2f} s, {cold['cpu']:.2f} s of CPU "
               f"(process {wall:.2f} s)")  # fmt: skip
         print(f"  {'function (a callee under its caller)':<40} {'wall':>6}   {'CPU':>6}")

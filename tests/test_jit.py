@@ -229,3 +229,117 @@ def test_only_the_engines_serial_functions_load_without_the_set_up() -> None:
     for fn in ENGINE_FUNCTIONS:
         assert type(fn._cache) is jit._LoadOnly, fn
     assert type(jit.jit(parallel=True)(lambda x: x)._cache) is not jit._LoadOnly
+
+
+_ASIDE_MODULE = """
+from numba import types
+from descentlab.engine.jit import jit
+
+@jit
+def triple(x, out):
+    out[0] = 3.0 * x
+
+@jit
+def quadruple(x, out):
+    out[0] = 4.0 * x
+
+@jit
+def use(f, x, out):
+    f(x, out)
+
+FTYPE = types.FunctionType(types.void(types.float64, types.float64[::1]))
+"""
+
+
+@pytest.fixture
+def aside(monkeypatch) -> Any:
+    """A fresh second process (started on demand), stopped after the test."""
+    fresh = jit._Aside()
+    monkeypatch.setattr(jit, "_ASIDE", fresh)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    yield fresh
+    fresh.close()
+
+
+def _aside_module(tmp_path, monkeypatch, name: str) -> Any:
+    """A fresh module of @jit functions (its cache next to it, empty)."""
+    (tmp_path / f"{name}.py").write_text(_ASIDE_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return importlib.import_module(name)
+
+
+def _run(mod, fn) -> float:
+    args = (jit.address(fn, mod.FTYPE), 2.0, np.zeros(1))
+    jit.compiled(mod.use, args)(*args)
+    return float(args[2][0])
+
+
+def test_a_function_the_cache_lacks_compiles_in_the_second_process(
+    tmp_path, monkeypatch, aside
+) -> None:
+    # Two functions the cache lacks: the second process takes the first at once; the second
+    # waits in the queue, and resolving it before the process gets to it takes it back (the
+    # process is still starting: importing numba takes far longer than these lines).
+    mod = _aside_module(tmp_path, monkeypatch, "aside_a")
+    a = jit.address(mod.triple, mod.FTYPE)
+    b = jit.address(mod.quadruple, mod.FTYPE)
+    assert aside._busy == (mod.triple, mod.FTYPE.signature.args)
+    assert aside._queue == [(mod.quadruple, mod.FTYPE.signature.args)]
+    b.resolve()
+    assert aside._queue == []
+    assert sum(mod.quadruple.stats.cache_misses.values()) == 1  # compiled here
+    a.resolve()  # waits for the second process, then loads what it compiled
+    assert sum(mod.triple.stats.cache_hits.values()) == 1
+    assert sum(mod.triple.stats.cache_misses.values()) == 0
+    assert _run(mod, mod.triple) == 6.0 and _run(mod, mod.quadruple) == 8.0
+    assert jit._in_cache(mod.triple, mod.FTYPE.signature.args)
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python", shutil.which("false")])
+def test_no_second_process_compiles_everything_here(tmp_path, monkeypatch, aside, python) -> None:
+    # A process that cannot start, or exits at once: the functions compile here, as without it.
+    mod = _aside_module(tmp_path, monkeypatch, "aside_b" + str(len(python)))
+    monkeypatch.setattr(jit.sys, "executable", python)
+    assert _run(mod, mod.triple) == 6.0 and _run(mod, mod.quadruple) == 8.0
+    assert sum(mod.triple.stats.cache_misses.values()) == 1
+    assert aside._dead
+
+
+def test_the_second_process_is_not_used_when_turned_off_or_cached(
+    tmp_path, monkeypatch, aside
+) -> None:
+    mod = _aside_module(tmp_path, monkeypatch, "aside_c")
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")
+    assert _run(mod, mod.triple) == 6.0
+    assert aside._proc is None
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    aside.submit(mod.triple, mod.FTYPE.signature.args)  # cached now: nothing to do
+    assert aside._proc is None
+
+
+_FIRST_RUN = """
+import json
+from numba.core import event
+from descentlab import Objective, adam, minimize
+with event.install_recorder("numba:compile") as rec:
+    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=300)
+print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
+    ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
+    if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
+"""
+
+
+def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
+    # An empty cache: the fused loop compiles here while the second process compiles the row
+    # sweep (sent first) and, unless this process gets to it first, Adam's kernel; the run's
+    # numbers are this process's.
+    from descentlab import Objective, adam, minimize
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
+    seen = _printed_json(_FIRST_RUN, env=env)
+    assert "_chunk_block" in seen["compiled"]
+    assert "forward_backward_rows" not in seen["compiled"]
+    assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "take_cols",
+                                     "start_verdict", "snapshot", "put_block"}  # fmt: skip
+    obj = Objective.from_problem("rosenbrock")
+    assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=300).x.tolist()

@@ -29,7 +29,15 @@ This module imports numba; it is imported on first use of the engine, never by
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import importlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -147,31 +155,183 @@ class Address:
     numba turns a ``@jit`` function passed for a first-class function type into an address on
     every call, by two symbol look-ups (~0.1 ms each); this holds the address, found once
     (numba's "wrapper address protocol": ``__wrapper_address__``).
+
+    Made before it is needed: a function the cache lacks starts compiling in the second
+    process at once (:class:`_Aside`); :meth:`resolve` (on the first use) takes the machine
+    code from the cache then, or compiles it here.
     """
 
     def __init__(self, fn: Any, ftype: Any) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
-            fn.compile(ftype.signature.args)  # keyed as a call from Python keys it (the cache too)
-            cres = fn.get_compile_result(ftype.signature)
         self.fn = fn  # keeps the machine code alive
         self.ftype = ftype
-        self._address = cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name)
+        self._address: int | None = None
+        _ASIDE.submit(fn, ftype.signature.args)
+
+    def resolve(self) -> Address:
+        """Compile (or load) the function if that is not done yet; returns ``self``."""
+        with _RESOLVING:
+            if self._address is None:
+                args = self.ftype.signature.args
+                _ASIDE.claim(self.fn, args)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+                    self.fn.compile(args)  # keyed as a call from Python keys it (the cache too)
+                    cres = self.fn.get_compile_result(self.ftype.signature)
+                name = cres.fndesc.llvm_cfunc_wrapper_name
+                self._address = int(cres.library.get_pointer_to_function(name))
+        return self
 
     def __wrapper_address__(self) -> int:
-        return int(self._address)
+        return int(self.resolve()._address)  # type: ignore[arg-type]
 
 
+_RESOLVING = threading.RLock()
 _ADDRESSES: dict[tuple[Any, Any], Address] = {}
 
 
 def address(fn: Any, ftype: Any) -> Address:
     """``fn`` (a ``@jit`` function) as a first-class function of type ``ftype``
-    (``numba.types.FunctionType``), compiled (or loaded from the cache) on the first call."""
+    (``numba.types.FunctionType``), compiled (or loaded from the cache) before its first use;
+    when the cache lacks it, in a second process meanwhile (:class:`_Aside`)."""
     key = (fn, ftype)
     if key not in _ADDRESSES:
         _ADDRESSES[key] = Address(fn, ftype)
     return _ADDRESSES[key]
+
+
+def _in_cache(fn: Any, args: tuple[Any, ...]) -> bool:
+    """Whether ``fn``'s disk cache has an entry for ``args`` (its index is read, not the code)."""
+    cache = fn._cache
+    key = cache._index_key(args, fn.targetctx.codegen())
+    return key in cache._cache_file._load_index()
+
+
+class _Aside:
+    """A second Python process that compiles engine functions into the disk cache while this
+    one compiles others: numba compiles on one core, and a run's first compile is several
+    independent functions (the fused loop here; the rule and the interpreter's sweep there).
+
+    Used only for a function whose cache is on disk and lacks the entry, with two or more cores
+    and ``DESCENTLAB_COMPILE_ASIDE`` not ``0``. The process starts on the first such function
+    (it imports numba, ~0.5 s, while this one compiles) and serves until this one exits; it is
+    given one function at a time, so :meth:`claim` can take back one it has not started. If it
+    cannot start or dies, everything is compiled here, as without it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._queue: list[tuple[Any, ...]] = []
+        self._busy: tuple[Any, ...] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dead = False
+
+    def _usable(self, fn: Any) -> bool:
+        if self._dead or type(fn._cache) is not _LoadOnly or not sys.executable:
+            return False
+        if os.environ.get("DESCENTLAB_COMPILE_ASIDE", "1") == "0":
+            return False
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return (cores or 1) > 1
+
+    def submit(self, fn: Any, args: tuple[Any, ...]) -> None:
+        """Have the second process compile ``fn`` for ``args`` if the cache lacks it."""
+        if not self._usable(fn) or _in_cache(fn, args):
+            return
+        with self._lock:
+            if self._proc is None and not self._start():
+                return
+            self._queue.append((fn, args))
+            self._next()
+
+    def claim(self, fn: Any, args: tuple[Any, ...]) -> None:
+        """Before ``fn`` is compiled or loaded here: take it back if the second process has not
+        started it, or wait until it is done with it."""
+        with self._lock:
+            if (fn, args) in self._queue:
+                self._queue.remove((fn, args))
+            while self._busy == (fn, args) and not self._dead:
+                self._lock.wait()
+
+    def _start(self) -> bool:
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _SERVE, json.dumps(sys.path)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        except OSError:
+            self._dead = True
+            return False
+        threading.Thread(target=self._read, daemon=True).start()
+        return True
+
+    def _next(self) -> None:
+        """Send the next queued function if the process is idle (with the lock held)."""
+        if self._busy is not None or not self._queue or self._proc is None:
+            return
+        fn, args = self._busy = self._queue.pop(0)
+        what = (fn.py_func.__module__, fn.py_func.__qualname__, args)
+        try:
+            self._proc.stdin.write(pickle.dumps(what).hex().encode() + b"\n")  # type: ignore[union-attr]
+            self._proc.stdin.flush()  # type: ignore[union-attr]
+        except OSError:
+            self._die()
+
+    def _read(self) -> None:
+        """The reader thread: each line from the process is one function done."""
+        for _ in self._proc.stdout:  # type: ignore[union-attr]
+            with self._lock:
+                self._busy = None
+                self._next()
+                self._lock.notify_all()
+        with self._lock:
+            self._die()
+
+    def close(self) -> None:
+        """Stop the second process (at exit: what this one needed, it has already waited for;
+        numba writes a cache entry under a temporary name, so none is left half-written)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._die()
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                pipe.close()  # type: ignore[union-attr]
+
+    def _die(self) -> None:
+        self._dead = True
+        self._busy = None
+        self._queue.clear()
+        self._lock.notify_all()
+
+
+_SERVE = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from descentlab.engine.jit import _serve
+_serve()
+"""
+
+
+def _serve() -> None:
+    """The second process's loop: compile each function it is sent (into the disk cache)."""
+    for line in sys.stdin.buffer:
+        module, qualname, args = pickle.loads(bytes.fromhex(line.decode()))
+        fn: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            fn = getattr(fn, part)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fn.compile(args)
+        except Exception:  # noqa: BLE001, S110 - the first process compiles it and reports
+            pass
+        sys.stdout.write("done\n")
+        sys.stdout.flush()
+
+
+_ASIDE = _Aside()
+atexit.register(lambda: _ASIDE.close())
 
 
 def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
@@ -195,6 +355,9 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
             # passing a compiled function by address, which its tests check.
             warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
             entry = _ENTRIES[key] = dispatcher.compile(sig)
+        for a in args:  # compiled meanwhile in the second process, if the cache lacked them
+            if isinstance(a, Address):
+                a.resolve()
     return entry
 
 

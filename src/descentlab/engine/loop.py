@@ -480,8 +480,9 @@ def run_fused(
     hi = np.ascontiguousarray(box.hi, dtype=np.float64) if bounded else np.zeros(n)
     S = np.zeros((rules.STATE_SIZE[kernel.rule], n, k))
     H = np.array(kernel.H, dtype=np.float64)
-    rule_fn = address(rules.kernel(kernel.rule), rules.RULE)
+    # the sweep first: when the cache lacks both, the second process starts on the larger one
     interp = address(sweep_for(k), INTERP)
+    rule_fn = address(rules.KERNELS[kernel.rule], rules.RULE)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
