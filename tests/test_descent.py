@@ -324,6 +324,37 @@ def test_record_auto_is_bounded(monkeypatch) -> None:
     np.testing.assert_array_equal(traj.xs[:, 0], full.trajectory.xs[traj.its, 0])
 
 
+def test_auto_recording_copies_snapshots_and_holds_at_most_its_capacity() -> None:
+    # The compiled loop hands the recorder views of each chunk's snapshot buffer. The recorder
+    # copies them into arrays of its own, sized for what "auto" keeps (capacity + 1 records):
+    # a chunk's buffer is freed when the chunk ends (a kept view would hold all of it), and a
+    # snapshot that thinning drops frees its slot.
+    import weakref
+
+    def snapshot(its):  # (iterations, 3 rows, 2 variables) points and (iterations, 3) values
+        points = its[:, None, None] + np.array([[0.25, 0.5]]) * np.arange(3)[:, None]
+        return points, its[:, None] * np.array([1.0, -1.0, 2.0])
+
+    rec = descent._Recorder("auto", 1, 4, limit=1000)  # capacity: 4 records before thinning
+    rec.add(0, *(a[0] for a in snapshot(np.zeros(1))))
+    for chunk in range(6):  # 6 chunks of 10 iterations, as the loop hands them over
+        its = np.arange(10 * chunk + 1, 10 * chunk + 11)
+        buffer, values = snapshot(its)
+        for q, t in enumerate(its.tolist()):
+            if rec.wants(t) or t == 60:
+                rec.add(t, buffer[q], values[q], final=t == 60)
+        held = weakref.ref(buffer)
+        del buffer
+        assert held() is None  # nothing refers to the chunk's buffer any more
+    xs, fs, lrs = rec.records()
+    # 0..3, then every 2nd, 4th, 8th, 16th as it fills up, and the last one (never dropped)
+    assert rec.its == [0, 16, 32, 48, 60] and lrs is None
+    assert xs.base is None or xs.base.shape[0] <= 5  # the recorder's arrays: capacity + 1
+    expected_xs, expected_fs = snapshot(np.array(rec.its))
+    np.testing.assert_array_equal(xs, expected_xs)
+    np.testing.assert_array_equal(fs, expected_fs)
+
+
 # --- validation ----------------------------------------------------------------------------------
 
 BAD_CALLS = [

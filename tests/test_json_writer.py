@@ -146,3 +146,13 @@ def test_run_json_is_written_in_pieces_of_bounded_size(monkeypatch) -> None:
     longest = max(len(json.dumps(r, indent=2).replace("\n", "\n    ")) for r in runs)
     assert len(sizes) <= len(out) // 4000 + 2  # not one write per record and separator
     assert max(sizes) < 4000 + longest
+
+
+def test_run_json_writes_nothing_when_minimize_refuses_the_run(capsys) -> None:
+    # The run is made before the document starts (the records are streamed after it): a
+    # setting that minimize refuses (a linear formula has no minimum) is one line on stderr
+    # and nothing on stdout.
+    assert cli.main(["run", "x + y", "--start", "1,2", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "linear" in captured.err and len(captured.err.splitlines()) == 1

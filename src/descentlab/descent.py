@@ -206,10 +206,15 @@ def minimize(
     lr_table = _check_scheduler(scheduler, optimizer, rule.max_iter)
     momenta = _check_momentum(scheduler, optimizer, rule.max_iter)
     k, n = X.shape
-    capacity = max(2, RECORD_BUDGET // (k * (n + 1))) if mode == "auto" else 0
+    capacity = max(2, RECORD_BUDGET // (k * (n + 1)))  # records "auto" keeps before thinning
+    limit = rule.max_iter // stride + 2  # records a run can make (0, s, 2s, ... and its last)
     program = _fused_program(objective, optimizer, scheduler, lr_table, engine, momenta)
     if program is not None:
-        recorder = None if mode == "off" else _Recorder(mode, stride, capacity, bool(record_points))
+        recorder = (
+            None
+            if mode == "off"
+            else _Recorder(mode, stride, capacity, bool(record_points), limit=limit)
+        )
         searched = 0  # evaluations of f alone (the line search's trials)
         with np.errstate(all="ignore"):
             if optimizer.kernel is None:  # the line search (see _fused_program)
@@ -222,10 +227,10 @@ def minimize(
                 searched = int(trials.sum())
                 if recorder is not None and lr_table is not None:
                     # The lr each row used last at each record, as the general loop keeps it.
-                    used = [np.minimum(u, fields["nit"]) for u in recorder.its]
-                    recorder.lrs = [
-                        np.where(u >= 1, lr_table[np.maximum(u, 1) - 1], np.nan) for u in used
-                    ]
+                    used = np.minimum(np.array(recorder.its)[:, None], fields["nit"])
+                    recorder.lrs_used(
+                        np.where(used >= 1, lr_table[np.maximum(used, 1) - 1], np.nan)
+                    )
             else:  # the fused loop records the lrs itself
                 from descentlab.engine.loop import run_fused
 
@@ -247,7 +252,9 @@ def minimize(
                 optimizer,
                 rule,
                 callback,
-                None if mode == "off" else _Recorder(mode, stride, capacity, bool(record_points)),
+                None
+                if mode == "off"
+                else _Recorder(mode, stride, capacity, bool(record_points), limit=limit),
                 box,
                 scheduler,
                 lr_table,
@@ -412,15 +419,27 @@ def _check_record(record: object) -> tuple[str, int]:
 
 
 class _Recorder:
-    """Snapshots (iteration, X, F) of one block at the iterations the mode asks for."""
+    """Snapshots (iteration, X, F) of one block at the iterations the mode asks for.
 
-    def __init__(self, mode: str, stride: int, capacity: int, points: bool = True) -> None:
+    Each snapshot is copied into arrays the recorder owns, ``(slots, rows, n)`` and ``(slots,
+    rows)``, sized once for the records the run can make (at most ``capacity + 1`` in "auto"
+    mode; a longer stride run grows them by doubling), so the trajectory is a view of them,
+    not a stack of separate arrays, and a snapshot dropped by thinning frees its slot at once.
+    """
+
+    def __init__(
+        self, mode: str, stride: int, capacity: int, points: bool = True, *, limit: int
+    ) -> None:
+        """``capacity``: records kept before thinning ("auto") and the records the arrays first
+        hold in any mode; ``limit``: the most records the run can make (``max_iter // stride +
+        2``), so that a short run does not reserve the whole budget."""
         self.mode, self.stride, self.capacity = mode, stride, capacity
         self.points = points  # False: keep the values only (the points as (k, 0) views)
+        self.limit = limit
         self.its: list[int] = []
-        self.xs: list[Array] = []
-        self.fs: list[Array] = []
-        self.lrs: list[Array | None] = []
+        self._xs: Array | None = None
+        self._fs: Array | None = None
+        self._lrs: Array | None = None
 
     def wants(self, t: int) -> bool:
         return t % self.stride == 0
@@ -434,17 +453,53 @@ class _Recorder:
         """
         if self.mode == "auto" and not final and len(self.its) >= self.capacity:
             keep = [j for j, it in enumerate(self.its) if it % (2 * self.stride) == 0]
+            for i, j in enumerate(keep):  # j >= i: moving forward never overwrites a kept one
+                if i != j:
+                    for store in (self._xs, self._fs, self._lrs):
+                        if store is not None:
+                            store[i] = store[j]
             self.its = [self.its[j] for j in keep]
-            self.xs = [self.xs[j] for j in keep]
-            self.fs = [self.fs[j] for j in keep]
-            self.lrs = [self.lrs[j] for j in keep]
             self.stride *= 2
             if t % self.stride:
                 return
+        j = len(self.its)
+        self._room(j + 1, X, lr is not None)
+        assert self._xs is not None and self._fs is not None
+        if self.points:
+            self._xs[j] = X
+        self._fs[j] = F
+        if self._lrs is not None:
+            self._lrs[j] = lr
         self.its.append(t)
-        self.xs.append(X if self.points else X[:, :0])
-        self.fs.append(F)
-        self.lrs.append(lr)
+
+    def _room(self, records: int, X: Array, lrs: bool) -> None:
+        """Make the arrays hold at least ``records`` snapshots like ``X``."""
+        size = 0 if self._fs is None else self._fs.shape[0]
+        if records <= size:
+            return
+        slots = min(self.limit, self.capacity + 1) if size == 0 else 2 * size
+        slots = max(slots, records)
+        rows, n = X.shape[0], X.shape[1] if self.points else 0
+        old = (self._xs, self._fs, self._lrs)
+        self._xs, self._fs = np.empty((slots, rows, n)), np.empty((slots, rows))
+        self._lrs = np.empty((slots, rows)) if lrs else None
+        for new, before in zip((self._xs, self._fs, self._lrs), old, strict=True):
+            if new is not None and before is not None:
+                new[:size] = before
+
+    def lrs_used(self, lrs: Array) -> None:
+        """Set the (T, rows) lr each row used last at each record (the line search's, from its
+        lr table after the run)."""
+        self._lrs = lrs
+
+    def records(self) -> tuple[Array, Array, Array | None]:
+        """The kept snapshots: points (T, rows, n), values (T, rows), lrs (T, rows) or None."""
+        assert self._xs is not None and self._fs is not None  # the start is always recorded
+        T = len(self.its)
+        if self._fs.shape[0] >= 2 * T:  # a run that ended early: do not hold the unused rest
+            self._xs, self._fs = self._xs[:T].copy(), self._fs[:T].copy()
+            self._lrs = None if self._lrs is None else self._lrs[:T].copy()
+        return self._xs[:T], self._fs[:T], None if self._lrs is None else self._lrs[:T]
 
 
 def _merge_records(runs: Sequence[_Block]) -> Trajectory:
@@ -455,23 +510,23 @@ def _merge_records(runs: Sequence[_Block]) -> Trajectory:
     its = list(range(0, end + 1, stride))
     if its[-1] != end:
         its.append(end)
-    if len(recs) == 1 and recs[0].its == its:  # one block (the compiled loops): stack it
-        r = recs[0]
-        lrs_one = None if r.lrs[0] is None else np.stack(r.lrs)  # type: ignore[arg-type]
-        return Trajectory(np.stack(r.xs), np.stack(r.fs), np.array(its, dtype=np.int64), lrs_one)
-    xs = np.empty((len(its), sum(r.xs[0].shape[0] for r in recs), recs[0].xs[0].shape[1]))
+    parts = [r.records() for r in recs]
+    if len(recs) == 1 and recs[0].its == its:  # one block (the compiled loops): its arrays
+        r_xs, r_fs, r_lrs = parts[0]
+        return Trajectory(r_xs, r_fs, np.array(its, dtype=np.int64), r_lrs)
+    xs = np.empty((len(its), sum(p[1].shape[1] for p in parts), parts[0][0].shape[2]))
     fs = np.empty(xs.shape[:2])
-    lrs = None if recs[0].lrs[0] is None else np.empty(xs.shape[:2])
+    lrs = None if parts[0][2] is None else np.empty(xs.shape[:2])
     lo = 0
-    for r in recs:
+    for r, (r_xs, r_fs, r_lrs) in zip(recs, parts, strict=True):
         where = {t: j for j, t in enumerate(r.its)}
-        rows = slice(lo, lo + r.xs[0].shape[0])
+        rows = slice(lo, lo + r_fs.shape[1])
         for j, t in enumerate(its):
             src = where[t] if t <= r.its[-1] else len(r.its) - 1
-            xs[j, rows] = r.xs[src]
-            fs[j, rows] = r.fs[src]
+            xs[j, rows] = r_xs[src]
+            fs[j, rows] = r_fs[src]
             if lrs is not None:
-                lrs[j, rows] = r.lrs[src]
+                lrs[j, rows] = r_lrs[src]  # type: ignore[index]
         lo = rows.stop
     return Trajectory(xs, fs, np.array(its, dtype=np.int64), lrs)
 
