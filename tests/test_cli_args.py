@@ -10,6 +10,7 @@ import json
 import math
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from bounded import bounded
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from descentlab import cli
 from descentlab.cli import main
@@ -255,6 +258,38 @@ def test_a_number_option_takes_constants_and_arithmetic(capsys, typed: str, valu
 def test_a_point_takes_constants_in_every_coordinate(capsys) -> None:
     doc = _json(capsys, "derivative", "x*y", "--at", "pi/2,-e")
     assert doc["point"] == [math.pi / 2, -math.e]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["{!r}", "{:.3e}", "{:.17g}", "{:f}", "{:.0f}.", "{:E}"]),
+)
+def test_a_plain_number_is_the_value_the_formula_parser_gives_it(x: float, form: str) -> None:
+    # A decimal literal is read by float() without the parser (nor the compiled evaluator it
+    # starts): the same value, bit for bit (the sign of zero too), as the parser's.
+    from descentlab.expr import evaluate, parse
+
+    text = form.format(x)
+    assert cli._PLAIN_NUMBER.fullmatch(text)
+    expected = float(evaluate(parse(text), {}))
+    if math.isfinite(expected):
+        assert struct.pack("<d", cli._number(text, "--lr")) == struct.pack("<d", expected)
+
+
+def test_a_plain_number_is_read_without_the_evaluator(monkeypatch) -> None:
+    import descentlab.expr
+
+    def evaluate(*args: object) -> None:
+        raise AssertionError("the evaluator ran")
+
+    monkeypatch.setattr(descentlab.expr, "evaluate", evaluate)
+    values = [cli._number(t, "--lr") for t in ("-1.5e-3", ".5", "2.", "-0", "1E+5", "1e-400")]
+    assert values == [-1.5e-3, 0.5, 2.0, 0.0, 1e5, 0.0] and math.copysign(1, values[3]) == -1
+    with pytest.raises(AssertionError, match="the evaluator ran"):  # anything else is parsed
+        cli._number("1/2", "--lr")
+    with pytest.raises(cli.ConfigError, match="too large"):  # what the parser says of 1e999
+        cli._number("1e999", "--lr")
 
 
 @pytest.mark.parametrize("typed", ["1e3", "1000", "10^3", "1000.0", "2*500"])

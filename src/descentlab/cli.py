@@ -140,7 +140,12 @@ def _number(text: str, what: str) -> float:
     """One number as a person types it: ``2``, ``-1.5e-3``, ``1e5``, ``pi/4``, ``sqrt(2)``.
 
     The text is read by the formula parser (never executed) and must be a constant expression.
+    A plain decimal number (``-1.5e-3``) is read by ``float`` at once, the value the parser
+    gives it (the parser reads each literal with ``float``; a leading minus negates it, and
+    -0 stays -0), so that typing numbers does not start the compiled evaluator.
     """
+    if _PLAIN_NUMBER.fullmatch(text) and math.isfinite(value := float(text)):
+        return value
     from descentlab.expr import evaluate, parse, variables
 
     example = f"{what} must be a finite number such as 2, -1.5e-3 or pi/4 (got {text!r})"
@@ -154,6 +159,10 @@ def _number(text: str, what: str) -> float:
     if not math.isfinite(value):
         raise ConfigError(example)
     return value
+
+
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+"""A decimal literal the formula parser reads as one number, possibly negated."""
 
 
 def _floats(text: str, what: str) -> list[float]:
