@@ -21,7 +21,10 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from descentlab import checks
+from descentlab import (
+    _threads,  # noqa: F401 - before NumPy: the program's BLAS threads
+    checks,
+)
 from descentlab.derivatives.finite import METHODS as FD_METHODS
 from descentlab.errors import ConfigError, DescentlabError, EvaluationError, ParseError
 from descentlab.multistart import MAX_STARTS
