@@ -7,8 +7,10 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +345,24 @@ def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
                                      "start_verdict", "snapshot", "put_block"}  # fmt: skip
     obj = Objective.from_problem("rosenbrock")
     assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=300).x.tolist()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_copy_compiles_here(tmp_path, monkeypatch, aside) -> None:
+    # A fork has no reader thread and shares the pipe: it must neither wait for the second
+    # process nor talk to it. (It would wait forever for a function the parent had sent.)
+    mod = _aside_module(tmp_path, monkeypatch, "aside_d")
+    jit.address(mod.triple, mod.FTYPE)  # the parent's second process is busy with it
+    pid = os.fork()
+    if pid == 0:  # the copy: compile both here, report through the exit code
+        signal.alarm(120)
+        try:
+            ok = _run(mod, mod.triple) == 6.0 and _run(mod, mod.quadruple) == 8.0
+            os._exit(0 if ok and jit._ASIDE._dead else 1)
+        except BaseException:
+            (tmp_path / "fork.txt").write_text(traceback.format_exc())
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    err = (tmp_path / "fork.txt").read_text() if (tmp_path / "fork.txt").exists() else ""
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    assert _run(mod, mod.triple) == 6.0 and not aside._dead

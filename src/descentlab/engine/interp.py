@@ -567,17 +567,11 @@ def _arity(op: int) -> int:
     return 1
 
 
-@_jit
-def forward(code, consts, XT, work, F):  # noqa: ANN001
-    """Values of the program on a block of rows.
-
-    Args:
-        code: ``(m, 3)`` int64 instructions ``(opcode, a, b)``.
-        consts: ``(c,)`` float64 constants.
-        XT: ``(n, B)`` float64 points, one row per variable (column layout).
-        work: ``(m, B)`` float64 scratch; slot ``i``'s values end up in ``work[i]``.
-        F: ``(B,)`` float64 output: the formula's values.
-    """
+@_inline
+def _forward_block(code, consts, XT, work, F):  # noqa: ANN001
+    """:func:`forward`'s loop, inlined into it and into :func:`forward_backward` (which then
+    links only the two dispatchers, not a compiled ``forward`` around one of them: LLVM
+    optimizes a callee's code again in every caller it is linked into)."""
     m = code.shape[0]
     rows = F.shape[0]
     for i in range(m):
@@ -596,6 +590,20 @@ def forward(code, consts, XT, work, F):  # noqa: ANN001
 
 
 @_jit
+def forward(code, consts, XT, work, F):  # noqa: ANN001
+    """Values of the program on a block of rows.
+
+    Args:
+        code: ``(m, 3)`` int64 instructions ``(opcode, a, b)``.
+        consts: ``(c,)`` float64 constants.
+        XT: ``(n, B)`` float64 points, one row per variable (column layout).
+        work: ``(m, B)`` float64 scratch; slot ``i``'s values end up in ``work[i]``.
+        F: ``(B,)`` float64 output: the formula's values.
+    """
+    _forward_block(code, consts, XT, work, F)
+
+
+@_jit
 def forward_backward(code, consts, XT, work, adj, F, GT):  # noqa: ANN001
     """Values and exact gradients of the program on a block of rows (reverse mode).
 
@@ -608,7 +616,7 @@ def forward_backward(code, consts, XT, work, adj, F, GT):  # noqa: ANN001
         F: ``(B,)`` float64 output values.
         GT: ``(n, B)`` float64 output gradients (column layout).
     """
-    forward(code, consts, XT, work, F)
+    _forward_block(code, consts, XT, work, F)
     m = code.shape[0]
     rows = F.shape[0]
     for i in range(m - 1):

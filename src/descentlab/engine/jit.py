@@ -30,6 +30,7 @@ This module imports numba; it is imported on first use of the engine, never by
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import importlib
 import json
@@ -224,6 +225,7 @@ class _Aside:
         self._busy: tuple[Any, ...] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._dead = False
+        self._inherited: Any = None
 
     def _usable(self, fn: Any) -> bool:
         if self._dead or type(fn._cache) is not _LoadOnly or not sys.executable:
@@ -251,6 +253,15 @@ class _Aside:
                 self._queue.remove((fn, args))
             while self._busy == (fn, args) and not self._dead:
                 self._lock.wait()
+
+    def forget(self) -> None:
+        """In a forked copy of this process (no reader thread, the parent's pipe): the second
+        process is the parent's, neither waited for nor stopped here; everything compiles here."""
+        self._lock = threading.Condition()
+        self._inherited, self._proc = self._proc, None
+        self._dead = True
+        self._busy = None
+        self._queue = []
 
     def _start(self) -> bool:
         try:
@@ -295,8 +306,9 @@ class _Aside:
         if proc is not None:
             proc.kill()
             proc.wait()
-            for pipe in (proc.stdin, proc.stdout):
-                pipe.close()  # type: ignore[union-attr]
+            for pipe in (proc.stdout, proc.stdin):
+                with contextlib.suppress(OSError):  # a write it never read: a broken pipe
+                    pipe.close()  # type: ignore[union-attr]
 
     def _die(self) -> None:
         self._dead = True
@@ -332,6 +344,16 @@ def _serve() -> None:
 
 _ASIDE = _Aside()
 atexit.register(lambda: _ASIDE.close())
+
+
+def _after_fork() -> None:
+    global _RESOLVING
+    _RESOLVING = threading.RLock()  # another thread of the parent may have held it
+    _ASIDE.forget()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
