@@ -192,8 +192,10 @@ obj = Objective.from_problem("rosenbrock")
 X = np.array([[-1.2, 1.0], [0.5, -0.3], [2.0, 2.0]])
 ends = {name: minimize(obj, X, opt, max_iter=30).x.tolist()
         for name, opt in (("line search", linesearch()), ("newton", newton()))}
+from descentlab.grouping import leaders
 seen = {"code": code, "runs": len(json.loads(out.getvalue())["runs"]), "ends": ends,
         "hessian": obj.hessian(np.array([0.3, 0.4])).tolist(),
+        "leaders": leaders(np.array([[0.0, 0.0], [1.0, 1.0], [1e-9, 0.0]]), 1e-6)[0].tolist(),
         "loaded": sorted(m for m in ("numba.np.arraymath", "numba.np.npyimpl", "numpy.f2py",
                                      "scipy.linalg") if m in sys.modules)}
 import numba.np.linalg
@@ -210,8 +212,9 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     # of a cached run's start-up. The engine's functions load through jit._LoadOnly, which
     # sets up numba's runtime only. A first process fills the cache (it compiles, with the
     # whole set-up); a second, loading everything (the CLI's fused Adam, the line search,
-    # Newton's Hessians), imports none of those modules and gets the same numbers as the
-    # first and as this process, and numba's own BLAS check still passes afterwards.
+    # Newton's Hessians, the grouping of end points), imports none of those modules and gets
+    # the same numbers as the first and as this process, and numba's own BLAS check still
+    # passes afterwards.
     from descentlab import Objective, linesearch, minimize, newton
 
     first = _printed_json(_RUN_AND_LOOK)
@@ -219,6 +222,7 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     assert seen["code"] == 0 and seen["runs"] == 50
     assert seen["loaded"] == []
     assert seen["ends"] == first["ends"] and seen["hessian"] == first["hessian"]
+    assert seen["leaders"] == first["leaders"] == [0, 1, 0]
     assert seen["blas"] == "scipy.linalg.cython_blas"
     obj = Objective.from_problem("rosenbrock")
     X = np.array([[-1.2, 1.0], [0.5, -0.3], [2.0, 2.0]])
