@@ -258,6 +258,9 @@ def _chunk_block(rule, interp, settle, code, consts, H, pauses, lrs, XT, FT, GT,
                     x0 = X[i, b]
                     moved[b] |= (x0 + out[i, b] != x0) | (pauses & (G[i, b] != 0.0))
                     fine[b] &= abs(Xn[i, b]) <= limit
+            odd = 0  # now the running rows that stalled or diverged: a coordinate that did not
+            for b in range(B):  # move while another did is no event (no call to settle)
+                odd += run[b] & ((not moved[b]) | (not fine[b]))
         # 2. values and gradients there, the gradient norms and the tests' measures.
         interp(code, consts, Xn, work, adj, Fn, Gn)
         _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
