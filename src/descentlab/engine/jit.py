@@ -289,7 +289,9 @@ class _Aside:
 
     def _read(self) -> None:
         """The reader thread: each line from the process is one function done."""
-        for _ in self._proc.stdout:  # type: ignore[union-attr]
+        for line in self._proc.stdout:  # type: ignore[union-attr]
+            if line != _DONE:  # something else printed there (a sitecustomize, say)
+                continue
             with self._lock:
                 self._busy = None
                 self._next()
@@ -317,6 +319,8 @@ class _Aside:
         self._lock.notify_all()
 
 
+_DONE = b"descentlab: compiled\n"  # the second process's answer, one line per function
+
 _SERVE = """
 import json, sys
 sys.path[:0] = json.loads(sys.argv[1])
@@ -338,7 +342,7 @@ def _serve() -> None:
                 fn.compile(args)
         except Exception:  # noqa: BLE001, S110 - the first process compiles it and reports
             pass
-        sys.stdout.write("done\n")
+        sys.stdout.buffer.write(_DONE)
         sys.stdout.flush()
 
 
