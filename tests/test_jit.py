@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -370,3 +371,24 @@ def test_a_forked_copy_compiles_here(tmp_path, monkeypatch, aside) -> None:
     err = (tmp_path / "fork.txt").read_text() if (tmp_path / "fork.txt").exists() else ""
     assert os.waitstatus_to_exitcode(status) == 0, err
     assert _run(mod, mod.triple) == 6.0 and not aside._dead
+
+
+def test_an_idle_second_process_stops_and_another_starts_on_need(
+    tmp_path, monkeypatch, aside
+) -> None:
+    monkeypatch.setattr(jit, "IDLE_SECONDS", 0.5)
+    mod = _aside_module(tmp_path, monkeypatch, "aside_e")
+    a = jit.address(mod.triple, mod.FTYPE)
+    first = aside._proc  # started for it (it cannot stop with work to do)
+    a.resolve()  # compiled there, loaded here
+    assert first is not None and sum(mod.triple.stats.cache_hits.values()) == 1
+    for _ in range(600):  # it stops 0.5 s after its last function
+        if aside._proc is None:
+            break
+        time.sleep(0.1)
+    assert aside._proc is None and first.returncode == 0 and not aside._dead
+    b = jit.address(mod.quadruple, mod.FTYPE)
+    second = aside._proc  # another one, started for this
+    b.resolve()
+    assert second is not None and second is not first
+    assert sum(mod.quadruple.stats.cache_hits.values()) == 1

@@ -214,9 +214,10 @@ class _Aside:
 
     Used only for a function whose cache is on disk and lacks the entry, with two or more cores
     and ``DESCENTLAB_COMPILE_ASIDE`` not ``0``. The process starts on the first such function
-    (it imports numba, ~0.5 s, while this one compiles) and serves until this one exits; it is
-    given one function at a time, so :meth:`claim` can take back one it has not started. If it
-    cannot start or dies, everything is compiled here, as without it.
+    (it imports numba, ~0.5 s, while this one compiles) and serves until this one exits or it
+    has had nothing to do for :data:`IDLE_SECONDS` (then the next such function starts another).
+    It is given one function at a time, so :meth:`claim` can take back one it has not started.
+    If it cannot start or dies with work, everything is compiled here, as without it.
     """
 
     def __init__(self) -> None:
@@ -266,7 +267,7 @@ class _Aside:
     def _start(self) -> bool:
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, json.dumps(sys.path)],
+                [sys.executable, "-c", _SERVE, json.dumps(sys.path), str(IDLE_SECONDS)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         except OSError:
@@ -297,7 +298,14 @@ class _Aside:
                 self._next()
                 self._lock.notify_all()
         with self._lock:
-            self._die()
+            if self._busy is None and not self._queue and self._proc is not None:
+                proc, self._proc = self._proc, None  # it stopped when idle: start again on need
+                proc.wait()
+                for pipe in (proc.stdout, proc.stdin):
+                    with contextlib.suppress(OSError):
+                        pipe.close()  # type: ignore[union-attr]
+            else:
+                self._die()
 
     def close(self) -> None:
         """Stop the second process (at exit: what this one needed, it has already waited for;
@@ -325,13 +333,26 @@ _SERVE = """
 import json, sys
 sys.path[:0] = json.loads(sys.argv[1])
 from descentlab.engine.jit import _serve
-_serve()
+_serve(float(sys.argv[2]))
 """
 
 
-def _serve() -> None:
-    """The second process's loop: compile each function it is sent (into the disk cache)."""
-    for line in sys.stdin.buffer:
+IDLE_SECONDS = 30.0
+"""The second process stops after this long without a function to compile (POSIX; the first
+starts another on need), so it does not outlive the compiling it was started for."""
+
+
+def _serve(idle: float) -> None:
+    """The second process's loop: compile each function it is sent (into the disk cache);
+    return after ``idle`` seconds without one."""
+    import select
+
+    while True:
+        if os.name == "posix" and not select.select([sys.stdin], [], [], idle)[0]:
+            return  # idle (the first process sends one function at a time: none is buffered)
+        line = sys.stdin.buffer.readline()
+        if not line:
+            return
         module, qualname, args = pickle.loads(bytes.fromhex(line.decode()))
         fn: Any = importlib.import_module(module)
         for part in qualname.split("."):
