@@ -58,6 +58,7 @@ __all__ = [
     "OPTIONS",
     "Address",
     "address",
+    "ahead",
     "compiled",
     "inline",
     "jit",
@@ -386,7 +387,8 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
 
     An :class:`Address` among ``args`` (see :func:`address`) is a compiled function passed by
     address: the caller is compiled once for every such function instead of once per
-    function, and does not compile the callee's code into its own.
+    function, and does not compile the callee's code into its own. If :func:`ahead` sent it to
+    the second process, it is waited for (or taken back) and loaded.
 
     Returns:
         The compiled entry point: call it with ``args`` (or arguments of the same types).
@@ -394,9 +396,8 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
     key = (dispatcher, *map(_kind, args))  # what decides the types, found cheaply
     entry = _ENTRIES.get(key)
     if entry is None:
-        sig = tuple(
-            a.ftype if isinstance(a, Address) else numba.typeof(a, Purpose.argument) for a in args
-        )
+        sig = _signature(args)
+        _ASIDE.claim(dispatcher, sig)
         with warnings.catch_warnings():
             # numba calls first-class function types "experimental"; the engine relies only on
             # passing a compiled function by address, which its tests check.
@@ -406,6 +407,19 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
             if isinstance(a, Address):
                 a.resolve()
     return entry
+
+
+def ahead(dispatcher: Any, args: tuple[Any, ...]) -> None:
+    """Have the second process compile ``dispatcher`` for ``args`` (their types) now, if the
+    cache lacks it, while this one compiles something else; :func:`compiled` takes it later."""
+    _ASIDE.submit(dispatcher, _signature(args))
+
+
+def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """numba's argument types for ``args`` (an :class:`Address`: its function type)."""
+    return tuple(
+        a.ftype if isinstance(a, Address) else numba.typeof(a, Purpose.argument) for a in args
+    )
 
 
 _ENTRIES: dict[tuple[Any, ...], Any] = {}

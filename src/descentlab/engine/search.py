@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from descentlab.engine.interp import forward, sweep_for
-from descentlab.engine.jit import address, compiled, inline, jit
+from descentlab.engine.jit import address, ahead, compiled, inline, jit
 from descentlab.engine.loop import (
     _CAUSE_F,
     _CAUSE_GRAD,
@@ -703,16 +703,27 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
     c, shrink = float(hyperparameters["c"]), float(hyperparameters["shrink"])
     width = int(hyperparameters["max_backtracks"]) + 1
     sweep, values = address(sweep_for(k), INTERP), address(forward, FORWARD)
-    blocks.run(start, (sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
-                       rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK))  # fmt: skip
+    ends = np.empty((k + BLOCK - 1) // BLOCK, dtype=np.int64)
+    reached = np.zeros_like(ends)
+
+    def chunk_args(t: int, lrs: np.ndarray, its: list[int], rec_X: Any, rec_F: Any) -> Any:
+        return (sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS, EX,
+                status, nit, nfev, detail, cause, div_at, t, rule.grad_tol, rule.f_tol,
+                rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, BLOCK,
+                np.array(its, dtype=np.int64), rec_X, rec_F, ends, reached)  # fmt: skip
+
+    starts = (sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
+              rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
+    # A first run compiles start in the second process while this one compiles chunk.
+    ahead(start, (*starts, 0, 0))
+    compiled(chunk, (*chunk_args(0, np.empty(0), [], np.empty((0, k, n)), np.empty((0, k))), 0, 0))
+    blocks.run(start, starts)
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
 
     if recorder is not None:
         recorder.add(0, *snapshot())
-    ends = np.empty((k + BLOCK - 1) // BLOCK, dtype=np.int64)
-    reached = np.zeros_like(ends)
     t = 0
     stopped = False
     per_rec = k * (n + 1)
@@ -732,12 +743,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
         )
         rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
-        blocks.run(chunk, (sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN,
-                           FS, EX, status, nit, nfev, detail, cause, div_at, t, rule.grad_tol,
-                           rule.f_tol, rule.x_tol, rule.stationary_tol, rule.limit, lo, hi,
-                           bounded, BLOCK,
-                           np.array(its, dtype=np.int64), rec_X, rec_F, ends,
-                           reached))  # fmt: skip
+        blocks.run(chunk, chunk_args(t, lrs, its, rec_X, rec_F))
         end = int(ends.max())
         finished = not (status == RUNNING).any()
         if recorder is not None:
