@@ -338,15 +338,15 @@ print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
 
 def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
     # An empty cache: the fused loop compiles here while the second process compiles the row
-    # sweep (sent first) and, unless this process gets to them first, Adam's kernel and the
-    # loop's ending path (settle); the run's numbers are this process's.
+    # sweep (sent first) and, unless this process gets to it first, Adam's kernel; the run's
+    # numbers are this process's.
     from descentlab import Objective, adam, minimize
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
     seen = _printed_json(_FIRST_RUN, env=env)
     assert "_chunk_block" in seen["compiled"]
     assert "forward_backward_rows" not in seen["compiled"]
-    assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "settle", "take_cols",
+    assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "take_cols",
                                      "start_verdict", "snapshot", "put_block"}  # fmt: skip
     obj = Objective.from_problem("rosenbrock")
     assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=300).x.tolist()

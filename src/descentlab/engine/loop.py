@@ -71,20 +71,6 @@ FORWARD = types.FunctionType(types.void(*_PROGRAM, _ROWS, _ROWS, _VALUES))
 as the line search takes it: a first-class function, like :data:`INTERP`."""
 
 
-_INTS = types.int64[::1]
-_FLAGS = types.boolean[::1]
-SETTLE = types.FunctionType(
-    types.int64(
-        types.int64, types.int64, types.int64,  # t, a0, odd
-        _FLAGS, _FLAGS, _FLAGS, _FLAGS,  # run, upd, moved, fine
-        _ROWS, _VALUES, _VALUES, _VALUES, _VALUES, _VALUES, _VALUES,  # Xn, F, Fn, gn, gn2, gnn, dx
-        types.float64, types.float64, types.float64, types.float64, types.float64,  # tolerances
-        _INTS, _INTS, _INTS, _VALUES, types.int8[::1], _INTS,  # the per-row outcome
-    )
-)  # fmt: skip
-"""The numba type of :func:`settle` as the fused loop takes it (a first-class function)."""
-
-
 _LOCK = threading.Lock()
 """Serializes parallel (``prange``) compiled calls: numba's fallback threading layer (workqueue)
 must not be entered from two Python threads at once. The fused loop no longer uses ``prange``
@@ -159,10 +145,9 @@ def start_verdict(r, f, gn2, gn, limit, grad_tol, status, nfev, detail, cause, d
 
 
 @jit
-def _chunk_block(rule, interp, settle, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
-                 status, nit, nfev, detail, cause, div_at, start, t0, grad_tol, f_tol, x_tol,
-                 stat_tol, limit, lo, hi, bounded, rec_its, rec_X, rec_F, rec_L, a0,
-                 a1):  # fmt: skip
+def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status, nit,
+                 nfev, detail, cause, div_at, start, t0, grad_tol, f_tol, x_tol, stat_tol, limit,
+                 lo, hi, bounded, rec_its, rec_X, rec_F, rec_L, a0, a1):  # fmt: skip
     """Iterations ``t0 + 1 .. t0 + len(lrs)`` for the running rows ``a0:a1`` (one block);
     first, if ``start``, iteration 0: the starts are evaluated and diverged or converged rows
     finish there (one compiled function for both: a run compiles and calls one).
@@ -258,9 +243,6 @@ def _chunk_block(rule, interp, settle, code, consts, H, pauses, lrs, XT, FT, GT,
                     x0 = X[i, b]
                     moved[b] |= (x0 + out[i, b] != x0) | (pauses & (G[i, b] != 0.0))
                     fine[b] &= abs(Xn[i, b]) <= limit
-            odd = 0  # now the running rows that stalled or diverged: a coordinate that did not
-            for b in range(B):  # move while another did is no event (no call to settle)
-                odd += run[b] & ((not moved[b]) | (not fine[b]))
         # 2. values and gradients there, the gradient norms and the tests' measures.
         interp(code, consts, Xn, work, adj, Fn, Gn)
         _grad_sq(Xn, Gn, lo, hi, bounded, gn2)
@@ -284,9 +266,70 @@ def _chunk_block(rule, interp, settle, code, consts, H, pauses, lrs, XT, FT, GT,
         # it was), a divergence in f or the gradient, or a test met (in the order of
         # descentlab.descent.CRITERIA).
         if events or odd:
-            left -= settle(t, a0, odd, run, upd, moved, fine, Xn, F, Fn, gn, gn2, gnn, dx,
-                           grad_tol, f_tol, x_tol, stat_tol, limit, status, nit, nfev, detail,
-                           cause, div_at)  # fmt: skip
+            for b in range(B):
+                upd[b] = run[b]
+                if not run[b]:
+                    continue
+                r = a0 + b
+                if odd and not moved[b]:  # the step changed nothing
+                    run[b] = False
+                    upd[b] = False
+                    left -= 1
+                    status[r] = _STALLED
+                    nit[r] = t - 1
+                    nfev[r] = t
+                    detail[r] = gn[b]
+                    continue
+                if odd and not fine[b]:  # divergence in x, found before evaluating there
+                    worst = -1.0
+                    wi = 0
+                    for i in range(n):
+                        v = abs(Xn[i, b])
+                        key = np.inf if np.isnan(v) else v
+                        if key > worst:
+                            worst = key
+                            wi = i
+                    run[b] = False
+                    upd[b] = False
+                    left -= 1
+                    status[r] = _DIVERGED
+                    nit[r] = t
+                    nfev[r] = t
+                    div_at[r] = t
+                    detail[r] = Xn[wi, b]
+                    cause[r] = _CAUSE_X
+                    continue
+                f_bad = not (abs(Fn[b]) <= limit)
+                if f_bad or not (gn2[b] < np.inf):
+                    run[b] = False
+                    upd[b] = False
+                    left -= 1
+                    status[r] = _DIVERGED
+                    nit[r] = t
+                    nfev[r] = t + 1
+                    div_at[r] = t
+                    detail[r] = Fn[b] if f_bad else gnn[b]
+                    cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
+                    continue
+                done = -1
+                measure = 0.0
+                df = abs(Fn[b] - F[b])
+                if grad_tol > 0 and gnn[b] < grad_tol:
+                    done = _CONV_GRAD
+                    measure = gnn[b]
+                elif f_tol > 0 and df < f_tol:
+                    done = _CONV_F
+                    measure = df
+                elif x_tol > 0 and dx[b] < x_tol:
+                    done = _CONV_X if gnn[b] < stat_tol else _SMALL_STEP
+                    measure = dx[b]
+                if done >= 0:  # converged at the new point: the row takes the step
+                    run[b] = False
+                    left -= 1
+                    status[r] = done
+                    nit[r] = t
+                    nfev[r] = t + 1
+                    detail[r] = measure
         # 4. the rows that took the step move: all of them (swap the two sets) or some (copy).
         if everyone and events == 0 and odd == 0:
             X, Xn = Xn, X
@@ -329,87 +372,6 @@ def _chunk_block(rule, interp, settle, code, consts, H, pauses, lrs, XT, FT, GT,
             for b in range(B):
                 S[q, i, a0 + b] = St[q, i, b]
     return end
-
-
-@jit
-def settle(t, a0, odd, run, upd, moved, fine, Xn, F, Fn, gn, gn2, gnn, dx, grad_tol, f_tol, x_tol,
-           stat_tol, limit, status, nit, nfev, detail, cause, div_at):  # noqa: ANN001, ANN201, C901  # fmt: skip
-    """Step 3 of :func:`_chunk_block`, for a block where something happened at step ``t``:
-    each running row (``run``) that stalled or diverged in x (when ``odd``: see ``moved``,
-    ``fine``), diverged in f or the gradient, or met a test (in the order of
-    :data:`descentlab.descent.CRITERIA`) ends there: its outcome is written from row ``a0``
-    on and ``run`` is cleared; ``upd`` says which rows take the step. Returns how many ended.
-
-    Passed to the loop as a first-class function (:data:`SETTLE`): its own compiled code, not
-    compiled into the loop again, and compiled in the engine's second process meanwhile.
-    """
-    n, B = Xn.shape
-    finished = 0
-    for b in range(B):
-        upd[b] = run[b]
-        if not run[b]:
-            continue
-        r = a0 + b
-        if odd and not moved[b]:  # the step changed nothing
-            run[b] = False
-            upd[b] = False
-            finished += 1
-            status[r] = _STALLED
-            nit[r] = t - 1
-            nfev[r] = t
-            detail[r] = gn[b]
-            continue
-        if odd and not fine[b]:  # divergence in x, found before evaluating there
-            worst = -1.0
-            wi = 0
-            for i in range(n):
-                v = abs(Xn[i, b])
-                key = np.inf if np.isnan(v) else v
-                if key > worst:
-                    worst = key
-                    wi = i
-            run[b] = False
-            upd[b] = False
-            finished += 1
-            status[r] = _DIVERGED
-            nit[r] = t
-            nfev[r] = t
-            div_at[r] = t
-            detail[r] = Xn[wi, b]
-            cause[r] = _CAUSE_X
-            continue
-        f_bad = not (abs(Fn[b]) <= limit)
-        if f_bad or not (gn2[b] < np.inf):
-            run[b] = False
-            upd[b] = False
-            finished += 1
-            status[r] = _DIVERGED
-            nit[r] = t
-            nfev[r] = t + 1
-            div_at[r] = t
-            detail[r] = Fn[b] if f_bad else gnn[b]
-            cause[r] = _CAUSE_F if f_bad else _CAUSE_GRAD
-            continue
-        done = -1
-        measure = 0.0
-        df = abs(Fn[b] - F[b])
-        if grad_tol > 0 and gnn[b] < grad_tol:
-            done = _CONV_GRAD
-            measure = gnn[b]
-        elif f_tol > 0 and df < f_tol:
-            done = _CONV_F
-            measure = df
-        elif x_tol > 0 and dx[b] < x_tol:
-            done = _CONV_X if gnn[b] < stat_tol else _SMALL_STEP
-            measure = dx[b]
-        if done >= 0:  # converged at the new point: the row takes the step
-            run[b] = False
-            finished += 1
-            status[r] = done
-            nit[r] = t
-            nfev[r] = t + 1
-            detail[r] = measure
-    return finished
 
 
 @jit
@@ -521,15 +483,14 @@ def run_fused(
     # the sweep first: when the cache lacks both, the second process starts on the larger one
     interp = address(sweep_for(k), INTERP)
     rule_fn = address(rules.KERNELS[kernel.rule], rules.RULE)
-    settle_fn = address(settle, SETTLE)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
     entry: list[Any] = []  # the compiled _chunk_block (the same argument types on every call)
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
-        args = (rule_fn, interp, settle_fn, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR,
-                status, nit, nfev, detail, cause, div_at, first, t, rule.grad_tol, rule.f_tol,
+        args = (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status,
+                nit, nfev, detail, cause, div_at, first, t, rule.grad_tol, rule.f_tol,
                 rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
                 rl)  # fmt: skip
         if not entry:
