@@ -1,7 +1,7 @@
 """How the engine compiles: numba's ``njit`` with the engine's options, cached under one key.
 
 Every compiled function of :mod:`descentlab.engine` is made by :func:`jit` (or :func:`inline` for
-small helpers compiled into their callers). Two things differ from a plain ``njit(cache=True)``:
+small helpers compiled into their callers). What differs from a plain ``njit(cache=True)``:
 
 - **One cache key for the whole engine.** numba keys a function's cache on its own source file,
   but the fused loop's machine code *contains* the interpreter and the rules (numba links callees
@@ -22,6 +22,12 @@ small helpers compiled into their callers). Two things differ from a plain ``nji
   calls only NRT, numba's C helpers and libm, whose symbols are registered by then (the
   registries would add hashing secrets and the parallel runtime, which the engine never uses; a
   ``parallel`` function takes numba's usual path).
+- **A first run compiles in two processes.** numba compiles on one core, and a run's first
+  compile is several independent functions: the fused loop takes the rule and the sweep by
+  address (:func:`address`), the line search its start and its chunk. What the cache lacks of
+  those is sent to a second Python process (:class:`_Aside`) that compiles it into the same
+  cache while this one compiles the rest, then loaded from there (or taken back, if the second
+  has not started it). The machine code is the same; only the wall time of a first run changes.
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
