@@ -302,14 +302,27 @@ def test_a_function_the_cache_lacks_compiles_in_the_second_process(
     assert jit._in_cache(mod.triple, mod.FTYPE.signature.args)
 
 
-@pytest.mark.parametrize("python", ["/nonexistent/python", shutil.which("false")])
+@pytest.mark.parametrize("python", ["/nonexistent/python", "exits"])
 def test_no_second_process_compiles_everything_here(tmp_path, monkeypatch, aside, python) -> None:
     # A process that cannot start, or exits at once: the functions compile here, as without it.
+    if python == "exits":  # a "Python" that exits at once without reading its work
+        python = str(tmp_path / "python3")
+        Path(python).write_text("#!/bin/sh\nexit 0\n")
+        Path(python).chmod(0o755)
     mod = _aside_module(tmp_path, monkeypatch, "aside_b" + str(len(python)))
     monkeypatch.setattr(jit.sys, "executable", python)
     assert _run(mod, mod.triple) == 6.0 and _run(mod, mod.quadruple) == 8.0
     assert sum(mod.triple.stats.cache_misses.values()) == 1
     assert aside._dead
+
+
+def test_a_program_embedding_python_is_not_run_as_one(tmp_path, monkeypatch, aside) -> None:
+    # Embedding programs set sys.executable to their own binary: never run it with -c.
+    mod = _aside_module(tmp_path, monkeypatch, "aside_f")
+    monkeypatch.setattr(jit.sys, "executable", shutil.which("false"))
+    assert _run(mod, mod.triple) == 6.0
+    assert aside._proc is None and not aside._dead
+    assert sum(mod.triple.stats.cache_misses.values()) == 1
 
 
 def test_the_second_process_is_not_used_when_turned_off_or_cached(

@@ -219,8 +219,9 @@ class _Aside:
     one compiles others: numba compiles on one core, and a run's first compile is several
     independent functions (the fused loop here; the rule and the interpreter's sweep there).
 
-    Used only for a function whose cache is on disk and lacks the entry, with two or more cores
-    and ``DESCENTLAB_COMPILE_ASIDE`` not ``0``. The process starts on the first such function
+    Used only for a function whose cache is on disk and lacks the entry, with two or more cores,
+    ``sys.executable`` a Python (not the binary of a program that embeds one) and
+    ``DESCENTLAB_COMPILE_ASIDE`` not ``0``. The process starts on the first such function
     (it imports numba, ~0.5 s, while this one compiles) and serves until this one exits or it
     has had nothing to do for :data:`IDLE_SECONDS` (then the next such function starts another).
     It is given one function at a time, so :meth:`claim` can take back one it has not started.
@@ -236,8 +237,10 @@ class _Aside:
         self._inherited: Any = None
 
     def _usable(self, fn: Any) -> bool:
-        if self._dead or type(fn._cache) is not _LoadOnly or not sys.executable:
+        if self._dead or type(fn._cache) is not _LoadOnly:
             return False
+        if not os.path.basename(sys.executable or "").lower().startswith("python"):
+            return False  # an embedding program's own binary (not one to run with -c)
         if os.environ.get("DESCENTLAB_COMPILE_ASIDE", "1") == "0":
             return False
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
