@@ -335,6 +335,9 @@ def test_the_second_process_is_not_used_when_turned_off_or_cached(
     monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
     aside.submit(mod.triple, mod.FTYPE.signature.args)  # cached now: nothing to do
     assert aside._proc is None
+    monkeypatch.setattr(jit, "_in_cache", lambda fn, args: False)  # as if its save had failed
+    aside.submit(mod.triple, mod.FTYPE.signature.args)  # compiled in this process: nothing to do
+    assert aside._proc is None
 
 
 _FIRST_RUN = """

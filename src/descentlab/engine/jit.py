@@ -248,8 +248,8 @@ class _Aside:
 
     def submit(self, fn: Any, args: tuple[Any, ...]) -> None:
         """Have the second process compile ``fn`` for ``args`` if the cache lacks it."""
-        if not self._usable(fn) or _in_cache(fn, args):
-            return
+        if tuple(args) in fn.overloads or not self._usable(fn) or _in_cache(fn, args):
+            return  # already here, or on disk
         with self._lock:
             if self._proc is None and not self._start():
                 return
