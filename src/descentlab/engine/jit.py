@@ -270,9 +270,8 @@ class _Aside:
         process is the parent's, neither waited for nor stopped here; everything compiles here."""
         self._lock = threading.Condition()
         self._inherited, self._proc = self._proc, None
-        self._dead = True
-        self._busy = None
-        self._queue = []
+        with self._lock:
+            self._die()
 
     def _start(self) -> bool:
         try:
@@ -310,10 +309,7 @@ class _Aside:
         with self._lock:
             if self._busy is None and not self._queue and self._proc is not None:
                 proc, self._proc = self._proc, None  # it stopped when idle: start again on need
-                proc.wait()
-                for pipe in (proc.stdout, proc.stdin):
-                    with contextlib.suppress(OSError):
-                        pipe.close()  # type: ignore[union-attr]
+                _reap(proc)
             else:
                 self._die()
 
@@ -325,16 +321,22 @@ class _Aside:
             self._die()
         if proc is not None:
             proc.kill()
-            proc.wait()
-            for pipe in (proc.stdout, proc.stdin):
-                with contextlib.suppress(OSError):  # a write it never read: a broken pipe
-                    pipe.close()  # type: ignore[union-attr]
+            _reap(proc)
 
     def _die(self) -> None:
+        """Compile everything here from now on (with the lock held)."""
         self._dead = True
         self._busy = None
         self._queue.clear()
         self._lock.notify_all()
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """Wait for the second process to end and close its pipes."""
+    proc.wait()
+    for pipe in (proc.stdout, proc.stdin):
+        with contextlib.suppress(OSError):  # a write it never read: a broken pipe
+            pipe.close()  # type: ignore[union-attr]
 
 
 _DONE = b"descentlab: compiled\n"  # the second process's answer, one line per function
