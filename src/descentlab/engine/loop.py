@@ -31,7 +31,6 @@ This module imports numba; :mod:`descentlab.descent` imports it on first use.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -70,11 +69,6 @@ FORWARD = types.FunctionType(types.void(*_PROGRAM, _ROWS, _ROWS, _VALUES))
 """The numba type of :func:`~descentlab.engine.interp.forward` (``code, consts, XT, work, F``)
 as the line search takes it: a first-class function, like :data:`INTERP`."""
 
-
-_LOCK = threading.Lock()
-"""Serializes parallel (``prange``) compiled calls: numba's fallback threading layer (workqueue)
-must not be entered from two Python threads at once. The fused loop no longer uses ``prange``
-(it spreads blocks over its own threads); :mod:`descentlab.engine.search` still does."""
 
 _CONV_GRAD = int(Status.CONVERGED_GRAD)
 _CONV_F = int(Status.CONVERGED_F)
