@@ -208,13 +208,15 @@ def minimize(
     k, n = X.shape
     capacity = max(2, RECORD_BUDGET // (k * (n + 1)))  # records "auto" keeps before thinning
     limit = rule.max_iter // stride + 2  # records a run can make (0, s, 2s, ... and its last)
+
+    def new_recorder() -> _Recorder | None:  # one per block of rows
+        if mode == "off":
+            return None
+        return _Recorder(mode, stride, capacity, bool(record_points), limit=limit)
+
     program = _fused_program(objective, optimizer, scheduler, lr_table, engine, momenta)
     if program is not None:
-        recorder = (
-            None
-            if mode == "off"
-            else _Recorder(mode, stride, capacity, bool(record_points), limit=limit)
-        )
+        recorder = new_recorder()
         searched = 0  # evaluations of f alone (the line search's trials)
         with np.errstate(all="ignore"):
             if optimizer.kernel is None:  # the line search (see _fused_program)
@@ -252,9 +254,7 @@ def minimize(
                 optimizer,
                 rule,
                 callback,
-                None
-                if mode == "off"
-                else _Recorder(mode, stride, capacity, bool(record_points), limit=limit),
+                new_recorder(),
                 box,
                 scheduler,
                 lr_table,
