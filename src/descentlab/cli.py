@@ -1768,13 +1768,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except DescentlabError as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
-        if _after_interrupt(error):  # clean-up that Ctrl-C broke: the user interrupted
+    except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - the last line of defence
+        if _interrupted(error):  # Ctrl-C, or clean-up that Ctrl-C broke: the user interrupted
             print(f"{PROG}: interrupted", file=sys.stderr)
             return 130
         if os.environ.get("DESCENTLAB_DEBUG"):
@@ -1787,11 +1784,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return 1
 
 
-def _after_interrupt(error: BaseException) -> bool:
-    """Whether ``error`` was raised while a Ctrl-C was being handled: a ``KeyboardInterrupt`` in
-    its context chain (say, a renderer's clean-up that met a half-drawn frame)."""
+def _interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C or was raised while one was being handled: a
+    ``KeyboardInterrupt`` in its context chain (say, a renderer's clean-up that met a half-drawn
+    frame)."""
     seen: set[int] = set()
-    context = error.__context__
+    context: BaseException | None = error
     while context is not None and id(context) not in seen:
         if isinstance(context, KeyboardInterrupt):
             return True
