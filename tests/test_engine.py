@@ -132,7 +132,7 @@ def test_the_row_sweeps_equal_the_block_sweeps_bit_for_bit(tree, seed: int, rows
 
 
 def test_few_starts_run_the_row_sweeps_and_many_the_block_sweeps(monkeypatch) -> None:
-    from descentlab.engine import interp, loop
+    from descentlab.engine import interp, jit, loop
 
     rows, block = interp.forward_backward_rows, interp.forward_backward
     used = []
@@ -144,13 +144,11 @@ def test_few_starts_run_the_row_sweeps_and_many_the_block_sweeps(monkeypatch) ->
         minimize(obj, np.full((k, 2), 0.5), gd(lr=1e-3), max_iter=3)
     assert [fn for fn in used if fn in (rows, block)] == [rows, rows, block, block]
     calls = []  # Program.values_and_grads asks the same question
-    monkeypatch.setattr(
-        interp, "forward_backward_rows", lambda *a: calls.append("rows") or rows(*a)
-    )
-    monkeypatch.setattr(interp, "forward_backward", lambda *a: calls.append("block") or block(*a))
+    real_run = jit.run
+    monkeypatch.setattr(jit, "run", lambda fn, *a: calls.append(fn) or real_run(fn, *a))
     for k in ks:
         obj.program.values_and_grads(np.full((k, 2), 0.5))
-    assert calls == ["rows", "rows", "block", "block", "block"]  # 300 rows: two blocks
+    assert calls == [rows, rows, block, block, block]  # 300 rows: two blocks
 
 
 def test_issue_e_x_and_x4_value_equals_value_and_grad() -> None:

@@ -345,7 +345,7 @@ import json
 from numba.core import event
 from descentlab import Objective, adam, minimize
 with event.install_recorder("numba:compile") as rec:
-    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=300)
+    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=100_000)
 print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
     ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
     if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
@@ -353,9 +353,10 @@ print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
 
 
 def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
-    # An empty cache: the fused loop compiles here while the second process compiles the row
-    # sweep (sent first) and, unless this process gets to it first, Adam's kernel; the run's
-    # numbers are this process's.
+    # An empty cache and a run too long to go on as Python meanwhile (test_twins.py): the
+    # fused loop compiles here while the second process compiles the row sweep (sent first)
+    # and, unless this process gets to it first, Adam's kernel; the run's numbers are this
+    # process's.
     from descentlab import Objective, adam, minimize
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
@@ -365,7 +366,7 @@ def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
     assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "take_cols",
                                      "start_verdict", "snapshot", "put_block"}  # fmt: skip
     obj = Objective.from_problem("rosenbrock")
-    assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=300).x.tolist()
+    assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=100_000).x.tolist()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")

@@ -28,6 +28,15 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
   those is sent to a second Python process (:class:`_Aside`) that compiles it into the same
   cache while this one compiles the rest, then loaded from there (or taken back, if the second
   has not started it). The machine code is the same; only the wall time of a first run changes.
+- **A small first run does not wait for the compiler.** Every engine function is plain Python
+  that numba compiles; its :func:`twin` is that Python run by Python, calling the twins of the
+  functions it calls: the same operations in the same order on the same float64 numbers, so the
+  same bits (NumPy's and numba's scalar functions call the same C library; a test compares
+  every rule on every catalogue function). A call whose machine code is neither here nor in the
+  cache and that would take at most :data:`TWIN_SECONDS` as Python (:func:`run`, and the fused
+  loop chunk by chunk) runs the twins while the second process compiles the code into the
+  cache; the first call after that loads it. At exit, the second process finishes what it was
+  given (so the next process loads it) and then ends.
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
@@ -45,14 +54,16 @@ import pickle
 import subprocess
 import sys
 import threading
+import types
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 from numba.core.caching import FunctionCache
+from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.runtime.nrt import rtsys
 from numba.core.typing.typeof import Purpose
@@ -68,7 +79,12 @@ __all__ = [
     "compiled",
     "inline",
     "jit",
+    "meanwhile",
+    "pending",
+    "run",
+    "signature",
     "source_stamp",
+    "twin",
 ]
 
 OPTIONS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
@@ -251,10 +267,16 @@ class _Aside:
         if tuple(args) in fn.overloads or not self._usable(fn) or _in_cache(fn, args):
             return  # already here, or on disk
         with self._lock:
-            if self._proc is None and not self._start():
+            if self.pending(fn, args) or (self._proc is None and not self._start()):
                 return
             self._queue.append((fn, args))
             self._next()
+
+    def pending(self, fn: Any, args: tuple[Any, ...]) -> bool:
+        """Whether the second process has ``fn`` for ``args`` still to compile (queued or at
+        work on it)."""
+        item = (fn, tuple(args))
+        return not self._dead and (self._busy == item or item in self._queue)
 
     def claim(self, fn: Any, args: tuple[Any, ...]) -> None:
         """Before ``fn`` is compiled or loaded here: take it back if the second process has not
@@ -282,46 +304,57 @@ class _Aside:
         except OSError:
             self._dead = True
             return False
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read, args=(self._proc,), daemon=True).start()
         return True
 
     def _next(self) -> None:
         """Send the next queued function if the process is idle (with the lock held)."""
         if self._busy is not None or not self._queue or self._proc is None:
             return
-        fn, args = self._busy = self._queue.pop(0)
-        what = (fn.py_func.__module__, fn.py_func.__qualname__, args)
+        self._busy = self._queue.pop(0)
         try:
-            self._proc.stdin.write(pickle.dumps(what).hex().encode() + b"\n")  # type: ignore[union-attr]
+            self._proc.stdin.write(_line(*self._busy))  # type: ignore[union-attr]
             self._proc.stdin.flush()  # type: ignore[union-attr]
         except OSError:
             self._die()
 
-    def _read(self) -> None:
-        """The reader thread: each line from the process is one function done."""
-        for line in self._proc.stdout:  # type: ignore[union-attr]
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        """The reader thread of ``proc``: each line from it is one function done. When it ends
+        (idle, done after :meth:`close`, or dead), its pipes are closed."""
+        for line in proc.stdout:  # type: ignore[union-attr]
             if line != _DONE:  # something else printed there (a sitecustomize, say)
                 continue
             with self._lock:
-                self._busy = None
-                self._next()
-                self._lock.notify_all()
+                if proc is self._proc:  # (not after close: nobody waits then)
+                    self._busy = None
+                    self._next()
+                    self._lock.notify_all()
         with self._lock:
-            if self._busy is None and not self._queue and self._proc is not None:
-                proc, self._proc = self._proc, None  # it stopped when idle: start again on need
-                _reap(proc)
-            else:
-                self._die()
+            if proc is self._proc:
+                self._proc = None  # stopped when idle: another starts on need
+                if self._busy is not None or self._queue:
+                    self._die()  # it died with work: everything compiles here
+        _reap(proc)
 
     def close(self) -> None:
-        """Stop the second process (at exit: what this one needed, it has already waited for;
-        numba writes a cache entry under a temporary name, so none is left half-written)."""
+        """At exit: an idle second process is stopped; one with work (a run that did not wait
+        for it: :func:`meanwhile`) is sent the rest of its queue and its input is closed, so it
+        compiles what it was given into the cache for the next process, then ends (not waited
+        for). numba writes a cache entry under a temporary name: none is left half-written."""
         with self._lock:
             proc, self._proc = self._proc, None
+            rest = list(self._queue) if self._busy is not None or self._queue else None
             self._die()
-        if proc is not None:
+        if proc is None:
+            return
+        if rest is None:
             proc.kill()
             _reap(proc)
+            return
+        with contextlib.suppress(OSError):
+            for item in rest:
+                proc.stdin.write(_line(*item))  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
 
     def _die(self) -> None:
         """Compile everything here from now on (with the lock held)."""
@@ -329,6 +362,12 @@ class _Aside:
         self._busy = None
         self._queue.clear()
         self._lock.notify_all()
+
+
+def _line(fn: Any, args: tuple[Any, ...]) -> bytes:
+    """What the second process reads to compile ``fn`` for ``args``: one line."""
+    what = (fn.py_func.__module__, fn.py_func.__qualname__, args)
+    return pickle.dumps(what).hex().encode() + b"\n"
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> None:
@@ -356,15 +395,23 @@ starts another on need), so it does not outlive the compiling it was started for
 
 def _serve(idle: float) -> None:
     """The second process's loop: compile each function it is sent (into the disk cache);
-    return after ``idle`` seconds without one."""
+    return after ``idle`` seconds without one, or when its input ends (after compiling every
+    line that came before the end: the first process sends the rest of its queue at exit)."""
     import select
 
+    fd = sys.stdin.fileno()
+    pending = b""
+    answer = True  # until the first process has gone (its exit closes the pipe)
     while True:
-        if os.name == "posix" and not select.select([sys.stdin], [], [], idle)[0]:
-            return  # idle (the first process sends one function at a time: none is buffered)
-        line = sys.stdin.buffer.readline()
-        if not line:
-            return
+        if b"\n" not in pending:
+            if os.name == "posix" and not select.select([fd], [], [], idle)[0]:
+                return  # idle
+            more = os.read(fd, 1 << 16)
+            if not more:
+                return
+            pending += more
+            continue
+        line, pending = pending.split(b"\n", 1)
         module, qualname, args = pickle.loads(bytes.fromhex(line.decode()))
         fn: Any = importlib.import_module(module)
         for part in qualname.split("."):
@@ -375,8 +422,12 @@ def _serve(idle: float) -> None:
                 fn.compile(args)
         except Exception:  # noqa: BLE001, S110 - the first process compiles it and reports
             pass
-        sys.stdout.buffer.write(_DONE)
-        sys.stdout.flush()
+        if answer:
+            try:
+                sys.stdout.buffer.write(_DONE)
+                sys.stdout.flush()
+            except OSError:  # the first process has exited: compile the rest for the cache
+                answer = False
 
 
 _ASIDE = _Aside()
@@ -407,7 +458,7 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
     key = (dispatcher, *map(_kind, args))  # what decides the types, found cheaply
     entry = _ENTRIES.get(key)
     if entry is None:
-        sig = _signature(args)
+        sig = signature(args)
         _ASIDE.claim(dispatcher, sig)
         with warnings.catch_warnings():
             # numba calls first-class function types "experimental"; the engine relies only on
@@ -423,10 +474,81 @@ def compiled(dispatcher: Any, args: tuple[Any, ...]) -> Any:
 def ahead(dispatcher: Any, args: tuple[Any, ...]) -> None:
     """Have the second process compile ``dispatcher`` for ``args`` (their types) now, if the
     cache lacks it, while this one compiles something else; :func:`compiled` takes it later."""
-    _ASIDE.submit(dispatcher, _signature(args))
+    _ASIDE.submit(dispatcher, signature(args))
 
 
-def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
+TWIN_SECONDS = 2.0
+"""A call the cache lacks the machine code for runs as Python (its :func:`twin`) while the
+second process compiles it, if it would take at most this long that way (the estimate its
+caller gives :func:`run` or :func:`meanwhile`); a longer one compiles first."""
+
+
+def twin(fn: Any) -> Callable[..., Any]:
+    """``fn``'s Python function, calling the twins of the compiled functions it calls.
+
+    The engine's compiled functions are plain Python over NumPy arrays and scalars: run by
+    Python they do the same float64 operations in the same order and give the same bits (NumPy
+    and numba call the same C library for ``sin``, ``exp``, ...), only ~100x slower. A function
+    passed as an argument (a rule, a sweep) is passed as its twin by the caller.
+    """
+    made = _TWINS.get(fn)
+    if made is None:
+        py = fn.py_func
+        names = dict(py.__globals__)  # the module's names, each compiled one as its twin
+        made = _TWINS[fn] = types.FunctionType(
+            py.__code__, names, py.__name__, py.__defaults__, py.__closure__
+        )
+        for name, value in names.items():
+            if isinstance(value, Dispatcher):
+                names[name] = twin(value)
+    return made
+
+
+_TWINS: dict[Any, Callable[..., Any]] = {}
+
+
+def at_hand(fn: Any, args: tuple[Any, ...]) -> bool:
+    """Whether ``fn``'s machine code for ``args`` (argument types) is compiled in this process
+    or in the disk cache: nothing to compile."""
+    return tuple(args) in fn.overloads or (type(fn._cache) is _LoadOnly and _in_cache(fn, args))
+
+
+def pending(needs: Sequence[tuple[Any, tuple[Any, ...]]]) -> bool:
+    """Whether the second process still has any of ``needs`` (``(fn, argument types)``) to
+    compile: a caller that started on their twins (:func:`meanwhile`) goes on with them."""
+    return any(_ASIDE.pending(fn, args) for fn, args in needs)
+
+
+def meanwhile(needs: Sequence[tuple[Any, tuple[Any, ...]]], seconds: float) -> bool:
+    """Whether to run the twins of ``needs`` (``(fn, argument types)``) rather than wait for
+    their compile: some of them are neither here nor in the cache, the work would take at most
+    :data:`TWIN_SECONDS` as Python (``seconds``, the caller's estimate), and the second process
+    takes them (they are sent to it here). Otherwise they are compiled (or loaded) as usual."""
+    if seconds > TWIN_SECONDS:
+        return False
+    missing = [(fn, args) for fn, args in needs if not at_hand(fn, args)]
+    if not missing or not all(_ASIDE._usable(fn) for fn, _ in missing):
+        return False
+    for fn, args in missing:
+        _ASIDE.submit(fn, args)
+    return pending(missing)
+
+
+def run(fn: Any, args: tuple[Any, ...], seconds: float) -> Any:
+    """``fn(*args)``: by its machine code (:func:`compiled`), or by its :func:`twin` when that
+    code is still to be compiled and the call would take at most :data:`TWIN_SECONDS` as Python
+    (``seconds``, the caller's estimate); the second process compiles it meanwhile."""
+    entry = _ENTRIES.get((fn, *map(_kind, args)))
+    if entry is None:
+        need = [(fn, signature(args))]
+        if seconds <= TWIN_SECONDS and (pending(need) or meanwhile(need, seconds)):
+            with np.errstate(all="ignore"):
+                return twin(fn)(*args)
+        entry = compiled(fn, args)
+    return entry(*args)
+
+
+def signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """numba's argument types for ``args`` (an :class:`Address`: its function type)."""
     return tuple(
         a.ftype if isinstance(a, Address) else numba.typeof(a, Purpose.argument) for a in args

@@ -40,7 +40,16 @@ from numba import types
 
 from descentlab.engine import rules
 from descentlab.engine.interp import sweep_for
-from descentlab.engine.jit import address, compiled, inline, jit
+from descentlab.engine.jit import (
+    address,
+    compiled,
+    inline,
+    jit,
+    meanwhile,
+    pending,
+    signature,
+    twin,
+)
 from descentlab.result import Cause, RowOutcome, Status
 
 __all__ = ["BLOCK", "CHUNK", "REC_FLOATS", "run_fused"]
@@ -50,6 +59,14 @@ BLOCK = 256
 
 CHUNK = 4096
 """Most iterations per compiled call when nothing needs Python in between."""
+
+TWIN_CHUNK = 256
+"""Most iterations per call while the run goes on as Python (:func:`~descentlab.engine.jit.twin`):
+between calls it looks whether the compiled code has come."""
+
+TWIN_ROW_STEP = 3e-6
+"""Seconds per program slot (and per 4 variables) of one row's iteration as Python: a run's
+estimate for :func:`~descentlab.engine.jit.meanwhile`."""
 
 REC_FLOATS = 1 << 22
 """Most floats of trajectory one compiled call may write before Python keeps them."""
@@ -399,6 +416,12 @@ def put_block(a0, X, G, F, gn, XT, GT, FT, GN):  # noqa: ANN001
         GN[a0 + b] = gn[b]
 
 
+def _all_here(*fns: Any) -> bool:
+    """Whether every one of ``fns`` is compiled in this process (for the fused loop, one
+    signature each): a run then skips asking what is still to compile (tens of us)."""
+    return all(fn.overloads for fn in fns)
+
+
 def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:
     """``call(b0, b1)`` over ranges of blocks, on the pool's threads (the calls drop the GIL).
 
@@ -475,18 +498,40 @@ def run_fused(
     S = np.zeros((rules.STATE_SIZE[kernel.rule], n, k))
     H = np.array(kernel.H, dtype=np.float64)
     # the sweep first: when the cache lacks both, the second process starts on the larger one
-    interp = address(sweep_for(k), INTERP)
-    rule_fn = address(rules.KERNELS[kernel.rule], rules.RULE)
+    sweep, step = sweep_for(k), rules.KERNELS[kernel.rule]
+    interp, rule_fn = address(sweep, INTERP), address(step, rules.RULE)
     nblocks = (k + BLOCK - 1) // BLOCK
     ends = np.full(nblocks, 0, dtype=np.int64)
     keep_lrs = lr_table is not None
     entry: list[Any] = []  # the compiled _chunk_block (the same argument types on every call)
 
-    def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
-        args = (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status,
+    def chunk_args(first: bool, t: int, lrs: Any, its: Any, rx: Any, rf: Any, rl: Any):
+        return (rule_fn, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, LR, status,
                 nit, nfev, detail, cause, div_at, first, t, rule.grad_tol, rule.f_tol,
                 rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
                 rl)  # fmt: skip
+
+    # Machine code the cache lacks is compiled in the second process while a small run goes
+    # on as Python (jit.meanwhile), in short chunks, until it has come (jit.pending).
+    needs: list[Any] = []
+    if not _all_here(_chunk_block, sweep, step):
+        none = np.empty(0)
+        types_of = signature((*chunk_args(True, 0, none, none.astype(np.int64),
+                                          np.empty((0, 0, 0)), np.empty((0, 0)),
+                                          np.empty((0, 0))), 0, 0))  # fmt: skip
+        needs = [(_chunk_block, types_of), (sweep, INTERP.signature.args),
+                 (step, rules.RULE.signature.args)]  # fmt: skip
+        if not meanwhile(needs, k * rule.max_iter * TWIN_ROW_STEP * (code.shape[0] + 4 * n)):
+            needs = []
+
+    def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
+        args = chunk_args(first, t, lrs, its, rx, rf, rl)
+        if needs and pending(needs):  # as Python, on this thread (twins hold the GIL)
+            args = (twin(step), twin(sweep), *args[2:])
+            with np.errstate(all="ignore"):
+                for bi in range(nblocks):
+                    ends[bi] = twin(_chunk_block)(*args, bi * BLOCK, min(k, (bi + 1) * BLOCK))
+            return
         if not entry:
             entry.append(compiled(_chunk_block, (*args, 0, 0)))
         fn = entry[0]
@@ -512,7 +557,8 @@ def run_fused(
         points = getattr(recorder, "points", True)  # False: the recorder keeps values only
         per_rec = k * ((n if points else 0) + 1 + keep_lrs)
         while first or (t < rule.max_iter and (status == RUNNING).any() and not stopped):
-            c = min(1 if callback is not None else CHUNK, rule.max_iter - t)
+            c = min(1 if callback is not None else TWIN_CHUNK if needs else CHUNK,
+                    rule.max_iter - t)  # fmt: skip
             its = []
             if recorder is not None:
                 its = [0] if first else []

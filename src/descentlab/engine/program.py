@@ -56,6 +56,11 @@ __all__ = ["CONSTANTS", "OPS", "Op", "Program", "lower", "run_numpy"]
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """The named constants a formula may use."""
 
+TWIN_SLOT = 1e-6
+"""Seconds per slot and row of a forward pass run as Python (the interpreter's twin, see
+:func:`descentlab.engine.jit.run`): the estimate that decides whether a first call waits for
+the compiler (a sweep with gradients counts three, a Hessian six per variable)."""
+
 MAX_POWI = 64
 """Integer exponents up to this size (in absolute value) are computed by ``POWI``."""
 
@@ -188,12 +193,14 @@ class Program:
 
     def values(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Values ``(k,)`` at the rows of ``X`` ``(k, n)`` (compiled forward pass)."""
-        from descentlab.engine import interp
+        from descentlab.engine import interp, jit
 
         F = np.empty(X.shape[0])
         m = self.code.shape[0]
+        seconds = TWIN_SLOT * m * X.shape[0]
         for lo, hi, XT in _column_blocks(X):
-            interp.forward(self.code, self.consts, XT, np.empty((m, hi - lo)), F[lo:hi])
+            args = (self.code, self.consts, XT, np.empty((m, hi - lo)), F[lo:hi])
+            jit.run(interp.forward, args, seconds)
         return F
 
     def values_and_grads(
@@ -203,17 +210,18 @@ class Program:
 
         The values are bit for bit those of :meth:`values`: the same forward pass.
         """
-        from descentlab.engine import interp
+        from descentlab.engine import interp, jit
 
         k, n = X.shape
         F = np.empty(k)
         G = np.empty((k, n))
         m = self.code.shape[0]
         sweep = interp.sweep_for(k)
+        seconds = 3 * TWIN_SLOT * m * k
         for lo, hi, XT in _column_blocks(X):
             GT = np.empty((n, hi - lo))
             work, adj = np.empty((m, hi - lo)), np.empty((m, hi - lo))
-            sweep(self.code, self.consts, XT, work, adj, F[lo:hi], GT)
+            jit.run(sweep, (self.code, self.consts, XT, work, adj, F[lo:hi], GT), seconds)
             G[lo:hi] = GT.T
         return F, G
 
@@ -223,13 +231,14 @@ class Program:
         Forward over reverse gives ``d/dx_j (d f/dx_l)``; the two orders of a mixed derivative
         can differ by rounding, and the mean of the two makes the matrix exactly symmetric.
         """
-        from descentlab.engine import interp
+        from descentlab.engine import interp, jit
 
         k, n = X.shape
         H = np.empty((k, n, n))
+        seconds = 6 * TWIN_SLOT * self.code.shape[0] * n * k
         for lo, hi, XT in _column_blocks(X):
             HT = np.empty((n, n, hi - lo))
-            interp.hessian_block(self.code, self.consts, XT, HT)
+            jit.run(interp.hessian_block, (self.code, self.consts, XT, HT), seconds)
             H[lo:hi] = HT.transpose(2, 0, 1)
         H += np.swapaxes(H, 1, 2)
         H *= 0.5

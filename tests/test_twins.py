@@ -1,0 +1,235 @@
+"""A first run that does not wait for the compiler: the engine's functions run as Python.
+
+While the second process compiles what the disk cache lacks, a small run goes on with the
+twins of the engine's compiled functions (``engine.jit.twin``: the same Python, run by Python),
+and must give exactly what the machine code gives: every field of the Result, the trajectory,
+the values, gradients and Hessians, bit for bit. Here the twins are forced (``as_python``) and
+compared with the compiled code, for every rule on every catalogue function, random formulas
+and settings, and a run that switches to the machine code halfway. Then the decisions: when a
+call runs as Python, and that the second process, left with work at exit, finishes it into the
+cache for the next process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import smooth_trees, trees
+from test_fused import FUSED, RULES, ProgramObjective, same_result
+
+from descentlab import PROBLEMS, Objective, minimize
+from descentlab.engine import jit, loop, rules
+from descentlab.engine.program import lower
+from descentlab.optimizers import OPTIMIZERS, adam, gd
+from descentlab.schedules import exponentiallr
+
+
+@contextlib.contextmanager
+def as_python(switch_after: int | None = None) -> Iterator[list[int]]:
+    """Every engine call in the block runs its twins (as if the compiler were still at work);
+    with ``switch_after``, the fused loop's first that many chunks do, then the machine code.
+    Yields the count of chunks run as Python."""
+    chunks = [0]
+
+    def still(needs):  # noqa: ANN001, ANN202
+        if switch_after is None or chunks[0] < switch_after:
+            chunks[0] += 1
+            return True
+        return False
+
+    with (
+        mock.patch.object(loop, "_all_here", lambda *fns: False),
+        mock.patch.object(loop, "meanwhile", lambda needs, seconds: True),
+        mock.patch.object(loop, "pending", still),
+        mock.patch.object(jit, "pending", lambda needs: True),
+        mock.patch.object(jit, "_ENTRIES", {}),  # machine code this process already has
+    ):
+        yield chunks
+
+
+def both(obj, X0, opt, **kw):  # noqa: ANN001, ANN201
+    """The run as Python and compiled: equal in every field; returns the compiled one."""
+    with as_python() as chunks:
+        a = minimize(obj, X0, opt, engine="compiled", **kw)
+    assert chunks[0] >= 1
+    b = minimize(obj, X0, opt, engine="compiled", **kw)
+    same_result(a, b)
+    return b
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_every_rule_on_every_catalogue_function_as_python_equals_compiled(name: str) -> None:
+    rng = np.random.default_rng(len(name))
+    for problem in PROBLEMS.values():
+        obj = Objective.from_problem(problem.name)
+        lo, hi = np.array(problem.domain).T
+        X0 = np.vstack([problem.starts[0], rng.uniform(lo, hi, (2, len(lo)))])
+        both(obj, X0, OPTIMIZERS[name](), max_iter=60, record=True)
+
+
+@given(
+    tree=st.one_of(smooth_trees(max_leaves=8), trees(max_leaves=6)),
+    starts=st.lists(st.tuples(st.floats(-2, 2), st.floats(-2, 2)), min_size=1, max_size=4),
+    opt=RULES,
+    max_iter=st.integers(0, 40),
+    tols=st.sampled_from([(0.0, 0.0, 0.0), (1e-8, 1e-10, 1e-6), (1e-3, 1e-4, 1e-2)]),
+    bounds=st.sampled_from([None, (-1.0, 1.5)]),
+    record=st.sampled_from([False, True, 3]),
+    scheduled=st.booleans(),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_formulas_and_settings_as_python_equal_compiled(
+    tree, starts, opt, max_iter, tols, bounds, record, scheduled
+) -> None:
+    obj = ProgramObjective(tree)
+    grad_tol, f_tol, x_tol = tols
+    both(obj, np.array(starts), opt, max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
+         x_tol=x_tol, bounds=bounds, record=record,
+         scheduler=exponentiallr(gamma=0.9) if scheduled else None)  # fmt: skip
+
+
+def test_a_run_goes_on_as_python_until_the_machine_code_comes(monkeypatch) -> None:
+    # Chunks of 7 iterations: the first three as Python, the rest compiled, the same numbers
+    # as a run compiled throughout (a row's state passes between them in the same arrays).
+    monkeypatch.setattr(loop, "TWIN_CHUNK", 7)
+    obj = Objective.from_problem("rosenbrock")
+    X0 = np.random.default_rng(5).uniform(-2, 2, (5, 2))
+    for opt in (adam(lr=0.02), gd(lr=1e-3)):
+        with as_python(switch_after=3) as chunks:
+            a = minimize(obj, X0, opt, max_iter=100, record=5)
+        assert chunks[0] == 3
+        same_result(a, minimize(obj, X0, opt, max_iter=100, record=5))
+
+
+@given(
+    tree=st.one_of(smooth_trees(max_leaves=8), trees(max_leaves=6)),
+    points=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=6),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_values_gradients_and_hessians_as_python_equal_compiled(tree, points) -> None:
+    program = lower(tree, ["x", "y"])
+    X = np.array(points)
+    with as_python():
+        python = program.values(X), *program.values_and_grads(X), program.hessians(X)
+    compiled = program.values(X), *program.values_and_grads(X), program.hessians(X)
+    for a, b in zip(python, compiled, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_twin_calls_the_twins_of_what_it_calls() -> None:
+    chunk = jit.twin(loop._chunk_block)
+    assert chunk is jit.twin(loop._chunk_block)  # made once
+    assert chunk.__code__ is loop._chunk_block.py_func.__code__
+    assert chunk.__globals__["take_cols"] is jit.twin(loop.take_cols)
+    assert chunk.__globals__["_grad_sq"] is jit.twin(loop._grad_sq)
+    assert jit.twin(rules._adam).__globals__["_grad"] is jit.twin(rules._grad)
+    assert loop.take_cols.py_func.__globals__["take_cols"] is loop.take_cols  # the module's own
+
+
+def _fresh(tmp_path: Path, monkeypatch, name: str):  # noqa: ANN001, ANN202
+    from test_jit import _aside_module
+
+    return _aside_module(tmp_path, monkeypatch, name)
+
+
+def test_which_calls_run_as_python(tmp_path, monkeypatch) -> None:
+    fresh = jit._Aside()
+    monkeypatch.setattr(jit, "_ASIDE", fresh)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    mod = _fresh(tmp_path, monkeypatch, "twin_a")
+    try:
+        out = np.zeros(1)
+        need = [(mod.triple, jit.signature((2.0, out)))]
+        assert not jit.meanwhile(need, jit.TWIN_SECONDS * 2)  # too long as Python: compile
+        assert fresh._proc is None
+        monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")  # no second process: compile
+        assert not jit.meanwhile(need, 0.001) and fresh._proc is None
+        monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+        assert jit.meanwhile(need, 0.001)  # sent to the second process
+        assert jit.pending(need)
+        jit.run(mod.triple, (2.0, out), 0.001)  # meanwhile, as Python
+        assert out[0] == 6.0 and not mod.triple.overloads
+        for _ in range(600):
+            if not jit.pending(need):
+                break
+            time.sleep(0.1)
+        assert not jit.pending(need) and jit.at_hand(*need[0])
+        assert not jit.meanwhile(need, 0.001)  # in the cache now: load it
+        out[0] = 0.0
+        jit.run(mod.triple, (2.0, out), 0.001)
+        assert out[0] == 6.0 and sum(mod.triple.stats.cache_hits.values()) == 1
+    finally:
+        fresh.close()
+
+
+def test_the_second_process_finishes_its_work_after_this_one_is_done(tmp_path, monkeypatch) -> None:
+    # At exit, a second process with work is sent the rest of its queue and its input is
+    # closed: it compiles all of it into the cache, then ends.
+    fresh = jit._Aside()
+    monkeypatch.setattr(jit, "_ASIDE", fresh)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    mod = _fresh(tmp_path, monkeypatch, "twin_b")
+    a, b = (jit.signature((2.0, np.zeros(1))),) * 2
+    fresh.submit(mod.triple, a)
+    fresh.submit(mod.quadruple, b)
+    assert fresh._queue == [(mod.quadruple, b)]
+    proc = fresh._proc
+    fresh.close()
+    assert proc is not None and proc.wait(timeout=300) == 0
+    assert jit._in_cache(mod.triple, a) and jit._in_cache(mod.quadruple, b)
+
+
+_SMALL_FIRST_RUN = """
+import json, sys
+from numba.core import event
+from descentlab import Objective, adam, minimize
+with event.install_recorder("numba:compile") as rec:
+    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=2000)
+print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
+    ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
+    if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
+"""
+
+
+def test_a_small_first_run_compiles_nothing_and_the_next_process_loads_it(tmp_path) -> None:
+    # An empty cache: the run goes on as Python while the second process compiles; the process
+    # ends before it is done, and the second finishes; a later process loads it all.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
+    run = [sys.executable, "-c", _SMALL_FIRST_RUN]
+    first = json.loads(subprocess.run(run, env=env, capture_output=True, text=True,
+                                      check=True, timeout=600).stdout)  # fmt: skip
+    assert first["compiled"] == []
+    wanted = ("loop._chunk_block", "interp.forward_backward_rows", "rules._adam")
+    for _ in range(1200):  # the second process writes each index after its code
+        names = [p.name for p in tmp_path.rglob("*.nbi")]
+        if all(any(n.startswith(w + "-") for n in names) for w in wanted):
+            break
+        time.sleep(0.25)
+    later = json.loads(subprocess.run(run, env=env, capture_output=True, text=True,
+                                      check=True, timeout=600).stdout)  # fmt: skip
+    assert later["compiled"] == []  # loaded, not compiled
+    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=2000)
+    assert first["x"] == later["x"] == r.x.tolist()
+
+
+def test_python_twins_keep_numpy_quiet() -> None:
+    # Compiled code overflows to inf silently (NumPy's error model); its twins say nothing
+    # either, even where NumPy is told to raise.
+    obj = Objective.from_formula("exp(300x)")
+    with as_python(), np.errstate(all="raise"):
+        a = minimize(obj, [[0.5]], gd(lr=1.0), max_iter=5)
+        f = obj.program.values(np.array([[10.0]]))
+    same_result(a, minimize(obj, [[0.5]], gd(lr=1.0), max_iter=5))
+    assert f[0] == np.inf
