@@ -30,9 +30,10 @@ from strategies import smooth_trees, trees
 from test_fused import FUSED, RULES, ProgramObjective, same_result
 
 from descentlab import PROBLEMS, Objective, minimize
-from descentlab.engine import jit, loop, rules
+from descentlab.engine import jit, loop, rules, search
 from descentlab.engine.program import lower
-from descentlab.optimizers import OPTIMIZERS, adam, gd
+from descentlab.grouping import leaders
+from descentlab.optimizers import OPTIMIZERS, adam, gd, linesearch
 from descentlab.schedules import exponentiallr
 
 
@@ -49,13 +50,15 @@ def as_python(switch_after: int | None = None) -> Iterator[list[int]]:
             return True
         return False
 
-    with (
-        mock.patch.object(loop, "_all_here", lambda *fns: False),
-        mock.patch.object(loop, "meanwhile", lambda needs, seconds: True),
-        mock.patch.object(loop, "pending", still),
-        mock.patch.object(jit, "pending", lambda needs: True),
-        mock.patch.object(jit, "_ENTRIES", {}),  # machine code this process already has
-    ):
+    with contextlib.ExitStack() as stack:
+        for module in (loop, search):  # the fused loop and the line search, chunk by chunk
+            stack.enter_context(mock.patch.object(module, "_all_here", lambda *fns: False))
+            stack.enter_context(mock.patch.object(module, "meanwhile", lambda *a: True))
+            stack.enter_context(mock.patch.object(module, "pending", still))
+        stack.enter_context(mock.patch.object(rules, "_ready", lambda name: False))  # NumPy path
+        stack.enter_context(mock.patch.object(rules, "pending", lambda needs: True))
+        stack.enter_context(mock.patch.object(jit, "pending", lambda needs: True))  # jit.run
+        stack.enter_context(mock.patch.object(jit, "_ENTRIES", {}))  # code this process has
         yield chunks
 
 
@@ -82,7 +85,7 @@ def test_every_rule_on_every_catalogue_function_as_python_equals_compiled(name: 
 @given(
     tree=st.one_of(smooth_trees(max_leaves=8), trees(max_leaves=6)),
     starts=st.lists(st.tuples(st.floats(-2, 2), st.floats(-2, 2)), min_size=1, max_size=4),
-    opt=RULES,
+    opt=st.one_of(RULES, st.builds(linesearch, lr=st.floats(1e-3, 2.0))),
     max_iter=st.integers(0, 40),
     tols=st.sampled_from([(0.0, 0.0, 0.0), (1e-8, 1e-10, 1e-6), (1e-3, 1e-4, 1e-2)]),
     bounds=st.sampled_from([None, (-1.0, 1.5)]),
@@ -98,6 +101,44 @@ def test_random_formulas_and_settings_as_python_equal_compiled(
     both(obj, np.array(starts), opt, max_iter=max_iter, grad_tol=grad_tol, f_tol=f_tol,
          x_tol=x_tol, bounds=bounds, record=record,
          scheduler=exponentiallr(gamma=0.9) if scheduled else None)  # fmt: skip
+
+
+def test_the_line_search_on_every_catalogue_function_as_python_equals_compiled() -> None:
+    for problem in PROBLEMS.values():
+        obj = Objective.from_problem(problem.name)
+        both(obj, np.array(problem.starts[:3]), linesearch(), max_iter=40, record=True)
+
+
+def test_the_numpy_path_as_python_equals_compiled() -> None:
+    # A Python objective: the general loop calls each rule's kernel (engine.rules.rule_step),
+    # as Python while the kernel compiles; rows with different lrs (a plateau) run apart.
+    def f(X):  # noqa: ANN001, ANN202
+        return (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
+
+    X0 = np.random.default_rng(4).uniform(-2, 2, (7, 2))
+    obj = Objective.from_function(f, 2, vectorized=True)
+    for name in FUSED:
+        opt = OPTIMIZERS[name](lr=1e-3)
+        with as_python():
+            a = minimize(obj, X0, opt, max_iter=30, record=True)
+        same_result(a, minimize(obj, X0, opt, max_iter=30, record=True))
+
+
+@given(
+    points=st.lists(
+        st.tuples(*[st.sampled_from([0.0, 1e-3, 0.5, 1.0, -2.0, 1e6])] * 3), min_size=1, max_size=40
+    ),
+    n=st.integers(1, 3) | st.just(5),
+    tol=st.sampled_from([1e-6, 1e-2, 0.3, 0.9]),
+)
+@settings(max_examples=40, deadline=None)
+def test_grouping_end_points_as_python_equals_compiled(points, n, tol) -> None:
+    X = np.array([(p * 2)[:n] for p in points])
+    with as_python():
+        group, work = leaders(X, tol)
+    again, work_again = leaders(X, tol)
+    np.testing.assert_array_equal(group, again)
+    assert work == work_again
 
 
 def test_a_run_goes_on_as_python_until_the_machine_code_comes(monkeypatch) -> None:

@@ -81,6 +81,7 @@ __all__ = [
     "jit",
     "meanwhile",
     "pending",
+    "python",
     "run",
     "signature",
     "source_stamp",
@@ -507,6 +508,14 @@ def twin(fn: Any) -> Callable[..., Any]:
 _TWINS: dict[Any, Callable[..., Any]] = {}
 
 
+def python(fn: Any, args: tuple[Any, ...]) -> Any:
+    """``fn(*args)`` run by its :func:`twin` (a function passed by :func:`address`, as its twin),
+    with NumPy's floating-point warnings off: compiled code has none (inf and nan are values)."""
+    args = tuple(twin(a.fn) if isinstance(a, Address) else a for a in args)
+    with np.errstate(all="ignore"):
+        return twin(fn)(*args)
+
+
 def at_hand(fn: Any, args: tuple[Any, ...]) -> bool:
     """Whether ``fn``'s machine code for ``args`` (argument types) is compiled in this process
     or in the disk cache: nothing to compile."""
@@ -542,8 +551,7 @@ def run(fn: Any, args: tuple[Any, ...], seconds: float) -> Any:
     if entry is None:
         need = [(fn, signature(args))]
         if seconds <= TWIN_SECONDS and (pending(need) or meanwhile(need, seconds)):
-            with np.errstate(all="ignore"):
-                return twin(fn)(*args)
+            return python(fn, args)
         entry = compiled(fn, args)
     return entry(*args)
 

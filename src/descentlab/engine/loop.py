@@ -47,8 +47,8 @@ from descentlab.engine.jit import (
     jit,
     meanwhile,
     pending,
+    python,
     signature,
-    twin,
 )
 from descentlab.result import Cause, RowOutcome, Status
 
@@ -527,10 +527,8 @@ def run_fused(
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
         args = chunk_args(first, t, lrs, its, rx, rf, rl)
         if needs and pending(needs):  # as Python, on this thread (twins hold the GIL)
-            args = (twin(step), twin(sweep), *args[2:])
-            with np.errstate(all="ignore"):
-                for bi in range(nblocks):
-                    ends[bi] = twin(_chunk_block)(*args, bi * BLOCK, min(k, (bi + 1) * BLOCK))
+            for bi in range(nblocks):
+                ends[bi] = python(_chunk_block, (*args, bi * BLOCK, min(k, (bi + 1) * BLOCK)))
             return
         if not entry:
             entry.append(compiled(_chunk_block, (*args, 0, 0)))

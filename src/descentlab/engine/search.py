@@ -38,7 +38,17 @@ import numba
 import numpy as np
 
 from descentlab.engine.interp import forward, sweep_for
-from descentlab.engine.jit import address, ahead, compiled, inline, jit
+from descentlab.engine.jit import (
+    address,
+    ahead,
+    compiled,
+    inline,
+    jit,
+    meanwhile,
+    pending,
+    python,
+    signature,
+)
 from descentlab.engine.loop import (
     _CAUSE_F,
     _CAUSE_GRAD,
@@ -55,6 +65,9 @@ from descentlab.engine.loop import (
     INTERP,
     REC_FLOATS,
     RUNNING,
+    TWIN_CHUNK,
+    TWIN_ROW_STEP,
+    _all_here,
     _spread,
     put_block,
     snapshot,
@@ -360,7 +373,11 @@ class _Blocks:
         if self.pool is not None:
             self.pool.shutdown()
 
-    def run(self, fn: Any, args: tuple[Any, ...]) -> None:
+    def run(self, fn: Any, args: tuple[Any, ...], twins: bool = False) -> None:
+        """``fn(*args, b0, b1)`` over the blocks: compiled; as Python (``twins``) in one call."""
+        if twins:
+            python(fn, (*args, 0, self.nblocks))
+            return
         entry = compiled(fn, (*args, 0, 0))  # compiles (or loads) before any thread calls it
 
         def call(b0: int, b1: int) -> None:
@@ -702,7 +719,8 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
                                                 rows.cause, rows.diverged_at)  # fmt: skip
     c, shrink = float(hyperparameters["c"]), float(hyperparameters["shrink"])
     width = int(hyperparameters["max_backtracks"]) + 1
-    sweep, values = address(sweep_for(k), INTERP), address(forward, FORWARD)
+    sweep_fn = sweep_for(k)
+    sweep, values = address(sweep_fn, INTERP), address(forward, FORWARD)
     ends = np.empty((k + BLOCK - 1) // BLOCK, dtype=np.int64)
     reached = np.zeros_like(ends)
 
@@ -714,10 +732,18 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
 
     starts = (sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
               rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
-    # A first run compiles start in the second process while this one compiles chunk.
-    ahead(start, (*starts, 0, 0))
-    compiled(chunk, (*chunk_args(0, np.empty(0), [], np.empty((0, k, n)), np.empty((0, k))), 0, 0))
-    blocks.run(start, starts)
+    first = (*chunk_args(0, np.empty(0), [], np.empty((0, k, n)), np.empty((0, k))), 0, 0)
+    needs: list[Any] = []  # what the second process compiles while a small run goes on as Python
+    if not _all_here(chunk, start, sweep_fn, forward):
+        needs = [(chunk, signature(first)), (start, signature((*starts, 0, 0))),
+                 (sweep_fn, INTERP.signature.args), (forward, FORWARD.signature.args)]  # fmt: skip
+        # up to max_backtracks + 1 values per iteration, ~3 on average
+        if not meanwhile(needs, 3 * k * rule.max_iter * TWIN_ROW_STEP * (code.shape[0] + 4 * n)):
+            needs = []
+    if not needs:  # a first run compiles start in the second process, chunk here
+        ahead(start, (*starts, 0, 0))
+        compiled(chunk, first)
+    blocks.run(start, starts, twins=bool(needs) and pending(needs))
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
@@ -728,7 +754,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
     stopped = False
     per_rec = k * (n + 1)
     while t < rule.max_iter and (status == RUNNING).any() and not stopped:
-        size = 1 if callback is not None else min(CHUNK, rule.max_iter - t)
+        size = 1 if callback is not None else min(TWIN_CHUNK if needs else CHUNK, rule.max_iter - t)
         its: list[int] = []
         if recorder is not None:
             its = [u for u in range(t + 1, t + size + 1) if u % recorder.stride == 0]
@@ -743,7 +769,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
         )
         rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
-        blocks.run(chunk, chunk_args(t, lrs, its, rec_X, rec_F))
+        blocks.run(chunk, chunk_args(t, lrs, its, rec_X, rec_F), bool(needs) and pending(needs))
         end = int(ends.max())
         finished = not (status == RUNNING).any()
         if recorder is not None:
