@@ -23,6 +23,7 @@ import os
 import time
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.comparison import DEFAULT_OPTIMIZERS, compare, compare_catalogue
 from descentlab.descent import minimize

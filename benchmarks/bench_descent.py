@@ -19,6 +19,7 @@ import sys
 import time
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.descent import minimize
 from descentlab.optimizers import adam

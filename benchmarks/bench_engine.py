@@ -16,7 +16,8 @@ Rosenbrock from the catalogue (a parsed formula, exact gradient), float64. Print
    --max-iter 1000 --json`` (startup, cache load, JSON) against torch.optim.Adam's in-process
    time for the same 20,000 starts x 1,000 iterations (the loop alone, measured at 20,000);
 5. a Python-callable Rosenbrock through the general loop (the NumPy path), per row-iteration;
-6. the first-run compile cost (a fresh numba cache directory) and a cached start.
+6. the first-run compile cost (a fresh numba cache directory): a small first run (as Python
+   while the second process compiles), runs that compile first, and a cached start.
 
 Prints each row as it is measured, then the rows as JSON and as the Markdown table the README
 shows (paste it under "Performance").
@@ -38,6 +39,7 @@ import time
 from typing import Any
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.descent import minimize
 from descentlab.objective import Objective
@@ -278,26 +280,29 @@ def main() -> None:
         rows.append((what, value))
         print(f"{what:<72} {value}", flush=True)
 
-    # 6. compile cost: a fresh cache, then a cached start (both whole processes). One start
-    # compiles the row sweeps, many starts the block sweeps (engine.interp.sweep_for); the
-    # engine's second process compiles the sweep and the rule meanwhile (engine.jit._Aside),
-    # "one process" compiles all in the first (DESCENTLAB_COMPILE_ASIDE=0).
-    for starts, what in (("[[-1.2, 1.0]]", "1 start"), ("[[-1.2, 1.0]] * 300", "300 starts")):
-        probe = [sys.executable, "-c", "import descentlab as d, time; t=time.perf_counter(); "
-                 f"d.minimize(d.Objective.from_problem('rosenbrock'), {starts}, d.adam(), "
-                 "max_iter=10); print(time.perf_counter()-t)"]  # fmt: skip
+    # 6. compile cost: a fresh cache, then a cached start (whole processes, bench_compile.py).
+    # A small first run goes on as Python while the engine's second process compiles
+    # (engine.jit.meanwhile); the process exits before that is done and the second finishes it
+    # for the next. A longer run compiles first: one start the row sweeps, many starts the
+    # block sweeps (engine.interp.sweep_for), in two processes (the second compiles the sweep
+    # and the rule, engine.jit._Aside) or, with DESCENTLAB_COMPILE_ASIDE=0, in one.
+    from bench_compile import cached_after, measure
+
+    with tempfile.TemporaryDirectory() as cache:
+        small = measure("adam", cache, 1, 10_000, True)
+        ready = cached_after(cache, small["born"], "adam", 1)
+        warm = measure("adam", cache, 1, 10_000, True)
+    row("first minimize, empty numba cache, 1 start x 10,000 Adam iterations (as Python "
+        "meanwhile): the call; the machine code in the cache (after the process started)",
+        f"{small['first_call']:.2f} s; {ready:.2f} s")  # fmt: skip
+    row("first minimize, cache on disk, 1 start x 10,000", f"{warm['first_call']:.2f} s")
+    for starts, iters, what in ((1, 100_000, "1 start x 100,000"), (300, 1000, "300 x 1,000")):
         cold = {}
-        for aside in ("1", "0"):
+        for aside in (True, False):
             with tempfile.TemporaryDirectory() as cache:
-                env = {**os.environ, "NUMBA_CACHE_DIR": cache, "DESCENTLAB_COMPILE_ASIDE": aside}
-                run = subprocess.run(probe, capture_output=True, text=True, env=env, check=True)
-                cold[aside] = float(run.stdout)
-                if aside == "1":
-                    run = subprocess.run(probe, capture_output=True, text=True, env=env)
-                    warm = float(run.stdout)
-        row(f"first minimize in a process, {what}, empty numba cache: two processes; one",
-            f"{cold['1']:.2f} s; {cold['0']:.2f} s")  # fmt: skip
-    row("first minimize in a process, 300 starts, cache on disk", f"{warm:.2f} s")
+                cold[aside] = measure("adam", cache, starts, iters, aside)["first_call"]
+        row(f"first minimize that compiles first, {what}: two processes; one",
+            f"{cold[True]:.2f} s; {cold[False]:.2f} s")  # fmt: skip
 
     # 1. one start, 10,000 iterations.
     n1 = 10_000

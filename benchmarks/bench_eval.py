@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.engine.program import lower
 from descentlab.expr.evaluate import evaluate, to_function

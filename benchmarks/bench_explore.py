@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.descent import minimize
 from descentlab.explorer import EXPLORER_OPTIMIZERS, RACING, explore

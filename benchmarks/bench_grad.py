@@ -13,6 +13,7 @@ import argparse
 import timeit
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.derivatives import grad_function
 from descentlab.expr import parse

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab import multistart
 from descentlab.descent import minimize

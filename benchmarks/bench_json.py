@@ -18,6 +18,8 @@ import json
 import sys
 import time
 
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
+
 from descentlab import cli
 from descentlab.descent import minimize
 from descentlab.multistart import random_starts

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab import Objective
 from descentlab.engine import interp

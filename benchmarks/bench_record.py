@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import matplotlib
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 matplotlib.use("Agg")
 

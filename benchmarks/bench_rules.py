@@ -16,6 +16,7 @@ import argparse
 import time
 
 import numpy as np
+import steady  # noqa: F401 - compiles in this process first (see steady.py)
 
 from descentlab.descent import minimize
 from descentlab.objective import Objective

@@ -129,6 +129,10 @@ def _printed_json(code: str, env: dict[str, str] | None = None) -> Any:
     return json.loads(out.stdout)
 
 
+_HERE = {**os.environ, "DESCENTLAB_COMPILE_ASIDE": "0"}
+"""A child's environment where what its runs need is compiled (or loaded) in it: no second
+process, so no run goes on as Python while the cache lacks code (test_twins.py)."""
+
 _ADAM_RUN = """
 import json
 import os
@@ -153,7 +157,7 @@ def test_a_run_compiles_only_what_it_uses() -> None:
     # no other rule, the interpreter once (no Hessian), and the fused loop's one compiled
     # function (a chunk of iterations, the first one after the starts) once, the rule and the
     # interpreter first-class function arguments - the same machine code for every rule.
-    seen = _printed_json(_ADAM_RUN)
+    seen = _printed_json(_ADAM_RUN, env=_HERE)
     assert seen["rules"] == ["_adam"]
     assert seen["interp"] == [1, 0]
     assert seen["chunk"] == [[str(rules.RULE), str(loop.INTERP)]]
@@ -215,11 +219,11 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     # whole set-up); a second, loading everything (the CLI's fused Adam, the line search,
     # Newton's Hessians, the grouping of end points), imports none of those modules and gets
     # the same numbers as the first and as this process, and numba's own BLAS check still
-    # passes afterwards.
+    # passes afterwards. (Both compile or load in their own process: no second process.)
     from descentlab import Objective, linesearch, minimize, newton
 
-    first = _printed_json(_RUN_AND_LOOK)
-    seen = _printed_json(_RUN_AND_LOOK)
+    first = _printed_json(_RUN_AND_LOOK, env=_HERE)
+    seen = _printed_json(_RUN_AND_LOOK, env=_HERE)
     assert seen["code"] == 0 and seen["runs"] == 50
     assert seen["loaded"] == []
     assert seen["ends"] == first["ends"] and seen["hessian"] == first["hessian"]

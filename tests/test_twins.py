@@ -274,3 +274,29 @@ def test_python_twins_keep_numpy_quiet() -> None:
         f = obj.program.values(np.array([[10.0]]))
     same_result(a, minimize(obj, [[0.5]], gd(lr=1.0), max_iter=5))
     assert f[0] == np.inf
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file locks: POSIX")
+def test_one_second_process_at_a_time_compiles_a_function(tmp_path, monkeypatch) -> None:
+    # Another process compiling triple holds its lock: this one's second process waits (the
+    # function stays pending), then compiles it (or loads it, had the other written it).
+    import fcntl
+
+    fresh = jit._Aside()
+    monkeypatch.setattr(jit, "_ASIDE", fresh)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    mod = _fresh(tmp_path, monkeypatch, "twin_c")
+    sig = jit.signature((2.0, np.zeros(1)))
+    try:
+        with open(Path(mod.triple._cache._cache_path) / "triple.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            fresh.submit(mod.triple, sig)
+            time.sleep(2.0)  # time to start, import numba and reach the lock
+            assert fresh.pending(mod.triple, sig) and not jit._in_cache(mod.triple, sig)
+        for _ in range(600):
+            if not fresh.pending(mod.triple, sig):
+                break
+            time.sleep(0.1)
+        assert jit._in_cache(mod.triple, sig)
+    finally:
+        fresh.close()

@@ -64,9 +64,16 @@ TWIN_CHUNK = 256
 """Most iterations per call while the run goes on as Python (:func:`~descentlab.engine.jit.twin`):
 between calls it looks whether the compiled code has come."""
 
-TWIN_ROW_STEP = 3e-6
-"""Seconds per program slot (and per 4 variables) of one row's iteration as Python: a run's
-estimate for :func:`~descentlab.engine.jit.meanwhile`."""
+
+def python_seconds(k: int, iterations: int, m: int, n: int, evaluations: int = 1) -> float:
+    """About how long ``iterations`` of ``k`` rows take as Python (the twins, see
+    :func:`~descentlab.engine.jit.meanwhile`), for a program of ``m`` slots in ``n`` variables
+    and ``evaluations`` per iteration: ~70 us per block and iteration, plus ~1.5 us per slot
+    (and per 4 variables) and row (measured on Rosenbrock, the notebook's trig surface and
+    Ackley, 1-100 rows, GD, Adam and the line search, at 3 evaluations)."""
+    blocks = -(-k // BLOCK)
+    return evaluations * iterations * (7e-5 * blocks + 1.5e-6 * k * (m + 4 * n))
+
 
 REC_FLOATS = 1 << 22
 """Most floats of trajectory one compiled call may write before Python keeps them."""
@@ -521,7 +528,7 @@ def run_fused(
                                           np.empty((0, 0))), 0, 0))  # fmt: skip
         needs = [(_chunk_block, types_of), (sweep, INTERP.signature.args),
                  (step, rules.RULE.signature.args)]  # fmt: skip
-        if not meanwhile(needs, k * rule.max_iter * TWIN_ROW_STEP * (code.shape[0] + 4 * n)):
+        if not meanwhile(needs, python_seconds(k, rule.max_iter, code.shape[0], n)):
             needs = []
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):

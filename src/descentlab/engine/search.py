@@ -66,10 +66,10 @@ from descentlab.engine.loop import (
     REC_FLOATS,
     RUNNING,
     TWIN_CHUNK,
-    TWIN_ROW_STEP,
     _all_here,
     _spread,
     put_block,
+    python_seconds,
     snapshot,
     start_verdict,
     take_cols,
@@ -738,7 +738,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
         needs = [(chunk, signature(first)), (start, signature((*starts, 0, 0))),
                  (sweep_fn, INTERP.signature.args), (forward, FORWARD.signature.args)]  # fmt: skip
         # up to max_backtracks + 1 values per iteration, ~3 on average
-        if not meanwhile(needs, 3 * k * rule.max_iter * TWIN_ROW_STEP * (code.shape[0] + 4 * n)):
+        if not meanwhile(needs, python_seconds(k, rule.max_iter, code.shape[0], n, 3)):
             needs = []
     if not needs:  # a first run compiles start in the second process, chunk here
         ahead(start, (*starts, 0, 0))
