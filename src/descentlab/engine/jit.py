@@ -419,18 +419,18 @@ def _serve(idle: float) -> None:
     import select
 
     fd = sys.stdin.fileno()
-    pending = b""
+    buffered = b""
     answer = True  # until the first process has gone (its exit closes the pipe)
     while True:
-        if b"\n" not in pending:
+        if b"\n" not in buffered:
             if os.name == "posix" and not select.select([fd], [], [], idle)[0]:
                 return  # idle
             more = os.read(fd, 1 << 16)
             if not more:
                 return
-            pending += more
+            buffered += more
             continue
-        line, pending = pending.split(b"\n", 1)
+        line, buffered = buffered.split(b"\n", 1)
         module, qualname, args = pickle.loads(bytes.fromhex(line.decode()))
         fn: Any = importlib.import_module(module)
         for part in qualname.split("."):
