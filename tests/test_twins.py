@@ -52,13 +52,12 @@ def as_python(switch_after: int | None = None) -> Iterator[list[int]]:
 
     with contextlib.ExitStack() as stack:
         for module in (loop, search):  # the fused loop and the line search, chunk by chunk
-            stack.enter_context(mock.patch.object(module, "_all_here", lambda *fns: False))
             stack.enter_context(mock.patch.object(module, "meanwhile", lambda *a: True))
             stack.enter_context(mock.patch.object(module, "pending", still))
-        stack.enter_context(mock.patch.object(rules, "_ready", lambda name: False))  # NumPy path
-        stack.enter_context(mock.patch.object(rules, "pending", lambda needs: True))
+        for module in (loop, search, rules, jit):  # as if nothing were compiled in this process
+            stack.enter_context(mock.patch.object(module, "here", lambda *fns: False))
+        stack.enter_context(mock.patch.object(rules, "pending", lambda needs: True))  # NumPy path
         stack.enter_context(mock.patch.object(jit, "pending", lambda needs: True))  # jit.run
-        stack.enter_context(mock.patch.object(jit, "_ENTRIES", {}))  # code this process has
         yield chunks
 
 

@@ -43,6 +43,7 @@ from descentlab.engine.interp import sweep_for
 from descentlab.engine.jit import (
     address,
     compiled,
+    here,
     inline,
     jit,
     meanwhile,
@@ -423,12 +424,6 @@ def put_block(a0, X, G, F, gn, XT, GT, FT, GN):  # noqa: ANN001
         GN[a0 + b] = gn[b]
 
 
-def _all_here(*fns: Any) -> bool:
-    """Whether every one of ``fns`` is compiled in this process (for the fused loop, one
-    signature each): a run then skips asking what is still to compile (tens of us)."""
-    return all(fn.overloads for fn in fns)
-
-
 def _spread(call: Any, nblocks: int, pool: ThreadPoolExecutor | None, threads: int) -> None:
     """``call(b0, b1)`` over ranges of blocks, on the pool's threads (the calls drop the GIL).
 
@@ -521,7 +516,7 @@ def run_fused(
     # Machine code the cache lacks is compiled in the second process while a small run goes
     # on as Python (jit.meanwhile), in short chunks, until it has come (jit.pending).
     needs: list[Any] = []
-    if not _all_here(_chunk_block, sweep, step):
+    if not here(_chunk_block, sweep, step):  # (a run skips the questions below)
         none = np.empty(0)
         types_of = signature((*chunk_args(True, 0, none, none.astype(np.int64),
                                           np.empty((0, 0, 0)), np.empty((0, 0)),

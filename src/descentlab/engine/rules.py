@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 from numba import types
 
-from descentlab.engine.jit import inline, jit, meanwhile, pending, python
+from descentlab.engine.jit import here, inline, jit, meanwhile, pending, python
 
 __all__ = ["KERNELS", "RULE", "SIGNATURE", "STATE_SIZE", "kernel", "rule_step"]
 
@@ -523,11 +523,6 @@ def kernel(name: str) -> Any:
     return fn
 
 
-def _ready(name: str) -> bool:
-    """Whether rule ``name``'s kernel is compiled in this process (its one signature)."""
-    return bool(KERNELS[name].overloads)
-
-
 def _meanwhile(name: str, size: int) -> Any:
     """Rule ``name``'s kernel, or while the second process compiles it (the cache lacks it), its
     Python twin (:func:`descentlab.engine.jit.meanwhile`; ~1 us per number of a step)."""
@@ -556,7 +551,7 @@ def rule_step(name, G, S, t, H, lr, out, X) -> None:  # noqa: ANN001
         out: (n, B) receives the step (new x = x + out).
         X: (n, B) the current point.
     """
-    fn = kernel(name) if _ready(name) else _meanwhile(name, G.size)
+    fn = kernel(name) if here(KERNELS[name]) else _meanwhile(name, G.size)
     rates = np.asarray(lr, dtype=np.float64).reshape(-1)
     bits = rates.view(np.int64)  # compared bit for bit: 0.0 and -0.0 give different steps
     if bits.size <= 1 or (bits == bits[0]).all():

@@ -42,6 +42,7 @@ from descentlab.engine.jit import (
     address,
     ahead,
     compiled,
+    here,
     inline,
     jit,
     meanwhile,
@@ -66,7 +67,6 @@ from descentlab.engine.loop import (
     REC_FLOATS,
     RUNNING,
     TWIN_CHUNK,
-    _all_here,
     _spread,
     put_block,
     python_seconds,
@@ -734,7 +734,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
               rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
     first = (*chunk_args(0, np.empty(0), [], np.empty((0, k, n)), np.empty((0, k))), 0, 0)
     needs: list[Any] = []  # what the second process compiles while a small run goes on as Python
-    if not _all_here(chunk, start, sweep_fn, forward):
+    if not here(chunk, start, sweep_fn, forward):
         needs = [(chunk, signature(first)), (start, signature((*starts, 0, 0))),
                  (sweep_fn, INTERP.signature.args), (forward, FORWARD.signature.args)]  # fmt: skip
         # up to max_backtracks + 1 values per iteration, ~3 on average
