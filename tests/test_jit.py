@@ -349,11 +349,12 @@ import json
 from numba.core import event
 from descentlab import Objective, adam, minimize
 with event.install_recorder("numba:compile") as rec:
-    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=100_000)
+    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=MAX_ITER)
 print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
     ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
     if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
 """
+"""A first run's child (MAX_ITER to fill in): its end point and what it compiled itself."""
 
 
 def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
@@ -364,7 +365,7 @@ def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
     from descentlab import Objective, adam, minimize
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
-    seen = _printed_json(_FIRST_RUN, env=env)
+    seen = _printed_json(_FIRST_RUN.replace("MAX_ITER", "100_000"), env=env)
     assert "_chunk_block" in seen["compiled"]
     assert "forward_backward_rows" not in seen["compiled"]
     assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "take_cols",

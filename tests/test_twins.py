@@ -13,10 +13,7 @@ cache for the next process.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import smooth_trees, trees
 from test_fused import FUSED, RULES, ProgramObjective, same_result
+from test_jit import _FIRST_RUN, _printed_json
 
 from descentlab import PROBLEMS, Objective, minimize
 from descentlab.engine import jit, loop, rules, search
@@ -231,25 +229,12 @@ def test_the_second_process_finishes_its_work_after_this_one_is_done(tmp_path, m
     assert jit._in_cache(mod.triple, a) and jit._in_cache(mod.quadruple, b)
 
 
-_SMALL_FIRST_RUN = """
-import json, sys
-from numba.core import event
-from descentlab import Objective, adam, minimize
-with event.install_recorder("numba:compile") as rec:
-    r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=2000)
-print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
-    ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
-    if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
-"""
-
-
 def test_a_small_first_run_compiles_nothing_and_the_next_process_loads_it(tmp_path) -> None:
     # An empty cache: the run goes on as Python while the second process compiles; the process
     # ends before it is done, and the second finishes; a later process loads it all.
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "DESCENTLAB_COMPILE_ASIDE": "1"}
-    run = [sys.executable, "-c", _SMALL_FIRST_RUN]
-    first = json.loads(subprocess.run(run, env=env, capture_output=True, text=True,
-                                      check=True, timeout=600).stdout)  # fmt: skip
+    code = _FIRST_RUN.replace("MAX_ITER", "2000")
+    first = _printed_json(code, env=env)
     assert first["compiled"] == []
     wanted = ("loop._chunk_block", "interp.forward_backward_rows", "rules._adam")
     for _ in range(1200):  # the second process writes each index after its code
@@ -257,8 +242,7 @@ def test_a_small_first_run_compiles_nothing_and_the_next_process_loads_it(tmp_pa
         if all(any(n.startswith(w + "-") for n in names) for w in wanted):
             break
         time.sleep(0.25)
-    later = json.loads(subprocess.run(run, env=env, capture_output=True, text=True,
-                                      check=True, timeout=600).stdout)  # fmt: skip
+    later = _printed_json(code, env=env)
     assert later["compiled"] == []  # loaded, not compiled
     r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=2000)
     assert first["x"] == later["x"] == r.x.tolist()
