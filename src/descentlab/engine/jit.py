@@ -35,8 +35,8 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
   every rule on every catalogue function). A call whose machine code is neither here nor in the
   cache and that would take at most :data:`TWIN_SECONDS` as Python (:func:`run`, and the fused
   loop chunk by chunk) runs the twins while the second process compiles the code into the
-  cache; the first call after that loads it. At exit, the second process finishes what it was
-  given (so the next process loads it) and then ends.
+  cache; the first call after that loads it. At exit, the second process and a third share
+  what is left (so the next process loads it), then end.
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
@@ -299,10 +299,7 @@ class _Aside:
 
     def _start(self) -> bool:
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", _SERVE, json.dumps(sys.path), str(IDLE_SECONDS)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            self._proc = _spawn(subprocess.PIPE)
         except OSError:
             self._dead = True
             return False
@@ -340,9 +337,11 @@ class _Aside:
 
     def close(self) -> None:
         """At exit: an idle second process is stopped; one with work (a run that did not wait
-        for it: :func:`meanwhile`) is sent the rest of its queue and its input is closed, so it
-        compiles what it was given into the cache for the next process, then ends (not waited
-        for). numba writes a cache entry under a temporary name: none is left half-written."""
+        for it: :func:`meanwhile`) finishes the function it is compiling, and the rest of its
+        queue is shared between it and a third process on the core this one frees (all of it
+        to the second if none starts); both compile into the cache for the next process and
+        end, not waited for. numba writes a cache entry under a temporary name: none is left
+        half-written."""
         with self._lock:
             proc, self._proc = self._proc, None
             rest = list(self._queue) if self._busy is not None or self._queue else None
@@ -353,10 +352,14 @@ class _Aside:
             proc.kill()
             _reap(proc)
             return
-        with contextlib.suppress(OSError):
-            for item in rest:
-                proc.stdin.write(_line(*item))  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
+        theirs = rest[len(rest) - 1 :: -2]  # the last (a run sends its loop last: the largest)
+        if theirs:  # and every other one before it
+            with contextlib.suppress(OSError):
+                third = _spawn(subprocess.DEVNULL)
+                threading.Thread(target=third.wait, daemon=True).start()  # reaped if we go on
+                _send(third, theirs)
+                rest = [item for item in rest if item not in theirs]
+        _send(proc, rest)
 
     def _die(self) -> None:
         """Compile everything here from now on (with the lock held)."""
@@ -364,6 +367,22 @@ class _Aside:
         self._busy = None
         self._queue.clear()
         self._lock.notify_all()
+
+
+def _spawn(answers: int) -> subprocess.Popen[bytes]:
+    """A process that compiles what it reads (:func:`_serve`), its answers to ``answers``."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _SERVE, json.dumps(sys.path), str(IDLE_SECONDS)],
+        stdin=subprocess.PIPE, stdout=answers, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _send(proc: subprocess.Popen[bytes], items: list[tuple[Any, ...]]) -> None:
+    """Give ``proc`` (a :func:`_serve` process) ``items`` to compile, then end its input."""
+    with contextlib.suppress(OSError):
+        for item in items:
+            proc.stdin.write(_line(*item))  # type: ignore[union-attr]
+        proc.stdin.close()  # type: ignore[union-attr]
 
 
 def _line(fn: Any, args: tuple[Any, ...]) -> bytes:
