@@ -84,6 +84,17 @@ def test_compiled_line_search_equals_the_general_loop(
     assert (r.nfev > r.nit + 1).all() or (r.nit == 0).any()  # the trials are paid for
 
 
+@pytest.mark.parametrize("max_iter", [0, 1, 5])
+def test_a_scheduled_line_search_records_its_lrs_from_no_step_on(general_only, max_iter) -> None:
+    # With no iteration, no lr was used: nan, as the general loop records (the compiled path
+    # indexed the empty schedule; hypothesis found it).
+    obj = as_objective("rosenbrock")
+    r = both(general_only, obj, [[-1.2, 1.0], [0.5, 0.5]], linesearch(),
+             scheduler=steplr(step_size=2, gamma=0.5), max_iter=max_iter, record=True)  # fmt: skip
+    assert r.trajectory.lrs.shape == (len(r.trajectory.its), 2)
+    assert np.isnan(r.trajectory.lrs[0]).all() and (max_iter == 0 or r.trajectory.lrs[-1][0] > 0)
+
+
 def test_every_status_of_the_line_search_agrees(general_only) -> None:
     # Precision loss at a minimum, stalls, divergence in f, max_iter: one batch.
     obj = as_objective("styblinski-tang")

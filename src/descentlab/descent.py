@@ -230,9 +230,11 @@ def minimize(
                 if recorder is not None and lr_table is not None:
                     # The lr each row used last at each record, as the general loop keeps it.
                     used = np.minimum(np.array(recorder.its)[:, None], fields["nit"])
-                    recorder.lrs_used(
-                        np.where(used >= 1, lr_table[np.maximum(used, 1) - 1], np.nan)
-                    )
+                    if lr_table.size:  # (max_iter=0: no lr was used, and none to index)
+                        lrs = np.where(used >= 1, lr_table[np.maximum(used, 1) - 1], np.nan)
+                    else:
+                        lrs = np.full(used.shape, np.nan)
+                    recorder.lrs_used(lrs)
             else:  # the fused loop records the lrs itself
                 from descentlab.engine.loop import run_fused
 
