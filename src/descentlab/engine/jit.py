@@ -31,11 +31,12 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
 - **A small first run does not wait for the compiler.** Every engine function is plain Python
   that numba compiles; its :func:`twin` is that Python run by Python, calling the twins of the
   functions it calls: the same operations in the same order on the same float64 numbers, so the
-  same bits (NumPy's and numba's scalar functions call the same C library; a test compares
-  every rule on every catalogue function). A call whose machine code is neither here nor in the
-  cache and that would take at most :data:`TWIN_SECONDS` as Python (:func:`run`, and the fused
-  loop chunk by chunk) runs the twins while the second process compiles the code into the
-  cache; the first call after that loads it. At exit, the second process and a third share
+  same bits (its ``tanh``, ``exp``, ... call the C library, as the machine code does:
+  :data:`LIBM`; tests compare every rule on every catalogue function, and every function). A
+  call whose machine code is neither here nor in the cache and that would take at most
+  :data:`TWIN_SECONDS` as Python (:func:`run`, and the fused loop chunk by chunk) runs the
+  twins while the second process compiles the code into the cache; the first call after that
+  loads it. At exit, the second process and a third share
   what is left (so the next process loads it), then end.
 
 This module imports numba; it is imported on first use of the engine, never by
@@ -49,6 +50,7 @@ import contextlib
 import hashlib
 import importlib
 import json
+import math
 import os
 import pickle
 import subprocess
@@ -529,14 +531,17 @@ def twin(fn: Any) -> Callable[..., Any]:
     """``fn``'s Python function, calling the twins of the compiled functions it calls.
 
     The engine's compiled functions are plain Python over NumPy arrays and scalars: run by
-    Python they do the same float64 operations in the same order and give the same bits (NumPy
-    and numba call the same C library for ``sin``, ``exp``, ...), only ~100x slower. A function
-    passed as an argument (a rule, a sweep) is passed as its twin by the caller.
+    Python they do the same float64 operations in the same order and give the same bits (their
+    ``np`` calls the C library for ``sin``, ``exp``, ..., as numba's machine code does:
+    :data:`LIBM`), only ~100x slower. A function passed as an argument (a rule, a sweep) is
+    passed as its twin by the caller.
     """
     made = _TWINS.get(fn)
     if made is None:
         py = fn.py_func
         names = dict(py.__globals__)  # the module's names, each compiled one as its twin
+        if names.get("np") is np:
+            names["np"] = _NUMPY_AS_COMPILED
         made = _TWINS[fn] = types.FunctionType(
             py.__code__, names, py.__name__, py.__defaults__, py.__closure__
         )
@@ -547,6 +552,42 @@ def twin(fn: Any) -> Callable[..., Any]:
 
 
 _TWINS: dict[Any, Callable[..., Any]] = {}
+
+
+def _from_libm(numpy_fn: Any, libm_fn: Any) -> Callable[..., Any]:
+    """``numpy_fn`` of a number as compiled code computes it: by the C library's function
+    (``libm_fn``, from :mod:`math`); where :mod:`math` raises (a domain or range error, where
+    compiled code gives nan or inf) or the argument is not a number, by NumPy's."""
+
+    def call(*args: Any) -> Any:
+        try:
+            return np.float64(libm_fn(*args))
+        except (ValueError, OverflowError, TypeError):
+            return numpy_fn(*args)
+
+    return call
+
+
+LIBM = {"arccos": "acos", "arcsin": "asin", "arctan": "atan", "cos": "cos", "cosh": "cosh",
+        "exp": "exp", "log": "log", "log10": "log10", "log2": "log2", "power": "pow",
+        "sin": "sin", "sinh": "sinh", "tan": "tan", "tanh": "tanh"}  # fmt: skip
+"""NumPy's functions of a number that numba compiles to calls of the C library (libm): numba's
+name -> the C library's (and :mod:`math`'s)."""
+
+
+def _numpy_as_compiled() -> types.ModuleType:
+    """``np`` for the twins: NumPy, but the functions of :data:`LIBM` call the C library, as the
+    machine code does. NumPy has SIMD routines of its own for some of them (``tanh`` on AVX2
+    machines: a last-bit difference at a quarter of all points; ``exp``, ``log``, ``sin``, ...
+    on AVX-512 ones), and a twin must give the machine code's bits."""
+    module = types.ModuleType("numpy_as_compiled")
+    module.__getattr__ = lambda name: getattr(np, name)  # type: ignore[method-assign]
+    for name, libm in LIBM.items():
+        setattr(module, name, _from_libm(getattr(np, name), getattr(math, libm)))
+    return module
+
+
+_NUMPY_AS_COMPILED = _numpy_as_compiled()
 
 
 def python(fn: Any, args: tuple[Any, ...]) -> Any:
