@@ -49,9 +49,9 @@ def as_python(switch_after: int | None = None) -> Iterator[list[int]]:
         return False
 
     with contextlib.ExitStack() as stack:
-        for module in (loop, search):  # the fused loop and the line search, chunk by chunk
-            stack.enter_context(mock.patch.object(module, "meanwhile", lambda *a: True))
-            stack.enter_context(mock.patch.object(module, "pending", still))
+        # the fused loop and the line search, chunk by chunk (loop.Twins)
+        stack.enter_context(mock.patch.object(loop, "meanwhile", lambda *a: True))
+        stack.enter_context(mock.patch.object(loop, "pending", still))
         for module in (loop, search, rules, jit):  # as if nothing were compiled in this process
             stack.enter_context(mock.patch.object(module, "here", lambda *fns: False))
         stack.enter_context(mock.patch.object(rules, "pending", lambda needs: True))  # NumPy path
@@ -64,7 +64,7 @@ def as_machine_code() -> Iterator[None]:
     """Every engine call in the block runs machine code (compiled here if the cache lacks it,
     as with no second process): the reference the twins are compared with."""
     with contextlib.ExitStack() as stack:
-        for module in (loop, search, rules, jit):
+        for module in (loop, rules, jit):
             stack.enter_context(mock.patch.object(module, "pending", lambda *a: False))
             stack.enter_context(mock.patch.object(module, "meanwhile", lambda *a: False))
         yield
@@ -157,7 +157,6 @@ def test_a_run_goes_on_as_python_until_the_machine_code_comes(monkeypatch) -> No
     # Chunks of 7 iterations: the first three as Python, the rest compiled, the same numbers
     # as a run compiled throughout (a row's state passes between them in the same arrays).
     monkeypatch.setattr(loop, "TWIN_CHUNK", 7)
-    monkeypatch.setattr(search, "TWIN_CHUNK", 7)
     obj = Objective.from_problem("rosenbrock")
     X0 = np.random.default_rng(5).uniform(-2, 2, (5, 2))
     for opt in (adam(lr=0.02), gd(lr=1e-3), linesearch()):  # (the line search: its start too)
@@ -167,6 +166,34 @@ def test_a_run_goes_on_as_python_until_the_machine_code_comes(monkeypatch) -> No
         with as_machine_code():
             b = minimize(obj, X0, opt, max_iter=100, record=5)
         same_result(a, b)
+
+
+def test_a_long_run_tries_python_for_a_while_then_compiles(monkeypatch) -> None:
+    # A run whose max_iter is too long for Python still starts as Python (it may stop early),
+    # for loop.TWIN_TRY_SECONDS; then it compiles here though the code has not come. Its
+    # numbers are those of a run compiled throughout.
+    monkeypatch.setattr(loop, "TWIN_CHUNK", 7)
+    monkeypatch.setattr(loop, "TWIN_TRY_SECONDS", 0.05)
+    obj = Objective.from_problem("rosenbrock")
+    X0 = np.random.default_rng(6).uniform(-2, 2, (5, 2))
+    for opt in (adam(lr=1e-3), linesearch()):
+        with as_python() as chunks:  # the code never comes: only the time can end Python
+            a = minimize(obj, X0, opt, max_iter=50_000, grad_tol=0.0, record=1000)
+        assert 1 <= chunks[0] < 50_000 // 7  # some chunks as Python, then machine code
+        with as_machine_code():
+            b = minimize(obj, X0, opt, max_iter=50_000, grad_tol=0.0, record=1000)
+        same_result(a, b)
+
+
+def test_a_run_of_many_starts_compiles_first() -> None:
+    # One iteration of 100,000 starts as Python would take seconds: no headway, compile.
+    needs = [(loop._chunk_block, ())]
+    with as_python():
+        assert not loop.Twins(needs, 100_000, 10, 11, 2).on
+        assert loop.Twins(needs, 1, 10**9, 11, 2).on  # one start: tries, for a while
+        assert loop.Twins(needs, 1, 10**9, 11, 2).until < float("inf")
+        assert loop.Twins(needs, 1, 1000, 11, 2).until == float("inf")  # short: until it comes
+        assert not loop.Twins([], 1, 10, 11, 2).on  # nothing to compile
 
 
 @given(

@@ -31,6 +31,8 @@ This module imports numba; :mod:`descentlab.descent` imports it on first use.
 
 from __future__ import annotations
 
+import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,6 +43,7 @@ from numba import types
 from descentlab.engine import rules
 from descentlab.engine.interp import sweep_for
 from descentlab.engine.jit import (
+    TWIN_SECONDS,
     address,
     compiled,
     here,
@@ -74,6 +77,44 @@ def python_seconds(k: int, iterations: int, m: int, n: int, evaluations: int = 1
     Ackley, 1-100 rows, GD, Adam and the line search, at 3 evaluations)."""
     blocks = -(-k // BLOCK)
     return evaluations * iterations * (7e-5 * blocks + 1.5e-6 * k * (m + 4 * n))
+
+
+TWIN_TRY_SECONDS = 1.0
+"""A run longer than :data:`~descentlab.engine.jit.TWIN_SECONDS` as Python (by its
+``max_iter``) still starts as Python, for this long: most runs stop long before ``max_iter``
+(a learner's first run converges in a few hundred iterations). Then it compiles here, and the
+second process goes on with the rest; a run that does not stop early pays these seconds more."""
+
+TWIN_STEP_SECONDS = 0.05
+"""...unless one of its iterations as Python would take longer than this (many starts): it
+compiles first, as it would make no headway as Python."""
+
+
+class Twins:
+    """A run's way through a cache that lacks ``needs`` (``(fn, argument types)``: what its loop
+    calls): as Python while the second process compiles them (:func:`~descentlab.engine.jit.
+    meanwhile`), chunk by chunk, until they come or its time as Python is up; compiled after
+    that. ``needs`` empty (all compiled here already) or ``on`` False: compiled throughout.
+
+    ``k`` rows, at most ``iterations``, a program of ``m`` slots in ``n`` variables,
+    ``evaluations`` per iteration (:func:`python_seconds`).
+    """
+
+    def __init__(self, needs: list[Any], k: int, iterations: int, m: int, n: int,
+                 evaluations: int = 1) -> None:  # fmt: skip
+        step = python_seconds(k, 1, m, n, evaluations)
+        whole = step * iterations
+        self.needs = needs
+        self.on = (
+            bool(needs) and step <= TWIN_STEP_SECONDS and meanwhile(needs, min(whole, TWIN_SECONDS))
+        )
+        self.until = math.inf if whole <= TWIN_SECONDS else time.perf_counter() + TWIN_TRY_SECONDS
+        self.chunk = max(1, min(TWIN_CHUNK, int(0.25 / step)))  # ~0.25 s as Python at most
+
+    def now(self) -> bool:
+        """Whether the next chunk goes as Python (once not, never again in this run)."""
+        self.on = self.on and time.perf_counter() < self.until and pending(self.needs)
+        return self.on
 
 
 REC_FLOATS = 1 << 22
@@ -513,8 +554,8 @@ def run_fused(
                 rule.x_tol, rule.stationary_tol, rule.limit, lo, hi, bounded, its, rx, rf,
                 rl)  # fmt: skip
 
-    # Machine code the cache lacks is compiled in the second process while a small run goes
-    # on as Python (jit.meanwhile), in short chunks, until it has come (jit.pending).
+    # Machine code the cache lacks is compiled in the second process while the run goes on
+    # as Python (Twins), in short chunks, until it has come.
     needs: list[Any] = []
     if not here(_chunk_block, sweep, step):  # (a run skips the questions below)
         none = np.empty(0)
@@ -523,12 +564,11 @@ def run_fused(
                                           np.empty((0, 0))), 0, 0))  # fmt: skip
         needs = [(_chunk_block, types_of), (sweep, INTERP.signature.args),
                  (step, rules.RULE.signature.args)]  # fmt: skip
-        if not meanwhile(needs, python_seconds(k, rule.max_iter, code.shape[0], n)):
-            needs = []
+    twins = Twins(needs, k, rule.max_iter, code.shape[0], n)
 
     def run(first: bool, t: int, lrs: np.ndarray, its: np.ndarray, rx: Any, rf: Any, rl: Any):
         args = chunk_args(first, t, lrs, its, rx, rf, rl)
-        if needs and pending(needs):  # as Python, on this thread (twins hold the GIL)
+        if twins.now():  # as Python, on this thread (twins hold the GIL)
             for bi in range(nblocks):
                 ends[bi] = python(_chunk_block, (*args, bi * BLOCK, min(k, (bi + 1) * BLOCK)))
             return
@@ -557,7 +597,7 @@ def run_fused(
         points = getattr(recorder, "points", True)  # False: the recorder keeps values only
         per_rec = k * ((n if points else 0) + 1 + keep_lrs)
         while first or (t < rule.max_iter and (status == RUNNING).any() and not stopped):
-            c = min(1 if callback is not None else TWIN_CHUNK if needs else CHUNK,
+            c = min(1 if callback is not None else twins.chunk if twins.on else CHUNK,
                     rule.max_iter - t)  # fmt: skip
             its = []
             if recorder is not None:

@@ -45,8 +45,6 @@ from descentlab.engine.jit import (
     here,
     inline,
     jit,
-    meanwhile,
-    pending,
     python,
     signature,
 )
@@ -66,10 +64,9 @@ from descentlab.engine.loop import (
     INTERP,
     REC_FLOATS,
     RUNNING,
-    TWIN_CHUNK,
+    Twins,
     _spread,
     put_block,
-    python_seconds,
     snapshot,
     start_verdict,
     take_cols,
@@ -733,17 +730,16 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
     starts = (sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_at,
               rule.grad_tol, rule.limit, lo, hi, bounded, BLOCK)  # fmt: skip
     first = (*chunk_args(0, np.empty(0), [], np.empty((0, k, n)), np.empty((0, k))), 0, 0)
-    needs: list[Any] = []  # what the second process compiles while a small run goes on as Python
+    needs: list[Any] = []  # what the second process compiles while the run goes on as Python
     if not here(chunk, start, sweep_fn, forward):
         needs = [(chunk, signature(first)), (start, signature((*starts, 0, 0))),
                  (sweep_fn, INTERP.signature.args), (forward, FORWARD.signature.args)]  # fmt: skip
-        # up to max_backtracks + 1 values per iteration, ~3 on average
-        if not meanwhile(needs, python_seconds(k, rule.max_iter, code.shape[0], n, 3)):
-            needs = []
-    if not needs:  # a first run compiles start in the second process, chunk here
+    # up to max_backtracks + 1 values per iteration, ~3 on average
+    twins = Twins(needs, k, rule.max_iter, code.shape[0], n, 3)
+    if not twins.on:  # a first run compiles start in the second process, chunk here
         ahead(start, (*starts, 0, 0))
         compiled(chunk, first)
-    blocks.run(start, starts, twins=bool(needs) and pending(needs))
+    blocks.run(start, starts, twins.now())
 
     def snapshot() -> tuple[np.ndarray, np.ndarray]:
         return XT.T.copy(), FT.copy()
@@ -754,7 +750,8 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
     stopped = False
     per_rec = k * (n + 1)
     while t < rule.max_iter and (status == RUNNING).any() and not stopped:
-        size = 1 if callback is not None else min(TWIN_CHUNK if needs else CHUNK, rule.max_iter - t)
+        size = 1 if callback is not None else min(twins.chunk if twins.on else CHUNK,
+                                                  rule.max_iter - t)  # fmt: skip
         its: list[int] = []
         if recorder is not None:
             its = [u for u in range(t + 1, t + size + 1) if u % recorder.stride == 0]
@@ -769,7 +766,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
         )
         rec_X = np.empty((len(its), k, n if getattr(recorder, "points", True) else 0))
         rec_F = np.empty((len(its), k))
-        blocks.run(chunk, chunk_args(t, lrs, its, rec_X, rec_F), bool(needs) and pending(needs))
+        blocks.run(chunk, chunk_args(t, lrs, its, rec_X, rec_F), twins.now())
         end = int(ends.max())
         finished = not (status == RUNNING).any()
         if recorder is not None:
