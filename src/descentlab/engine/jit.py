@@ -268,8 +268,11 @@ class _Aside:
 
     def submit(self, fn: Any, args: tuple[Any, ...]) -> None:
         """Have the second process compile ``fn`` for ``args`` if the cache lacks it."""
-        if tuple(args) in fn.overloads or not self._usable(fn) or _in_cache(fn, args):
-            return  # already here, or on disk
+        if self._usable(fn) and not at_hand(fn, args):
+            self.enqueue(fn, args)
+
+    def enqueue(self, fn: Any, args: tuple[Any, ...]) -> None:
+        """:meth:`submit` for a function the caller found usable and missing."""
         with self._lock:
             if self.pending(fn, args) or (self._proc is None and not self._start()):
                 return
@@ -627,7 +630,7 @@ def meanwhile(needs: Sequence[tuple[Any, tuple[Any, ...]]], seconds: float) -> b
     if not missing or not all(_ASIDE._usable(fn) for fn, _ in missing):
         return False
     for fn, args in missing:
-        _ASIDE.submit(fn, args)
+        _ASIDE.enqueue(fn, args)  # (at_hand has read the cache's index: not again)
     return pending(missing)
 
 
