@@ -170,7 +170,7 @@ from numba.core import event
 from descentlab.engine import rules
 
 with event.install_recorder("numba:compile") as rec:
-    rules.kernel("adam")
+    rules.KERNELS["adam"].compile(rules.SIGNATURE.args)
 print(json.dumps(sorted({
     ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
     if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")

@@ -52,9 +52,8 @@ def as_python(switch_after: int | None = None) -> Iterator[list[int]]:
         # the fused loop and the line search, chunk by chunk (loop.Twins)
         stack.enter_context(mock.patch.object(loop, "meanwhile", lambda *a: True))
         stack.enter_context(mock.patch.object(loop, "pending", still))
-        for module in (loop, search, rules, jit):  # as if nothing were compiled in this process
+        for module in (loop, search, jit):  # as if nothing were compiled in this process
             stack.enter_context(mock.patch.object(module, "here", lambda *fns: False))
-        stack.enter_context(mock.patch.object(rules, "pending", lambda needs: True))  # NumPy path
         stack.enter_context(mock.patch.object(jit, "pending", lambda needs: True))  # jit.run
         yield chunks
 
@@ -64,7 +63,7 @@ def as_machine_code() -> Iterator[None]:
     """Every engine call in the block runs machine code (compiled here if the cache lacks it,
     as with no second process): the reference the twins are compared with."""
     with contextlib.ExitStack() as stack:
-        for module in (loop, rules, jit):
+        for module in (loop, jit):
             stack.enter_context(mock.patch.object(module, "pending", lambda *a: False))
             stack.enter_context(mock.patch.object(module, "meanwhile", lambda *a: False))
         yield

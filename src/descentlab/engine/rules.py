@@ -51,15 +51,14 @@ Compiled code is cached on disk (:mod:`descentlab.engine.jit`).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 from numba import types
 
-from descentlab.engine.jit import here, inline, jit, meanwhile, pending, python
+from descentlab.engine.jit import inline, jit, run
 
-__all__ = ["KERNELS", "RULE", "SIGNATURE", "STATE_SIZE", "kernel", "rule_step"]
+__all__ = ["KERNELS", "RULE", "SIGNATURE", "STATE_SIZE", "rule_step"]
 
 STATE_SIZE: dict[str, int] = {
     "gd": 0,
@@ -514,25 +513,6 @@ RULE = types.FunctionType(SIGNATURE)
 """The numba type of a kernel passed to compiled code (the fused loop's ``rule``)."""
 
 
-@functools.cache  # once per rule: asking the dispatcher for its signatures costs ~20 us a call
-def kernel(name: str) -> Any:
-    """The compiled kernel of rule ``name`` (a key of :data:`KERNELS`), compiled for
-    :data:`SIGNATURE` (or loaded from the disk cache) on its first use in the process."""
-    fn = KERNELS[name]
-    fn.compile(SIGNATURE.args)
-    return fn
-
-
-def _meanwhile(name: str, size: int) -> Any:
-    """Rule ``name``'s kernel, or while the second process compiles it (the cache lacks it), its
-    Python twin (:func:`descentlab.engine.jit.meanwhile`; ~1 us per number of a step)."""
-    fn = KERNELS[name]
-    need = [(fn, SIGNATURE.args)]
-    if pending(need) or meanwhile(need, 1e-6 * size):
-        return lambda *args: python(fn, args)
-    return kernel(name)
-
-
 def rule_step(name, G, S, t, H, lr, out, X) -> None:  # noqa: ANN001
     """One step of rule ``name`` for a block of rows (see the module docstring for layouts).
 
@@ -551,17 +531,18 @@ def rule_step(name, G, S, t, H, lr, out, X) -> None:  # noqa: ANN001
         out: (n, B) receives the step (new x = x + out).
         X: (n, B) the current point.
     """
-    fn = kernel(name) if here(KERNELS[name]) else _meanwhile(name, G.size)
+    fn = KERNELS[name]
+    seconds = 1e-6 * G.size  # as Python while it compiles (jit.run): ~1 us per number
     rates = np.asarray(lr, dtype=np.float64).reshape(-1)
     bits = rates.view(np.int64)  # compared bit for bit: 0.0 and -0.0 give different steps
     if bits.size <= 1 or (bits == bits[0]).all():
-        fn(G, S, t, H, float(rates[0]) if rates.size else 0.0, out, X)
+        run(fn, (G, S, t, H, float(rates[0]) if rates.size else 0.0, out, X), seconds)
         return
     for value in np.unique(bits):
         cols = np.flatnonzero(bits == value)
         S_g = np.ascontiguousarray(S[:, :, cols])
         out_g = np.empty((G.shape[0], cols.size))
         G_g, X_g = np.ascontiguousarray(G[:, cols]), np.ascontiguousarray(X[:, cols])
-        fn(G_g, S_g, t, H, float(rates[cols[0]]), out_g, X_g)
+        run(fn, (G_g, S_g, t, H, float(rates[cols[0]]), out_g, X_g), seconds)
         S[:, :, cols] = S_g
         out[:, cols] = out_g
