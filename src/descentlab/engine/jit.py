@@ -524,10 +524,12 @@ def ahead(dispatcher: Any, args: tuple[Any, ...]) -> None:
 TWIN_SECONDS = 4.0
 """A call the cache lacks the machine code for runs as Python (its :func:`twin`) while the
 second process compiles it, if it would take at most this long that way (the estimate its
-caller gives :func:`run` or :func:`meanwhile`); a longer one compiles first. A first fused
-run compiles in ~8 s with two processes, and the second alone takes ~12 s: a run that goes
-on as Python longer than that switches to the machine code when it comes, so one of 4 s
-as Python costs at most a few seconds more than compiling first, and usually far less."""
+caller gives :func:`run` or :func:`meanwhile`); a longer one compiles first (the fused loop
+and the line search try Python for a while even then: :class:`~descentlab.engine.loop.Twins`).
+A first fused run compiles in ~7 s with two processes, and a run that did not wait finds its
+machine code in the cache ~9-14 s after it started; one that goes on as Python longer than
+that switches to it when it comes, so one of 4 s as Python costs at most a few seconds more
+than compiling first, and usually far less."""
 
 
 def twin(fn: Any) -> Callable[..., Any]:

@@ -104,11 +104,14 @@ class Twins:
                  evaluations: int = 1) -> None:  # fmt: skip
         step = python_seconds(k, 1, m, n, evaluations)
         whole = step * iterations
+        short = whole <= TWIN_SECONDS  # as Python until the code comes, else for a while
         self.needs = needs
         self.on = (
-            bool(needs) and step <= TWIN_STEP_SECONDS and meanwhile(needs, min(whole, TWIN_SECONDS))
+            bool(needs)
+            and step <= TWIN_STEP_SECONDS
+            and meanwhile(needs, whole if short else TWIN_TRY_SECONDS)  # its time as Python
         )
-        self.until = math.inf if whole <= TWIN_SECONDS else time.perf_counter() + TWIN_TRY_SECONDS
+        self.until = math.inf if short else time.perf_counter() + TWIN_TRY_SECONDS
         self.chunk = max(1, min(TWIN_CHUNK, int(0.25 / step)))  # ~0.25 s as Python at most
 
     def now(self) -> bool:
