@@ -1,4 +1,5 @@
-"""Hypothesis profiles: a bounded "ci" default and a longer "fuzz" run on demand.
+"""Hypothesis profiles: a bounded "ci" default and a longer "fuzz" run on demand; the engine's
+second process as a fixture (test_jit.py, test_twins.py).
 
 ``HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest tests/test_fuzz.py`` runs the fuzzers with many more
 examples; without it every property test keeps to its own bounded settings.
@@ -7,7 +8,10 @@ examples; without it every property test keeps to its own bounded settings.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Under CI the examples are derived from each test, not drawn at random: a landing must not hang
@@ -23,3 +27,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def aside(monkeypatch) -> Iterator[Any]:  # noqa: ANN001
+    """A fresh second process of the engine (started on demand), stopped after the test."""
+    from descentlab.engine import jit  # (numba: only for the tests that ask)
+
+    fresh = jit._Aside()
+    monkeypatch.setattr(jit, "_ASIDE", fresh)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
+    yield fresh
+    fresh.close()

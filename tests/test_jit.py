@@ -262,16 +262,6 @@ FTYPE = types.FunctionType(types.void(types.float64, types.float64[::1]))
 """
 
 
-@pytest.fixture
-def aside(monkeypatch) -> Any:
-    """A fresh second process (started on demand), stopped after the test."""
-    fresh = jit._Aside()
-    monkeypatch.setattr(jit, "_ASIDE", fresh)
-    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
-    yield fresh
-    fresh.close()
-
-
 def _aside_module(tmp_path, monkeypatch, name: str) -> Any:
     """A fresh module of @jit functions (its cache next to it, empty)."""
     (tmp_path / f"{name}.py").write_text(_ASIDE_MODULE)

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import smooth_trees, trees
 from test_fused import FUSED, RULES, ProgramObjective, same_result
-from test_jit import _FIRST_RUN, _printed_json
+from test_jit import _FIRST_RUN, _aside_module, _printed_json
 
 from descentlab import PROBLEMS, Objective, minimize
 from descentlab.engine import jit, loop, rules, search
@@ -221,60 +221,49 @@ def test_a_twin_calls_the_twins_of_what_it_calls() -> None:
     assert loop.take_cols.py_func.__globals__["take_cols"] is loop.take_cols  # the module's own
 
 
-def _fresh(tmp_path: Path, monkeypatch, name: str):  # noqa: ANN001, ANN202
-    from test_jit import _aside_module
+def _until(done, seconds: float = 300.0) -> None:  # noqa: ANN001
+    """Wait (polling) until ``done()``, at most ``seconds``: the second process's work."""
+    for _ in range(int(seconds / 0.1)):
+        if done():
+            return
+        time.sleep(0.1)
 
-    return _aside_module(tmp_path, monkeypatch, name)
 
-
-def test_which_calls_run_as_python(tmp_path, monkeypatch) -> None:
-    fresh = jit._Aside()
-    monkeypatch.setattr(jit, "_ASIDE", fresh)
+def test_which_calls_run_as_python(tmp_path, monkeypatch, aside) -> None:
+    mod = _aside_module(tmp_path, monkeypatch, "twin_a")
+    out = np.zeros(1)
+    need = [(mod.triple, jit.signature((2.0, out)))]
+    assert not jit.meanwhile(need, jit.TWIN_SECONDS * 2)  # too long as Python: compile
+    assert aside._proc is None
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")  # no second process: compile
+    assert not jit.meanwhile(need, 0.001) and aside._proc is None
     monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
-    mod = _fresh(tmp_path, monkeypatch, "twin_a")
-    try:
-        out = np.zeros(1)
-        need = [(mod.triple, jit.signature((2.0, out)))]
-        assert not jit.meanwhile(need, jit.TWIN_SECONDS * 2)  # too long as Python: compile
-        assert fresh._proc is None
-        monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")  # no second process: compile
-        assert not jit.meanwhile(need, 0.001) and fresh._proc is None
-        monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
-        assert jit.meanwhile(need, 0.001)  # sent to the second process
-        assert jit.pending(need)
-        jit.run(mod.triple, (2.0, out), 0.001)  # meanwhile, as Python
-        assert out[0] == 6.0 and not mod.triple.overloads
-        for _ in range(600):
-            if not jit.pending(need):
-                break
-            time.sleep(0.1)
-        assert not jit.pending(need) and jit.at_hand(*need[0])
-        assert not jit.meanwhile(need, 0.001)  # in the cache now: load it
-        out[0] = 0.0
-        jit.run(mod.triple, (2.0, out), 0.001)
-        assert out[0] == 6.0 and sum(mod.triple.stats.cache_hits.values()) == 1
-    finally:
-        fresh.close()
+    assert jit.meanwhile(need, 0.001)  # sent to the second process
+    assert jit.pending(need)
+    jit.run(mod.triple, (2.0, out), 0.001)  # meanwhile, as Python
+    assert out[0] == 6.0 and not mod.triple.overloads
+    _until(lambda: not jit.pending(need))
+    assert not jit.pending(need) and jit.at_hand(*need[0])
+    assert not jit.meanwhile(need, 0.001)  # in the cache now: load it
+    out[0] = 0.0
+    jit.run(mod.triple, (2.0, out), 0.001)
+    assert out[0] == 6.0 and sum(mod.triple.stats.cache_hits.values()) == 1
 
 
-def test_the_second_process_finishes_its_work_after_this_one_is_done(tmp_path, monkeypatch) -> None:
+def test_the_second_process_finishes_its_work_after_this_one_is_done(
+    tmp_path, monkeypatch, aside
+) -> None:
     # At exit, a second process with work finishes the function it is compiling, and a third
     # takes the rest of its queue: between them all of it reaches the cache; both end.
-    fresh = jit._Aside()
-    monkeypatch.setattr(jit, "_ASIDE", fresh)
-    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
-    mod = _fresh(tmp_path, monkeypatch, "twin_b")
+    mod = _aside_module(tmp_path, monkeypatch, "twin_b")
     a, b = (jit.signature((2.0, np.zeros(1))),) * 2
-    fresh.submit(mod.triple, a)
-    fresh.submit(mod.quadruple, b)
-    assert fresh._queue == [(mod.quadruple, b)]
-    proc = fresh._proc
-    fresh.close()
+    aside.submit(mod.triple, a)
+    aside.submit(mod.quadruple, b)
+    assert aside._queue == [(mod.quadruple, b)]
+    proc = aside._proc
+    aside.close()
     assert proc is not None and proc.wait(timeout=300) == 0
-    for _ in range(1200):
-        if jit._in_cache(mod.triple, a) and jit._in_cache(mod.quadruple, b):
-            break
-        time.sleep(0.25)
+    _until(lambda: jit._in_cache(mod.triple, a) and jit._in_cache(mod.quadruple, b))
     assert jit._in_cache(mod.triple, a) and jit._in_cache(mod.quadruple, b)
 
 
@@ -286,11 +275,12 @@ def test_a_small_first_run_compiles_nothing_and_the_next_process_loads_it(tmp_pa
     first = _printed_json(code, env=env)
     assert first["compiled"] == []
     wanted = ("loop._chunk_block", "interp.forward_backward_rows", "rules._adam")
-    for _ in range(1200):  # the second process writes each index after its code
+
+    def indexed() -> bool:  # the second process writes each index after its code
         names = [p.name for p in tmp_path.rglob("*.nbi")]
-        if all(any(n.startswith(w + "-") for n in names) for w in wanted):
-            break
-        time.sleep(0.25)
+        return all(any(n.startswith(w + "-") for n in names) for w in wanted)
+
+    _until(indexed)
     later = _printed_json(code, env=env)
     assert later["compiled"] == []  # loaded, not compiled
     r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=2000)
@@ -310,29 +300,20 @@ def test_python_twins_keep_numpy_quiet() -> None:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file locks: POSIX")
-def test_one_second_process_at_a_time_compiles_a_function(tmp_path, monkeypatch) -> None:
+def test_one_second_process_at_a_time_compiles_a_function(tmp_path, monkeypatch, aside) -> None:
     # Another process compiling triple holds its lock: this one's second process waits (the
     # function stays pending), then compiles it (or loads it, had the other written it).
     import fcntl
 
-    fresh = jit._Aside()
-    monkeypatch.setattr(jit, "_ASIDE", fresh)
-    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
-    mod = _fresh(tmp_path, monkeypatch, "twin_c")
+    mod = _aside_module(tmp_path, monkeypatch, "twin_c")
     sig = jit.signature((2.0, np.zeros(1)))
-    try:
-        with open(Path(mod.triple._cache._cache_path) / "triple.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            fresh.submit(mod.triple, sig)
-            time.sleep(2.0)  # time to start, import numba and reach the lock
-            assert fresh.pending(mod.triple, sig) and not jit._in_cache(mod.triple, sig)
-        for _ in range(600):
-            if not fresh.pending(mod.triple, sig):
-                break
-            time.sleep(0.1)
-        assert jit._in_cache(mod.triple, sig)
-    finally:
-        fresh.close()
+    with open(Path(mod.triple._cache._cache_path) / "triple.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        aside.submit(mod.triple, sig)
+        time.sleep(2.0)  # time to start, import numba and reach the lock
+        assert aside.pending(mod.triple, sig) and not jit._in_cache(mod.triple, sig)
+    _until(lambda: not aside.pending(mod.triple, sig))
+    assert jit._in_cache(mod.triple, sig)
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> None:
