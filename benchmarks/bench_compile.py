@@ -11,7 +11,8 @@ the first has exited: a small first run goes on as Python meanwhile, engine.jit.
 then the same run again in a new process that loads the cache.
 
 A small run (the default: 10 iterations) does not wait for the compiler; ``--max-iter 100000``
-(one start) or ``--starts 300 --max-iter 1000`` are too long as Python and compile first.
+(one start) or ``--starts 300 --max-iter 1000`` are too long as Python: they try it for 1 s
+(engine.loop.Twins), then compile (with ``--no-aside``: at once, all in one process).
 
 Usage:
     python benchmarks/bench_compile.py [--optimizer adam] [--repeat 1] [--starts 1]

@@ -17,7 +17,7 @@ Rosenbrock from the catalogue (a parsed formula, exact gradient), float64. Print
    time for the same 20,000 starts x 1,000 iterations (the loop alone, measured at 20,000);
 5. a Python-callable Rosenbrock through the general loop (the NumPy path), per row-iteration;
 6. the first-run compile cost (a fresh numba cache directory): a small first run (as Python
-   while the second process compiles), runs that compile first, and a cached start.
+   while the second process compiles), longer runs that compile, and a cached start.
 
 Prints each row as it is measured, then the rows as JSON and as the Markdown table the README
 shows (paste it under "Performance").
@@ -283,9 +283,10 @@ def main() -> None:
     # 6. compile cost: a fresh cache, then a cached start (whole processes, bench_compile.py).
     # A small first run goes on as Python while the engine's second process compiles
     # (engine.jit.meanwhile); the process exits before that is done and the second finishes it
-    # for the next. A longer run compiles first: one start the row sweeps, many starts the
-    # block sweeps (engine.interp.sweep_for), in two processes (the second compiles the sweep
-    # and the rule, engine.jit._Aside) or, with DESCENTLAB_COMPILE_ASIDE=0, in one.
+    # for the next. A longer run (that does not stop early: grad_tol=0) tries Python for 1 s
+    # (engine.loop.Twins) and compiles: one start the row sweeps, many starts the block sweeps
+    # (engine.interp.sweep_for), in two processes (the second compiles the sweep and the rule,
+    # engine.jit._Aside) or, with DESCENTLAB_COMPILE_ASIDE=0, in one (then from the start).
     from bench_compile import cached_after, measure
 
     with tempfile.TemporaryDirectory() as cache:
@@ -301,7 +302,7 @@ def main() -> None:
         for aside in (True, False):
             with tempfile.TemporaryDirectory() as cache:
                 cold[aside] = measure("adam", cache, starts, iters, aside)["first_call"]
-        row(f"first minimize that compiles first, {what}: two processes; one",
+        row(f"first minimize that compiles (after 1 s as Python), {what}: two processes; one",
             f"{cold[True]:.2f} s; {cold[False]:.2f} s")  # fmt: skip
 
     # 1. one start, 10,000 iterations.
