@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import numpy as np
@@ -170,15 +171,18 @@ def test_a_run_goes_on_as_python_until_the_machine_code_comes(monkeypatch) -> No
 def test_a_long_run_tries_python_for_a_while_then_compiles(monkeypatch) -> None:
     # A run whose max_iter is too long for Python still starts as Python (it may stop early),
     # for loop.TWIN_TRY_SECONDS; then it compiles here though the code has not come. Its
-    # numbers are those of a run compiled throughout.
+    # numbers are those of a run compiled throughout. (A clock that ticks 1 s per reading:
+    # with 2.5 s to try, exactly two chunks go as Python.)
     monkeypatch.setattr(loop, "TWIN_CHUNK", 7)
-    monkeypatch.setattr(loop, "TWIN_TRY_SECONDS", 0.05)
+    monkeypatch.setattr(loop, "TWIN_TRY_SECONDS", 2.5)
     obj = Objective.from_problem("rosenbrock")
     X0 = np.random.default_rng(6).uniform(-2, 2, (5, 2))
     for opt in (adam(lr=1e-3), linesearch()):
+        clock = SimpleNamespace(perf_counter=map(float, range(10**6)).__next__)
+        monkeypatch.setattr(loop, "time", clock)
         with as_python() as chunks:  # the code never comes: only the time can end Python
             a = minimize(obj, X0, opt, max_iter=50_000, grad_tol=0.0, record=1000)
-        assert 1 <= chunks[0] < 50_000 // 7  # some chunks as Python, then machine code
+        assert chunks[0] == 2  # two chunks as Python, then machine code
         with as_machine_code():
             b = minimize(obj, X0, opt, max_iter=50_000, grad_tol=0.0, record=1000)
         same_result(a, b)
