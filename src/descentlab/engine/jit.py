@@ -536,10 +536,10 @@ def twin(fn: Any) -> Callable[..., Any]:
     """``fn``'s Python function, calling the twins of the compiled functions it calls.
 
     The engine's compiled functions are plain Python over NumPy arrays and scalars: run by
-    Python they do the same float64 operations in the same order and give the same bits (their
-    ``np`` calls the C library for ``sin``, ``exp``, ..., as numba's machine code does:
-    :data:`LIBM`), only ~100x slower. A function passed as an argument (a rule, a sweep) is
-    passed as its twin by the caller.
+    Python they do the same float64 operations in the same order and give the same bits, a
+    nan's sign aside (their ``np`` calls the C library for ``sin``, ``exp``, ..., as numba's
+    machine code does: :data:`LIBM`), only ~100x slower. A function passed as an argument (a
+    rule, a sweep) is passed as its twin by the caller.
     """
     made = _TWINS.get(fn)
     if made is None:
