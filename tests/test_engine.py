@@ -111,11 +111,21 @@ def test_value_is_the_forward_half_of_value_and_grad_bit_for_bit(tree, seed: int
         assert obj.value(X[i]) == f[i] or (np.isnan(f[i]) and np.isnan(obj.value(X[i])))
 
 
+def same_bits(a: np.ndarray, b: np.ndarray) -> None:
+    """Equal bit for bit (0.0 is not -0.0) where not nan, nan where nan. A nan's sign is not
+    compared: LLVM keeps no promise about it (it may move a negation past a product), and the
+    compiled row and block sweeps themselves differ there (y / log(y) at y = -1)."""
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    fine = ~np.isnan(a)
+    np.testing.assert_array_equal(a[fine].view(np.int64), b[fine].view(np.int64))
+
+
 @settings(max_examples=150, deadline=None)
 @given(trees(max_leaves=10), st.integers(0, 2**32 - 1), st.integers(1, 3))
 def test_the_row_sweeps_equal_the_block_sweeps_bit_for_bit(tree, seed: int, rows: int) -> None:
     # One start runs the program one row at a time (interp.forward_backward_rows); many run the
-    # vectorized block sweeps. Values and gradients must be the same bits, nan payloads included.
+    # vectorized block sweeps. Values and gradients must be the same bits, a nan's sign aside
+    # (same_bits: 0 / x at x = 0 is -nan in one and +nan in the other).
     from descentlab.engine.interp import forward_backward, forward_backward_rows
 
     p = lower(tree, ("x", "y"))
@@ -126,9 +136,9 @@ def test_the_row_sweeps_equal_the_block_sweeps_bit_for_bit(tree, seed: int, rows
     for sweep in (forward_backward, forward_backward_rows):
         F, GT = np.empty(rows), np.empty((2, rows))
         sweep(p.code, p.consts, XT, np.empty((m, rows)), np.empty((m, rows)), F, GT)
-        got.append((F.view(np.int64), GT.view(np.int64)))
-    np.testing.assert_array_equal(got[0][0], got[1][0])
-    np.testing.assert_array_equal(got[0][1], got[1][1])
+        got.append((F, GT))
+    same_bits(got[0][0], got[1][0])
+    same_bits(got[0][1], got[1][1])
 
 
 def test_few_starts_run_the_row_sweeps_and_many_the_block_sweeps(monkeypatch) -> None:

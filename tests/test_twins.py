@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import smooth_trees, trees
+from test_engine import same_bits
 from test_fused import FUSED, RULES, ProgramObjective, same_result
 from test_jit import _FIRST_RUN, _aside_module, _printed_json
 
@@ -320,15 +321,6 @@ def test_one_second_process_at_a_time_compiles_a_function(tmp_path, monkeypatch,
     assert jit._in_cache(mod.triple, sig)
 
 
-def _same_bits(a: np.ndarray, b: np.ndarray) -> None:
-    """Equal bit for bit (0.0 is not -0.0) where not nan, nan where nan. A nan's sign is not
-    compared: LLVM keeps no promise about it (it may move a negation past a product), and the
-    compiled row and block sweeps themselves differ there (y / log(y) at y = -1)."""
-    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-    fine = ~np.isnan(a)
-    np.testing.assert_array_equal(a[fine].view(np.int64), b[fine].view(np.int64))
-
-
 @pytest.mark.parametrize(
     "formula",
     ["abs(x) + y", "acos(x/3)", "asin(x/3)", "atan(x*y)", "cos(x*y)", "cosh(x + y)",
@@ -350,4 +342,4 @@ def test_every_function_as_python_gives_the_machine_codes_bits(formula: str) -> 
         compiled = (obj.program.values(X), *obj.program.values_and_grads(X),
                     obj.program.hessians(X))  # fmt: skip
     for a, b in zip(python, compiled, strict=True):
-        _same_bits(a, b)
+        same_bits(a, b)
