@@ -92,11 +92,14 @@ def measure(optimizer: str, cache: str, starts: int, iters: int, aside: bool) ->
 
 def cached_after(cache: str, born: float, optimizer: str, starts: int) -> float:
     """Seconds from a process's start (``born``, epoch) until ``cache`` holds the machine code of
-    its run (the fused loop, the sweep, the rule: numba writes an index after its code), polled;
+    its run (the fused loop, the sweep, the rule; the line search's loop, start, sweep and
+    values: numba writes an index after its code), polled;
     inf after 10 minutes."""
     sweep = "forward_backward_rows" if starts <= 2 else "forward_backward"
     rule = {"gd": "_gd", "adamw": "_adam"}.get(optimizer, "_" + optimizer)
     wanted = ("loop._chunk_block-", f"interp.{sweep}-", f"rules.{rule}-")
+    if optimizer == "linesearch":  # its own loop (engine.search), its start, and f alone
+        wanted = ("search.chunk-", f"interp.{sweep}-", "search.start-", "interp.forward-")
     for _ in range(6000):
         names = [p.name for p in Path(cache).rglob("*.nbi")]
         if all(any(n.startswith(w) for n in names) for w in wanted):
