@@ -59,13 +59,13 @@ from descentlab.engine.loop import (
     _SMALL_STEP,
     _STALLED,
     BLOCK,
-    CHUNK,
     FORWARD,
     INTERP,
     REC_FLOATS,
     RUNNING,
     Twins,
     _spread,
+    chunk_for,
     put_block,
     snapshot,
     start_verdict,
@@ -750,7 +750,7 @@ def _search_loop(blocks: _Blocks, program: Any, X0: np.ndarray, hyperparameters:
     stopped = False
     per_rec = k * (n + 1)
     while t < rule.max_iter and (status == RUNNING).any() and not stopped:
-        size = 1 if callback is not None else min(twins.chunk if twins.on else CHUNK,
+        size = 1 if callback is not None else min(twins.chunk if twins.on else chunk_for(k),
                                                   rule.max_iter - t)  # fmt: skip
         its: list[int] = []
         if recorder is not None:
