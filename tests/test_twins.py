@@ -92,6 +92,30 @@ def test_every_rule_on_every_catalogue_function_as_python_equals_compiled(name: 
         both(obj, X0, OPTIMIZERS[name](), max_iter=60, record=True)
 
 
+@pytest.mark.parametrize(("starts", "calls"), [(1, [10_000]), (300, [10_000]),
+                                               (2_000, [4096, 4096, 1808])])  # fmt: skip
+def test_a_compiled_call_runs_about_the_same_work_whatever_the_rows(
+    monkeypatch, starts, calls
+) -> None:
+    # loop.chunk_for: a call costs ~40 us of Python, so few rows run more iterations per call
+    # (one start of 10,000 iterations: one call); many rows at least loop.CHUNK per call.
+    sizes: list[int] = []
+    real = loop.compiled
+
+    def counted(fn, args):  # noqa: ANN001, ANN202
+        entry = real(fn, args)
+        # a[6]: the chunk's lrs; a[-2]: the block's first row (one call per block of rows)
+        return lambda *a: (a[-2] == 0 and sizes.append(len(a[6]))) or entry(*a)
+
+    monkeypatch.setattr(loop, "compiled", counted)
+    X0 = np.random.default_rng(8).uniform(-2, 2, (starts, 2))
+    with as_machine_code():
+        r = minimize(Objective.from_problem("rosenbrock"), X0, gd(lr=1e-4), max_iter=10_000,
+                     grad_tol=0.0, record=False)  # fmt: skip
+    assert sizes == calls
+    assert (r.nit == 10_000).all()
+
+
 @given(
     tree=st.one_of(smooth_trees(max_leaves=8), trees(max_leaves=6)),
     starts=st.lists(st.tuples(st.floats(-2, 2), st.floats(-2, 2)), min_size=1, max_size=4),
