@@ -90,7 +90,7 @@ def main() -> None:
         by_numpy = best_of(lambda X=X: numpy_value_and_grad(X), repeats)
 
         XT = np.ascontiguousarray(X.T)
-        work, adj = np.empty((m, rows)), np.empty((m, rows))
+        work, adj = np.empty((m, rows)), np.empty((m + 1, rows))
         F, GT = np.empty(rows), np.empty((2, rows))
         iters = max(10, 2_000_000 // rows)
         interpreted(code, consts, XT, work, adj, F, GT, 1)

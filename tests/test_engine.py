@@ -135,10 +135,25 @@ def test_the_row_sweeps_equal_the_block_sweeps_bit_for_bit(tree, seed: int, rows
     got = []
     for sweep in (forward_backward, forward_backward_rows):
         F, GT = np.empty(rows), np.empty((2, rows))
-        sweep(p.code, p.consts, XT, np.empty((m, rows)), np.empty((m, rows)), F, GT)
+        sweep(p.code, p.consts, XT, np.empty((m, rows)), np.empty((m + 1, rows)), F, GT)
         got.append((F, GT))
     same_bits(got[0][0], got[1][0])
     same_bits(got[0][1], got[1][1])
+
+
+def test_the_block_sweep_refuses_an_adjoint_array_without_its_row_of_zeros() -> None:
+    # It writes each adjoint's first share onto row m (zeros) instead of zeroing every row
+    # first; compiled code has no bounds checks, so a caller's (m, B) array is refused, not
+    # written past its end.
+    from descentlab.engine.interp import forward_backward
+
+    p = lower(parse("x^2 + y"), ("x", "y"))
+    m = p.code.shape[0]
+    XT, F, GT = np.ones((2, 4)), np.empty(4), np.empty((2, 4))
+    with pytest.raises(ValueError, match="m \\+ 1 rows"):
+        forward_backward(p.code, p.consts, XT, np.empty((m, 4)), np.empty((m, 4)), F, GT)
+    forward_backward(p.code, p.consts, XT, np.empty((m, 4)), np.empty((m + 1, 4)), F, GT)
+    assert F.tolist() == [2.0] * 4 and GT.tolist() == [[2.0] * 4, [1.0] * 4]
 
 
 def test_few_starts_run_the_row_sweeps_and_many_the_block_sweeps(monkeypatch) -> None:

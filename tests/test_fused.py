@@ -50,7 +50,7 @@ class ProgramObjective:
         k, m = X.shape[0], self.program.code.shape[0]
         XT = np.ascontiguousarray(X.T)
         F, GT = np.empty(k), np.empty((self.dim, k))
-        work, adj = np.empty((m, k)), np.empty((m, k))
+        work, adj = np.empty((m, k)), np.empty((m + 1, k))
         forward_backward(self.program.code, self.program.consts, XT, work, adj, F, GT)
         return F, np.ascontiguousarray(GT.T)
 

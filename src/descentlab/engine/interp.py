@@ -9,7 +9,8 @@ column layout: ``XT`` is ``(n, B)``, one contiguous row of ``B`` numbers per var
 - :func:`forward` fills ``work`` and the values ``F``.
 - :func:`forward_backward` adds the reverse sweep: micrograd's algorithm (seed the output's
   adjoint with 1, visit the slots in reverse, add each operand's share ``g * d slot / d operand``)
-  with the adjoints in ``adj`` and the gradient in ``GT`` ``(n, B)``.
+  with the adjoints in ``adj`` ``(m + 1, B)`` and the gradient in ``GT`` ``(n, B)``; an
+  operand's first share is added to ``adj``'s last row, kept at zero, so no row is zeroed first.
 - :func:`hessian_block` differentiates the reverse sweep once more in each coordinate direction
   (forward over reverse) for exact second derivatives.
 - :func:`forward_backward_rows` is :func:`forward_backward` one row at a time: a plain
@@ -398,12 +399,15 @@ def _values(op, n, W, i, a, b):  # noqa: ANN001, C901
 
 
 @_jit
-def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
+def _adjoint(op, n, W, i, a, b, A, gi, ga, gb, sa, sb):  # noqa: ANN001, C901
     """The vector-Jacobian products of slot ``i = op(a, b)``, added to its operands' adjoints.
 
-    ``A[ga] += A[gi] * d i/d a`` and ``A[gb] += A[gi] * d i/d b``, row by row, with the values
-    of the slots in ``W``. The reverse sweep calls it with the adjoints (``gi, ga, gb = i, a, b``);
-    the Hessian with a row of ones and two zeroed rows, to read the derivatives themselves.
+    ``A[ga] = A[sa] + A[gi] * d i/d a`` and ``A[gb] = A[sb] + A[gi] * d i/d b``, row by row, with
+    the values of the slots in ``W``: ``sa = ga`` adds to the operand's adjoint; ``sa`` a row of
+    zeros writes its first share (the bits of adding to a zeroed row, without zeroing it first:
+    a pass that zeroes a row costs about as much as a share). The reverse sweep calls it with the
+    adjoints (``gi, ga, gb = i, a, b``); the Hessian with a row of ones and two zeroed rows
+    (``sa, sb = ga, gb``), to read the derivatives themselves.
     Outside a function's domain (``log`` of a negative number, ``asin(2)``) they are nan; an
     adjoint of 0 adds 0. One-argument operations leave ``A[gb]`` alone. The expressions (and
     their order of operations) are those of the explorer page's port, ``core.js``.
@@ -411,82 +415,82 @@ def _adjoint(op, n, W, i, a, b, A, gi, ga, gb):  # noqa: ANN001, C901
     rows = W.shape[1]
     if op == NEG:
         for r in range(rows):
-            A[ga, r] += _d_neg(A[gi, r])
+            A[ga, r] = A[sa, r] + _d_neg(A[gi, r])
     elif op == ADD:
         for r in range(rows):
-            A[ga, r] += A[gi, r]
-            A[gb, r] += A[gi, r]
+            A[ga, r] = A[sa, r] + A[gi, r]
+            A[gb, r] = A[sb, r] + A[gi, r]
     elif op == SUB:
         for r in range(rows):
-            A[ga, r] += A[gi, r]
-            A[gb, r] += _d_neg(A[gi, r])
+            A[ga, r] = A[sa, r] + A[gi, r]
+            A[gb, r] = A[sb, r] + _d_neg(A[gi, r])
     elif op == MUL:
         for r in range(rows):
             da, db = _d_mul(A[gi, r], W[a, r], W[b, r])
-            A[ga, r] += da
-            A[gb, r] += db
+            A[ga, r] = A[sa, r] + da
+            A[gb, r] = A[sb, r] + db
     elif op == DIV:
         for r in range(rows):
             da, db = _d_div(A[gi, r], W[b, r], W[i, r])
-            A[ga, r] += da
-            A[gb, r] += db
+            A[ga, r] = A[sa, r] + da
+            A[gb, r] = A[sb, r] + db
     elif op == POW:
         for r in range(rows):
             da, db = _d_pow(A[gi, r], W[a, r], W[b, r], W[i, r])
-            A[ga, r] += da
-            A[gb, r] += db
+            A[ga, r] = A[sa, r] + da
+            A[gb, r] = A[sb, r] + db
     elif op == POWI:
         if n == 2:  # a loop that vectorizes
             for r in range(rows):
-                A[ga, r] += _d_square(A[gi, r], W[a, r])
+                A[ga, r] = A[sa, r] + _d_square(A[gi, r], W[a, r])
         else:
             for r in range(rows):
-                A[ga, r] += _d_powi(A[gi, r], W[a, r], n)
+                A[ga, r] = A[sa, r] + _d_powi(A[gi, r], W[a, r], n)
     elif op == ABS:
         for r in range(rows):
-            A[ga, r] += _d_abs(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_abs(A[gi, r], W[a, r], W[i, r])
     elif op == ACOS:
         for r in range(rows):
-            A[ga, r] += _d_acos(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_acos(A[gi, r], W[a, r], W[i, r])
     elif op == ASIN:
         for r in range(rows):
-            A[ga, r] += _d_asin(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_asin(A[gi, r], W[a, r], W[i, r])
     elif op == ATAN:
         for r in range(rows):
-            A[ga, r] += _d_atan(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_atan(A[gi, r], W[a, r], W[i, r])
     elif op == COS:
         for r in range(rows):
-            A[ga, r] += _d_cos(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_cos(A[gi, r], W[a, r], W[i, r])
     elif op == COSH:
         for r in range(rows):
-            A[ga, r] += _d_cosh(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_cosh(A[gi, r], W[a, r], W[i, r])
     elif op == EXP:
         for r in range(rows):
-            A[ga, r] += _d_exp(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_exp(A[gi, r], W[a, r], W[i, r])
     elif op == LOG:
         for r in range(rows):
-            A[ga, r] += _d_log(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_log(A[gi, r], W[a, r], W[i, r])
     elif op == LOG10:
         for r in range(rows):
-            A[ga, r] += _d_log10(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_log10(A[gi, r], W[a, r], W[i, r])
     elif op == LOG2:
         for r in range(rows):
-            A[ga, r] += _d_log2(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_log2(A[gi, r], W[a, r], W[i, r])
     elif op == SIN:
         for r in range(rows):
-            A[ga, r] += _d_sin(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_sin(A[gi, r], W[a, r], W[i, r])
     elif op == SINH:
         for r in range(rows):
-            A[ga, r] += _d_sinh(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_sinh(A[gi, r], W[a, r], W[i, r])
     elif op == SQRT:
         for r in range(rows):
-            A[ga, r] += _d_sqrt(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_sqrt(A[gi, r], W[a, r], W[i, r])
     elif op == TAN:
         for r in range(rows):
-            A[ga, r] += _d_tan(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_tan(A[gi, r], W[a, r], W[i, r])
     elif op == TANH:
         for r in range(rows):
-            A[ga, r] += _d_tanh(A[gi, r], W[a, r], W[i, r])
+            A[ga, r] = A[sa, r] + _d_tanh(A[gi, r], W[a, r], W[i, r])
 
 
 @_jit
@@ -612,28 +616,45 @@ def forward_backward(code, consts, XT, work, adj, F, GT):  # noqa: ANN001
         consts: ``(c,)`` float64 constants.
         XT: ``(n, B)`` float64 points (column layout).
         work: ``(m, B)`` float64 scratch for the slots' values.
-        adj: ``(m, B)`` float64 scratch for the slots' adjoints.
+        adj: ``(m + 1, B)`` float64 scratch for the slots' adjoints (and a row of zeros).
         F: ``(B,)`` float64 output values.
         GT: ``(n, B)`` float64 output gradients (column layout).
     """
     _forward_block(code, consts, XT, work, F)
     m = code.shape[0]
+    n = GT.shape[0]
     rows = F.shape[0]
-    for i in range(m - 1):
-        for r in range(rows):
-            adj[i, r] = 0.0
+    if adj.shape[0] <= m:  # (no bounds checks in compiled code: it would write past the end)
+        raise ValueError("forward_backward: adj needs m + 1 rows (the last is a row of zeros)")
+    seen = np.zeros(m + n, dtype=np.bool_)  # adjoint rows, then gradient rows, written so far
     for r in range(rows):
         adj[m - 1, r] = 1.0
-    for j in range(GT.shape[0]):
-        for r in range(rows):
-            GT[j, r] = 0.0
+        adj[m, r] = 0.0  # the row of zeros a first share is added to
+    seen[m - 1] = True
     for i in range(m - 1, -1, -1):
         op, a, b = code[i, 0], code[i, 1], code[i, 2]
+        if not seen[i]:  # no slot uses this one (lowering makes none such): it adds nothing
+            continue
         if op == VAR:
-            for r in range(rows):
-                GT[a, r] += adj[i, r]
+            if seen[m + a]:
+                for r in range(rows):
+                    GT[a, r] += adj[i, r]
+            else:
+                for r in range(rows):
+                    GT[a, r] = 0.0 + adj[i, r]
+            seen[m + a] = True
         elif op != CONST:
-            _adjoint(op, b, work, i, a, b, adj, i, a, b)
+            sa = a if seen[a] else m
+            seen[a] = True
+            sb = m
+            if _arity(op) == 2:
+                sb = b if seen[b] else m
+                seen[b] = True
+            _adjoint(op, b, work, i, a, b, adj, i, a, b, sa, sb)
+    for j in range(n):  # variables the program does not use
+        if not seen[m + j]:
+            for r in range(rows):
+                GT[j, r] = 0.0
 
 
 @_inline
@@ -750,7 +771,7 @@ def hessian_block(code, consts, XT, HT):  # noqa: ANN001
     for i in range(m):
         op, a, b = code[i, 0], code[i, 1], code[i, 2]
         if op != VAR and op != CONST:
-            _adjoint(op, b, work, i, a, b, P, 2 * m, 2 * i, 2 * i + 1)
+            _adjoint(op, b, work, i, a, b, P, 2 * m, 2 * i, 2 * i + 1, 2 * i, 2 * i + 1)
             _second(op, b, work, i, a, b, H, 3 * i, 3 * i + 1, 3 * i + 2)
     adj[m - 1] = 1.0
     for i in range(m - 1, -1, -1):

@@ -252,7 +252,7 @@ def _chunk_block(rule, interp, code, consts, H, pauses, lrs, XT, FT, GT, GN, S, 
     gn = np.empty(B)
     gn2 = np.empty(B)
     work = np.empty((m, B))
-    adj = np.empty((m, B))
+    adj = np.empty((m + 1, B))
     if start:  # iteration 0: f and the gradient at the starts
         interp(code, consts, X, work, adj, F, G)
         _grad_sq(X, G, lo, hi, bounded, gn2)

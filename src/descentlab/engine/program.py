@@ -220,7 +220,7 @@ class Program:
         seconds = 3 * TWIN_SLOT * m * k
         for lo, hi, XT in _column_blocks(X):
             GT = np.empty((n, hi - lo))
-            work, adj = np.empty((m, hi - lo)), np.empty((m, hi - lo))
+            work, adj = np.empty((m, hi - lo)), np.empty((m + 1, hi - lo))
             jit.run(sweep, (self.code, self.consts, XT, work, adj, F[lo:hi], GT), seconds)
             G[lo:hi] = GT.T
         return F, G

@@ -457,7 +457,7 @@ def start(sweep, code, consts, XT, FT, GT, GN, status, nfev, detail, cause, div_
         G = np.empty((n, B))
         vec = np.empty(n)
         tmp = np.empty(n)
-        sweep(code, consts, X, np.empty((m, B)), np.empty((m, B)), F, G)
+        sweep(code, consts, X, np.empty((m, B)), np.empty((m + 1, B)), F, G)
         for b in range(B):
             r = a0 + b
             gn2 = _grad_sq(X, G, b, lo, hi, bounded, vec, tmp)
@@ -529,7 +529,7 @@ def chunk(sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS
         tmp = np.empty(n)
         Xn = np.empty((n, B))
         work = np.empty(m * B)
-        adj = np.empty(m * B)
+        adj = np.empty((m + 1) * B)
         Gb = np.empty(n * B)
         Xb = np.empty(n * B)
         Fb = np.empty(B)
@@ -594,7 +594,7 @@ def chunk(sweep, values, code, consts, c, shrink, width, lrs, XT, FT, GT, GN, FS
                     for q in range(left):
                         XP[i, q] = Xn[i, rows[q]]
                 sweep(code, consts, XP, work[: m * left].reshape((m, left)),
-                                 adj[: m * left].reshape((m, left)), Fb[:left], GP)  # fmt: skip
+                      adj[: (m + 1) * left].reshape((m + 1, left)), Fb[:left], GP)  # fmt: skip
             kept = 0
             for q in range(left):
                 b = rows[q]
