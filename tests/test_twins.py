@@ -104,8 +104,13 @@ def test_a_compiled_call_runs_about_the_same_work_whatever_the_rows(
 
     def counted(fn, args):  # noqa: ANN001, ANN202
         entry = real(fn, args)
-        # a[6]: the chunk's lrs; a[-2]: the block's first row (one call per block of rows)
-        return lambda *a: (a[-2] == 0 and sizes.append(len(a[6]))) or entry(*a)
+
+        def call(*a):  # noqa: ANN002, ANN202
+            if a[-2] == 0:  # the first block's call (one call per block of rows)
+                sizes.append(len(a[6]))  # a[6]: the chunk's lrs
+            return entry(*a)
+
+        return call
 
     monkeypatch.setattr(loop, "compiled", counted)
     X0 = np.random.default_rng(8).uniform(-2, 2, (starts, 2))

@@ -76,7 +76,7 @@ call to end, and each call holds an array of this many learning rates)."""
 
 def chunk_for(k: int) -> int:
     """Iterations per compiled call for ``k`` rows (when nothing needs Python in between)."""
-    return max(CHUNK, min(CHUNK_MAX, CHUNK_WORK // max(k, 1)))
+    return max(CHUNK, min(CHUNK_MAX, CHUNK_WORK // k))
 
 
 TWIN_CHUNK = 256
