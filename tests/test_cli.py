@@ -541,3 +541,29 @@ def test_the_program_tunes_its_garbage_collector_and_a_call_from_python_does_not
     out = capsys.readouterr().out
     half = len(out) // 2
     assert out[:half] == out[half:] and json.loads(out[:half])  # the same catalogue both times
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_on_a_terminal_a_run_says_when_it_starts_compiling_the_engine(
+    capsys, monkeypatch, terminal
+) -> None:
+    # A first run after install waits seconds for numba: on a terminal, the command line asks
+    # the engine to be told when this process first compiles (engine.ON_FIRST_COMPILE, called
+    # by engine.jit: test_jit.py) and then prints one line on stderr. Off a terminal (a pipe, a
+    # file, these tests) it asks nothing, and its stderr stays as it was.
+    import sys
+
+    import descentlab.engine
+    from descentlab import cli
+
+    told: list[object] = []
+    monkeypatch.setattr(descentlab.engine, "ON_FIRST_COMPILE", told)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    for _ in range(2):  # asked once, however many commands the process runs
+        code, out, err = run_cli(capsys, "run", "x^2", "--start", "1")
+        assert code == 0 and "converged" in out and err == ""
+    assert told == ([cli._say_compiling] if terminal else [])
+    for tell in told:
+        tell()
+    assert capsys.readouterr().err == (cli.COMPILING + "\n" if terminal else "")
+    assert cli.COMPILING.startswith("descentlab: compiling the engine")

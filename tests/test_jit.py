@@ -337,14 +337,18 @@ def test_the_second_process_is_not_used_when_turned_off_or_cached(
 _FIRST_RUN = """
 import json
 from numba.core import event
+import descentlab.engine
 from descentlab import Objective, adam, minimize
+told = []
+descentlab.engine.ON_FIRST_COMPILE.append(lambda: told.append(len(rec.buffer)))
 with event.install_recorder("numba:compile") as rec:
     r = minimize(Objective.from_problem("rosenbrock"), [[-1.2, 1.0]], adam(), max_iter=MAX_ITER)
-print(json.dumps({"x": r.x.tolist(), "compiled": sorted({
+print(json.dumps({"x": r.x.tolist(), "told": told, "compiled": sorted({
     ev.data["dispatcher"].py_func.__qualname__ for _, ev in rec.buffer
     if ev.data["dispatcher"].py_func.__module__.startswith("descentlab")})}))
 """
-"""A first run's child (MAX_ITER to fill in): its end point and what it compiled itself."""
+"""A first run's child (MAX_ITER to fill in): its end point, what it compiled itself, and when
+``ON_FIRST_COMPILE`` was called (the number of compile events recorded before: each call)."""
 
 
 def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
@@ -360,8 +364,37 @@ def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
     assert "forward_backward_rows" not in seen["compiled"]
     assert set(seen["compiled"]) <= {"_chunk_block", "_adam", "_grad", "take_cols",
                                      "start_verdict", "snapshot", "put_block"}  # fmt: skip
+    # Told once, as its first compile began (the recorder, installed before the run imported
+    # the engine, hears of that compile just before): the command line says so on a terminal.
+    assert seen["told"] == [1]
     obj = Objective.from_problem("rosenbrock")
     assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=100_000).x.tolist()
+
+
+def test_the_first_compile_of_cached_engine_code_is_told_once(tmp_path, monkeypatch) -> None:
+    # A compile for the disk cache calls ON_FIRST_COMPILE, once per process: not again for the
+    # next compile, not for a load from the cache, not for code jit() could not cache.
+    import numba
+
+    import descentlab.engine
+
+    told: list[str] = []
+    monkeypatch.setattr(descentlab.engine, "ON_FIRST_COMPILE", [lambda: told.append("told")])
+    monkeypatch.setattr(jit._FIRST_COMPILE, "told", False)
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")
+    uncached = numba.njit(lambda x: x + 1.0)  # not made by jit(): no disk cache of the engine's
+    assert uncached(1.0) == 2.0 and told == []
+    mod = _aside_module(tmp_path, monkeypatch, "aside_told")
+    out = np.zeros(1)
+    mod.triple(2.0, out)  # compiled: told
+    assert told == ["told"] and out[0] == 6.0
+    mod.quadruple(2.0, out)  # compiled: not told again
+    assert told == ["told"] and out[0] == 8.0
+    monkeypatch.setattr(jit._FIRST_COMPILE, "told", False)
+    again = importlib.reload(mod)  # new dispatchers over the same file: loaded from the cache
+    again.triple(5.0, out)
+    assert out[0] == 15.0 and sum(again.triple.stats.cache_hits.values()) == 1
+    assert told == ["told"]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")

@@ -1760,6 +1760,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        if _on_terminal(sys.stderr):
+            _say_when_compiling()
         with _quiet_numpy():
             handler: Callable[[argparse.Namespace, Callable[[str], None]], int] = args.handler
             return handler(args, print)
@@ -1782,6 +1784,32 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+COMPILING = (
+    f"{PROG}: compiling the engine's machine code for this machine, once "
+    "(later runs load it from the cache)..."
+)
+"""The line on a terminal's stderr when a run starts compiling the engine (a first run after
+install waits there for several seconds: ``engine.ON_FIRST_COMPILE``)."""
+
+
+def _on_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+def _say_when_compiling() -> None:
+    """Print :data:`COMPILING` on stderr when this process first compiles engine code (a
+    registration only: numba is not imported for it)."""
+    from descentlab import engine
+
+    if _say_compiling not in engine.ON_FIRST_COMPILE:
+        engine.ON_FIRST_COMPILE.append(_say_compiling)
+
+
+def _say_compiling() -> None:
+    print(COMPILING, file=sys.stderr, flush=True)
 
 
 def _interrupted(error: BaseException) -> bool:

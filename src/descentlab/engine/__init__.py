@@ -6,8 +6,17 @@
   over blocks of rows. Imported on first use, so ``import descentlab`` stays fast.
 """
 
+from collections.abc import Callable
+
 from descentlab.engine.program import OPS as OPS
 from descentlab.engine.program import Program as Program
 from descentlab.engine.program import lower as lower
 
-__all__ = ["OPS", "Program", "lower"]
+__all__ = ["ON_FIRST_COMPILE", "OPS", "Program", "lower"]
+
+ON_FIRST_COMPILE: list[Callable[[], object]] = []
+"""Called once each, when this process starts compiling engine code for the disk cache itself
+(not loading it from there, nor running its Python twins while a second process compiles it):
+a first run after install waits there for several seconds, and the command line says so on a
+terminal. :mod:`descentlab.engine.jit` calls them; kept here, so that registering one does not
+import numba."""

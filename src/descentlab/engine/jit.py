@@ -38,6 +38,10 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
   twins while the second process compiles the code into the cache; the first call after that
   loads it. At exit, the second process and a third share
   what is left (so the next process loads it), then end.
+- **A wait for the compiler is told.** When this process starts its first compile of a cached
+  engine function (numba's ``numba:compile`` event: a cache miss, not a load), it calls the
+  functions in :data:`descentlab.engine.ON_FIRST_COMPILE`, once: on a terminal, the command line
+  prints a line there.
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
@@ -64,12 +68,14 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba.core import event
 from numba.core.caching import FunctionCache
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.runtime.nrt import rtsys
 from numba.core.typing.typeof import Purpose
 
+import descentlab.engine
 from descentlab.errors import DescentlabWarning
 
 __all__ = [
@@ -115,6 +121,30 @@ class _LoadOnly(FunctionCache):
 
 
 _warned = False
+
+_CACHED: set[Any] = set()
+"""The functions :func:`jit` made with a disk cache (the ones a first run compiles once)."""
+
+
+class _FirstCompile(event.Listener):
+    """Calls :data:`descentlab.engine.ON_FIRST_COMPILE` when this process starts its first
+    compile of a function in :data:`_CACHED` (numba's ``numba:compile`` event: a cache miss, not
+    a load)."""
+
+    told = False
+
+    def on_start(self, ev: event.Event) -> None:
+        if not self.told and ev.data["dispatcher"] in _CACHED:
+            self.told = True
+            for tell in list(descentlab.engine.ON_FIRST_COMPILE):
+                tell()
+
+    def on_end(self, ev: event.Event) -> None:
+        pass
+
+
+_FIRST_COMPILE = _FirstCompile()
+event.register("numba:compile", _FIRST_COMPILE)
 
 
 def source_stamp(paths: Iterable[Path] | None = None) -> str:
@@ -172,6 +202,7 @@ def jit(
     # numba compares this stamp with the one saved in the function's cache index and ignores
     # the index when they differ (numba.core.caching.IndexDataCacheFile).
     compiled._cache._cache_file._source_stamp = _stamp(sources)
+    _CACHED.add(compiled)
     if not parallel:
         compiled._cache.__class__ = _LoadOnly
     return compiled
