@@ -566,4 +566,4 @@ def test_on_a_terminal_a_run_says_when_it_starts_compiling_the_engine(
     for tell in told:
         tell()
     assert capsys.readouterr().err == (cli.COMPILING + "\n" if terminal else "")
-    assert cli.COMPILING.startswith("descentlab: compiling the engine")
+    assert cli.COMPILING.startswith("descentlab: compiling the machine code this run needs")

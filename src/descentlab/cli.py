@@ -1787,8 +1787,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 COMPILING = (
-    f"{PROG}: compiling the engine's machine code for this machine, once "
-    "(later runs load it from the cache)..."
+    f"{PROG}: compiling the machine code this run needs, once "
+    "(the cache keeps it for later runs)..."
 )
 """The line on a terminal's stderr when a run starts compiling the engine (a first run after
 install waits there for several seconds: ``engine.ON_FIRST_COMPILE``)."""
