@@ -1,5 +1,6 @@
 """Hypothesis profiles: a bounded "ci" default and a longer "fuzz" run on demand; the engine's
-second process as a fixture (test_jit.py, test_twins.py).
+second process and the engine's compile notices as fixtures (test_jit.py, test_twins.py,
+test_cli.py).
 
 ``HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest tests/test_fuzz.py`` runs the fuzzers with many more
 examples; without it every property test keeps to its own bounded settings.
@@ -39,3 +40,15 @@ def aside(monkeypatch) -> Iterator[Any]:  # noqa: ANN001
     monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "1")
     yield fresh
     fresh.close()
+
+
+@pytest.fixture
+def on_first_compile() -> Iterator[list[Any]]:
+    """``descentlab.engine.ON_FIRST_COMPILE``, emptied for the test (its functions are put back
+    after): the engine reads that one list (test_jit.py, test_cli.py)."""
+    from descentlab.engine import ON_FIRST_COMPILE
+
+    saved = ON_FIRST_COMPILE[:]
+    ON_FIRST_COMPILE.clear()
+    yield ON_FIRST_COMPILE
+    ON_FIRST_COMPILE[:] = saved

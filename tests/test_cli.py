@@ -545,7 +545,7 @@ def test_the_program_tunes_its_garbage_collector_and_a_call_from_python_does_not
 
 @pytest.mark.parametrize("terminal", [True, False])
 def test_on_a_terminal_a_run_says_when_it_starts_compiling_the_engine(
-    capsys, monkeypatch, terminal
+    capsys, monkeypatch, on_first_compile, terminal
 ) -> None:
     # A first run after install waits seconds for numba: on a terminal, the command line asks
     # the engine to be told when this process first compiles (engine.ON_FIRST_COMPILE, called
@@ -553,11 +553,9 @@ def test_on_a_terminal_a_run_says_when_it_starts_compiling_the_engine(
     # file, these tests) it asks nothing, and its stderr stays as it was.
     import sys
 
-    import descentlab.engine
     from descentlab import cli
 
-    told: list[object] = []
-    monkeypatch.setattr(descentlab.engine, "ON_FIRST_COMPILE", told)
+    told = on_first_compile
     monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
     for _ in range(2):  # asked once, however many commands the process runs
         code, out, err = run_cli(capsys, "run", "x^2", "--start", "1")

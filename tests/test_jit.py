@@ -371,15 +371,15 @@ def test_a_first_run_compiles_the_sweep_in_the_second_process(tmp_path) -> None:
     assert seen["x"] == minimize(obj, [[-1.2, 1.0]], adam(), max_iter=100_000).x.tolist()
 
 
-def test_the_first_compile_of_cached_engine_code_is_told_once(tmp_path, monkeypatch) -> None:
+def test_the_first_compile_of_cached_engine_code_is_told_once(
+    tmp_path, monkeypatch, on_first_compile
+) -> None:
     # A compile for the disk cache calls ON_FIRST_COMPILE, once per process: not again for the
     # next compile, not for a load from the cache, not for code jit() could not cache.
     import numba
 
-    import descentlab.engine
-
     told: list[str] = []
-    monkeypatch.setattr(descentlab.engine, "ON_FIRST_COMPILE", [lambda: told.append("told")])
+    on_first_compile.append(lambda: told.append("told"))
     monkeypatch.setattr(jit._FIRST_COMPILE, "told", False)
     monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")
     uncached = numba.njit(lambda x: x + 1.0)  # not made by jit(): no disk cache of the engine's

@@ -75,7 +75,7 @@ from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.runtime.nrt import rtsys
 from numba.core.typing.typeof import Purpose
 
-import descentlab.engine
+from descentlab.engine import ON_FIRST_COMPILE
 from descentlab.errors import DescentlabWarning
 
 __all__ = [
@@ -136,7 +136,7 @@ class _FirstCompile(event.Listener):
     def on_start(self, ev: event.Event) -> None:
         if not self.told and ev.data["dispatcher"] in _CACHED:
             self.told = True
-            for tell in list(descentlab.engine.ON_FIRST_COMPILE):
+            for tell in list(ON_FIRST_COMPILE):
                 tell()
 
     def on_end(self, ev: event.Event) -> None:
