@@ -397,6 +397,23 @@ def test_the_first_compile_of_cached_engine_code_is_told_once(
     assert told == ["told"]
 
 
+def test_waiting_for_the_second_process_is_told_too(
+    tmp_path, monkeypatch, aside, on_first_compile
+) -> None:
+    # This process compiles nothing, but waits while the second compiles what it needs: that
+    # wait is told as a compile here would be (once).
+    told: list[Any] = []
+    on_first_compile.append(lambda: told.append(aside._busy))  # what the second was doing
+    monkeypatch.setattr(jit._FIRST_COMPILE, "told", False)
+    mod = _aside_module(tmp_path, monkeypatch, "aside_wait")
+    a = jit.address(mod.triple, mod.FTYPE)  # the second process takes it at once
+    a.resolve()  # waits for it, then loads what it compiled
+    assert sum(mod.triple.stats.cache_misses.values()) == 0  # nothing compiled here
+    assert sum(mod.triple.stats.cache_hits.values()) == 1
+    assert told == [(mod.triple, mod.FTYPE.signature.args)]  # told as the wait began
+    assert _run(mod, mod.triple) == 6.0 and told == [(mod.triple, mod.FTYPE.signature.args)]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_forked_copy_compiles_here(tmp_path, monkeypatch, aside) -> None:
     # A fork has no reader thread and shares the pipe: it must neither wait for the second

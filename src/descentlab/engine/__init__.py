@@ -15,8 +15,9 @@ from descentlab.engine.program import lower as lower
 __all__ = ["ON_FIRST_COMPILE", "OPS", "Program", "lower"]
 
 ON_FIRST_COMPILE: list[Callable[[], object]] = []
-"""Called once each, when this process starts compiling engine code for the disk cache itself
-(not loading it from there, nor running its Python twins while a second process compiles it):
-a first run after install waits there for several seconds, and the command line says so on a
+"""Called once each, when this process first waits for engine code to be compiled for the disk
+cache: it starts compiling some itself, or waits for the second process to finish some (not when
+it loads it from there, nor while it runs its Python twins as the second process compiles it).
+A first run after install waits there for several seconds, and the command line says so on a
 terminal. :mod:`descentlab.engine.jit` calls them; kept here, so that registering one does not
 import numba."""

@@ -38,10 +38,11 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
   twins while the second process compiles the code into the cache; the first call after that
   loads it. At exit, the second process and a third share
   what is left (so the next process loads it), then end.
-- **A wait for the compiler is told.** When this process starts its first compile of a cached
-  engine function (numba's ``numba:compile`` event: a cache miss, not a load), it calls the
-  functions in :data:`descentlab.engine.ON_FIRST_COMPILE`, once: on a terminal, the command line
-  prints a line there.
+- **A wait for the compiler is told.** When this process first starts compiling a cached engine
+  function (numba's ``numba:compile`` event: a cache miss, not a load) or first waits for the
+  second process to finish one, it calls the functions in
+  :data:`descentlab.engine.ON_FIRST_COMPILE`, once: on a terminal, the command line prints a
+  line there.
 
 This module imports numba; it is imported on first use of the engine, never by
 ``import descentlab``.
@@ -127,17 +128,22 @@ _CACHED: set[Any] = set()
 
 
 class _FirstCompile(event.Listener):
-    """Calls :data:`descentlab.engine.ON_FIRST_COMPILE` when this process starts its first
-    compile of a function in :data:`_CACHED` (numba's ``numba:compile`` event: a cache miss, not
-    a load)."""
+    """Calls :data:`descentlab.engine.ON_FIRST_COMPILE`, once, when this process first waits for
+    the compiler: it starts compiling a function in :data:`_CACHED` (numba's ``numba:compile``
+    event: a cache miss, not a load), or waits for the second process to finish one
+    (:meth:`_Aside.claim`)."""
 
     told = False
 
-    def on_start(self, ev: event.Event) -> None:
-        if not self.told and ev.data["dispatcher"] in _CACHED:
+    def tell(self) -> None:
+        if not self.told:
             self.told = True
             for tell in list(ON_FIRST_COMPILE):
                 tell()
+
+    def on_start(self, ev: event.Event) -> None:
+        if ev.data["dispatcher"] in _CACHED:
+            self.tell()
 
     def on_end(self, ev: event.Event) -> None:
         pass
@@ -322,6 +328,10 @@ class _Aside:
         with self._lock:
             if (fn, args) in self._queue:
                 self._queue.remove((fn, args))
+            waits = self._busy == (fn, args) and not self._dead
+        if waits:
+            _FIRST_COMPILE.tell()  # (not under the lock: the functions told are anyone's)
+        with self._lock:
             while self._busy == (fn, args) and not self._dead:
                 self._lock.wait()
 
