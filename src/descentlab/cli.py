@@ -1790,8 +1790,8 @@ COMPILING = (
     f"{PROG}: compiling the machine code this run needs, once "
     "(the cache keeps it for later runs)..."
 )
-"""The line on a terminal's stderr when a run starts compiling the engine (a first run after
-install waits there for several seconds: ``engine.ON_FIRST_COMPILE``)."""
+"""The line on a terminal's stderr when a run first waits for the engine's compiler (a first run
+after install waits there for several seconds: ``engine.ON_FIRST_COMPILE``)."""
 
 
 def _on_terminal(stream: Any) -> bool:
@@ -1800,8 +1800,8 @@ def _on_terminal(stream: Any) -> bool:
 
 
 def _say_when_compiling() -> None:
-    """Print :data:`COMPILING` on stderr when this process first compiles engine code (a
-    registration only: numba is not imported for it)."""
+    """Print :data:`COMPILING` on stderr when this process first waits for engine code to be
+    compiled (a registration only: numba is not imported for it)."""
     from descentlab import engine
 
     if _say_compiling not in engine.ON_FIRST_COMPILE:

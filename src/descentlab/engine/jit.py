@@ -134,12 +134,14 @@ class _FirstCompile(event.Listener):
     (:meth:`_Aside.claim`)."""
 
     told = False
+    _lock = threading.Lock()  # a wait (in any thread) and a compile may begin at once
 
     def tell(self) -> None:
-        if not self.told:
-            self.told = True
-            for tell in list(ON_FIRST_COMPILE):
-                tell()
+        with self._lock:
+            first, self.told = not self.told, True
+        if first:
+            for notice in list(ON_FIRST_COMPILE):
+                notice()
 
     def on_start(self, ev: event.Event) -> None:
         if ev.data["dispatcher"] in _CACHED:
