@@ -269,6 +269,14 @@ def _aside_module(tmp_path, monkeypatch, name: str) -> Any:
     return importlib.import_module(name)
 
 
+def _until(done, seconds: float = 300.0) -> None:  # noqa: ANN001
+    """Wait (polling) until ``done()``, at most ``seconds``: the second process's work."""
+    for _ in range(int(seconds / 0.1)):
+        if done():
+            return
+        time.sleep(0.1)
+
+
 def _run(mod, fn) -> float:
     args = (jit.address(fn, mod.FTYPE), 2.0, np.zeros(1))
     jit.compiled(mod.use, args)(*args)
@@ -444,10 +452,7 @@ def test_an_idle_second_process_stops_and_another_starts_on_need(
     first = aside._proc  # started for it (it cannot stop with work to do)
     a.resolve()  # compiled there, loaded here
     assert first is not None and sum(mod.triple.stats.cache_hits.values()) == 1
-    for _ in range(600):  # it stops 0.5 s after its last function
-        if aside._proc is None:
-            break
-        time.sleep(0.1)
+    _until(lambda: aside._proc is None, seconds=60.0)  # it stops 0.5 s after its last function
     assert aside._proc is None and first.returncode == 0 and not aside._dead
     b = jit.address(mod.quadruple, mod.FTYPE)
     second = aside._proc  # another one, started for this

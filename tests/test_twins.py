@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from strategies import smooth_trees, trees
 from test_engine import same_bits
 from test_fused import FUSED, RULES, ProgramObjective, same_result
-from test_jit import _FIRST_RUN, _aside_module, _printed_json
+from test_jit import _FIRST_RUN, _aside_module, _printed_json, _until
 
 from descentlab import PROBLEMS, Objective, minimize
 from descentlab.engine import jit, loop, rules, search
@@ -253,14 +253,6 @@ def test_a_twin_calls_the_twins_of_what_it_calls() -> None:
     assert chunk.__globals__["_grad_sq"] is jit.twin(loop._grad_sq)
     assert jit.twin(rules._adam).__globals__["_grad"] is jit.twin(rules._grad)
     assert loop.take_cols.py_func.__globals__["take_cols"] is loop.take_cols  # the module's own
-
-
-def _until(done, seconds: float = 300.0) -> None:  # noqa: ANN001
-    """Wait (polling) until ``done()``, at most ``seconds``: the second process's work."""
-    for _ in range(int(seconds / 0.1)):
-        if done():
-            return
-        time.sleep(0.1)
 
 
 def test_which_calls_run_as_python(tmp_path, monkeypatch, aside) -> None:

@@ -1760,7 +1760,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        if _on_terminal(sys.stderr):
+        if sys.stderr.isatty():
             _say_when_compiling()
         with _quiet_numpy():
             handler: Callable[[argparse.Namespace, Callable[[str], None]], int] = args.handler
@@ -1792,11 +1792,6 @@ COMPILING = (
 )
 """The line on a terminal's stderr when a run first waits for the engine's compiler (a first run
 after install waits there for several seconds: ``engine.ON_FIRST_COMPILE``)."""
-
-
-def _on_terminal(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty is not None and isatty())
 
 
 def _say_when_compiling() -> None:
