@@ -202,7 +202,8 @@ seen = {"code": code, "runs": len(json.loads(out.getvalue())["runs"]), "ends": e
         "hessian": obj.hessian(np.array([0.3, 0.4])).tolist(),
         "leaders": leaders(np.array([[0.0, 0.0], [1.0, 1.0], [1e-9, 0.0]]), 1e-6)[0].tolist(),
         "loaded": sorted(m for m in ("numba.np.arraymath", "numba.np.npyimpl", "numpy.f2py",
-                                     "scipy.linalg") if m in sys.modules)}
+                                     "scipy.linalg", "numba.np.arrayobj")
+                         if m in sys.modules)}
 import numba.np.linalg
 import scipy.linalg.cython_blas
 numba.np.linalg.ensure_blas()  # what numba's np.linalg and np.dot check when they compile
@@ -217,7 +218,8 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     # of a cached run's start-up. The engine's functions load through jit._LoadOnly, which
     # sets up numba's runtime only. A first process fills the cache (it compiles, with the
     # whole set-up); a second, loading everything (the CLI's fused Adam, the line search,
-    # Newton's Hessians, the grouping of end points), imports none of those modules and gets
+    # Newton's Hessians, the grouping of end points), imports none of those modules (nor
+    # numba.np.arrayobj, for the environments of np.empty in the cache entries) and gets
     # the same numbers as the first and as this process, and numba's own BLAS check still
     # passes afterwards. (Both compile or load in their own process: no second process.)
     from descentlab import Objective, linesearch, minimize, newton
@@ -234,6 +236,112 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     for name, opt in (("line search", linesearch()), ("newton", newton())):
         assert seen["ends"][name] == minimize(obj, X, opt, max_iter=30).x.tolist(), name
     assert seen["hessian"] == obj.hessian(np.array([0.3, 0.4])).tolist()
+
+
+_ENV_MODULE = """
+import numpy as np
+from descentlab.engine.jit import jit
+
+@jit
+def ramp(n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = 2.0 * i
+    return out
+
+@jit
+def squares(n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = i * i
+    return out
+"""
+
+_ENV_STEP = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import env_module
+step = sys.argv[2]
+seen = {}
+if step in ("fill", "load"):
+    seen["ramp"] = env_module.ramp(4).tolist()
+    seen["arrayobj"] = "numba.np.arrayobj" in sys.modules
+if step == "load":  # a new function, compiled after ramp's environments were loaded lazily
+    seen["squares"] = env_module.squares(4).tolist()
+if step == "reload":
+    seen["squares"] = env_module.squares(4).tolist()
+    seen["hits"] = sum(env_module.squares.stats.cache_hits.values())
+print(json.dumps(seen))
+"""
+
+
+def test_loaded_code_does_not_import_the_modules_of_its_environments(tmp_path) -> None:
+    # A cache entry holds the environment of every function in its code, numba's np.empty
+    # (numba.np.arrayobj) among them; numba imports each one's module to rebuild it (~40 ms
+    # for that one). jit._LoadOnly rebuilds them without importing what is not imported yet.
+    # A first process compiles ramp (with numba's whole set-up); a second loads it without
+    # importing numba.np.arrayobj, then compiles squares, whose cache entry pickles the
+    # environment of np.empty that the load made; a third loads squares and gets its numbers.
+    (tmp_path / "env_module.py").write_text(_ENV_MODULE)
+    env = {**_HERE, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    step = [sys.executable, "-c", _ENV_STEP, str(tmp_path)]
+
+    def run(name: str) -> Any:
+        out = subprocess.run([*step, name], capture_output=True, text=True, check=True,
+                             timeout=900, env=env)  # fmt: skip
+        return json.loads(out.stdout)
+
+    assert run("fill") == {"ramp": [0.0, 2.0, 4.0, 6.0], "arrayobj": True}
+    assert run("load") == {"ramp": [0.0, 2.0, 4.0, 6.0], "arrayobj": False,
+                           "squares": [0.0, 1.0, 4.0, 9.0]}  # fmt: skip
+    assert run("reload") == {"squares": [0.0, 1.0, 4.0, 9.0], "hits": 1}
+
+
+def test_an_environment_rebuilt_without_its_module_imports_it_when_read() -> None:
+    from numba.core import environment
+
+    name = "descentlab_env_probe"
+    assert name not in sys.modules
+    env = jit._rebuild_env("colorsys", [], name)
+    try:
+        assert environment.lookup_environment(name) is env
+        assert jit._rebuild_env("colorsys", [], name) is env  # made once, as numba does
+        assert env.__reduce__()[1][0] == "colorsys"  # what a cache entry would pickle
+        assert env.can_cache()
+        if "colorsys" not in sys.modules:  # (unless another test imported it)
+            assert "hls_to_rgb" not in env.globals
+        import colorsys
+
+        assert env.globals["hls_to_rgb"] is colorsys.hls_to_rgb
+        with pytest.raises(KeyError):
+            env.globals["no_such_name"]
+    finally:
+        environment.Environment._memo.pop(name, None)
+    # a module already imported gives numba's own environment, with the module's globals
+    env = jit._rebuild_env("json", [1.5], "descentlab_env_probe_json")
+    try:
+        assert env.globals is json.__dict__ and list(env.consts) == [1.5]
+    finally:
+        environment.Environment._memo.pop("descentlab_env_probe_json", None)
+
+
+def test_plain_arrays_are_typed_as_numba_types_them() -> None:
+    import numba
+    from numba.core.typing.typeof import Purpose
+
+    ro = np.zeros(3)
+    ro.flags.writeable = False
+    arrays = [np.zeros(3), np.zeros((2, 3)), np.zeros((2, 3)).T, np.zeros((4, 4))[::2],
+              np.zeros((1, 1)), np.zeros((0, 0, 0)), np.zeros(3, np.int64),
+              np.zeros(3, np.bool_), np.zeros(3, np.int8), np.zeros(3, np.float32), ro,
+              np.zeros(2, np.complex128)]  # fmt: skip
+    for a in arrays:
+        assert jit.signature((a,)) == (numba.typeof(a, Purpose.argument),), a
+    with pytest.raises(numba.core.errors.NumbaTypeError, match="MaskedArray"):  # as numba says
+        jit.signature((np.ma.masked_array([1.0, 2.0]),))
+    assert jit.signature((2, 1.5, True)) == tuple(
+        numba.typeof(v, Purpose.argument) for v in (2, 1.5, True)
+    )
 
 
 def test_only_the_engines_serial_functions_load_without_the_set_up() -> None:

@@ -442,7 +442,8 @@ class Result:
         else:
             texts = [""] * len(status)
             formats = _formats(self.stop)
-            for code in np.unique(status).tolist():
+            # the codes present (np.bincount: np.unique imports numpy.ma, ~15 ms of a run)
+            for code in np.flatnonzero(np.bincount(status)).tolist():
                 at = np.flatnonzero(status == code)
                 i = at + rows.start
                 if code == Status.DIVERGED:

@@ -18,6 +18,9 @@ small helpers compiled into their callers). What differs from a plain ``njit(cac
   BLAS): 0.25-0.4 s, a third of a cached ``descentlab run``'s start-up, for nothing that loaded
   machine code needs. The engine's functions load through :class:`_LoadOnly` instead, which
   sets up only numba's runtime (NRT, whose symbols loaded code calls) and reads the cache entry.
+  The environments in a cache entry (one per function in its code, numba's ``np.empty``
+  among them) are rebuilt without importing their modules (:func:`_rebuild_env`: ~40 ms
+  for ``numba.np.arrayobj``), as nopython code never reads their globals.
   On a miss numba compiles as usual, and its compiler does the whole refresh first. Loaded code
   calls only NRT, numba's C helpers and libm, whose symbols are registered by then (the
   registries would add hashing secrets and the parallel runtime, which the engine never uses; a
@@ -69,7 +72,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba.core import event
+from numba.core import environment, event
 from numba.core.caching import FunctionCache
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaExperimentalFeatureWarning
@@ -117,8 +120,52 @@ class _LoadOnly(FunctionCache):
 
     def load_overload(self, sig: Any, target_context: Any) -> Any:
         rtsys.initialize(target_context)  # the NRT symbols loaded code links against
-        with self._guard_against_spurious_io_errors():
-            return self._load_overload(sig, target_context)
+        # (numba loads under its compiler lock: one load at a time, so the swap is safe)
+        environment._rebuild_env, rebuild = _rebuild_env, environment._rebuild_env
+        try:
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
+        finally:
+            environment._rebuild_env = rebuild
+
+
+class _Globals(dict):  # type: ignore[type-arg]
+    """The globals of a module not imported yet, for the environment of loaded code: the module
+    is imported when they are first read."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__(__name__=module)  # (what pickling an environment reads)
+
+    def __missing__(self, key: str) -> Any:
+        self.update(importlib.import_module(self["__name__"]).__dict__)
+        if key not in self:
+            raise KeyError(key)
+        return super().__getitem__(key)
+
+
+def _rebuild_env(module: str, consts: Any, env_name: str) -> Any:
+    """numba's ``environment._rebuild_env`` (how a cache entry's environments are unpickled),
+    except that the module of an environment is not imported for it when it is not imported yet.
+
+    A cache entry holds the environment (globals and constants) of every function in its code,
+    numba's own included: ``np.empty`` and ``np.zeros`` live in ``numba.np.arrayobj``, whose
+    import (with ``numba.cpython.unicode`` and ``charseq``) is ~40 ms of every process that
+    loads the fused loop or the sweep. Code compiled in nopython mode, as all the engine is,
+    never reads an environment's globals (only object mode does), so they are given as
+    :class:`_Globals`, which import the module if they are ever read.
+    """
+    if module in sys.modules:
+        return _numba_rebuild_env(module, consts, env_name)
+    env = environment.lookup_environment(env_name)
+    if env is None:
+        env = environment.Environment(_Globals(module))
+        env.consts[:] = consts
+        env.env_name = env_name
+        environment.Environment._memo[env_name] = env
+    return env
+
+
+_numba_rebuild_env = environment._rebuild_env
 
 
 _warned = False
@@ -693,9 +740,20 @@ def run(fn: Any, args: tuple[Any, ...], seconds: float) -> Any:
 
 def signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """numba's argument types for ``args`` (an :class:`Address`: its function type)."""
-    return tuple(
-        a.ftype if isinstance(a, Address) else numba.typeof(a, Purpose.argument) for a in args
-    )
+    return tuple(map(_argument_type, args))
+
+
+def _argument_type(a: Any) -> Any:
+    """numba's type of argument ``a``. A plain ndarray is typed here as ``numba.typeof`` types it,
+    without its first step, a check for NumPy's masked arrays that imports ``numpy.ma``
+    (~10 ms of a ``descentlab run``; subclasses, masked arrays included, go to numba)."""
+    if isinstance(a, Address):
+        return a.ftype
+    if type(a) is np.ndarray and a.dtype.kind in "biuf":
+        layout: Any = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
+        dtype: Any = numba.from_dtype(a.dtype)
+        return numba.types.Array(dtype, a.ndim, layout, readonly=not a.flags.writeable)
+    return numba.typeof(a, Purpose.argument)
 
 
 _ENTRIES: dict[tuple[Any, ...], Any] = {}
