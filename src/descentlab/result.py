@@ -442,7 +442,7 @@ class Result:
         else:
             texts = [""] * len(status)
             formats = _formats(self.stop)
-            # the codes present (np.bincount: np.unique imports numpy.ma, ~15 ms of a run)
+            # the codes present (np.bincount: np.unique imports numpy.ma, 10-20 ms of a run)
             for code in np.flatnonzero(np.bincount(status)).tolist():
                 at = np.flatnonzero(status == code)
                 i = at + rows.start

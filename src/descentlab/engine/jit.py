@@ -746,7 +746,7 @@ def signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
 def _argument_type(a: Any) -> Any:
     """numba's type of argument ``a``. A plain ndarray is typed here as ``numba.typeof`` types it,
     without its first step, a check for NumPy's masked arrays that imports ``numpy.ma``
-    (~10 ms of a ``descentlab run``; subclasses, masked arrays included, go to numba)."""
+    (10-20 ms of a ``descentlab run``; subclasses, masked arrays included, go to numba)."""
     if isinstance(a, Address):
         return a.ftype
     if type(a) is np.ndarray and a.dtype.kind in "biuf":
