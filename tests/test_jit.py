@@ -202,7 +202,7 @@ seen = {"code": code, "runs": len(json.loads(out.getvalue())["runs"]), "ends": e
         "hessian": obj.hessian(np.array([0.3, 0.4])).tolist(),
         "leaders": leaders(np.array([[0.0, 0.0], [1.0, 1.0], [1e-9, 0.0]]), 1e-6)[0].tolist(),
         "loaded": sorted(m for m in ("numba.np.arraymath", "numba.np.npyimpl", "numpy.f2py",
-                                     "scipy.linalg", "numba.np.arrayobj")
+                                     "scipy.linalg", "numba.np.arrayobj", "numpy.ma")
                          if m in sys.modules)}
 import numba.np.linalg
 import scipy.linalg.cython_blas
@@ -219,7 +219,8 @@ def test_cached_code_loads_without_numbas_compiler_set_up() -> None:
     # sets up numba's runtime only. A first process fills the cache (it compiles, with the
     # whole set-up); a second, loading everything (the CLI's fused Adam, the line search,
     # Newton's Hessians, the grouping of end points), imports none of those modules (nor
-    # numba.np.arrayobj, for the environments of np.empty in the cache entries) and gets
+    # numba.np.arrayobj, for the environments of np.empty in the cache entries, nor numpy.ma,
+    # which numba's typeof imports to look for masked arrays) and gets
     # the same numbers as the first and as this process, and numba's own BLAS check still
     # passes afterwards. (Both compile or load in their own process: no second process.)
     from descentlab import Objective, linesearch, minimize, newton

@@ -260,7 +260,19 @@ def jit(
     _CACHED.add(compiled)
     if not parallel:
         compiled._cache.__class__ = _LoadOnly
+    # numba's C dispatcher asks this the first time it meets an argument type
+    compiled.typeof_pyval = types.MethodType(_typeof_pyval, compiled)
     return compiled
+
+
+def _typeof_pyval(self: Any, val: Any) -> Any:
+    """numba's ``Dispatcher.typeof_pyval``, with a plain array typed by :func:`_argument_type`
+    (without importing ``numpy.ma``)."""
+    if type(val) is np.ndarray and val.dtype.kind in "biuf":
+        tp = _argument_type(val)
+        self._types_active_call.add(tp)
+        return tp
+    return Dispatcher.typeof_pyval(self, val)
 
 
 class Address:
