@@ -15,7 +15,10 @@ Rosenbrock from the catalogue (a parsed formula, exact gradient), float64. Print
 3. 1,000,000 starts x 1,000 Adam iterations (target < 10 s) and the peak memory of that run;
 4. the whole process ``descentlab run rosenbrock --random-starts 20000 --optimizer adam
    --max-iter 1000 --json`` (startup, cache load, JSON) against torch.optim.Adam's in-process
-   time for the same 20,000 starts x 1,000 iterations (the loop alone, measured at 20,000);
+   time for the same 20,000 starts x 1,000 iterations (the loop alone, measured at 20,000),
+   run by this Python and by a new venv where ``pip install`` put this checkout with its
+   runtime dependencies only, as a user's install has it (no dev tools, which numba imports
+   when they are present);
 5. a Python-callable Rosenbrock through the general loop (the NumPy path), per row-iteration;
 6. the first-run compile cost (a fresh numba cache directory): a small first run (as Python
    while the second process compiles), longer runs that compile, and a cached start.
@@ -24,7 +27,7 @@ Prints each row as it is measured, then the rows as JSON and as the Markdown tab
 shows (paste it under "Performance").
 
 Usage:
-    python benchmarks/bench_engine.py [--quick] [--torch-python /path/to/python]
+    python benchmarks/bench_engine.py [--quick] [--no-install] [--torch-python /path/to/python]
 """
 
 from __future__ import annotations
@@ -257,21 +260,42 @@ def torch_seconds(k: int, iters: int, torch_python: str | None) -> tuple[float |
     return float(out.stdout.strip()), f"torch.optim.Adam, 1 thread ({python})"
 
 
+IDLE_AFTER_FIRST = 30.0
+"""Seconds to let a first run's second process finish compiling before the next run."""
+
 CLI_STARTS = 20_000  # row 4's starts (the command line and torch's loop over the same batch)
 
 
-def cli_seconds(env: dict[str, str] | None = None) -> float:
-    cmd = [sys.executable, "-m", "descentlab", "run", "rosenbrock", "--random-starts",
+def cli_seconds(env: dict[str, str] | None = None, python: str = sys.executable) -> float:
+    cmd = [python, "-m", "descentlab", "run", "rosenbrock", "--random-starts",
            str(CLI_STARTS), "--optimizer", "adam", "--max-iter", "1000", "--json"]  # fmt: skip
     t = time.perf_counter()
     subprocess.run(cmd, capture_output=True, check=True, env=env)
     return time.perf_counter() - t
 
 
+def installed_python(where: str) -> tuple[str | None, str]:
+    """The Python of a new venv in ``where`` holding this checkout as ``pip install`` installs
+    it: the runtime dependencies only. The dev tools are then absent, and numba imports them
+    when present (coverage ~65 ms, PyYAML and SciPy ~25 ms in every process), as a user's
+    install does not. Returns (None, why) if pip fails (it needs the package index)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "venv", where], check=True)
+    python = os.path.join(where, "bin", "python")
+    out = subprocess.run([python, "-m", "pip", "install", "-q", root], capture_output=True,
+                         text=True)  # fmt: skip
+    if out.returncode:
+        return None, f"pip install failed: {out.stderr.strip().splitlines()[-1:]}"
+    return python, "a venv with the runtime dependencies only (pip install of this checkout)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 1e6-start run")
     ap.add_argument("--torch-python", default=None)
+    ap.add_argument(
+        "--no-install", action="store_true", help="skip row 4 in a new venv (pip needs its index)"
+    )
     args = ap.parse_args()
     obj = Objective.from_problem("rosenbrock")
     assert getattr(obj, "program", None) is not None, "the catalogue objective has no program"
@@ -390,19 +414,33 @@ def main() -> None:
     # 4. whole process, against torch's loop over the same batch (measured at 20,000 starts).
     # The warm-up run may write bytecode (PYTHONDONTWRITEBYTECODE=1 would otherwise make every
     # timed run compile each module edited since its .pyc from source, as no installed copy does).
-    cli_seconds({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
-    # Alternated with torch's loop (5 pairs, best of each), for the machine's drifting speed.
-    ours, t_torch_cli, how = float("inf"), None, ""
+    writes = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cli_seconds(writes)
+    # The same command as a user's install runs it (its first run compiles the engine into
+    # that install's cache: twice, so that the second process's leftovers are in it too).
+    user_dir = tempfile.TemporaryDirectory(prefix="descentlab-user-")
+    user, user_how = (None, "skipped (--no-install)") if args.no_install else (
+        installed_python(user_dir.name))  # fmt: skip
+    if user is not None:
+        cli_seconds(writes, user)
+        time.sleep(IDLE_AFTER_FIRST)
+        cli_seconds(writes, user)
+    # Alternated with torch's loop (5 rounds, best of each), for the machine's drifting speed.
+    ours, ours_user, t_torch_cli, how = float("inf"), float("inf"), None, ""
     for _ in range(5):
         ours = min(ours, cli_seconds())
+        if user is not None:
+            ours_user = min(ours_user, cli_seconds(python=user))
         t, how = torch_seconds(CLI_STARTS, iters, args.torch_python)
         t_torch_cli = t if t_torch_cli is None or t is None else min(t_torch_cli, t)
+    user_dir.cleanup()
+    vs = (lambda s: f"  ({s / t_torch_cli:.2f}x torch's loop)") if t_torch_cli else (lambda s: "")
     row("descentlab run rosenbrock --random-starts 20000 --optimizer adam --max-iter 1000 --json",
-        f"{ours:.2f} s")  # fmt: skip
+        f"{ours:.2f} s{vs(ours)}")  # fmt: skip
+    row(f"  the same in {user_how}",
+        "-" if user is None else f"{ours_user:.2f} s{vs(ours_user)}")  # fmt: skip
     if t_torch_cli is not None:
-        ratio = ours / t_torch_cli
-        row(f"  {how}, same work ({CLI_STARTS:,} x 1000) in-process",
-            f"{t_torch_cli:.2f} s  (the whole run takes {ratio:.2f}x torch's loop)")  # fmt: skip
+        row(f"  {how}, same work ({CLI_STARTS:,} x 1000) in-process", f"{t_torch_cli:.2f} s")
 
     # 5. Python-callable objective: the general loop.
     class Hand:
