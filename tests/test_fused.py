@@ -293,3 +293,30 @@ def test_in_domain_on_the_compiled_path() -> None:
     assert r.in_domain.tolist() == [True]
     np.testing.assert_allclose(r.x, [[0.5, 0.5]])
     assert dataclasses.replace(r).status[0] == 0
+
+
+def test_every_fused_run_calls_the_one_compiled_loop(monkeypatch) -> None:
+    # engine.loop keeps the compiled _chunk_block it found once (loop._ENTRY) and calls it for
+    # every run: right only if every run passes the same argument types (numba's entry point
+    # would not notice an int64 array for a float64 one). Runs of every shape (rules that
+    # pause or not, bounds, a schedule, records with and without points, a callback, one row
+    # and many), each looking its entry up afresh, find the one signature, and give the
+    # general loop's results. (Compiled here, never as Python while a second process
+    # compiles.)
+    from descentlab.engine import loop
+    from descentlab.schedules import exponentiallr
+
+    monkeypatch.setenv("DESCENTLAB_COMPILE_ASIDE", "0")
+    X0 = np.array([[-1.2, 1.0], [1.0, 1.0], [50.0, 50.0], [0.9, 0.8]])
+    runs = [
+        (X0, gd(lr=2e-3), {}),
+        (X0[:1], rprop(lr=1e-2), {"record": True}),
+        (X0, adam(lr=0.01), {"bounds": (-1.0, 1.5), "record": True, "record_points": False}),
+        (X0, momentum(lr=1e-3), {"scheduler": exponentiallr(gamma=0.97),
+                                 "callback": lambda it, X, F: None}),
+    ]  # fmt: skip
+    for X, opt, kw in runs:
+        monkeypatch.setattr(loop, "_ENTRY", [])
+        both(ROSENBROCK, X, opt, max_iter=50, **kw)
+        assert len(loop._ENTRY) == 1
+    assert len(loop._chunk_block.signatures) == 1

@@ -147,7 +147,10 @@ def classify_rows(objective: Any, result: Result) -> Result:
     """
     k, n = result.x.shape
     codes = np.zeros(k, dtype=np.int8)
-    rows = np.flatnonzero(result.success & np.all(np.isfinite(result.x), axis=1))
+    success = result.success
+    if not success.any():  # (no row to classify: a run stopped by max_iter, say)
+        return dataclasses.replace(result, stationary=codes)
+    rows = np.flatnonzero(success & np.all(np.isfinite(result.x), axis=1))
     approx = getattr(objective, "grad_method", "exact") not in _EXACT_GRADIENTS
     rtol = RTOL_APPROX if approx else RTOL
     chunk = max(1, CHUNK_FLOATS // (2 * n * n))
