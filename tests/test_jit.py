@@ -120,11 +120,11 @@ def test_the_engine_modules_compile_through_the_one_helper() -> None:
         assert "numba.njit(" not in source and "@njit" not in source, module.__name__
 
 
-def _printed_json(code: str, env: dict[str, str] | None = None) -> Any:
-    """What a fresh Python process running ``code`` prints, as JSON."""
+def _printed_json(code: str, env: dict[str, str] | None = None, *argv: str) -> Any:
+    """What a fresh Python process running ``code`` (with arguments ``argv``) prints, as JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900,
-        env=env,
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True,
+        timeout=900, env=env,
     )  # fmt: skip
     return json.loads(out.stdout)
 
@@ -285,12 +285,9 @@ def test_loaded_code_does_not_import_the_modules_of_its_environments(tmp_path) -
     # environment of np.empty that the load made; a third loads squares and gets its numbers.
     (tmp_path / "env_module.py").write_text(_ENV_MODULE)
     env = {**_HERE, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    step = [sys.executable, "-c", _ENV_STEP, str(tmp_path)]
 
-    def run(name: str) -> Any:
-        out = subprocess.run([*step, name], capture_output=True, text=True, check=True,
-                             timeout=900, env=env)  # fmt: skip
-        return json.loads(out.stdout)
+    def run(step: str) -> Any:
+        return _printed_json(_ENV_STEP, env, str(tmp_path), step)
 
     assert run("fill") == {"ramp": [0.0, 2.0, 4.0, 6.0], "arrayobj": True}
     assert run("load") == {"ramp": [0.0, 2.0, 4.0, 6.0], "arrayobj": False,

@@ -266,13 +266,13 @@ def jit(
 
 
 def _typeof_pyval(self: Any, val: Any) -> Any:
-    """numba's ``Dispatcher.typeof_pyval``, with a plain array typed by :func:`_argument_type`
+    """numba's ``Dispatcher.typeof_pyval``, with a plain array typed by :func:`_array_type`
     (without importing ``numpy.ma``)."""
-    if type(val) is np.ndarray and val.dtype.kind in "biuf":
-        tp = _argument_type(val)
-        self._types_active_call.add(tp)
-        return tp
-    return Dispatcher.typeof_pyval(self, val)
+    tp = _array_type(val)
+    if tp is None:
+        return Dispatcher.typeof_pyval(self, val)
+    self._types_active_call.add(tp)
+    return tp
 
 
 class Address:
@@ -756,16 +756,23 @@ def signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _argument_type(a: Any) -> Any:
-    """numba's type of argument ``a``. A plain ndarray is typed here as ``numba.typeof`` types it,
-    without its first step, a check for NumPy's masked arrays that imports ``numpy.ma``
-    (10-20 ms of a ``descentlab run``; subclasses, masked arrays included, go to numba)."""
+    """numba's type of argument ``a`` (a plain array: :func:`_array_type`)."""
     if isinstance(a, Address):
         return a.ftype
-    if type(a) is np.ndarray and a.dtype.kind in "biuf":
-        layout: Any = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
-        dtype: Any = numba.from_dtype(a.dtype)
-        return numba.types.Array(dtype, a.ndim, layout, readonly=not a.flags.writeable)
-    return numba.typeof(a, Purpose.argument)
+    tp = _array_type(a)
+    return numba.typeof(a, Purpose.argument) if tp is None else tp
+
+
+def _array_type(a: Any) -> Any:
+    """numba's type of a plain bool, int or float ndarray, typed as ``numba.typeof`` types it
+    without its first step, a check for NumPy's masked arrays that imports ``numpy.ma``
+    (10-20 ms of a ``descentlab run``); None for anything else (subclasses, masked arrays
+    included, other dtypes), which numba types."""
+    if type(a) is not np.ndarray or a.dtype.kind not in "biuf":
+        return None
+    layout: Any = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
+    dtype: Any = numba.from_dtype(a.dtype)
+    return numba.types.Array(dtype, a.ndim, layout, readonly=not a.flags.writeable)
 
 
 _ENTRIES: dict[tuple[Any, ...], Any] = {}
